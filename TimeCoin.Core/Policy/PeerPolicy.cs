@@ -114,7 +114,7 @@ public sealed class PeerPolicy
     public WhitelistReplaceReport ReplaceWhitelist(WhitelistSource source, IEnumerable<IpRange> ranges, string reason)
     {
         ArgumentNullException.ThrowIfNull(ranges);
-        return ReplaceWhitelist(source, ranges.Select(r => new WhitelistSpec(r ?? throw new ArgumentException("A range is null.", nameof(ranges)), null)), reason);
+        return ReplaceWhitelistWithSpecs(source, ranges.Select(r => new WhitelistSpec(r ?? throw new ArgumentException("A range is null.", nameof(ranges)), null)), reason);
     }
 
     /// <summary>
@@ -123,7 +123,7 @@ public sealed class PeerPolicy
     /// line.
     /// </summary>
     /// <exception cref="ArgumentException">A line grants no-ban to an automatic source.</exception>
-    public WhitelistReplaceReport ReplaceWhitelist(WhitelistSource source, IEnumerable<WhitelistSpec> specs, string reason)
+    public WhitelistReplaceReport ReplaceWhitelistWithSpecs(WhitelistSource source, IEnumerable<WhitelistSpec> specs, string reason)
     {
         ArgumentNullException.ThrowIfNull(specs);
         ArgumentNullException.ThrowIfNull(reason);
@@ -222,11 +222,13 @@ public sealed class PeerPolicy
         var severe = kind.IsSevere();
         var changes = new List<AuditRecord>();
         ViolationOutcome outcome;
+        bool noBan;
         lock (_gate)
         {
             var now = _time.GetUtcNow();
             PruneLocked(now);
-            if (PermissionsLocked(normalized).HasFlag(PeerPermissions.NoBan))
+            noBan = PermissionsLocked(normalized).HasFlag(PeerPermissions.NoBan);
+            if (noBan)
             {
                 outcome = severe
                     ? new ViolationOutcome(ViolationAction.Disconnect, 0, null, $"Severe violation {kind} by no-ban peer: {detail}")
@@ -262,7 +264,7 @@ public sealed class PeerPolicy
             AppendAuditLocked(changes);
         }
 
-        if (severe && outcome.Score == 0)
+        if (severe && noBan)
         {
             _logger.LogCritical("Whitelisted no-ban peer {Ip} committed severe violation {Kind}: {Detail}; disconnecting",
                 normalized, kind, detail);

@@ -1,6 +1,6 @@
 namespace TimeCoin.Core.Policy;
 
-/// <summary>What <c>PeerPolicy.ReplaceWhitelist</c> changed.</summary>
+/// <summary>What <see cref="PeerPolicy.ReplaceWhitelist"/> and <see cref="PeerPolicy.ReplaceWhitelistWithSpecs"/> changed.</summary>
 /// <param name="Source">The source whose set was replaced.</param>
 /// <param name="Added">Ranges that gained an entry.</param>
 /// <param name="Removed">Ranges that lost their entry because they were not in the new set.</param>
