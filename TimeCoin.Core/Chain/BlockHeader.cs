@@ -96,12 +96,19 @@ public sealed class BlockHeader
     }
 
     /// <summary>True when <see cref="Signature"/> is the producer's valid signature of <see cref="SigningBytes"/>.</summary>
-    public bool HasValidSignature()
+    public bool HasValidSignature() => IsSignedBy(Producer);
+
+    /// <summary>
+    /// Verifies the signature with <paramref name="key"/>, which the caller has checked equals <see cref="Producer"/>.
+    /// Passing the federation's long-lived key object reuses its imported curve point instead of importing the freshly
+    /// decoded producer key for every block.
+    /// </summary>
+    internal bool IsSignedBy(PublicKey key)
     {
         Span<byte> bytes = stackalloc byte[SigningTag.Length + BlockCodec.UnsignedHeaderSize];
         SigningTag.CopyTo(bytes);
         WriteUnsigned(bytes[SigningTag.Length..]);
-        return Producer.Verify(bytes, _signature);
+        return key.Verify(bytes, _signature);
     }
 
     /// <summary>A copy of this header with another signature (same hash).</summary>

@@ -94,7 +94,7 @@ public sealed class BlockValidator
         if (root != header.MerkleRoot)
             return BlockValidationResult.Reject(BlockRejectionReason.MerkleMismatch,
                 $"Merkle root {header.MerkleRoot} does not match the payload's {root}.");
-        if (!header.HasValidSignature())
+        if (!header.IsSignedBy(expectedProducer))
             return BlockValidationResult.Reject(BlockRejectionReason.BadSignature,
                 $"The signature does not verify with producer {header.Producer.ToShortString()}.");
         return BlockValidationResult.Valid;
