@@ -49,6 +49,18 @@ public static class NodeConfigLoader
     public static IReadOnlyList<ConfigError> TryParse(string text, string sourceName, out NodeConfig? config)
     {
         config = null;
+
+        // The syntax parser validates the document as TOML requires (duplicate keys, redefined tables), which
+        // deserializing into a TomlTable alone does not.
+        var document = Tomlyn.Parsing.SyntaxParser.Parse(text, sourceName, validate: true);
+        if (document.HasErrors)
+        {
+            return document.Diagnostics
+                .Where(d => d.Kind == Tomlyn.Syntax.DiagnosticMessageKind.Error)
+                .Select(d => new ConfigError(sourceName, d.Span.Start.Line + 1, null, "TOML syntax: " + d.Message))
+                .ToList();
+        }
+
         var metadata = new TomlMetadataStore();
         TomlTable root;
         try
