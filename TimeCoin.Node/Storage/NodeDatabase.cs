@@ -1,0 +1,368 @@
+using Microsoft.Data.Sqlite;
+using TimeCoin.Core.Crypto;
+
+namespace TimeCoin.Node.Storage;
+
+/// <summary>
+/// The node's embedded store (SQLite in WAL mode): blocks by hash with side branches, the active chain by height,
+/// and the operator state (policy and masternode registry snapshots, the audit log, known peers).
+/// </summary>
+/// <remarks>
+/// Durability: every write is one transaction; a batch of blocks and the move of the tip they cause commit
+/// together, so a process killed at any moment restarts on a consistent chain. WAL with synchronous=NORMAL keeps
+/// committed transactions across a process crash (SIGKILL); <see cref="NodeDatabaseOptions.SynchronousFull"/>
+/// also keeps them across power loss at the cost of an fsync per commit.
+/// The database is owned by one node: the data directory is locked for as long as it is open.
+/// </remarks>
+public sealed class NodeDatabase : IDisposable
+{
+    /// <summary>The schema version this code writes. Older databases are upgraded on open.</summary>
+    public const int CurrentSchemaVersion = 1;
+
+    /// <summary>File name of the database inside the data directory.</summary>
+    public const string FileName = "node.db";
+
+    private readonly DataDirectoryLock _lock;
+    private readonly SqliteConnection _db;
+    private readonly object _gate = new();
+
+    private NodeDatabase(DataDirectoryLock dirLock, SqliteConnection db, string path)
+    {
+        _lock = dirLock;
+        _db = db;
+        DatabasePath = path;
+    }
+
+    /// <summary>Full path of the database file.</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>Opens (creating or upgrading as needed) the database in <paramref name="dataDirectory"/>.</summary>
+    /// <exception cref="DataDirectoryInUseException">Another node has the directory open.</exception>
+    /// <exception cref="InvalidDataException">The database was written by a newer version of time-node.</exception>
+    public static NodeDatabase Open(string dataDirectory, NodeDatabaseOptions? options = null)
+    {
+        options ??= new NodeDatabaseOptions();
+        var dirLock = DataDirectoryLock.Acquire(dataDirectory);
+        SqliteConnection? db = null;
+        try
+        {
+            var path = Path.Combine(dataDirectory, FileName);
+            db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+            db.Open();
+            Execute(db, "PRAGMA journal_mode=WAL;");
+            Execute(db, options.SynchronousFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+            Execute(db, "PRAGMA foreign_keys=ON;");
+            SchemaMigrations.Apply(db, CurrentSchemaVersion);
+            return new NodeDatabase(dirLock, db, path);
+        }
+        catch
+        {
+            db?.Dispose();
+            dirLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The schema version stored in the database.</summary>
+    public int SchemaVersion
+    {
+        get
+        {
+            lock (_gate) return SchemaMigrations.ReadVersion(_db);
+        }
+    }
+
+    // ---- blocks -------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Stores <paramref name="blocks"/> (already known ones are ignored) and applies <paramref name="move"/> in one
+    /// transaction: after a crash either all of it is there or none of it.
+    /// </summary>
+    public void StoreBlocks(IReadOnlyList<StoredBlock> blocks, ActiveChainUpdate? move)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            if (blocks.Count > 0)
+            {
+                using var insert = _db.CreateCommand();
+                insert.Transaction = tx;
+                insert.CommandText = "INSERT OR IGNORE INTO blocks(hash, height, prev, header, body) VALUES ($h, $n, $p, $hd, $b);";
+                var h = insert.Parameters.Add("$h", SqliteType.Blob);
+                var n = insert.Parameters.Add("$n", SqliteType.Integer);
+                var p = insert.Parameters.Add("$p", SqliteType.Blob);
+                var hd = insert.Parameters.Add("$hd", SqliteType.Blob);
+                var b = insert.Parameters.Add("$b", SqliteType.Blob);
+                insert.Prepare();
+                foreach (var block in blocks)
+                {
+                    h.Value = block.Hash.ToArray();
+                    n.Value = block.Height;
+                    p.Value = block.PreviousHash.ToArray();
+                    hd.Value = block.Header;
+                    b.Value = block.Body;
+                    insert.ExecuteNonQuery();
+                }
+            }
+            if (move is not null)
+                ApplyMove(tx, move);
+            tx.Commit();
+        }
+    }
+
+    private void ApplyMove(SqliteTransaction tx, ActiveChainUpdate move)
+    {
+        using (var delete = _db.CreateCommand())
+        {
+            delete.Transaction = tx;
+            delete.CommandText = "DELETE FROM active_chain WHERE height >= $n;";
+            delete.Parameters.AddWithValue("$n", move.FirstHeight);
+            delete.ExecuteNonQuery();
+        }
+        using var insert = _db.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = "INSERT INTO active_chain(height, hash) SELECT $n, hash FROM blocks WHERE hash = $h;";
+        var n = insert.Parameters.Add("$n", SqliteType.Integer);
+        var h = insert.Parameters.Add("$h", SqliteType.Blob);
+        insert.Prepare();
+        for (int i = 0; i < move.Hashes.Count; i++)
+        {
+            n.Value = move.FirstHeight + i;
+            h.Value = move.Hashes[i].ToArray();
+            if (insert.ExecuteNonQuery() != 1)
+                throw new InvalidOperationException($"Cannot make block {move.Hashes[i]} active at height {move.FirstHeight + i}: it is not stored.");
+        }
+    }
+
+    /// <summary>True when the block is stored (on any branch).</summary>
+    public bool HasBlock(Hash256 hash)
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT 1 FROM blocks WHERE hash = $h;";
+            cmd.Parameters.AddWithValue("$h", hash.ToArray());
+            return cmd.ExecuteScalar() is not null;
+        }
+    }
+
+    /// <summary>The encoded block, or null when it is not stored.</summary>
+    public byte[]? GetBlockBody(Hash256 hash)
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT body FROM blocks WHERE hash = $h;";
+            cmd.Parameters.AddWithValue("$h", hash.ToArray());
+            return cmd.ExecuteScalar() as byte[];
+        }
+    }
+
+    /// <summary>The active block hash at <paramref name="height"/>, or null above the tip.</summary>
+    public Hash256? GetActiveHash(long height)
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT hash FROM active_chain WHERE height = $n;";
+            cmd.Parameters.AddWithValue("$n", height);
+            return cmd.ExecuteScalar() is byte[] bytes ? new Hash256(bytes) : null;
+        }
+    }
+
+    /// <summary>The height of the active tip, or null when no block is active yet.</summary>
+    public long? GetTipHeight()
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT MAX(height) FROM active_chain;";
+            return cmd.ExecuteScalar() is long height ? height : null;
+        }
+    }
+
+    /// <summary>The active chain in height order (hashes only).</summary>
+    public IReadOnlyList<Hash256> LoadActiveChain()
+    {
+        lock (_gate)
+        {
+            var result = new List<Hash256>();
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT height, hash FROM active_chain ORDER BY height;";
+            using var reader = cmd.ExecuteReader();
+            long expected = -1;
+            while (reader.Read())
+            {
+                long height = reader.GetInt64(0);
+                if (expected >= 0 && height != expected)
+                    throw new InvalidDataException($"Active chain index has a gap at height {expected} in '{DatabasePath}'.");
+                expected = height + 1;
+                result.Add(new Hash256((byte[])reader[1]));
+            }
+            return result;
+        }
+    }
+
+    /// <summary>Every stored header (all branches), parents before children.</summary>
+    public IReadOnlyList<byte[]> LoadAllHeaders()
+    {
+        lock (_gate)
+        {
+            var result = new List<byte[]>();
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT header FROM blocks ORDER BY height;";
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read())
+                result.Add((byte[])reader[0]);
+            return result;
+        }
+    }
+
+    /// <summary>Number of stored blocks on all branches.</summary>
+    public long CountBlocks()
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM blocks;";
+            return (long)cmd.ExecuteScalar()!;
+        }
+    }
+
+    // ---- operator state -----------------------------------------------------------------------------------
+
+    /// <summary>Saves a named state document (for example the peer policy or the masternode registry snapshot).</summary>
+    public void SaveDocument(string name, string json, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "INSERT INTO documents(name, json, updated_at) VALUES ($n, $j, $t) " +
+                              "ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at;";
+            cmd.Parameters.AddWithValue("$n", name);
+            cmd.Parameters.AddWithValue("$j", json);
+            cmd.Parameters.AddWithValue("$t", at.ToUnixTimeMilliseconds());
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>The named state document, or null when it was never saved.</summary>
+    public string? LoadDocument(string name)
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT json FROM documents WHERE name = $n;";
+            cmd.Parameters.AddWithValue("$n", name);
+            return cmd.ExecuteScalar() as string;
+        }
+    }
+
+    /// <summary>Appends audit records (one transaction).</summary>
+    public void AppendAudit(IEnumerable<AuditRow> rows)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var cmd = _db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO audit_log(at, source, action, subject, reason) VALUES ($t, $s, $a, $r, $why);";
+            var t = cmd.Parameters.Add("$t", SqliteType.Integer);
+            var s = cmd.Parameters.Add("$s", SqliteType.Text);
+            var a = cmd.Parameters.Add("$a", SqliteType.Text);
+            var r = cmd.Parameters.Add("$r", SqliteType.Text);
+            var why = cmd.Parameters.Add("$why", SqliteType.Text);
+            foreach (var row in rows)
+            {
+                t.Value = row.At.ToUnixTimeMilliseconds();
+                s.Value = row.Source;
+                a.Value = row.Action;
+                r.Value = row.Subject;
+                why.Value = row.Reason;
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
+
+    /// <summary>The most recent audit records, newest first.</summary>
+    public IReadOnlyList<AuditRow> LoadAudit(int limit)
+    {
+        lock (_gate)
+        {
+            var result = new List<AuditRow>();
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT at, source, action, subject, reason FROM audit_log ORDER BY id DESC LIMIT $l;";
+            cmd.Parameters.AddWithValue("$l", limit);
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read())
+                result.Add(new AuditRow(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), reader.GetString(1),
+                    reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+            return result;
+        }
+    }
+
+    /// <summary>Inserts or updates known peers (one transaction).</summary>
+    public void UpsertKnownPeers(IEnumerable<KnownPeerRow> peers)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var cmd = _db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "INSERT INTO known_peers(endpoint, source, last_seen, last_connected, failures) VALUES ($e, $s, $seen, $conn, $f) " +
+                              "ON CONFLICT(endpoint) DO UPDATE SET source = excluded.source, last_seen = excluded.last_seen, " +
+                              "last_connected = COALESCE(excluded.last_connected, known_peers.last_connected), failures = excluded.failures;";
+            var e = cmd.Parameters.Add("$e", SqliteType.Text);
+            var s = cmd.Parameters.Add("$s", SqliteType.Text);
+            var seen = cmd.Parameters.Add("$seen", SqliteType.Integer);
+            var conn = cmd.Parameters.Add("$conn", SqliteType.Integer);
+            var f = cmd.Parameters.Add("$f", SqliteType.Integer);
+            foreach (var peer in peers)
+            {
+                e.Value = peer.Endpoint;
+                s.Value = peer.Source;
+                seen.Value = peer.LastSeen.ToUnixTimeMilliseconds();
+                conn.Value = peer.LastConnected is { } c ? c.ToUnixTimeMilliseconds() : DBNull.Value;
+                f.Value = peer.Failures;
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
+
+    /// <summary>All known peers, most recently seen first.</summary>
+    public IReadOnlyList<KnownPeerRow> LoadKnownPeers()
+    {
+        lock (_gate)
+        {
+            var result = new List<KnownPeerRow>();
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT endpoint, source, last_seen, last_connected, failures FROM known_peers ORDER BY last_seen DESC;";
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read())
+                result.Add(new KnownPeerRow(reader.GetString(0), reader.GetString(1),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                    reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                    reader.GetInt32(4)));
+            return result;
+        }
+    }
+
+    private static void Execute(SqliteConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _db.Dispose();
+            _lock.Dispose();
+        }
+    }
+}

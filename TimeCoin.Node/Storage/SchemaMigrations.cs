@@ -1,0 +1,73 @@
+using Microsoft.Data.Sqlite;
+
+namespace TimeCoin.Node.Storage;
+
+/// <summary>
+/// The schema, as an ordered list of upgrade steps. Step N takes a version N-1 database to version N inside one
+/// transaction; a fresh database runs every step. A database newer than this code is refused.
+/// </summary>
+internal static class SchemaMigrations
+{
+    private static readonly string[] Steps =
+    [
+        // 1: blocks, active chain, operator state.
+        """
+        CREATE TABLE blocks (
+            hash   BLOB PRIMARY KEY,
+            height INTEGER NOT NULL,
+            prev   BLOB NOT NULL,
+            header BLOB NOT NULL,
+            body   BLOB NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX blocks_by_height ON blocks(height);
+        CREATE TABLE active_chain (
+            height INTEGER PRIMARY KEY,
+            hash   BLOB NOT NULL REFERENCES blocks(hash)
+        );
+        CREATE TABLE documents (
+            name       TEXT PRIMARY KEY,
+            json       TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id      INTEGER PRIMARY KEY AUTOINCREMENT,
+            at      INTEGER NOT NULL,
+            source  TEXT NOT NULL,
+            action  TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            reason  TEXT NOT NULL
+        );
+        CREATE TABLE known_peers (
+            endpoint       TEXT PRIMARY KEY,
+            source         TEXT NOT NULL,
+            last_seen      INTEGER NOT NULL,
+            last_connected INTEGER,
+            failures       INTEGER NOT NULL
+        );
+        """,
+    ];
+
+    public static int ReadVersion(SqliteConnection db)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public static void Apply(SqliteConnection db, int target)
+    {
+        int version = ReadVersion(db);
+        if (version > Steps.Length || version > target)
+            throw new InvalidDataException(
+                $"Database '{db.DataSource}' has schema version {version}, newer than this time-node understands ({target}). Upgrade time-node.");
+        for (int next = version + 1; next <= target; next++)
+        {
+            using var tx = db.BeginTransaction();
+            using var cmd = db.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = Steps[next - 1] + $"\nPRAGMA user_version = {next};";
+            cmd.ExecuteNonQuery();
+            tx.Commit();
+        }
+    }
+}

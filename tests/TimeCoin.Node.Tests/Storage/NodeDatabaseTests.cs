@@ -1,0 +1,195 @@
+using Microsoft.Data.Sqlite;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Node.Storage;
+
+namespace TimeCoin.Node.Tests.Storage;
+
+public class NodeDatabaseTests
+{
+    private static StoredBlock FakeBlock(long height, Hash256 prev, string tag)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes($"{tag}/{height}");
+        return new StoredBlock(Hash256.Sha256(body), height, prev, body[..Math.Min(body.Length, 4)], body);
+    }
+
+    private static List<StoredBlock> FakeChain(int count, string tag, StoredBlock? from = null)
+    {
+        var list = new List<StoredBlock>();
+        var prev = from;
+        for (int i = 0; i < count; i++)
+        {
+            var block = FakeBlock((prev?.Height ?? -1) + 1, prev?.Hash ?? Hash256.Zero, tag);
+            list.Add(block);
+            prev = block;
+        }
+        return list;
+    }
+
+    [Fact]
+    public void Open_FreshDirectory_CreatesCurrentSchema()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        Assert.Equal(NodeDatabase.CurrentSchemaVersion, db.SchemaVersion);
+        Assert.Null(db.GetTipHeight());
+    }
+
+    [Fact]
+    public void Open_DirectoryAlreadyOpen_FailsFastNamingTheDirectory()
+    {
+        using var dir = new TempDirectory();
+        using var first = NodeDatabase.Open(dir.Path);
+        var ex = Assert.Throws<DataDirectoryInUseException>(() => NodeDatabase.Open(dir.Path));
+        Assert.Contains(dir.Path, ex.Message);
+        Assert.Contains("in use", ex.Message);
+    }
+
+    [Fact]
+    public void Open_AfterFirstNodeClosed_Succeeds()
+    {
+        using var dir = new TempDirectory();
+        NodeDatabase.Open(dir.Path).Dispose();
+        using var again = NodeDatabase.Open(dir.Path);
+        Assert.Equal(NodeDatabase.CurrentSchemaVersion, again.SchemaVersion);
+    }
+
+    [Fact]
+    public void Open_DatabaseFromNewerVersion_IsRefused()
+    {
+        using var dir = new TempDirectory();
+        NodeDatabase.Open(dir.Path).Dispose();
+        using (var raw = new SqliteConnection($"Data Source={Path.Combine(dir.Path, NodeDatabase.FileName)};Pooling=false"))
+        {
+            raw.Open();
+            using var cmd = raw.CreateCommand();
+            cmd.CommandText = "PRAGMA user_version = 99;";
+            cmd.ExecuteNonQuery();
+        }
+        var ex = Assert.Throws<InvalidDataException>(() => NodeDatabase.Open(dir.Path));
+        Assert.Contains("99", ex.Message);
+    }
+
+    [Fact]
+    public void StoreBlocks_Extension_MovesTipAndSurvivesReopen()
+    {
+        using var dir = new TempDirectory();
+        var chain = FakeChain(10, "a");
+        using (var db = NodeDatabase.Open(dir.Path))
+            db.StoreBlocks(chain, new ActiveChainUpdate(0, chain.Select(b => b.Hash).ToList()));
+        using var reopened = NodeDatabase.Open(dir.Path);
+        Assert.Equal(9, reopened.GetTipHeight());
+        Assert.Equal(chain.Select(b => b.Hash), reopened.LoadActiveChain());
+        Assert.Equal(chain[4].Body, reopened.GetBlockBody(chain[4].Hash));
+    }
+
+    [Fact]
+    public void StoreBlocks_Reorganization_ReplacesActiveHeightsAndKeepsSideBranch()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var main = FakeChain(10, "a");
+        db.StoreBlocks(main, new ActiveChainUpdate(0, main.Select(b => b.Hash).ToList()));
+        var branch = FakeChain(7, "b", from: main[5]); // heights 6..12
+        db.StoreBlocks(branch, new ActiveChainUpdate(6, branch.Select(b => b.Hash).ToList()));
+
+        Assert.Equal(12, db.GetTipHeight());
+        Assert.Equal(main[5].Hash, db.GetActiveHash(5));
+        Assert.Equal(branch[0].Hash, db.GetActiveHash(6));
+        Assert.True(db.HasBlock(main[9].Hash)); // the old branch stays, so a reorg back needs no download
+        Assert.Equal(17, db.CountBlocks());
+    }
+
+    [Fact]
+    public void StoreBlocks_ShorterReplacement_RemovesHeightsAboveNewTip()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var main = FakeChain(10, "a");
+        db.StoreBlocks(main, new ActiveChainUpdate(0, main.Select(b => b.Hash).ToList()));
+        var branch = FakeChain(2, "b", from: main[5]);
+        db.StoreBlocks(branch, new ActiveChainUpdate(6, branch.Select(b => b.Hash).ToList()));
+        Assert.Equal(7, db.GetTipHeight());
+        Assert.Null(db.GetActiveHash(8));
+    }
+
+    [Fact]
+    public void StoreBlocks_MoveToUnstoredBlock_RollsBackTheWholeBatch()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var main = FakeChain(3, "a");
+        db.StoreBlocks(main, new ActiveChainUpdate(0, main.Select(b => b.Hash).ToList()));
+        var next = FakeChain(2, "a", from: main[2]);
+        var bogus = Hash256.Sha256("not stored"u8);
+
+        Assert.Throws<InvalidOperationException>(() =>
+            db.StoreBlocks(next, new ActiveChainUpdate(3, [next[0].Hash, bogus])));
+
+        Assert.Equal(2, db.GetTipHeight());
+        Assert.False(db.HasBlock(next[0].Hash)); // the blocks of the failed batch are not half-stored
+    }
+
+    [Fact]
+    public void StoreBlocks_SameBlockTwice_IsIgnored()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var chain = FakeChain(3, "a");
+        db.StoreBlocks(chain, null);
+        db.StoreBlocks(chain, null);
+        Assert.Equal(3, db.CountBlocks());
+        Assert.Null(db.GetTipHeight());
+    }
+
+    [Fact]
+    public void LoadAllHeaders_ReturnsParentsBeforeChildren()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var chain = FakeChain(5, "a");
+        db.StoreBlocks(chain.AsEnumerable().Reverse().ToList(), null);
+        Assert.Equal(chain.Select(b => b.Header), db.LoadAllHeaders());
+    }
+
+    [Fact]
+    public void SaveDocument_Twice_KeepsLatestAcrossReopen()
+    {
+        using var dir = new TempDirectory();
+        using (var db = NodeDatabase.Open(dir.Path))
+        {
+            db.SaveDocument("policy", "{\"v\":1}", DateTimeOffset.UnixEpoch);
+            db.SaveDocument("policy", "{\"v\":2}", DateTimeOffset.UnixEpoch.AddSeconds(1));
+        }
+        using var reopened = NodeDatabase.Open(dir.Path);
+        Assert.Equal("{\"v\":2}", reopened.LoadDocument("policy"));
+        Assert.Null(reopened.LoadDocument("missing"));
+    }
+
+    [Fact]
+    public void AppendAudit_LoadAudit_NewestFirst()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var t0 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        db.AppendAudit([new AuditRow(t0, "config", "whitelist-add", "10.0.0.0/8", "operator"),
+                        new AuditRow(t0.AddSeconds(5), "rpc", "ban", "1.2.3.4/32", "spam")]);
+        var rows = db.LoadAudit(10);
+        Assert.Equal(2, rows.Count);
+        Assert.Equal("ban", rows[0].Action);
+        Assert.Equal(t0, rows[1].At);
+    }
+
+    [Fact]
+    public void UpsertKnownPeers_UpdateKeepsLastConnectedWhenNotGiven()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var t0 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        db.UpsertKnownPeers([new KnownPeerRow("1.2.3.4:24100", "discovery", t0, t0, 0)]);
+        db.UpsertKnownPeers([new KnownPeerRow("1.2.3.4:24100", "discovery", t0.AddMinutes(1), null, 2)]);
+        var peer = Assert.Single(db.LoadKnownPeers());
+        Assert.Equal(t0, peer.LastConnected);
+        Assert.Equal(2, peer.Failures);
+        Assert.Equal(t0.AddMinutes(1), peer.LastSeen);
+    }
+}
