@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TimeCoin.Node.Config;
 
 namespace TimeCoin.Node;
 
@@ -9,10 +10,36 @@ public static class NodeCommandLine
     public static RootCommand Build()
     {
         var root = new RootCommand("time-node: a TIME Coin masternode node (peer policy, liveness, heartbeats, sync).");
-        var start = new Command("start", "Run a node in the foreground until Ctrl+C.");
-        start.SetAction(_ =>
+        var config = new Option<string?>("--config")
         {
-            Console.Error.WriteLine("time-node start: the node composition is not built yet (see the open issues).");
+            Description = "TOML config file (see docs/time-node.example.toml). Without it every key takes its default.",
+        };
+        var dataDir = new Option<string?>("--datadir")
+        {
+            Description = "Data directory; overrides data_dir of the config. Default ~/.timecoin/<network>.",
+        };
+        var start = new Command("start", "Run a node in the foreground until Ctrl+C.");
+        start.Options.Add(config);
+        start.Options.Add(dataDir);
+        start.SetAction(parseResult =>
+        {
+            NodeConfig nodeConfig;
+            try
+            {
+                nodeConfig = parseResult.GetValue(config) is { } path ? NodeConfigLoader.Load(path) : new NodeConfig();
+            }
+            catch (NodeConfigException e)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine(e.Message);
+                return 1;
+            }
+
+            if (parseResult.GetValue(dataDir) is { Length: > 0 } overriddenDataDir)
+            {
+                nodeConfig = nodeConfig with { DataDir = overriddenDataDir };
+            }
+
+            parseResult.InvocationConfiguration.Error.WriteLine($"time-node start: config read ({nodeConfig.Network}, data dir {nodeConfig.DataDir}); the node composition is not built yet (see the open issues).");
             return 2;
         });
         root.Subcommands.Add(start);

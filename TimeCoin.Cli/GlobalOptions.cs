@@ -1,0 +1,52 @@
+using System.CommandLine;
+
+namespace TimeCoin.Cli;
+
+/// <summary>The options every <c>time-cli</c> command accepts: where the node is and how to authenticate.</summary>
+internal sealed class GlobalOptions
+{
+    public Option<string?> RpcUrl { get; } = new("--rpc-url")
+    {
+        Description = "The node's RPC URL. Default http://127.0.0.1:<RPC port of --network> (mainnet 24001, testnet 24101, devnet 24201).",
+        Recursive = true,
+    };
+
+    public Option<string> Network { get; } = CreateNetwork();
+
+    public Option<string?> DataDir { get; } = new("--datadir")
+    {
+        Description = "The node's data directory, where its .cookie is read from. Default ~/.timecoin/<network>.",
+        Recursive = true,
+    };
+
+    public Option<string?> RpcUser { get; } = new("--rpc-user")
+    {
+        Description = "User for HTTP Basic authentication instead of the cookie (with --rpc-password).",
+        Recursive = true,
+    };
+
+    public Option<string?> RpcPassword { get; } = new("--rpc-password")
+    {
+        Description = "Password for HTTP Basic authentication instead of the cookie (with --rpc-user).",
+        Recursive = true,
+    };
+
+    public Option<int> Timeout { get; } = new("--timeout-secs")
+    {
+        Description = "Seconds to wait for the node's answer. Default 120.",
+        DefaultValueFactory = _ => 120,
+        Recursive = true,
+    };
+
+    private static Option<string> CreateNetwork()
+    {
+        var option = new Option<string>("--network")
+        {
+            Description = "The network of the node: mainnet, testnet or devnet; picks the default RPC port and data directory. Default testnet.",
+            DefaultValueFactory = _ => "testnet",
+            Recursive = true,
+        };
+        option.AcceptOnlyFromAmong([.. CliNetworkDefaults.Networks]);
+        return option;
+    }
+}

@@ -1,0 +1,41 @@
+namespace TimeCoin.Node.Config;
+
+/// <summary>The <c>[p2p]</c> section: where the node listens, whom it dials and whom it trusts.</summary>
+public sealed record P2pConfig
+{
+    /// <summary><c>listen</c>: the IP address the peer-to-peer listener binds to. Default <c>0.0.0.0</c> (all IPv4 interfaces).</summary>
+    public string Listen { get; init; } = "0.0.0.0";
+
+    /// <summary><c>port</c>: the peer-to-peer port. Default per network (mainnet 24000, testnet 24100, devnet 24200).</summary>
+    public int Port { get; init; } = NetworkDefaults.P2pPort(NetworkName.Testnet);
+
+    /// <summary><c>max_inbound</c>: most inbound connections accepted at once. Default 125 (as Bitcoin Core).</summary>
+    public int MaxInbound { get; init; } = 125;
+
+    /// <summary><c>max_outbound</c>: most outbound connections kept at once (whitelisted peers and masternodes are dialed beyond it). Default 16.</summary>
+    public int MaxOutbound { get; init; } = 16;
+
+    /// <summary><c>bootstrap_peers</c>: addresses dialed at start (<c>ip</c>, <c>ip:port</c>, <c>host:port</c>, <c>[ipv6]:port</c>).</summary>
+    public IReadOnlyList<string> BootstrapPeers { get; init; } = [];
+
+    /// <summary><c>whitelisted_peers</c>: IPs or CIDR ranges trusted by the operator, optionally prefixed by permissions (<c>"noban,prioritysync@10.0.0.0/8"</c>).</summary>
+    public IReadOnlyList<string> WhitelistedPeers { get; init; } = [];
+
+    /// <summary><c>blacklisted_peers</c>: IPs or CIDR ranges never connected to or accepted.</summary>
+    public IReadOnlyList<string> BlacklistedPeers { get; init; } = [];
+
+    /// <summary><c>discovery_url</c>: HTTP(S) URL returning the network's peer list; empty disables discovery. Default per network.</summary>
+    public string DiscoveryUrl { get; init; } = NetworkDefaults.DiscoveryUrl(NetworkName.Testnet);
+
+    /// <summary><c>discovery_interval_secs</c>: seconds between two discovery requests. Default 300.</summary>
+    public int DiscoveryIntervalSecs { get; init; } = 300;
+
+    /// <summary><c>auto_whitelist_discovered</c>: whitelist peers returned by the discovery URL. Default true.</summary>
+    public bool AutoWhitelistDiscovered { get; init; } = true;
+
+    /// <summary><c>auto_whitelist_masternodes</c>: whitelist masternodes whose signed announcement verified. Default true.</summary>
+    public bool AutoWhitelistMasternodes { get; init; } = true;
+
+    /// <summary><c>max_auto_whitelist</c>: most automatically whitelisted entries kept (operator entries are not counted). Default 1000.</summary>
+    public int MaxAutoWhitelist { get; init; } = 1000;
+}
