@@ -1,0 +1,55 @@
+using System.Net;
+
+namespace TimeCoin.Network.Protocol;
+
+/// <summary>
+/// Reads messages from one connection: frames from a <see cref="FrameReader"/>, decoded by <see cref="MessageCodec"/>.
+/// Every framing or decoding error is reported to the <see cref="IViolationSink"/> and returned as a value; nothing
+/// throws. One read at a time.
+/// </summary>
+public sealed class MessageReader
+{
+    private readonly FrameReader _frames;
+    private readonly IPAddress _remote;
+    private readonly IViolationSink _violations;
+
+    /// <summary>Creates a reader for the peer at <paramref name="remote"/>.</summary>
+    public MessageReader(FrameReader frames, IPAddress remote, IViolationSink violations)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(violations);
+        _frames = frames;
+        _remote = remote;
+        _violations = violations;
+    }
+
+    /// <summary>The peer's address (the key violations are recorded under).</summary>
+    public IPAddress Remote => _remote;
+
+    /// <summary>Waits for the next message.</summary>
+    public async ValueTask<MessageReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    {
+        var frame = await _frames.ReadAsync(cancellationToken).ConfigureAwait(false);
+        switch (frame.Status)
+        {
+            case FrameReadStatus.Frame:
+                var decoded = MessageCodec.Decode(frame.Type, frame.Payload.Span);
+                if (decoded.IsSuccess)
+                    return new MessageReadResult(MessageReadStatus.Message, decoded.Message, null, null);
+                return Violation(decoded.Error);
+            case FrameReadStatus.Error:
+                return Violation(frame.Error!);
+            case FrameReadStatus.Closed:
+                return new MessageReadResult(MessageReadStatus.Closed, null, null, frame.CloseReason);
+            default:
+                return new MessageReadResult(MessageReadStatus.Canceled, null, null, null);
+        }
+    }
+
+    private MessageReadResult Violation(ProtocolError error)
+    {
+        _violations.Record(_remote, error);
+        return new MessageReadResult(MessageReadStatus.Error, null, error, null);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace TimeCoin.Network.Transport;
+
+/// <summary>
+/// The production transport: TCP sockets wrapped in pipes (<see cref="System.IO.Pipelines.PipeReader.Create(Stream, System.IO.Pipelines.StreamPipeReaderOptions?)"/>).
+/// Nagle is disabled so small messages such as pings leave at once.
+/// </summary>
+public sealed class TcpTransport : ITransport
+{
+    /// <inheritdoc />
+    public ValueTask<IConnectionListener> ListenAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        cancellationToken.ThrowIfCancellationRequested();
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6 && endpoint.Address.Equals(IPAddress.IPv6Any))
+                socket.DualMode = true;
+            socket.Bind(endpoint);
+            socket.Listen(512);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new TransportException(endpoint, $"Cannot listen on {endpoint}: {ex.SocketErrorCode}.", ex);
+        }
+        return ValueTask.FromResult<IConnectionListener>(new TcpConnectionListener(socket));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ITransportConnection> DialAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new TransportException(remote, $"Cannot connect to {remote}: {ex.SocketErrorCode}.", ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        return new TcpConnection(socket);
+    }
+}

@@ -1,0 +1,184 @@
+using System.Buffers.Binary;
+using System.Net;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Network.Protocol;
+
+namespace TimeCoin.Network.Tests;
+
+public class MessageCodecTests
+{
+    private static readonly KeyPair Key = KeyPair.FromPrivateKey(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
+    internal static readonly NetworkMessage[] Samples =
+    [
+        TestData.NodeInfo(Key).ToVersionMessage(0x1122334455667788, 1_700_000_000),
+        TestData.NodeInfo(Key) with { ListenAddress = null, IsMasternode = false, UserAgent = "ünïcode agent" } is var n
+            ? n.ToVersionMessage(7, -1) : null!,
+        new VerAckMessage(Enumerable.Range(0, 64).Select(i => (byte)i).ToArray()),
+        new PingMessage(ulong.MaxValue, 1_700_000_000_123, 1919),
+        new PongMessage(1, long.MinValue, 0),
+        new GetHeadersMessage(Enumerable.Range(0, ProtocolLimits.MaxLocatorHashes).Select(TestData.HashOf).ToArray(), TestData.HashOf(-1), 2000),
+        new GetHeadersMessage([], Hash256.Zero, 0),
+        new HeadersMessage([new byte[] { 1, 2, 3 }, Array.Empty<byte>(), new byte[200]]),
+        new GetBlocksMessage([TestData.HashOf(1), TestData.HashOf(2)]),
+        new BlocksMessage([new byte[1000], new byte[] { 9 }]),
+        new BlockAnnouncementMessage(TestData.HashOf(4805), 4805),
+        new GetPeersMessage(),
+        new PeersMessage([new IPEndPoint(IPAddress.Parse("10.0.0.1"), 24100), new IPEndPoint(IPAddress.Parse("2001:db8::7"), 24101)]),
+        new MasternodeAnnouncementMessage(new byte[] { 5, 4, 3 }),
+        new HeartbeatMessage(new byte[130]),
+        new GetMasternodesMessage(),
+        new MasternodesMessage([new byte[] { 1 }, new byte[] { 2, 2 }]),
+    ];
+
+    public static TheoryData<NetworkMessage> AllMessages() => new(Samples);
+
+    [Theory]
+    [MemberData(nameof(AllMessages))]
+    public void Decode_EncodedMessage_ReturnsEquivalentMessage(NetworkMessage message)
+    {
+        var payload = MessageCodec.Encode(message);
+
+        var decoded = MessageCodec.Decode(message.Type, payload);
+
+        Assert.True(decoded.IsSuccess, decoded.Error?.ToString());
+        Assert.Equal(message.GetType(), decoded.Message.GetType());
+        Assert.Equal(payload, MessageCodec.Encode(decoded.Message));
+    }
+
+    [Fact]
+    public void AllMessages_CoverEveryKnownType()
+    {
+        var covered = Samples.Select(m => m.Type).ToHashSet();
+
+        var known = Enum.GetValues<MessageType>().Where(MessageCodec.IsKnownType);
+
+        Assert.All(known, type => Assert.Contains(type, covered));
+    }
+
+    [Fact]
+    public void Decode_Version_KeepsEveryField()
+    {
+        var sent = TestData.NodeInfo(Key).ToVersionMessage(99, 1_700_000_000);
+
+        var received = (VersionMessage)MessageCodec.Decode(MessageType.Version, MessageCodec.Encode(sent)).Message!;
+
+        Assert.Equal(sent, received);
+    }
+
+    [Fact]
+    public void Decode_PeersWithIPv4_ReturnsIPv4NotMapped()
+    {
+        var payload = MessageCodec.Encode(new PeersMessage([new IPEndPoint(IPAddress.Parse("192.168.1.2"), 24100)]));
+
+        var peers = ((PeersMessage)MessageCodec.Decode(MessageType.Peers, payload).Message!).Peers;
+
+        Assert.Equal("192.168.1.2:24100", Assert.Single(peers).ToString());
+    }
+
+    [Fact]
+    public void Decode_TruncatedPayload_ReturnsUndecodableNamingTheField()
+    {
+        var payload = MessageCodec.Encode(new PingMessage(1, 2, 3));
+
+        var decoded = MessageCodec.Decode(MessageType.Ping, payload.AsSpan(0, 20));
+
+        Assert.False(decoded.IsSuccess);
+        Assert.Equal(ProtocolErrorKind.Undecodable, decoded.Error.Kind);
+        Assert.Contains("height", decoded.Error.Detail);
+        Assert.False(decoded.Error.ClosesConnection);
+    }
+
+    [Fact]
+    public void Decode_TrailingBytes_ReturnsUndecodable()
+    {
+        var payload = MessageCodec.Encode(new BlockAnnouncementMessage(TestData.HashOf(1), 1)).Append((byte)0).ToArray();
+
+        var decoded = MessageCodec.Decode(MessageType.BlockAnnouncement, payload);
+
+        Assert.Contains("trailing", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Decode_CountAboveLimit_ReturnsUndecodableWithoutAllocating()
+    {
+        var payload = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, uint.MaxValue);
+
+        var decoded = MessageCodec.Decode(MessageType.Headers, payload);
+
+        Assert.Contains("exceeds the maximum", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Decode_CountLargerThanRemainingBytes_ReturnsUndecodable()
+    {
+        var payload = new byte[4 + 32];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, 100);
+
+        var decoded = MessageCodec.Decode(MessageType.GetBlocks, payload);
+
+        Assert.Contains("only 32 remain", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Decode_OpaqueItemLongerThanPayload_ReturnsUndecodable()
+    {
+        var payload = new byte[8];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, 0x7FFFFFFF);
+
+        var decoded = MessageCodec.Decode(MessageType.Heartbeat, payload);
+
+        Assert.Contains("claims 2147483647 bytes", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Decode_VersionWithBadFlagByte_ReturnsUndecodable()
+    {
+        var payload = MessageCodec.Encode(TestData.NodeInfo(Key) with { ListenAddress = null } is var info ? info.ToVersionMessage(1, 1) : null!);
+        int flagOffset = 4 + 4 + 2 + "devnet".Length + 32 + 32;
+        payload[flagOffset] = 7;
+
+        var decoded = MessageCodec.Decode(MessageType.Version, payload);
+
+        Assert.Contains("listen flag is 7", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Decode_VersionWithInvalidUtf8_ReturnsUndecodable()
+    {
+        var payload = MessageCodec.Encode(TestData.NodeInfo(Key).ToVersionMessage(1, 1));
+        payload[4 + 4 + 2] = 0xFF;
+
+        var decoded = MessageCodec.Decode(MessageType.Version, payload);
+
+        Assert.Contains("not valid UTF-8", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Decode_PeerWithPortZero_ReturnsUndecodable()
+    {
+        var payload = new byte[4 + 18];
+        payload[0] = 1;
+
+        var decoded = MessageCodec.Decode(MessageType.Peers, payload);
+
+        Assert.Contains("port 0", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Encode_ListAboveLimit_Throws()
+    {
+        var tooMany = new GetBlocksMessage(Enumerable.Range(0, ProtocolLimits.MaxBlocksPerMessage + 1).Select(TestData.HashOf).ToArray());
+
+        Assert.Throws<ArgumentException>(() => MessageCodec.Encode(tooMany));
+    }
+
+    [Fact]
+    public void Decode_UnknownType_ReturnsUndecodable()
+    {
+        var decoded = MessageCodec.Decode((MessageType)999, []);
+
+        Assert.Equal(ProtocolErrorKind.Undecodable, decoded.Error!.Kind);
+    }
+}
