@@ -197,6 +197,8 @@ public sealed class SyncPlanner
                 {
                     RemoveInFlight(block.Height);
                     _toReassign.Add(block.Height);
+                    if (_peers.TryGetValue(peerId, out var liar))
+                        liar.RestUntil = _time.GetUtcNow() + _stallTimeout;
                     Report(peerId, MisbehaviourKind.UnexpectedBlock,
                         $"sent block {block.Hash} at height {block.Height}, asked for {request.Hash}");
                 }
@@ -257,7 +259,11 @@ public sealed class SyncPlanner
             return;
         }
         ReleaseBlocksOf(peerId);
-        peer.HeaderRequestSentAt = null;
+        if (peer.HeaderRequestSentAt is not null)
+        {
+            peer.HeaderRequestSentAt = null;
+            peer.HeadersAskedForTip = null; // unanswered: ask again after the rest
+        }
         peer.RestUntil = _time.GetUtcNow() + _stallTimeout;
     }
 
@@ -292,6 +298,13 @@ public sealed class SyncPlanner
             if (fork.TakeSwitch() is { } decision)
                 switches.Add(decision);
             _misbehaviours.AddRange(fork.TakeMisbehaviours());
+            if (fork.State == ForkResolutionState.GaveUp && _peers.TryGetValue(fork.PeerId, out var gaveUpOn)
+                && fork.RetryAllowedAt is { } retryAt && gaveUpOn.RestUntil < retryAt)
+            {
+                // Leave the peer alone until the give-up timeout, then ask it again.
+                gaveUpOn.RestUntil = retryAt;
+                gaveUpOn.HeadersAskedForTip = null;
+            }
         }
 
         foreach (var peer in _peers.Values)
