@@ -95,13 +95,16 @@ public class ForkResolverTests
         Assert.Equal(_time.GetUtcNow() + _options.GiveUpTimeout, resolver.GetStatus().RetryAllowedAt);
     }
 
-    [Fact]
-    public void Start_DeepForkOfPriorityPeerOnLongChain_FindsAncestorInTwoRoundTrips()
+    [Theory]
+    [InlineData(5_000)]
+    [InlineData(10_000)]
+    public void Start_DeepForkOfPriorityPeerFarFromGenesis_FindsAncestorInTwoRoundTrips(int depth)
     {
-        // Ancestor far from genesis so the sparse locator entry lands thousands of blocks below the fork.
+        // Ancestor far from genesis so the sparse locator entry lands thousands of blocks below the fork and the
+        // first reply (2,000 headers) lies entirely in our chain; the dense second locator must close the gap.
         const long ancestor = 20_000;
-        var ours = FakeChain.Create("a", ancestor + 5_000);
-        var peer = ours.Fork(ancestor, "b", ancestor + 5_010);
+        var ours = FakeChain.Create("a", ancestor + depth);
+        var peer = ours.Fork(ancestor, "b", ancestor + depth + 10);
         var resolver = NewResolver(ours, priority: true);
 
         resolver.Start(peer.Height, peer.TipHash);
