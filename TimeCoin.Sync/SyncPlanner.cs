@@ -1,0 +1,706 @@
+using TimeCoin.Core.Crypto;
+
+namespace TimeCoin.Sync;
+
+/// <summary>
+/// Decides, from our chain and what peers report, which headers and blocks to request from whom; detects stalled
+/// requests and moves them to other peers; hands forks below our tip to one <see cref="ForkResolver"/> per peer;
+/// reports peers that misbehave. Does no I/O: the coordinator feeds it events and carries out <see cref="Plan"/>.
+/// </summary>
+/// <remarks>
+/// <para>Headers first: a peer's chain is learnt as headers (a locator round trip, up to
+/// <see cref="SyncPlannerOptions.MaxHeadersPerRequest"/> per reply), checked for linkage, and blocks are then
+/// requested by hash at known heights from any peer known to have them. A block is accepted only if its hash is
+/// the one the header chain has at that height, so blocks from several peers always fit together.</para>
+/// <para>Single owner, not thread-safe: call it from the coordinator loop only.</para>
+/// </remarks>
+public sealed class SyncPlanner
+{
+    private sealed class PeerState(PeerSyncInfo info)
+    {
+        public PeerSyncInfo Info { get; set; } = info;
+        public DateTimeOffset? HeaderRequestSentAt { get; set; }
+        public Hash256? HeadersAskedForTip { get; set; }
+        public bool WantsMoreHeaders { get; set; }
+        public long KnownHeaderHeight { get; set; } = long.MinValue;
+        public DateTimeOffset RestUntil { get; set; } = DateTimeOffset.MinValue;
+        public int InFlight { get; set; }
+        public DateTimeOffset LastDeliveryAt { get; set; } = DateTimeOffset.MinValue;
+    }
+
+    private readonly record struct InFlightBlock(string PeerId, Hash256 Hash, DateTimeOffset SentAt);
+
+    private readonly IChainView _chain;
+    private readonly SyncPlannerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, PeerState> _peers = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, Hash256> _headerByHeight = [];
+    private readonly Dictionary<Hash256, long> _headerHeightByHash = [];
+    private readonly Dictionary<long, InFlightBlock> _inFlight = [];
+    private readonly Dictionary<long, Hash256> _received = [];
+    private readonly SortedSet<long> _toReassign = [];
+    private readonly Dictionary<string, ForkResolver> _forks = new(StringComparer.Ordinal);
+    private readonly List<PeerMisbehaviour> _misbehaviours = [];
+
+    private long _headerBase;
+    private Hash256 _headerBaseHash;
+    private long _headerTop;
+    private long _frontier;
+    private TimeSpan _stallTimeout;
+
+    /// <summary>Creates a planner over our chain.</summary>
+    public SyncPlanner(IChainView chain, SyncPlannerOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        options.Validate();
+        _chain = chain;
+        _options = options;
+        _time = time;
+        _stallTimeout = options.BaseStallTimeout;
+        ResetHeaderChain();
+    }
+
+    /// <summary>The current stall timeout (grows when we are the slow side, decays when deliveries are on time).</summary>
+    public TimeSpan StallTimeout => _stallTimeout;
+
+    /// <summary>Height of the best header chain we know.</summary>
+    public long HeaderHeight => _headerTop;
+
+    /// <summary>Records what a peer reports (new peer or update).</summary>
+    public void UpdatePeer(PeerSyncInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentException.ThrowIfNullOrEmpty(info.PeerId, nameof(info.PeerId));
+        if (_peers.TryGetValue(info.PeerId, out var state))
+            state.Info = info;
+        else
+            _peers[info.PeerId] = new PeerState(info);
+    }
+
+    /// <summary>The peer is gone: its requests go back to the pool and its fork resolution ends.</summary>
+    public void OnPeerDisconnected(string peerId)
+    {
+        if (!_peers.Remove(peerId))
+            return;
+        ReleaseBlocksOf(peerId);
+        _forks.Remove(peerId);
+    }
+
+    /// <summary>
+    /// A reply to a header request. Headers that extend our header chain are adopted; a reply that forks below our
+    /// tip starts a fork resolution for the peer; headers that do not link are reported as misbehaviour.
+    /// </summary>
+    public void OnHeadersReceived(string peerId, IReadOnlyList<BlockLink> headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        if (!_peers.TryGetValue(peerId, out var peer))
+            return;
+        Reconcile();
+        if (_forks.TryGetValue(peerId, out var fork) && fork.IsActive)
+        {
+            fork.OnHeaders(headers);
+            return;
+        }
+        if (peer.HeaderRequestSentAt is null)
+            return; // unsolicited
+        peer.HeaderRequestSentAt = null;
+        bool full = headers.Count >= _options.MaxHeadersPerRequest;
+        peer.WantsMoreHeaders = false;
+        if (headers.Count == 0)
+            return;
+        if (!BlockLink.FormChain(headers, out var error))
+        {
+            Report(peerId, MisbehaviourKind.NonLinkingChain, error!);
+            return;
+        }
+        var first = headers[0];
+        if (!TryLocate(first.PreviousHash, out long parentHeight) || parentHeight != first.Height - 1)
+        {
+            Report(peerId, MisbehaviourKind.NonLinkingChain,
+                $"first header (height {first.Height}) does not link to any block we know");
+            return;
+        }
+
+        int i = 0;
+        while (i < headers.Count && IsKnownAt(headers[i]))
+            i++;
+        if (i == headers.Count)
+        {
+            var last = headers[^1];
+            if (last.Height > _headerBase)
+                peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, last.Height);
+            peer.WantsMoreHeaders = full;
+            return;
+        }
+
+        var divergent = headers[i];
+        long forkParent = divergent.Height - 1;
+        if (forkParent < _headerBase)
+        {
+            StartFork(peer, headers, full);
+            return;
+        }
+
+        var newTip = headers[^1];
+        if (forkParent == _headerTop)
+        {
+            AppendHeaders(headers, i);
+        }
+        else if (ForkChoice.Prefers(newTip.Height, newTip.Hash, _headerTop, _headerByHeight[_headerTop]))
+        {
+            TruncateHeaderChain(forkParent);
+            AppendHeaders(headers, i);
+        }
+        else
+        {
+            // A competing branch above our tip that is not better than the header chain we have. Once our chain
+            // grows past the branch point it becomes a fork below our tip and goes to fork resolution.
+            peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, forkParent);
+            return;
+        }
+        peer.KnownHeaderHeight = newTip.Height;
+        peer.WantsMoreHeaders = full;
+    }
+
+    /// <summary>
+    /// Blocks delivered by a peer (after the caller checked each block's own hash). A block whose hash differs from
+    /// the one requested at that height is reported; blocks nobody asked for are ignored.
+    /// </summary>
+    public void OnBlocksReceived(string peerId, IReadOnlyList<BlockLink> blocks)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        Reconcile();
+        _forks.TryGetValue(peerId, out var fork);
+        if (fork is not null && fork.IsActive)
+            fork.OnBlocksReceived(blocks);
+        bool onTime = false;
+        foreach (var block in blocks)
+        {
+            if (fork is not null && fork.IsBranchBlock(block.Hash))
+                continue;
+            if (_inFlight.TryGetValue(block.Height, out var request))
+            {
+                if (request.Hash == block.Hash)
+                {
+                    RemoveInFlight(block.Height);
+                    _received[block.Height] = block.Hash;
+                    if (request.PeerId == peerId)
+                    {
+                        onTime = true;
+                        if (_peers.TryGetValue(peerId, out var sender))
+                            sender.LastDeliveryAt = _time.GetUtcNow();
+                    }
+                }
+                else if (request.PeerId == peerId)
+                {
+                    RemoveInFlight(block.Height);
+                    _toReassign.Add(block.Height);
+                    if (_peers.TryGetValue(peerId, out var liar))
+                        liar.RestUntil = _time.GetUtcNow() + _stallTimeout;
+                    Report(peerId, MisbehaviourKind.UnexpectedBlock,
+                        $"sent block {block.Hash} at height {block.Height}, asked for {request.Hash}");
+                }
+            }
+            else if (_headerByHeight.TryGetValue(block.Height, out var expected) && expected == block.Hash)
+            {
+                // A late delivery of a request that was reassigned: still useful.
+                if (_toReassign.Remove(block.Height) || !_received.ContainsKey(block.Height))
+                    _received[block.Height] = block.Hash;
+            }
+        }
+        if (onTime)
+        {
+            var decayed = TimeSpan.FromTicks((long)(_stallTimeout.Ticks * _options.StallTimeoutDecay));
+            _stallTimeout = decayed < _options.BaseStallTimeout ? _options.BaseStallTimeout : decayed;
+        }
+    }
+
+    /// <summary>Our chain connected a block: delivered blocks at or below <paramref name="height"/> are no longer tracked.</summary>
+    public void OnBlockConnected(long height)
+    {
+        _ = height; // the chain view is the authority; the event only prompts bookkeeping
+        Reconcile();
+    }
+
+    /// <summary>
+    /// A delivered block failed validation: the peer that sent it is reported and rests, and the block is
+    /// requested again from another peer.
+    /// </summary>
+    public void OnBlockInvalid(string peerId, BlockLink block, string reason)
+    {
+        Report(peerId, MisbehaviourKind.InvalidBlock, $"block {block.Hash} at height {block.Height}: {reason}");
+        if (_received.TryGetValue(block.Height, out var hash) && hash == block.Hash)
+        {
+            _received.Remove(block.Height);
+            _toReassign.Add(block.Height);
+        }
+        else if (_inFlight.TryGetValue(block.Height, out var request) && request.Hash == block.Hash)
+        {
+            RemoveInFlight(block.Height);
+            _toReassign.Add(block.Height);
+        }
+        if (_peers.TryGetValue(peerId, out var peer))
+            peer.RestUntil = _time.GetUtcNow() + _stallTimeout;
+    }
+
+    /// <summary>
+    /// A request to the peer failed (not found, refused, send error): its blocks go back to the pool, the peer rests
+    /// for one stall timeout, and a fork resolution with it counts a failed attempt.
+    /// </summary>
+    public void OnRequestFailed(string peerId, string reason)
+    {
+        if (!_peers.TryGetValue(peerId, out var peer))
+            return;
+        if (_forks.TryGetValue(peerId, out var fork) && fork.IsActive)
+        {
+            fork.OnRequestFailed(reason);
+            return;
+        }
+        ReleaseBlocksOf(peerId);
+        if (peer.HeaderRequestSentAt is not null)
+        {
+            peer.HeaderRequestSentAt = null;
+            peer.HeadersAskedForTip = null; // unanswered: ask again after the rest
+        }
+        peer.RestUntil = _time.GetUtcNow() + _stallTimeout;
+    }
+
+    /// <summary>The caller's verdict on a branch from <see cref="SyncPlan.BranchValidations"/>.</summary>
+    public void OnBranchValidated(string peerId, bool valid, string? reason)
+    {
+        if (_forks.TryGetValue(peerId, out var fork))
+            fork.OnBranchValidated(valid, reason);
+    }
+
+    /// <summary>
+    /// Decides what to do now: times out and reassigns stalled requests (adapting the stall timeout), drives fork
+    /// resolutions, asks for headers, and fills each peer's in-flight budget within the download window.
+    /// </summary>
+    public SyncPlan Plan()
+    {
+        var now = _time.GetUtcNow();
+        Reconcile();
+        var headerRequests = new List<HeaderRequest>();
+        var blockRequests = new List<BlockRequest>();
+        var stalls = new List<StalledRequest>();
+        var validations = new List<BranchValidationRequest>();
+        var switches = new List<ForkSwitch>();
+
+        foreach (var fork in _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal))
+        {
+            fork.CheckTimeouts();
+            if (fork.TakeHeaderRequest() is { } headerRequest)
+                headerRequests.Add(headerRequest);
+            if (fork.TakeValidationRequest() is { } validation)
+                validations.Add(validation);
+            if (fork.TakeSwitch() is { } decision)
+                switches.Add(decision);
+            _misbehaviours.AddRange(fork.TakeMisbehaviours());
+            if (fork.State == ForkResolutionState.GaveUp && _peers.TryGetValue(fork.PeerId, out var gaveUpOn)
+                && fork.RetryAllowedAt is { } retryAt && gaveUpOn.RestUntil < retryAt)
+            {
+                // Leave the peer alone until the give-up timeout, then ask it again.
+                gaveUpOn.RestUntil = retryAt;
+                gaveUpOn.HeadersAskedForTip = null;
+            }
+        }
+
+        foreach (var peer in _peers.Values)
+        {
+            if (_headerHeightByHash.TryGetValue(peer.Info.TipHash, out long tipHeight))
+                peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, tipHeight);
+        }
+        ExpireHeaderRequests(now);
+        DetectStalls(now, stalls);
+        PlanHeaderRequests(now, headerRequests);
+        PlanBlockRequests(now, blockRequests);
+
+        foreach (var fork in _forks.Values.Where(f => f.IsActive).OrderBy(f => f.PeerId, StringComparer.Ordinal))
+        {
+            int mainInFlight = _peers.TryGetValue(fork.PeerId, out var peer) ? peer.InFlight : 0;
+            int budget = _options.MaxBlocksInFlightPerPeer - mainInFlight - fork.BlocksInFlight;
+            if (budget > 0)
+                blockRequests.AddRange(fork.TakeBlockRequests(budget));
+        }
+
+        var misbehaviours = _misbehaviours.ToArray();
+        _misbehaviours.Clear();
+        return new SyncPlan(headerRequests, blockRequests, stalls, misbehaviours, validations, switches);
+    }
+
+    /// <summary>A snapshot for RPC.</summary>
+    public SyncStatus GetStatus()
+    {
+        Reconcile();
+        var perPeer = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (id, peer) in _peers)
+        {
+            int count = peer.InFlight + (_forks.TryGetValue(id, out var fork) ? fork.BlocksInFlight : 0);
+            if (count > 0)
+                perPeer[id] = count;
+        }
+        var best = _peers.Values
+            .OrderByDescending(p => p.Info.BestHeight)
+            .ThenByDescending(p => p.Info.IsPrioritySync)
+            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
+            .FirstOrDefault();
+        long bestHeight = Math.Max(_chain.Height, best?.Info.BestHeight ?? long.MinValue);
+        int inFlight = perPeer.Values.Sum();
+        bool forksActive = _forks.Values.Any(f => f.IsActive);
+        return new SyncStatus(
+            _chain.Height,
+            Math.Max(_headerTop, _chain.Height),
+            best?.Info.PeerId,
+            bestHeight,
+            bestHeight > _chain.Height || inFlight > 0 || forksActive,
+            inFlight,
+            perPeer,
+            _stallTimeout,
+            _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).Select(f => f.GetStatus()).ToArray());
+    }
+
+    private void Report(string peerId, MisbehaviourKind kind, string detail) =>
+        _misbehaviours.Add(new PeerMisbehaviour(peerId, kind, detail));
+
+    /// <summary>Aligns the header chain with our active chain (blocks connected, or a reorganisation).</summary>
+    private void Reconcile()
+    {
+        long height = _chain.Height;
+        if (_chain.HashAtHeight(_headerBase) != _headerBaseHash || height < _headerBase)
+        {
+            ResetHeaderChain();
+            return;
+        }
+        while (_headerBase < height)
+        {
+            long next = _headerBase + 1;
+            var ours = _chain.HashAtHeight(next);
+            if (_headerTop >= next)
+            {
+                if (ours != _headerByHeight[next])
+                {
+                    ResetHeaderChain();
+                    return;
+                }
+                _headerByHeight.Remove(next);
+                _headerHeightByHash.Remove(ours!.Value);
+            }
+            else
+            {
+                _headerTop = next;
+            }
+            _headerBase = next;
+            _headerBaseHash = ours!.Value;
+            if (_inFlight.ContainsKey(next))
+                RemoveInFlight(next);
+            _received.Remove(next);
+            _toReassign.Remove(next);
+        }
+        _frontier = Math.Max(_frontier, _headerBase);
+    }
+
+    private void ResetHeaderChain()
+    {
+        _headerBase = _chain.Height;
+        _headerBaseHash = _chain.TipHash;
+        _headerTop = _headerBase;
+        _frontier = _headerBase;
+        _headerByHeight.Clear();
+        _headerHeightByHash.Clear();
+        foreach (var peer in _peers.Values)
+        {
+            peer.InFlight = 0;
+            peer.KnownHeaderHeight = long.MinValue;
+            peer.HeadersAskedForTip = null;
+            peer.WantsMoreHeaders = false;
+        }
+        _inFlight.Clear();
+        _received.Clear();
+        _toReassign.Clear();
+    }
+
+    private bool TryLocate(Hash256 hash, out long height)
+    {
+        if (_headerHeightByHash.TryGetValue(hash, out height))
+            return true;
+        return _chain.TryGetHeight(hash, out height);
+    }
+
+    private bool IsKnownAt(BlockLink header)
+    {
+        if (header.Height <= _headerBase)
+            return _chain.TryGetHeight(header.Hash, out long h) && h == header.Height;
+        return _headerByHeight.TryGetValue(header.Height, out var hash) && hash == header.Hash;
+    }
+
+    private void AppendHeaders(IReadOnlyList<BlockLink> headers, int from)
+    {
+        for (int i = from; i < headers.Count; i++)
+        {
+            _headerByHeight[headers[i].Height] = headers[i].Hash;
+            _headerHeightByHash[headers[i].Hash] = headers[i].Height;
+        }
+        _headerTop = headers[^1].Height;
+    }
+
+    /// <summary>Drops header-chain entries above <paramref name="height"/> and every request or delivery for them.</summary>
+    private void TruncateHeaderChain(long height)
+    {
+        for (long h = _headerTop; h > height; h--)
+        {
+            if (_headerByHeight.Remove(h, out var hash))
+                _headerHeightByHash.Remove(hash);
+            if (_inFlight.ContainsKey(h))
+                RemoveInFlight(h);
+            _received.Remove(h);
+            _toReassign.Remove(h);
+        }
+        _headerTop = height;
+        _frontier = Math.Min(_frontier, height);
+        foreach (var peer in _peers.Values)
+            peer.KnownHeaderHeight = Math.Min(peer.KnownHeaderHeight, height);
+    }
+
+    private void RemoveInFlight(long height)
+    {
+        if (_inFlight.Remove(height, out var request) && _peers.TryGetValue(request.PeerId, out var peer))
+            peer.InFlight--;
+    }
+
+    private List<long> ReleaseBlocksOf(string peerId)
+    {
+        var heights = _inFlight.Where(kv => kv.Value.PeerId == peerId).Select(kv => kv.Key).Order().ToList();
+        foreach (long h in heights)
+        {
+            RemoveInFlight(h);
+            _toReassign.Add(h);
+        }
+        return heights;
+    }
+
+    private void StartFork(PeerState peer, IReadOnlyList<BlockLink> headers, bool full)
+    {
+        string id = peer.Info.PeerId;
+        if (!_forks.TryGetValue(id, out var fork))
+        {
+            fork = new ForkResolver(id, peer.Info.IsPrioritySync, _chain, _options.ForkResolution, _time);
+            _forks[id] = fork;
+        }
+        if (!fork.CanStart)
+        {
+            // Given up recently: ask this peer again once the give-up timeout is over.
+            peer.HeadersAskedForTip = null;
+            peer.RestUntil = fork.RetryAllowedAt ?? _time.GetUtcNow();
+            return;
+        }
+        ReleaseBlocksOf(id); // it serves a different chain: its heights must not collide with branch blocks
+        peer.KnownHeaderHeight = long.MinValue;
+        fork.StartFromHeaderReply(peer.Info.BestHeight, peer.Info.TipHash, headers, full);
+    }
+
+    private void ExpireHeaderRequests(DateTimeOffset now)
+    {
+        foreach (var peer in _peers.Values)
+        {
+            if (peer.HeaderRequestSentAt is { } sentAt && now - sentAt >= _options.HeaderRequestTimeout)
+            {
+                peer.HeaderRequestSentAt = null;
+                peer.HeadersAskedForTip = null;
+                peer.RestUntil = now + _stallTimeout;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A peer has stalled when it has blocks in flight and has delivered nothing for the stall timeout (counted from
+    /// its last delivery, or from its oldest outstanding request if that is later). When several peers stall at once (at least two, and at
+    /// least half of those with requests) or our connect queue is full, we are the slow side: the timeout doubles
+    /// (up to the cap) and nobody is blamed. Otherwise each stalled peer's blocks move to other peers and the peer
+    /// rests for one stall timeout.
+    /// </summary>
+    private void DetectStalls(DateTimeOffset now, List<StalledRequest> stalls)
+    {
+        if (_inFlight.Count == 0)
+            return;
+        var oldestByPeer = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var request in _inFlight.Values)
+        {
+            if (!oldestByPeer.TryGetValue(request.PeerId, out var oldest) || request.SentAt < oldest)
+                oldestByPeer[request.PeerId] = request.SentAt;
+        }
+        var stalledPeers = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (peerId, oldest) in oldestByPeer)
+        {
+            var lastDelivery = _peers.TryGetValue(peerId, out var peer) ? peer.LastDeliveryAt : DateTimeOffset.MinValue;
+            var waitingSince = lastDelivery > oldest ? lastDelivery : oldest;
+            if (now - waitingSince >= _stallTimeout)
+                stalledPeers.Add(peerId);
+        }
+        if (stalledPeers.Count == 0)
+            return;
+        bool manyStalled = stalledPeers.Count >= 2 && stalledPeers.Count * 2 >= oldestByPeer.Count;
+        bool backlogged = _received.Count >= _options.ConnectBacklogThreshold;
+        if ((manyStalled || backlogged) && _stallTimeout < _options.MaxStallTimeout)
+        {
+            var doubled = _stallTimeout * 2;
+            _stallTimeout = doubled > _options.MaxStallTimeout ? _options.MaxStallTimeout : doubled;
+            return;
+        }
+        foreach (var peerId in stalledPeers)
+        {
+            var heights = ReleaseBlocksOf(peerId);
+            if (_peers.TryGetValue(peerId, out var peer))
+                peer.RestUntil = now + _stallTimeout;
+            stalls.Add(new StalledRequest(peerId, heights));
+        }
+    }
+
+    private bool NeedsHeaders(PeerState peer, DateTimeOffset now)
+    {
+        if (peer.HeaderRequestSentAt is not null || now < peer.RestUntil)
+            return false;
+        if (_forks.TryGetValue(peer.Info.PeerId, out var fork) && fork.IsActive)
+            return false;
+        if (peer.WantsMoreHeaders)
+            return true;
+        var tip = peer.Info.TipHash;
+        if (_chain.TryGetHeight(tip, out _))
+            return false;
+        if (_headerHeightByHash.ContainsKey(tip))
+            return false;
+        if (peer.Info.BestHeight < _chain.Height)
+            return false; // a shorter chain can never win fork choice
+        return peer.HeadersAskedForTip != tip;
+    }
+
+    private void PlanHeaderRequests(DateTimeOffset now, List<HeaderRequest> requests)
+    {
+        int outstanding = _peers.Values.Count(p => p.HeaderRequestSentAt is not null);
+        int free = _options.MaxHeaderRequestsInFlight - outstanding;
+        if (free <= 0)
+            return;
+        var candidates = _peers.Values
+            .Where(p => NeedsHeaders(p, now))
+            .OrderByDescending(p => p.Info.IsPrioritySync)
+            .ThenByDescending(p => p.Info.BestHeight)
+            .ThenByDescending(p => p.Info.ThroughputBlocksPerSecond)
+            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
+            .Take(free)
+            .ToList();
+        if (candidates.Count == 0)
+            return;
+        var ourLocator = _chain.GetLocator();
+        IReadOnlyList<Hash256> locator = _headerTop > _headerBase
+            ? [_headerByHeight[_headerTop], .. ourLocator]
+            : ourLocator;
+        foreach (var peer in candidates)
+        {
+            peer.HeaderRequestSentAt = now;
+            peer.HeadersAskedForTip = peer.Info.TipHash;
+            peer.WantsMoreHeaders = false;
+            requests.Add(new HeaderRequest(peer.Info.PeerId, locator, _options.MaxHeadersPerRequest));
+        }
+    }
+
+    private void PlanBlockRequests(DateTimeOffset now, List<BlockRequest> requests)
+    {
+        long windowEnd = Math.Min(_headerBase + _options.DownloadWindow, _headerTop);
+        if (windowEnd <= _headerBase)
+            return;
+        var eligible = _peers.Values
+            .Where(p => now >= p.RestUntil
+                        && p.KnownHeaderHeight > _headerBase
+                        && !(_forks.TryGetValue(p.Info.PeerId, out var f) && f.IsActive))
+            .OrderByDescending(p => p.Info.IsPrioritySync)
+            .ThenByDescending(p => p.Info.IsMasternode)
+            .ThenByDescending(p => p.Info.ThroughputBlocksPerSecond)
+            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
+            .ToList();
+        if (eligible.Count == 0)
+            return;
+        double fastest = eligible.Max(p => p.Info.ThroughputBlocksPerSecond);
+        foreach (var peer in eligible)
+        {
+            int budget = TargetInFlight(peer, fastest) - peer.InFlight;
+            long limit = Math.Min(windowEnd, peer.KnownHeaderHeight);
+            while (budget > 0)
+            {
+                var request = NextBatch(peer, Math.Min(budget, _options.BlocksPerRequest), limit, now);
+                if (request is null)
+                    break;
+                requests.Add(request);
+                budget -= request.Hashes.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Faster peers keep more blocks in flight: a peer's share of the per-peer cap follows its measured throughput
+    /// relative to the fastest peer (never below one request). Unmeasured peers get the full cap.
+    /// </summary>
+    private int TargetInFlight(PeerState peer, double fastest)
+    {
+        int cap = _options.MaxBlocksInFlightPerPeer;
+        double throughput = peer.Info.ThroughputBlocksPerSecond;
+        if (throughput <= 0 || fastest <= 0)
+            return cap;
+        int floor = Math.Min(cap, _options.BlocksPerRequest);
+        int scaled = (int)Math.Ceiling(cap * Math.Min(1.0, throughput / fastest));
+        return Math.Clamp(scaled, floor, cap);
+    }
+
+    /// <summary>
+    /// The next run of consecutive heights for the peer: first heights waiting to be reassigned (they block the
+    /// connect queue), then fresh heights above the frontier. Null when nothing is left within
+    /// <paramref name="limit"/>.
+    /// </summary>
+    private BlockRequest? NextBatch(PeerState peer, int maxCount, long limit, DateTimeOffset now)
+    {
+        long start;
+        int count = 0;
+        if (_toReassign.Count > 0 && _toReassign.Min <= limit)
+        {
+            start = _toReassign.Min;
+            while (count < maxCount && start + count <= limit && _toReassign.Contains(start + count))
+            {
+                _toReassign.Remove(start + count);
+                count++;
+            }
+        }
+        else
+        {
+            start = _frontier + 1;
+            while (count < maxCount && start + count <= limit)
+            {
+                long h = start + count;
+                if (_inFlight.ContainsKey(h) || _received.ContainsKey(h))
+                    break;
+                count++;
+            }
+            if (count == 0)
+            {
+                // Heights above the frontier already arrived (late deliveries): skip them.
+                while (start <= limit && (_inFlight.ContainsKey(start) || _received.ContainsKey(start)))
+                    start++;
+                _frontier = start - 1;
+                if (start > limit)
+                    return null;
+                return NextBatch(peer, maxCount, limit, now);
+            }
+            _frontier = start + count - 1;
+        }
+        if (count == 0)
+            return null;
+        var hashes = new Hash256[count];
+        for (int i = 0; i < count; i++)
+        {
+            long h = start + i;
+            hashes[i] = _headerByHeight[h];
+            _inFlight[h] = new InFlightBlock(peer.Info.PeerId, hashes[i], now);
+        }
+        peer.InFlight += count;
+        return new BlockRequest(peer.Info.PeerId, start, hashes);
+    }
+}

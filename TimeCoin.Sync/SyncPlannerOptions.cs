@@ -1,0 +1,62 @@
+namespace TimeCoin.Sync;
+
+/// <summary>
+/// Bounds of the block download. Bitcoin Core keeps 16 blocks in flight per peer and a 1,024-block window for
+/// blocks of up to 4 MB; TIME Coin blocks are a few KiB, so the defaults are 8 and 4 times larger.
+/// </summary>
+public sealed record SyncPlannerOptions
+{
+    /// <summary>Hard cap on blocks requested from one peer and not yet delivered.</summary>
+    public int MaxBlocksInFlightPerPeer { get; init; } = 128;
+
+    /// <summary>Blocks are only requested up to this many heights above our tip.</summary>
+    public int DownloadWindow { get; init; } = 4_096;
+
+    /// <summary>Most blocks in one request.</summary>
+    public int BlocksPerRequest { get; init; } = 32;
+
+    /// <summary>Most header requests outstanding at once (over all peers).</summary>
+    public int MaxHeaderRequestsInFlight { get; init; } = 2;
+
+    /// <summary>Most headers asked for per request (a full reply means the peer has more).</summary>
+    public int MaxHeadersPerRequest { get; init; } = 2_000;
+
+    /// <summary>A header request unanswered for this long is dropped and the peer rests for one stall timeout.</summary>
+    public TimeSpan HeaderRequestTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Starting (and lowest) stall timeout: a block request older than this has stalled.</summary>
+    public TimeSpan BaseStallTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The stall timeout never grows beyond this.</summary>
+    public TimeSpan MaxStallTimeout { get; init; } = TimeSpan.FromSeconds(64);
+
+    /// <summary>Factor applied to the stall timeout after each on-time delivery (it decays back towards the base).</summary>
+    public double StallTimeoutDecay { get; init; } = 0.85;
+
+    /// <summary>
+    /// When this many delivered blocks wait to be connected, our own connect queue is the bottleneck and stalls
+    /// are blamed on us, not on the peers.
+    /// </summary>
+    public int ConnectBacklogThreshold { get; init; } = 2_048;
+
+    /// <summary>Limits of fork resolution.</summary>
+    public ForkResolverOptions ForkResolution { get; init; } = new();
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBlocksInFlightPerPeer, nameof(MaxBlocksInFlightPerPeer));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DownloadWindow, nameof(DownloadWindow));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BlocksPerRequest, nameof(BlocksPerRequest));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHeaderRequestsInFlight, nameof(MaxHeaderRequestsInFlight));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeadersPerRequest, 2, nameof(MaxHeadersPerRequest));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeaderRequestTimeout, TimeSpan.Zero, nameof(HeaderRequestTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BaseStallTimeout, TimeSpan.Zero, nameof(BaseStallTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxStallTimeout, BaseStallTimeout, nameof(MaxStallTimeout));
+        if (!(StallTimeoutDecay > 0 && StallTimeoutDecay <= 1))
+            throw new ArgumentOutOfRangeException(nameof(StallTimeoutDecay), StallTimeoutDecay, "must be in (0, 1]");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ConnectBacklogThreshold, nameof(ConnectBacklogThreshold));
+        ArgumentNullException.ThrowIfNull(ForkResolution, nameof(ForkResolution));
+        ForkResolution.Validate();
+    }
+}

@@ -1,0 +1,564 @@
+namespace TimeCoin.Sync.Tests;
+
+public class SyncPlannerTests
+{
+    private static readonly SyncPlannerOptions SmallBounds = new()
+    {
+        MaxBlocksInFlightPerPeer = 16,
+        DownloadWindow = 64,
+        BlocksPerRequest = 8,
+    };
+
+    /// <summary>Our chain at <paramref name="ours"/>, peers on the same chain; header sync done so blocks can be planned.</summary>
+    private static SyncHarness WithHeadersKnown(long ours, long theirs, SyncPlannerOptions options, params (string Id, bool Priority, bool Masternode, double Throughput)[] peers)
+    {
+        // One header round trip brings the whole header chain, before any block is planned.
+        options = options with { MaxHeadersPerRequest = Math.Max(options.MaxHeadersPerRequest, (int)(theirs - ours) + 1) };
+        var harness = new SyncHarness(FakeChain.Create("main", ours), options);
+        var chain = FakeChain.Create("main", theirs);
+        foreach (var peer in peers)
+            harness.AddPeer(peer.Id, chain, peer.Priority, peer.Masternode, peer.Throughput);
+        var first = harness.Planner.Plan();
+        Assert.Empty(first.BlockRequests);
+        foreach (var request in first.HeaderRequests)
+            harness.Planner.OnHeadersReceived(request.PeerId, harness.PeerChains[request.PeerId].HeadersAfter(request.Locator, request.MaxHeaders));
+        Assert.Equal(theirs, harness.Planner.HeaderHeight);
+        return harness;
+    }
+
+    private static Dictionary<string, int> BlocksByPeer(IEnumerable<BlockRequest> requests) =>
+        requests.GroupBy(r => r.PeerId).ToDictionary(g => g.Key, g => g.Sum(r => r.Hashes.Count));
+
+    [Fact]
+    public void Plan_PeerAhead_AsksHeadersFirstThenBlocksByHashAboveOurTip()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 500);
+        harness.AddPeer("p1", peerChain);
+
+        var first = harness.Planner.Plan();
+        var headerRequest = Assert.Single(first.HeaderRequests);
+        Assert.Empty(first.BlockRequests);
+        Assert.Equal(harness.Chain.TipHash, headerRequest.Locator[0]);
+
+        harness.Planner.OnHeadersReceived("p1", peerChain.HeadersAfter(headerRequest.Locator, headerRequest.MaxHeaders));
+        var second = harness.Planner.Plan();
+
+        Assert.Equal(11, second.BlockRequests[0].StartHeight);
+        Assert.Equal(16, second.BlockRequests.Sum(r => r.Hashes.Count));
+        foreach (var request in second.BlockRequests)
+        {
+            for (int i = 0; i < request.Hashes.Count; i++)
+                Assert.Equal(peerChain.HashAtHeight(request.StartHeight + i), request.Hashes[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(4, 4)]
+    public void Step_NodeFiveHundredBlocksBehind_CatchesUpToPeerTip(int peerCount, int maxRounds)
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 1_000));
+        var peerChain = FakeChain.Create("main", 1_500);
+        for (int i = 0; i < peerCount; i++)
+            harness.AddPeer($"p{i}", peerChain);
+
+        int rounds = 0;
+        while (harness.Chain.Height < 1_500 && rounds < 50)
+        {
+            harness.Step();
+            rounds++;
+        }
+
+        Assert.Equal(peerChain.TipHash, harness.Chain.TipHash);
+        Assert.InRange(rounds, 1, maxRounds);
+        Assert.False(harness.Planner.GetStatus().IsSyncing);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    [Fact]
+    public void Plan_WhitelistedPeerPresent_WhitelistedGetsLowestHeightsThenMasternodeThenOthers()
+    {
+        var harness = WithHeadersKnown(0, 1_000, SmallBounds with { DownloadWindow = 40 },
+            ("a-ordinary", false, false, 0.0), ("b-masternode", false, true, 0.0), ("c-whitelisted", true, false, 0.0));
+
+        var plan = harness.Planner.Plan();
+
+        var byPeer = BlocksByPeer(plan.BlockRequests);
+        Assert.Equal(16, byPeer["c-whitelisted"]);
+        Assert.Equal(16, byPeer["b-masternode"]);
+        Assert.Equal(8, byPeer["a-ordinary"]); // what is left of the window
+        Assert.Equal(1, plan.BlockRequests.Where(r => r.PeerId == "c-whitelisted").Min(r => r.StartHeight));
+        Assert.Equal(17, plan.BlockRequests.Where(r => r.PeerId == "b-masternode").Min(r => r.StartHeight));
+    }
+
+    [Fact]
+    public void Plan_WindowSmallerThanOnePeersBudget_OnlyWhitelistedPeerIsAsked()
+    {
+        var harness = WithHeadersKnown(0, 1_000, SmallBounds with { DownloadWindow = 16 },
+            ("a-ordinary", false, false, 0.0), ("z-whitelisted", true, false, 0.0));
+
+        var plan = harness.Planner.Plan();
+
+        Assert.All(plan.BlockRequests, r => Assert.Equal("z-whitelisted", r.PeerId));
+        Assert.Equal(16, plan.BlockRequests.Sum(r => r.Hashes.Count));
+    }
+
+    [Fact]
+    public void Plan_PeersWithDifferentThroughput_FasterPeerKeepsMoreInFlight()
+    {
+        var options = new SyncPlannerOptions { MaxBlocksInFlightPerPeer = 128, BlocksPerRequest = 16 };
+        var harness = WithHeadersKnown(0, 10_000, options, ("fast", false, false, 400.0), ("slow", false, false, 50.0));
+
+        var byPeer = BlocksByPeer(harness.Planner.Plan().BlockRequests);
+
+        Assert.Equal(128, byPeer["fast"]);
+        Assert.Equal(16, byPeer["slow"]); // 128 * 50/400
+    }
+
+    [Fact]
+    public void Plan_RandomScenarios_NeverExceedsWindowOrPerPeerBoundAndStillCompletes()
+    {
+        for (int seed = 1; seed <= 120; seed++)
+            RunRandomScenario(seed);
+    }
+
+    private static void RunRandomScenario(int seed)
+    {
+        var rng = new Random(seed);
+        var options = new SyncPlannerOptions
+        {
+            MaxBlocksInFlightPerPeer = rng.Next(1, 40),
+            DownloadWindow = rng.Next(1, 200),
+            BlocksPerRequest = rng.Next(1, 20),
+            MaxHeadersPerRequest = rng.Next(2, 300),
+            ConnectBacklogThreshold = rng.Next(1, 300),
+            MaxHeaderRequestsInFlight = rng.Next(1, 3),
+        };
+        long start = rng.Next(0, 20);
+        long target = rng.Next(50, 1_500);
+        var harness = new SyncHarness(FakeChain.Create("main", start), options);
+        int peerCount = rng.Next(1, 7);
+        var reliability = new Dictionary<string, double>();
+        for (int i = 0; i < peerCount; i++)
+        {
+            string id = $"p{i}";
+            long height = i == 0 ? target : rng.Next((int)start, (int)target + 1);
+            harness.AddPeer(id, FakeChain.Create("main", height), rng.Next(4) == 0, rng.Next(3) == 0, rng.Next(3) == 0 ? 0 : rng.Next(1, 500));
+            reliability[id] = rng.Next(4) == 0 ? 0 : rng.NextDouble();
+        }
+
+        var outstanding = new Dictionary<long, string>(); // our model of undelivered requests
+        var pending = new List<BlockRequest>();
+        void Drop(string peer)
+        {
+            foreach (var h in outstanding.Where(kv => kv.Value == peer).Select(kv => kv.Key).ToList())
+                outstanding.Remove(h);
+            pending.RemoveAll(r => r.PeerId == peer);
+        }
+
+        void CheckBounds(SyncPlan plan, string context)
+        {
+            long tip = harness.Chain.Height;
+            foreach (var stall in plan.Stalls)
+                Drop(stall.PeerId);
+            foreach (var request in plan.BlockRequests)
+            {
+                for (int i = 0; i < request.Hashes.Count; i++)
+                {
+                    long h = request.StartHeight + i;
+                    Assert.True(h > tip && h <= tip + options.DownloadWindow, $"{context}: height {h} outside window above {tip}");
+                    Assert.False(outstanding.ContainsKey(h), $"{context}: height {h} requested twice");
+                    outstanding[h] = request.PeerId;
+                }
+                pending.Add(request);
+            }
+            foreach (var group in outstanding.GroupBy(kv => kv.Value))
+                Assert.True(group.Count() <= options.MaxBlocksInFlightPerPeer, $"{context}: {group.Key} has {group.Count()} in flight");
+            Assert.True(outstanding.Count <= options.DownloadWindow, $"{context}: {outstanding.Count} in flight");
+            var status = harness.Planner.GetStatus();
+            Assert.Equal(outstanding.Count, status.BlocksInFlight);
+        }
+
+        for (int step = 0; step < 150; step++)
+        {
+            string context = $"seed {seed} step {step}";
+            var plan = harness.Planner.Plan();
+            CheckBounds(plan, context);
+            foreach (var request in plan.HeaderRequests.Where(_ => rng.NextDouble() < 0.8))
+                harness.Planner.OnHeadersReceived(request.PeerId, harness.PeerChains[request.PeerId].HeadersAfter(request.Locator, request.MaxHeaders));
+            foreach (var request in pending.ToList())
+            {
+                if (rng.NextDouble() >= reliability[request.PeerId])
+                    continue;
+                pending.Remove(request);
+                for (int i = 0; i < request.Hashes.Count; i++)
+                {
+                    if (outstanding.TryGetValue(request.StartHeight + i, out var owner) && owner == request.PeerId)
+                        outstanding.Remove(request.StartHeight + i);
+                }
+                harness.Deliver(request);
+            }
+            var peers = harness.PeerChains.Keys.ToList();
+            if (rng.NextDouble() < 0.03)
+            {
+                string failing = peers[rng.Next(peers.Count)];
+                harness.Planner.OnRequestFailed(failing, "not found");
+                Drop(failing);
+            }
+            if (peers.Count > 1 && rng.NextDouble() < 0.01)
+            {
+                string leaving = peers[1 + rng.Next(peers.Count - 1)];
+                harness.Planner.OnPeerDisconnected(leaving);
+                harness.PeerChains.Remove(leaving);
+                Drop(leaving);
+            }
+            if (rng.NextDouble() < 0.7)
+                harness.Connect();
+            foreach (var h in outstanding.Keys.Where(h => h <= harness.Chain.Height).ToList())
+                outstanding.Remove(h);
+            harness.Time.Advance(TimeSpan.FromMilliseconds(rng.Next(0, 1_500)));
+        }
+
+        // Calm phase: every remaining peer answers; the node must reach the target without breaking a bound.
+        // (A window of one block moves one block per round, so allow a round per block plus time for stalls to clear.)
+        for (int step = 0; step < target + 200 && harness.Chain.Height < target; step++)
+        {
+            long tip = harness.Chain.Height;
+            var plan = harness.Step();
+            foreach (var request in plan.BlockRequests)
+            {
+                Assert.True(request.StartHeight > tip && request.EndHeight <= tip + options.DownloadWindow, $"seed {seed}: calm request outside window");
+                Assert.True(request.Hashes.Count <= options.MaxBlocksInFlightPerPeer);
+            }
+            harness.Time.Advance(TimeSpan.FromSeconds(5));
+        }
+        var final = harness.Planner.GetStatus();
+        Assert.True(harness.Chain.Height == target,
+            $"seed {seed}: stuck at {harness.Chain.Height} of {target}; headers {final.HeaderHeight}, in flight {final.BlocksInFlight}, "
+            + $"stall timeout {final.StallTimeout}, delivered waiting {harness.Delivered.Count} (lowest {(harness.Delivered.Count > 0 ? harness.Delivered.Keys.Min() : -1)}), "
+            + $"peers {string.Join(",", harness.PeerChains.Select(p => p.Key + ":" + p.Value.Height))}");
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    [Fact]
+    public void Plan_PeerSilentPastStallTimeout_ReassignsItsBlocksToAnotherPeer()
+    {
+        var options = SmallBounds with { DownloadWindow = 32 };
+        var harness = WithHeadersKnown(0, 1_000, options, ("silent", true, false, 0.0), ("working", false, false, 0.0));
+        var first = harness.Planner.Plan();
+        Assert.Equal(16, BlocksByPeer(first.BlockRequests)["silent"]);
+        foreach (var request in first.BlockRequests.Where(r => r.PeerId == "working"))
+            harness.Deliver(request); // blocks 17..32 arrive; 1..16 never do
+
+        harness.Time.Advance(options.BaseStallTimeout - TimeSpan.FromMilliseconds(1));
+        var early = harness.Planner.Plan();
+        Assert.Empty(early.Stalls);
+        Assert.Empty(early.BlockRequests); // window is full: 1..16 in flight, 17..32 waiting to connect
+
+        harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        var late = harness.Planner.Plan();
+
+        var stall = Assert.Single(late.Stalls);
+        Assert.Equal("silent", stall.PeerId);
+        Assert.Equal(Enumerable.Range(1, 16).Select(h => (long)h), stall.Heights);
+        Assert.All(late.BlockRequests, r => Assert.Equal("working", r.PeerId));
+        Assert.Equal(1, late.BlockRequests.Min(r => r.StartHeight));
+        Assert.Equal(16, late.BlockRequests.Sum(r => r.Hashes.Count));
+        Assert.Equal(options.BaseStallTimeout, harness.Planner.StallTimeout); // one peer stalled: its fault, no growth
+    }
+
+    [Fact]
+    public void Plan_PeerDeliveringSlowlyButSteadily_IsNotTreatedAsStalled()
+    {
+        var options = SmallBounds with { DownloadWindow = 1_000, BlocksPerRequest = 1 };
+        var harness = WithHeadersKnown(0, 1_000, options, ("steady", false, false, 0.0));
+        var requests = harness.Planner.Plan().BlockRequests.ToList();
+        Assert.Equal(16, requests.Count);
+
+        // One block per second: every request is older than the 2 s stall timeout, but the peer keeps answering.
+        for (int i = 0; i < 10; i++)
+        {
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+            harness.Deliver(requests[i]);
+            Assert.Empty(harness.Planner.Plan().Stalls);
+        }
+    }
+
+    [Fact]
+    public void Plan_SeveralPeersStallAtOnce_DoublesStallTimeoutInsteadOfCuttingThem()
+    {
+        var options = SmallBounds with { DownloadWindow = 1_000 };
+        var harness = WithHeadersKnown(0, 1_000, options, ("a", false, false, 0.0), ("b", false, false, 0.0), ("c", false, false, 0.0));
+        harness.Planner.Plan();
+
+        harness.Time.Advance(options.BaseStallTimeout);
+        var plan = harness.Planner.Plan();
+        Assert.Empty(plan.Stalls);
+        Assert.Equal(options.BaseStallTimeout * 2, harness.Planner.StallTimeout);
+        Assert.Equal(48, harness.Planner.GetStatus().BlocksInFlight); // nobody lost their requests
+
+        harness.Time.Advance(options.BaseStallTimeout * 2);
+        Assert.Empty(harness.Planner.Plan().Stalls);
+        Assert.Equal(options.BaseStallTimeout * 4, harness.Planner.StallTimeout);
+    }
+
+    [Fact]
+    public void Plan_SlowSideForever_StallTimeoutStopsAtCapThenReassigns()
+    {
+        var options = SmallBounds with { DownloadWindow = 1_000 };
+        var harness = WithHeadersKnown(0, 1_000, options, ("a", false, false, 0.0), ("b", false, false, 0.0));
+        harness.Planner.Plan();
+
+        var stalls = new List<StalledRequest>();
+        for (int i = 0; i < 20 && stalls.Count == 0; i++)
+        {
+            harness.Time.Advance(TimeSpan.FromSeconds(70));
+            stalls.AddRange(harness.Planner.Plan().Stalls);
+            Assert.True(harness.Planner.StallTimeout <= options.MaxStallTimeout);
+        }
+
+        Assert.Equal(options.MaxStallTimeout, harness.Planner.StallTimeout);
+        Assert.Equal(["a", "b"], stalls.Select(s => s.PeerId).Order().ToArray());
+    }
+
+    [Fact]
+    public void OnBlocksReceived_OnTimeDeliveries_DecayStallTimeoutBackToBase()
+    {
+        var options = SmallBounds with { DownloadWindow = 1_000, BlocksPerRequest = 1 };
+        var harness = WithHeadersKnown(0, 1_000, options, ("a", false, false, 0.0), ("b", false, false, 0.0));
+        var outstanding = harness.Planner.Plan().BlockRequests.ToList();
+        harness.Time.Advance(options.BaseStallTimeout);
+        harness.Planner.Plan();
+        harness.Time.Advance(options.BaseStallTimeout * 2);
+        harness.Planner.Plan();
+        var grown = harness.Planner.StallTimeout;
+        Assert.Equal(options.BaseStallTimeout * 4, grown);
+
+        var previous = grown;
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (var request in outstanding)
+            {
+                harness.Deliver(request);
+                Assert.True(harness.Planner.StallTimeout <= previous);
+                previous = harness.Planner.StallTimeout;
+            }
+            harness.Connect();
+            outstanding = harness.Planner.Plan().BlockRequests.ToList();
+        }
+
+        Assert.Equal(options.BaseStallTimeout, harness.Planner.StallTimeout);
+    }
+
+    [Fact]
+    public void Plan_ConnectQueueIsTheBottleneck_StallBlamedOnUsAndTimeoutDoubles()
+    {
+        var options = SmallBounds with { DownloadWindow = 1_000, ConnectBacklogThreshold = 16 };
+        var harness = WithHeadersKnown(0, 1_000, options, ("a", false, false, 0.0), ("b", false, false, 0.0));
+        var plan = harness.Planner.Plan();
+        // b delivers everything, a nothing, and we do not connect: 16 delivered blocks wait in our queue.
+        foreach (var request in plan.BlockRequests.Where(r => r.PeerId == "b"))
+            harness.Deliver(request);
+
+        harness.Time.Advance(options.BaseStallTimeout);
+        var next = harness.Planner.Plan();
+
+        Assert.Empty(next.Stalls);
+        Assert.Equal(options.BaseStallTimeout * 2, harness.Planner.StallTimeout);
+    }
+
+    [Fact]
+    public void OnHeadersReceived_HeadersThatDoNotLink_ReportsMisbehaviourAndAdoptsNothing()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var liar = FakeChain.Create("other", 300);
+        harness.AddPeer("liar", liar);
+        harness.Planner.Plan();
+
+        harness.Planner.OnHeadersReceived("liar", Enumerable.Range(50, 100).Select(h => liar.LinkAt(h)).ToArray());
+        var plan = harness.Planner.Plan();
+
+        var report = Assert.Single(plan.Misbehaviours);
+        Assert.Equal(("liar", MisbehaviourKind.NonLinkingChain), (report.PeerId, report.Kind));
+        Assert.Empty(plan.BlockRequests);
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+    }
+
+    [Fact]
+    public void OnHeadersReceived_ChainBrokenInTheMiddle_ReportsMisbehaviour()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peer = FakeChain.Create("main", 300);
+        harness.AddPeer("p", peer);
+        var request = Assert.Single(harness.Planner.Plan().HeaderRequests);
+        var headers = peer.HeadersAfter(request.Locator, request.MaxHeaders).ToArray();
+        headers[100] = headers[100] with { PreviousHash = FakeChain.HashOf("nowhere", 1) };
+
+        harness.Planner.OnHeadersReceived("p", headers);
+
+        Assert.Equal(MisbehaviourKind.NonLinkingChain, Assert.Single(harness.Planner.Plan().Misbehaviours).Kind);
+    }
+
+    [Fact]
+    public void OnBlocksReceived_BlockOtherThanRequested_ReportsPeerAndRequestsItElsewhere()
+    {
+        var harness = WithHeadersKnown(0, 1_000, SmallBounds with { DownloadWindow = 32 }, ("bad", true, false, 0.0), ("good", false, false, 0.0));
+        var plan = harness.Planner.Plan();
+        var fromBad = plan.BlockRequests.First(r => r.PeerId == "bad");
+        foreach (var request in plan.BlockRequests.Where(r => r.PeerId == "good"))
+            harness.Deliver(request);
+
+        var forged = new BlockLink(fromBad.StartHeight, FakeChain.HashOf("forged", fromBad.StartHeight), FakeChain.Genesis);
+        harness.Planner.OnBlocksReceived("bad", [forged]);
+        var next = harness.Planner.Plan();
+
+        var report = Assert.Single(next.Misbehaviours);
+        Assert.Equal(("bad", MisbehaviourKind.UnexpectedBlock), (report.PeerId, report.Kind));
+        Assert.Contains(next.BlockRequests, r => r.PeerId == "good" && r.StartHeight == fromBad.StartHeight);
+    }
+
+    [Fact]
+    public void OnBlockInvalid_InvalidBlock_ReportsSenderAndRequestsItFromAnotherPeer()
+    {
+        var harness = WithHeadersKnown(0, 1_000, SmallBounds with { DownloadWindow = 32 }, ("bad", true, false, 0.0), ("good", false, false, 0.0));
+        var plan = harness.Planner.Plan();
+        foreach (var request in plan.BlockRequests)
+            harness.Deliver(request);
+
+        harness.Planner.OnBlockInvalid("bad", harness.Delivered[1], "merkle root mismatch");
+        var next = harness.Planner.Plan();
+
+        var report = Assert.Single(next.Misbehaviours);
+        Assert.Equal(("bad", MisbehaviourKind.InvalidBlock), (report.PeerId, report.Kind));
+        Assert.Contains("merkle root mismatch", report.Detail);
+        Assert.Contains(next.BlockRequests, r => r.PeerId == "good" && r.StartHeight == 1);
+    }
+
+    [Fact]
+    public void OnPeerDisconnected_PeerWithBlocksInFlight_ItsBlocksGoToAnotherPeer()
+    {
+        var harness = WithHeadersKnown(0, 1_000, SmallBounds with { DownloadWindow = 32 }, ("leaving", true, false, 0.0), ("staying", false, false, 0.0));
+        var plan = harness.Planner.Plan();
+        foreach (var request in plan.BlockRequests.Where(r => r.PeerId == "staying"))
+            harness.Deliver(request);
+
+        harness.Planner.OnPeerDisconnected("leaving");
+        var next = harness.Planner.Plan();
+
+        Assert.Equal(Enumerable.Range(1, 16).Select(h => (long)h), next.BlockRequests.SelectMany(r => Enumerable.Range((int)r.StartHeight, r.Hashes.Count)).Select(h => (long)h));
+        Assert.All(next.BlockRequests, r => Assert.Equal("staying", r.PeerId));
+    }
+
+    [Fact]
+    public void Step_PeerOnLongerForkBelowOurTip_ResolvesForkSwitchesAndCatchesUp()
+    {
+        var ours = FakeChain.Create("a", 300);
+        var harness = new SyncHarness(ours);
+        var peer = ours.Fork(250, "b", 400);
+        harness.AddPeer("forked", peer);
+
+        for (int i = 0; i < 20 && harness.Chain.TipHash != peer.TipHash; i++)
+            harness.Step();
+
+        Assert.Equal(peer.TipHash, harness.Chain.TipHash);
+        var fork = Assert.Single(harness.Planner.GetStatus().ForkResolutions);
+        Assert.Equal(ForkResolutionState.Switch, fork.State);
+        Assert.Equal(250, fork.AncestorHeight);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    [Fact]
+    public void Step_EqualHeightForkBetweenTwoPlanners_BothConvergeOnLowerTip()
+    {
+        var common = FakeChain.Create("common", 100);
+        // Pick branch names so that each order of tip hashes is exercised.
+        foreach (var (x, y) in new[] { ("x1", "y1"), ("y1", "x1"), ("x2", "y2"), ("y2", "x2") })
+        {
+            var nodeA = new SyncHarness(common.Fork(100, x, 120));
+            var nodeB = new SyncHarness(common.Fork(100, y, 120));
+            var expected = nodeA.Chain.TipHash < nodeB.Chain.TipHash ? nodeA.Chain.TipHash : nodeB.Chain.TipHash;
+            nodeA.AddPeer("B", common.Fork(100, y, 120));
+            nodeB.AddPeer("A", common.Fork(100, x, 120));
+
+            for (int i = 0; i < 10; i++)
+            {
+                nodeA.Step();
+                nodeB.Step();
+            }
+
+            Assert.Equal(expected, nodeA.Chain.TipHash);
+            Assert.Equal(expected, nodeB.Chain.TipHash);
+        }
+    }
+
+    [Fact]
+    public void Step_OrdinaryPeerForkTooDeep_GivesUpThenRetriesAfterGiveUpTimeout()
+    {
+        var ours = FakeChain.Create("a", 2_200);
+        var options = new SyncPlannerOptions();
+        var harness = new SyncHarness(ours, options);
+        var peer = ours.Fork(100, "b", 2_300); // 2,100 deep: beyond 2,000
+        harness.AddPeer("deep", peer);
+
+        for (int i = 0; i < 5; i++)
+            harness.Step();
+        var status = Assert.Single(harness.Planner.GetStatus().ForkResolutions);
+        Assert.Equal(ForkResolutionState.GaveUp, status.State);
+        Assert.Contains("2100 blocks deep", status.LastError);
+        int asked = harness.HeaderRequestsSent;
+
+        harness.Time.Advance(options.ForkResolution.GiveUpTimeout - TimeSpan.FromSeconds(1));
+        harness.Step();
+        Assert.Equal(asked, harness.HeaderRequestsSent); // resting until the give-up timeout
+
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+        harness.Step();
+        Assert.Equal(asked + 1, harness.HeaderRequestsSent); // tried again (and gives up again: still too deep)
+        Assert.Equal(ForkResolutionState.GaveUp, harness.Planner.GetStatus().ForkResolutions[0].State);
+        Assert.Equal(2_200, harness.Chain.Height);
+    }
+
+    [Fact]
+    public void GetStatus_WhileDownloading_ReportsBestPeerInFlightAndStallTimeout()
+    {
+        var harness = WithHeadersKnown(0, 1_000, SmallBounds with { DownloadWindow = 24 }, ("a", true, false, 0.0), ("b", false, false, 0.0));
+        harness.Planner.UpdatePeer(new PeerSyncInfo("c", 900, FakeChain.HashOf("main", 900)));
+        harness.Planner.Plan();
+
+        var status = harness.Planner.GetStatus();
+
+        Assert.Equal(0, status.Height);
+        Assert.Equal(1_000, status.HeaderHeight);
+        Assert.Equal("a", status.BestPeerId);
+        Assert.Equal(1_000, status.BestHeight);
+        Assert.True(status.IsSyncing);
+        Assert.Equal(24, status.BlocksInFlight);
+        Assert.Equal(16, status.BlocksInFlightPerPeer["a"]);
+        Assert.Equal(8, status.BlocksInFlightPerPeer["b"]);
+        Assert.Equal(SmallBounds.BaseStallTimeout, status.StallTimeout);
+    }
+
+    [Fact]
+    public void GetStatus_CaughtUp_NotSyncing()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 50));
+        harness.AddPeer("p", FakeChain.Create("main", 50));
+
+        harness.Step();
+        var status = harness.Planner.GetStatus();
+
+        Assert.False(status.IsSyncing);
+        Assert.Equal(0, status.BlocksInFlight);
+        Assert.Empty(harness.Planner.Plan().HeaderRequests); // its tip is ours: nothing to ask
+    }
+
+    [Fact]
+    public void Constructor_OptionOutOfRange_ThrowsNamingTheOption()
+    {
+        var chain = FakeChain.Create("main", 1);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new SyncPlanner(chain, new SyncPlannerOptions { DownloadWindow = 0 }, TimeProvider.System));
+        Assert.Equal("DownloadWindow", error.ParamName);
+    }
+}
