@@ -1,0 +1,40 @@
+using TimeCoin.Node.Hosting;
+using TimeCoin.Node.Tests.Storage;
+
+namespace TimeCoin.Node.Tests.Hosting;
+
+public class NodeKeyFileTests
+{
+    [Fact]
+    public void LoadOrCreate_Twice_ReturnsTheSameIdentity()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "keys", "node.key");
+        using var first = NodeKeyFile.LoadOrCreate(path);
+        using var second = NodeKeyFile.LoadOrCreate(path);
+        Assert.Equal(first.PublicKey, second.PublicKey);
+    }
+
+    [Fact]
+    public void LoadOrCreate_NewFile_IsOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "node.key");
+        using var _ = NodeKeyFile.LoadOrCreate(path);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+    }
+
+    [Theory]
+    [InlineData("not a key")]
+    [InlineData("zz00000000000000000000000000000000000000000000000000000000000000")]
+    public void Load_CorruptFile_FailsNamingTheFile(string content)
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "node.key");
+        File.WriteAllText(path, content);
+        var ex = Assert.Throws<InvalidDataException>(() => NodeKeyFile.Load(path));
+        Assert.Contains(path, ex.Message);
+    }
+}
