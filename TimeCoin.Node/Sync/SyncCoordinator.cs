@@ -377,8 +377,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 ValidateBranch(validation);
             ReportMisbehaviours(plan.Misbehaviours);
             foreach (var stall in plan.Stalls)
+            {
+                if (_peers.TryGetValue(stall.PeerId, out var staller))
+                    staller.PendingBlockRequests.Clear(); // its outstanding replies no longer line up with requests
                 _logger.LogDebug("Sync: peer {PeerId} stalled on {Count} blocks from height {Height}; reassigned",
                     stall.PeerId, stall.Heights.Count, stall.Heights.Count > 0 ? stall.Heights[0] : -1);
+            }
             await SendRequestsAsync(plan, cancellationToken).ConfigureAwait(false);
             ConnectReadyBlocks();
             if (plan.BranchValidations.Count == 0)

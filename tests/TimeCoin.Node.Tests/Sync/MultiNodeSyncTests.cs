@@ -169,6 +169,30 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CatchUp_OnePeerDropsEverything_ItsStalledBlocksMoveToTheOtherPeer()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 500);
+        var good = Node("good").Start();
+        var dead = Node("dead").Start();
+        good.Load(blocks);
+        dead.Load(blocks);
+        var behind = Node("behind").Start();
+        TestNode.Link(behind, good);
+        var (toDead, deadSide) = TestNode.Link(behind, dead);
+        deadSide.Partitioned = true; // every reply from this peer is lost
+
+        // The clock moves one second per check, so stall timeouts (2 s) and header timeouts (20 s) expire.
+        await Eventually.AssertAsync(() =>
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            return behind.TipHash == blocks[^1].Hash;
+        }, () => Heights(behind, good, dead));
+
+        Assert.True(toDead.Sent.GetValueOrDefault(MessageType.GetBlocks) > 0, "the dead peer was never asked for blocks");
+        Assert.Empty(behind.Violations); // stalling is not misbehaviour
+    }
+
+    [Fact]
     public async Task Disabled_PeerFarAhead_NodeRequestsNothingAndStaysAtGenesis()
     {
         var peer = Node("peer").Start();
