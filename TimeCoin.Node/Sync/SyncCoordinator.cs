@@ -78,6 +78,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
     private ITimer? _timer;
     private Task? _loop;
     private int _wakePending;
+    private int _disposed;
     private volatile SyncCoordinatorStatus _status;
 
     /// <summary>Creates the coordinator (not started: call <see cref="Start"/>).</summary>
@@ -152,6 +153,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
     /// <summary>Stops the loop and waits for it.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         _stop.Cancel();
         _events.Writer.TryComplete();
         if (_timer is not null)
@@ -170,7 +173,13 @@ public sealed class SyncCoordinator : IAsyncDisposable
     }
 
     /// <summary>A snapshot for RPC, refreshed after every sync round.</summary>
-    public SyncCoordinatorStatus GetStatus() => _options.Enabled ? _status : BuildStatus();
+    public SyncCoordinatorStatus GetStatus()
+    {
+        if (_options.Enabled)
+            return _status;
+        lock (_startGate) // no loop runs: build a fresh snapshot, one caller at a time (the planner is single-threaded)
+            return BuildStatus();
+    }
 
     /// <summary>A peer is ready (handshake done).</summary>
     public void OnPeerConnected(IPeer peer) => Post(new PeerConnectedEvent(peer ?? throw new ArgumentNullException(nameof(peer))));
