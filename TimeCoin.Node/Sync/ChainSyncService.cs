@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Peers;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Node.Storage;
+using TimeCoin.Sync;
+
+namespace TimeCoin.Node.Sync;
+
+/// <summary>
+/// The node's chain-sync side of every connection (<see cref="IPeerMessageHandler"/>): serves headers and blocks to
+/// every peer alike, inbound or outbound; decodes and checks the headers and blocks peers send and hands them, with
+/// announcements and connects/disconnects, to the <see cref="SyncCoordinator"/>; announces our new tips to peers.
+/// </summary>
+/// <remarks>
+/// Serving runs on the calling connection's thread and only reads the chain (thread-safe), so a slow peer never
+/// holds up the sync loop. The constructor subscribes to <see cref="SyncCoordinator.TipChanged"/>, so blocks the
+/// coordinator connects are announced without further wiring; blocks the node produces itself are announced with
+/// <see cref="AnnounceAsync"/>.
+/// </remarks>
+public sealed class ChainSyncService : IPeerMessageHandler
+{
+    private readonly ChainStore _chain;
+    private readonly SyncCoordinator _coordinator;
+    private readonly ILogger _logger;
+    private readonly ChainSyncServiceOptions _options;
+    private readonly ConcurrentDictionary<string, IPeer> _peers = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the service.</summary>
+    /// <param name="chain">The node's chain (read to serve peers).</param>
+    /// <param name="coordinator">Receives what peers report and deliver.</param>
+    /// <param name="logger">Log sink.</param>
+    /// <param name="options">Reply bounds; defaults when null.</param>
+    public ChainSyncService(ChainStore chain, SyncCoordinator coordinator, ILogger<ChainSyncService> logger, ChainSyncServiceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(coordinator);
+        ArgumentNullException.ThrowIfNull(logger);
+        options ??= new ChainSyncServiceOptions();
+        options.Validate();
+        _chain = chain;
+        _coordinator = coordinator;
+        _logger = logger;
+        _options = options;
+        _coordinator.TipChanged += OnTipChanged;
+    }
+
+    /// <summary>Peers currently connected.</summary>
+    public int PeerCount => _peers.Count;
+
+    /// <inheritdoc />
+    public void OnPeerConnected(IPeer peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        _peers[peer.PeerId] = peer;
+        _coordinator.OnPeerConnected(peer);
+    }
+
+    /// <inheritdoc />
+    public void OnPeerDisconnected(IPeer peer, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        _peers.TryRemove(new KeyValuePair<string, IPeer>(peer.PeerId, peer));
+        _coordinator.OnPeerDisconnected(peer, reason);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask OnMessageAsync(IPeer peer, NetworkMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(message);
+        switch (message)
+        {
+            case GetHeadersMessage request:
+                await peer.SendAsync(ServeHeaders(request), cancellationToken).ConfigureAwait(false);
+                break;
+            case GetBlocksMessage request:
+                await peer.SendAsync(ServeBlocks(request), cancellationToken).ConfigureAwait(false);
+                break;
+            case HeadersMessage headers:
+                ReceiveHeaders(peer, headers);
+                break;
+            case BlocksMessage blocks:
+                ReceiveBlocks(peer, blocks);
+                break;
+            case BlockAnnouncementMessage announcement:
+                if (announcement.Height > long.MaxValue)
+                {
+                    _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"announced height {announcement.Height} is out of range");
+                    break;
+                }
+                _coordinator.OnBlockAnnounced(peer, announcement.Hash, (long)announcement.Height);
+                break;
+            default:
+                _logger.LogDebug("Chain sync ignores {Type} from peer {PeerId}", message.Type, peer.PeerId);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Announces <paramref name="block"/> (produced or accepted by this node) to every connected peer.
+    /// Returns the number of peers it was queued for.
+    /// </summary>
+    public async ValueTask<int> AnnounceAsync(Block block, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        return await AnnounceHeaderAsync(block.Header, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The headers after the locator's fork point on our active chain, at most the asked and the configured count.</summary>
+    public HeadersMessage ServeHeaders(GetHeadersMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        int max = (int)Math.Min(request.MaxCount, (uint)_options.MaxHeadersPerReply);
+        var state = _chain.State;
+        var forkPoint = state.FindForkPoint(request.Locator);
+        var headers = state.GetHeadersAfter(forkPoint, max);
+        var encoded = new List<ReadOnlyMemory<byte>>(headers.Count);
+        foreach (var header in headers)
+        {
+            encoded.Add(BlockCodec.EncodeHeader(header));
+            if (!request.StopHash.IsZero && header.Hash == request.StopHash)
+                break;
+        }
+        return new HeadersMessage(encoded);
+    }
+
+    /// <summary>
+    /// The requested blocks we have (any branch), in the order asked, skipping unknown ones, bounded by count and bytes.
+    /// </summary>
+    public BlocksMessage ServeBlocks(GetBlocksMessage request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var blocks = new List<ReadOnlyMemory<byte>>(Math.Min(request.Hashes.Count, _options.MaxBlocksPerReply));
+        long bytes = 0;
+        foreach (var hash in request.Hashes)
+        {
+            if (blocks.Count >= _options.MaxBlocksPerReply)
+                break;
+            var encoded = _chain.GetEncodedBlock(hash);
+            if (encoded is null)
+                continue;
+            if (bytes + encoded.Length > _options.MaxBlockBytesPerReply && blocks.Count > 0)
+                break;
+            bytes += encoded.Length;
+            blocks.Add(encoded);
+        }
+        return new BlocksMessage(blocks);
+    }
+
+    private void ReceiveHeaders(IPeer peer, HeadersMessage message)
+    {
+        var parameters = _chain.Parameters;
+        var links = new List<BlockLink>(message.Headers.Count);
+        for (int i = 0; i < message.Headers.Count; i++)
+        {
+            if (!BlockCodec.TryDecodeHeader(message.Headers[i].Span, out var header, out var error))
+            {
+                _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"header {i} does not decode: {error}");
+                return;
+            }
+            if (CheckHeader(parameters, header) is { } problem)
+            {
+                var kind = problem.Forged ? ViolationKind.ForgedSignature : ViolationKind.InvalidBlock;
+                _coordinator.ReportMisbehaviour(peer, kind, $"header {header}: {problem.Reason}");
+                return;
+            }
+            links.Add(new BlockLink(header.Height, header.Hash, header.PreviousHash));
+        }
+        _coordinator.OnHeadersReceived(peer, links);
+    }
+
+    private (bool Forged, string Reason)? CheckHeader(ChainParameters parameters, BlockHeader header)
+    {
+        if (header.NetworkMagic != parameters.NetworkMagic)
+            return (false, $"network magic 0x{header.NetworkMagic:x8} is not {parameters.NetworkName}'s");
+        if (header.Height <= 0)
+            return (false, "a header at height 0 or below is not sent in sync");
+        var schedule = parameters.Schedule;
+        if (!schedule.TryGetSlotTimestamp(header.Slot, out long timestamp) || timestamp != header.Timestamp)
+            return (false, $"timestamp {header.Timestamp} is not the start of slot {header.Slot}");
+        var producer = schedule.ProducerOf(header.Slot);
+        if (header.Producer != producer)
+            return (false, $"slot {header.Slot} belongs to {producer.ToShortString()}, not {header.Producer.ToShortString()}");
+        if (_options.VerifyHeaderSignatures && !header.HasValidSignature())
+            return (true, "the producer signature does not verify");
+        return null;
+    }
+
+    private void ReceiveBlocks(IPeer peer, BlocksMessage message)
+    {
+        var limits = _chain.Parameters.Limits;
+        var blocks = new List<Block>(message.Blocks.Count);
+        for (int i = 0; i < message.Blocks.Count; i++)
+        {
+            if (!BlockCodec.TryDecode(message.Blocks[i].Span, limits, out var block, out var error))
+            {
+                _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"block {i} does not decode: {error}");
+                continue;
+            }
+            blocks.Add(block);
+        }
+        // Always forwarded, even empty: the reply itself tells the coordinator the request was answered.
+        _coordinator.OnBlocksReceived(peer, blocks);
+    }
+
+    private void OnTipChanged(BlockHeader tip)
+    {
+        _ = AnnounceInBackgroundAsync(tip);
+    }
+
+    private async Task AnnounceInBackgroundAsync(BlockHeader tip)
+    {
+        try
+        {
+            await AnnounceHeaderAsync(tip, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Announcing block {Height} failed", tip.Height);
+        }
+    }
+
+    private async ValueTask<int> AnnounceHeaderAsync(BlockHeader header, CancellationToken cancellationToken)
+    {
+        var message = new BlockAnnouncementMessage(header.Hash, (ulong)header.Height);
+        int sent = 0;
+        foreach (var peer in _peers.Values)
+        {
+            if (await peer.SendAsync(message, cancellationToken).ConfigureAwait(false))
+                sent++;
+        }
+        return sent;
+    }
+}

@@ -1,0 +1,669 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Peers;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Node.Storage;
+using TimeCoin.Sync;
+
+namespace TimeCoin.Node.Sync;
+
+/// <summary>
+/// The single owner of chain sync: one loop that feeds what peers report and deliver into a <see cref="SyncPlanner"/>,
+/// carries out its plan (header and block requests, stall reassignment, fork branch validation and switches), and
+/// commits delivered blocks to the <see cref="ChainStore"/> in height order, in batches.
+/// </summary>
+/// <remarks>
+/// <para>Everything that touches the planner happens on the loop. The input methods (<see cref="OnPeerConnected"/>,
+/// <see cref="OnHeadersReceived"/>, <see cref="OnBlocksReceived"/>, ...) are thread-safe: they queue an event and wake
+/// the loop, which drains every queued event and then runs one sync round. The loop also wakes every
+/// <see cref="SyncCoordinatorOptions.Interval"/> (60 s), or every <see cref="SyncCoordinatorOptions.ActiveInterval"/>
+/// while syncing so that stalls are noticed.</para>
+/// <para>Time comes from the <see cref="TimeProvider"/>: the timer, stall detection, the validation clock and the
+/// lag alert all follow it, so tests drive them with a fake clock.</para>
+/// </remarks>
+public sealed class SyncCoordinator : IAsyncDisposable
+{
+    private abstract record SyncEvent;
+    private sealed record PeerConnectedEvent(IPeer Peer) : SyncEvent;
+    private sealed record PeerDisconnectedEvent(IPeer Peer, string Reason) : SyncEvent;
+    private sealed record AnnouncementEvent(IPeer Peer, Hash256 Hash, long Height) : SyncEvent;
+    private sealed record HeadersEvent(IPeer Peer, IReadOnlyList<BlockLink> Headers) : SyncEvent;
+    private sealed record BlocksEvent(IPeer Peer, IReadOnlyList<Block> Blocks) : SyncEvent;
+    private sealed record WakeEvent : SyncEvent;
+
+    private sealed class PeerEntry(IPeer peer)
+    {
+        public IPeer Peer { get; set; } = peer;
+        public Hash256? AnnouncedTip { get; set; }
+        public long AnnouncedHeight { get; set; } = -1;
+        public double Throughput { get; set; }
+        public Queue<(DateTimeOffset SentAt, int Count)> PendingBlockRequests { get; } = new();
+        public DateTimeOffset LastReplyAt { get; set; } = DateTimeOffset.MinValue;
+
+        public (long Height, Hash256 Tip) ReportedTip =>
+            AnnouncedTip is { } tip && AnnouncedHeight >= Peer.BestHeight ? (AnnouncedHeight, tip) : (Peer.BestHeight, Peer.TipHash);
+    }
+
+    private sealed record BufferedBlock(Block Block, string PeerId, DateTimeOffset ReceivedAt);
+
+    private const double ThroughputSmoothing = 0.3;
+
+    private readonly ChainStore _chain;
+    private readonly SyncCoordinatorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SyncPlanner _planner;
+    private readonly BlockValidator _validator;
+    private readonly Channel<SyncEvent> _events = Channel.CreateUnbounded<SyncEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _startGate = new();
+
+    // Loop-owned state.
+    private readonly Dictionary<string, PeerEntry> _peers = new(StringComparer.Ordinal);
+    private readonly Dictionary<Hash256, (string PeerId, long Height, DateTimeOffset SentAt)> _requested = [];
+    private readonly Dictionary<Hash256, BufferedBlock> _buffer = [];
+    private readonly Dictionary<Hash256, List<Hash256>> _childrenOf = [];
+    private readonly Dictionary<string, List<Block>> _validatedBranches = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _suppressBranchReport = new(StringComparer.Ordinal);
+    private DateTimeOffset? _laggingSince;
+    private bool _lagAlertRaised;
+    private string? _lastError;
+    private DateTimeOffset? _lastErrorAt;
+    private DateTimeOffset? _lastRoundAt;
+    private long _rounds;
+
+    private ITimer? _timer;
+    private Task? _loop;
+    private int _wakePending;
+    private int _disposed;
+    private volatile SyncCoordinatorStatus _status;
+
+    /// <summary>Creates the coordinator (not started: call <see cref="Start"/>).</summary>
+    /// <param name="chain">The node's chain; blocks are added through it (fork choice and the maximum reorg depth apply).</param>
+    /// <param name="options">Settings; the fork depth limits are capped at the chain's maximum reorg depth.</param>
+    /// <param name="time">Clock for the loop timer, stall detection, validation and the lag alert.</param>
+    /// <param name="logger">Log sink.</param>
+    public SyncCoordinator(ChainStore chain, SyncCoordinatorOptions options, TimeProvider time, ILogger<SyncCoordinator> logger)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        options.Validate();
+        _chain = chain;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        int maxReorg = chain.Parameters.MaxReorgDepth;
+        var fork = options.Planner.ForkResolution;
+        var plannerOptions = options.Planner with
+        {
+            ForkResolution = fork with
+            {
+                OrdinaryDepthLimit = Math.Max(1, Math.Min(fork.OrdinaryDepthLimit, maxReorg)),
+                PriorityDepthLimit = Math.Max(1, Math.Min(fork.PriorityDepthLimit, maxReorg)),
+            },
+        };
+        _planner = new SyncPlanner(new ChainStateView(chain.State), plannerOptions, time);
+        _validator = new BlockValidator(chain.Parameters);
+        _status = BuildStatus();
+    }
+
+    /// <summary>
+    /// A peer misbehaved (non-linking headers, invalid or unexpected blocks, undecodable data): the node records it
+    /// with its peer policy. Raised on the coordinator loop (or on the connection's thread for decode failures
+    /// reported through <see cref="ReportMisbehaviour"/>).
+    /// </summary>
+    public event Action<IPeer, ViolationKind, string>? PeerMisbehaved;
+
+    /// <summary>The sync-lag alert was raised or cleared. Raised on the coordinator loop.</summary>
+    public event Action<SyncLagAlert>? LagAlertChanged;
+
+    /// <summary>Our tip changed during a sync round (blocks connected or a fork switch): announce it. Raised on the loop.</summary>
+    public event Action<BlockHeader>? TipChanged;
+
+    /// <summary>True when the kill switch allows sync.</summary>
+    public bool Enabled => _options.Enabled;
+
+    /// <summary>The loop task once started (faults if the store fails, since the in-memory chain may then be ahead of the disk).</summary>
+    public Task Completion => _loop ?? Task.CompletedTask;
+
+    /// <summary>Starts the loop. Does nothing when sync is disabled or the loop already runs.</summary>
+    public void Start()
+    {
+        lock (_startGate)
+        {
+            if (_loop is not null)
+                return;
+            if (!_options.Enabled)
+            {
+                _logger.LogWarning("Sync is disabled (sync.enabled = false): this node will not download blocks");
+                _loop = Task.CompletedTask;
+                return;
+            }
+            _timer = _time.CreateTimer(static state => ((SyncCoordinator)state!).Wake(), this, _options.Interval, Timeout.InfiniteTimeSpan);
+            _loop = Task.Run(() => RunAsync(_stop.Token));
+            Wake();
+        }
+    }
+
+    /// <summary>Stops the loop and waits for it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _stop.Cancel();
+        _events.Writer.TryComplete();
+        if (_timer is not null)
+            await _timer.DisposeAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        _stop.Dispose();
+    }
+
+    /// <summary>A snapshot for RPC, refreshed after every sync round.</summary>
+    public SyncCoordinatorStatus GetStatus()
+    {
+        if (_options.Enabled)
+            return _status;
+        lock (_startGate) // no loop runs: build a fresh snapshot, one caller at a time (the planner is single-threaded)
+            return BuildStatus();
+    }
+
+    /// <summary>A peer is ready (handshake done).</summary>
+    public void OnPeerConnected(IPeer peer) => Post(new PeerConnectedEvent(peer ?? throw new ArgumentNullException(nameof(peer))));
+
+    /// <summary>A peer's connection closed: its requests move to other peers.</summary>
+    public void OnPeerDisconnected(IPeer peer, string reason) =>
+        Post(new PeerDisconnectedEvent(peer ?? throw new ArgumentNullException(nameof(peer)), reason ?? ""));
+
+    /// <summary>A peer announced a new best block.</summary>
+    public void OnBlockAnnounced(IPeer peer, Hash256 hash, long height) =>
+        Post(new AnnouncementEvent(peer ?? throw new ArgumentNullException(nameof(peer)), hash, height));
+
+    /// <summary>Headers from a peer, already decoded and checked (network, schedule, signature).</summary>
+    public void OnHeadersReceived(IPeer peer, IReadOnlyList<BlockLink> headers) =>
+        Post(new HeadersEvent(peer ?? throw new ArgumentNullException(nameof(peer)), headers ?? throw new ArgumentNullException(nameof(headers))));
+
+    /// <summary>Blocks from a peer, already decoded. Only blocks we asked for are kept.</summary>
+    public void OnBlocksReceived(IPeer peer, IReadOnlyList<Block> blocks) =>
+        Post(new BlocksEvent(peer ?? throw new ArgumentNullException(nameof(peer)), blocks ?? throw new ArgumentNullException(nameof(blocks))));
+
+    /// <summary>Asks for a sync round now (for example after the node produced a block).</summary>
+    public void RequestSync() => Wake();
+
+    /// <summary>Reports a violation found outside the loop (undecodable or forged data) through <see cref="PeerMisbehaved"/>.</summary>
+    public void ReportMisbehaviour(IPeer peer, ViolationKind kind, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        _logger.LogWarning("Peer {PeerId} misbehaved ({Kind}): {Detail}", peer.PeerId, kind, detail);
+        PeerMisbehaved?.Invoke(peer, kind, detail);
+    }
+
+    private void Post(SyncEvent item)
+    {
+        if (!_options.Enabled)
+            return;
+        _events.Writer.TryWrite(item);
+    }
+
+    private void Wake()
+    {
+        if (!_options.Enabled)
+            return;
+        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && !_events.Writer.TryWrite(new WakeEvent()))
+            Interlocked.Exchange(ref _wakePending, 0);
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var reader = _events.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                Interlocked.Exchange(ref _wakePending, 0);
+                int drained = 0;
+                while (drained < 10_000 && reader.TryRead(out var item))
+                {
+                    Apply(item);
+                    drained++;
+                }
+                try
+                {
+                    await RunRoundAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (ChainStoreFailedException)
+                {
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    RecordError($"sync round failed: {ex.Message}");
+                    _logger.LogError(ex, "Sync round failed");
+                }
+                _status = BuildStatus();
+                ArmTimer();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (ChainStoreFailedException ex)
+        {
+            _logger.LogCritical(ex.InnerException, "Storing blocks failed; sync stops (restart the node to reload the stored chain)");
+            RecordError(ex.Message);
+            _status = BuildStatus();
+            throw;
+        }
+    }
+
+    private void ArmTimer()
+    {
+        var status = _planner.GetStatus();
+        bool active = status.IsSyncing || _requested.Count > 0;
+        _timer?.Change(active ? _options.ActiveInterval : _options.Interval, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Apply(SyncEvent item)
+    {
+        switch (item)
+        {
+            case PeerConnectedEvent e:
+                if (_peers.TryGetValue(e.Peer.PeerId, out var existing))
+                    existing.Peer = e.Peer;
+                else
+                    _peers[e.Peer.PeerId] = new PeerEntry(e.Peer);
+                _logger.LogDebug("Sync: peer {PeerId} connected at height {Height}", e.Peer.PeerId, e.Peer.BestHeight);
+                break;
+            case PeerDisconnectedEvent e:
+                if (_peers.TryGetValue(e.Peer.PeerId, out var gone) && ReferenceEquals(gone.Peer, e.Peer))
+                {
+                    _peers.Remove(e.Peer.PeerId);
+                    _planner.OnPeerDisconnected(e.Peer.PeerId);
+                    _validatedBranches.Remove(e.Peer.PeerId);
+                }
+                break;
+            case AnnouncementEvent e:
+                if (_peers.TryGetValue(e.Peer.PeerId, out var announcer))
+                {
+                    announcer.AnnouncedTip = e.Hash;
+                    announcer.AnnouncedHeight = e.Height;
+                }
+                break;
+            case HeadersEvent e:
+                if (_peers.ContainsKey(e.Peer.PeerId))
+                    _planner.OnHeadersReceived(e.Peer.PeerId, e.Headers);
+                break;
+            case BlocksEvent e:
+                AcceptBlocks(e.Peer, e.Blocks);
+                break;
+        }
+    }
+
+    private void AcceptBlocks(IPeer peer, IReadOnlyList<Block> blocks)
+    {
+        if (!_peers.TryGetValue(peer.PeerId, out var entry))
+            return;
+        var now = _time.GetUtcNow();
+        MeasureThroughput(entry, blocks.Count, now);
+        var links = new List<BlockLink>(blocks.Count);
+        foreach (var block in blocks)
+        {
+            if (!_requested.Remove(block.Hash))
+                continue; // not asked for (or already delivered by someone else): ignore
+            if (!_buffer.ContainsKey(block.Hash))
+            {
+                _buffer[block.Hash] = new BufferedBlock(block, peer.PeerId, now);
+                if (!_childrenOf.TryGetValue(block.Header.PreviousHash, out var children))
+                    _childrenOf[block.Header.PreviousHash] = children = [];
+                children.Add(block.Hash);
+            }
+            links.Add(ToLink(block.Header));
+        }
+        if (links.Count > 0)
+            _planner.OnBlocksReceived(peer.PeerId, links);
+    }
+
+    /// <summary>
+    /// Throughput: blocks in a reply divided by the time since the later of the request being sent and the previous
+    /// reply (so pipelined requests are not counted twice), smoothed.
+    /// </summary>
+    private static void MeasureThroughput(PeerEntry entry, int blockCount, DateTimeOffset now)
+    {
+        if (!entry.PendingBlockRequests.TryDequeue(out var request))
+            return;
+        var since = request.SentAt > entry.LastReplyAt ? request.SentAt : entry.LastReplyAt;
+        entry.LastReplyAt = now;
+        double seconds = (now - since).TotalSeconds;
+        if (seconds <= 0 || blockCount == 0)
+            return;
+        double rate = blockCount / seconds;
+        entry.Throughput = entry.Throughput <= 0 ? rate : entry.Throughput + ThroughputSmoothing * (rate - entry.Throughput);
+    }
+
+    private async Task RunRoundAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        _rounds++;
+        _lastRoundAt = now;
+        var tipBefore = _chain.State.TipHash;
+
+        foreach (var entry in _peers.Values)
+        {
+            var (height, tip) = entry.ReportedTip;
+            var peer = entry.Peer;
+            _planner.UpdatePeer(new PeerSyncInfo(peer.PeerId, height, tip,
+                IsPrioritySync: peer.Permissions.HasFlag(PeerPermissions.PrioritySync),
+                IsMasternode: peer.IsMasternode,
+                ThroughputBlocksPerSecond: entry.Throughput));
+        }
+
+        ConnectReadyBlocks();
+        _suppressBranchReport.Clear();
+        for (int pass = 0; pass < 3; pass++)
+        {
+            var plan = _planner.Plan();
+            foreach (var switchTo in plan.ForkSwitches)
+                ExecuteForkSwitch(switchTo);
+            _validatedBranches.Clear(); // a validated branch that did not switch was kept: drop it
+            foreach (var validation in plan.BranchValidations)
+                ValidateBranch(validation);
+            ReportMisbehaviours(plan.Misbehaviours);
+            foreach (var stall in plan.Stalls)
+            {
+                if (_peers.TryGetValue(stall.PeerId, out var staller))
+                    staller.PendingBlockRequests.Clear(); // its outstanding replies no longer line up with requests
+                _logger.LogDebug("Sync: peer {PeerId} stalled on {Count} blocks from height {Height}; reassigned",
+                    stall.PeerId, stall.Heights.Count, stall.Heights.Count > 0 ? stall.Heights[0] : -1);
+            }
+            await SendRequestsAsync(plan, cancellationToken).ConfigureAwait(false);
+            ConnectReadyBlocks();
+            if (plan.BranchValidations.Count == 0)
+                break;
+        }
+
+        DropStale(now);
+        UpdateLagAlert(now);
+        if (_chain.State.TipHash != tipBefore)
+            TipChanged?.Invoke(_chain.State.Tip);
+    }
+
+    private async Task SendRequestsAsync(SyncPlan plan, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var request in plan.HeaderRequests)
+        {
+            if (!_peers.TryGetValue(request.PeerId, out var entry))
+            {
+                _planner.OnRequestFailed(request.PeerId, "peer is gone");
+                continue;
+            }
+            var message = new GetHeadersMessage(TrimLocator(request.Locator), default, (uint)request.MaxHeaders);
+            if (!await entry.Peer.SendAsync(message, cancellationToken).ConfigureAwait(false))
+                _planner.OnRequestFailed(request.PeerId, "connection closed");
+        }
+        foreach (var request in plan.BlockRequests)
+        {
+            if (!_peers.TryGetValue(request.PeerId, out var entry))
+            {
+                _planner.OnRequestFailed(request.PeerId, "peer is gone");
+                continue;
+            }
+            for (int i = 0; i < request.Hashes.Count; i++)
+                _requested[request.Hashes[i]] = (request.PeerId, request.StartHeight + i, now);
+            entry.PendingBlockRequests.Enqueue((now, request.Hashes.Count));
+            if (!await entry.Peer.SendAsync(new GetBlocksMessage(request.Hashes), cancellationToken).ConfigureAwait(false))
+                _planner.OnRequestFailed(request.PeerId, "connection closed");
+        }
+    }
+
+    /// <summary>A locator longer than the protocol allows keeps its densest part and genesis.</summary>
+    private static IReadOnlyList<Hash256> TrimLocator(IReadOnlyList<Hash256> locator)
+    {
+        if (locator.Count <= ProtocolLimits.MaxLocatorHashes)
+            return locator;
+        var trimmed = new List<Hash256>(ProtocolLimits.MaxLocatorHashes);
+        for (int i = 0; i < ProtocolLimits.MaxLocatorHashes - 1; i++)
+            trimmed.Add(locator[i]);
+        trimmed.Add(locator[^1]);
+        return trimmed;
+    }
+
+    /// <summary>Commits buffered blocks that extend our tip, in height order, in batches.</summary>
+    private void ConnectReadyBlocks()
+    {
+        while (true)
+        {
+            var batch = new List<BufferedBlock>();
+            var cursor = _chain.State.TipHash;
+            while (batch.Count < _options.MaxBlocksPerBatch && _childrenOf.TryGetValue(cursor, out var children) && children.Count > 0)
+            {
+                var next = _buffer[children[0]];
+                batch.Add(next);
+                cursor = next.Block.Hash;
+            }
+            if (batch.Count == 0)
+                return;
+
+            var results = AddToStore(batch.Select(b => b.Block).ToList());
+            bool progress = false;
+            for (int i = 0; i < results.Count; i++)
+            {
+                var result = results[i];
+                var buffered = batch[i];
+                if (result.Status == BlockAddStatus.Orphan)
+                    continue; // after a rejected block: stays buffered until its parent arrives
+                RemoveFromBuffer(buffered.Block);
+                progress = true;
+                if (result.Status == BlockAddStatus.Rejected)
+                {
+                    string reason = $"{result.Reason}: {result.Message}";
+                    RecordError($"block {buffered.Block.Hash} at height {buffered.Block.Header.Height} from peer {buffered.PeerId} is invalid: {reason}");
+                    _planner.OnBlockInvalid(buffered.PeerId, ToLink(buffered.Block.Header), reason);
+                }
+            }
+            _planner.OnBlockConnected(_chain.State.Height);
+            if (!progress)
+                return;
+        }
+    }
+
+    private void ValidateBranch(BranchValidationRequest request)
+    {
+        var blocks = new List<Block>(request.Branch.Count);
+        string? error = null;
+        var parent = _chain.State.GetHeaderAtHeight(request.AncestorHeight);
+        var now = _time.GetUtcNow();
+        foreach (var hash in request.Branch)
+        {
+            if (!_buffer.TryGetValue(hash, out var buffered))
+            {
+                error = $"branch block {hash} is not available";
+                _suppressBranchReport.Add(request.PeerId); // our loss, not the peer's fault
+                break;
+            }
+            if (parent is null)
+            {
+                error = $"no ancestor at height {request.AncestorHeight}";
+                _suppressBranchReport.Add(request.PeerId);
+                break;
+            }
+            var verdict = _validator.Validate(buffered.Block, parent, now);
+            if (!verdict.IsValid)
+            {
+                error = $"block {hash} at height {buffered.Block.Header.Height}: {verdict.Reason}: {verdict.Message}";
+                break;
+            }
+            blocks.Add(buffered.Block);
+            parent = buffered.Block.Header;
+        }
+        foreach (var hash in request.Branch)
+        {
+            if (_buffer.TryGetValue(hash, out var buffered))
+                RemoveFromBuffer(buffered.Block);
+        }
+        if (error is null)
+            _validatedBranches[request.PeerId] = blocks;
+        else
+            RecordError($"fork branch from peer {request.PeerId} above height {request.AncestorHeight} rejected: {error}");
+        _planner.OnBranchValidated(request.PeerId, error is null, error);
+    }
+
+    private void ExecuteForkSwitch(ForkSwitch decision)
+    {
+        if (!_validatedBranches.Remove(decision.PeerId, out var blocks) || blocks.Count != decision.Branch.Count)
+        {
+            RecordError($"fork switch to peer {decision.PeerId}'s branch: the validated blocks are gone");
+            return;
+        }
+        long heightBefore = _chain.State.Height;
+        var results = AddToStore(blocks);
+        var last = results[^1];
+        if (_chain.State.IsOnActiveChain(blocks[^1].Hash))
+        {
+            _logger.LogInformation(
+                "Fork resolved: switched to peer {PeerId}'s branch above height {AncestorHeight} ({BranchLength} blocks); height {OldHeight} -> {Height}",
+                decision.PeerId, decision.AncestorHeight, blocks.Count, heightBefore, _chain.State.Height);
+        }
+        else
+        {
+            RecordError($"fork switch to peer {decision.PeerId}'s branch above height {decision.AncestorHeight} not applied: {last}");
+            _logger.LogWarning("Fork switch to peer {PeerId}'s branch not applied: {Result}", decision.PeerId, last);
+        }
+        _planner.OnBlockConnected(_chain.State.Height);
+    }
+
+    private IReadOnlyList<BlockAddResult> AddToStore(IReadOnlyList<Block> blocks)
+    {
+        try
+        {
+            return _chain.AddBatch(blocks, _time.GetUtcNow());
+        }
+        catch (Exception ex)
+        {
+            throw new ChainStoreFailedException($"storing {blocks.Count} blocks failed: {ex.Message}", ex);
+        }
+    }
+
+    private void ReportMisbehaviours(IReadOnlyList<PeerMisbehaviour> misbehaviours)
+    {
+        foreach (var item in misbehaviours)
+        {
+            if (item.Kind == MisbehaviourKind.InvalidBranch && _suppressBranchReport.Contains(item.PeerId))
+                continue;
+            if (!_peers.TryGetValue(item.PeerId, out var entry))
+                continue;
+            var kind = item.Kind switch
+            {
+                MisbehaviourKind.UnexpectedBlock => ViolationKind.UnrequestedData,
+                _ => ViolationKind.InvalidBlock,
+            };
+            RecordError($"peer {item.PeerId}: {item.Kind}: {item.Detail}");
+            ReportMisbehaviour(entry.Peer, kind, $"{item.Kind}: {item.Detail}");
+        }
+    }
+
+    private void RemoveFromBuffer(Block block)
+    {
+        if (!_buffer.Remove(block.Hash))
+            return;
+        if (_childrenOf.TryGetValue(block.Header.PreviousHash, out var children))
+        {
+            children.Remove(block.Hash);
+            if (children.Count == 0)
+                _childrenOf.Remove(block.Header.PreviousHash);
+        }
+    }
+
+    /// <summary>Drops requests never answered and delivered blocks that can no longer connect, once they are old.</summary>
+    private void DropStale(DateTimeOffset now)
+    {
+        long height = _chain.State.Height;
+        var limit = now - _options.StaleBlockTimeout;
+        foreach (var (hash, request) in _requested.Where(kv => kv.Value.SentAt < limit).ToList())
+            _requested.Remove(hash);
+        foreach (var buffered in _buffer.Values.Where(b => b.ReceivedAt < limit && b.Block.Header.Height <= height).ToList())
+            RemoveFromBuffer(buffered.Block);
+    }
+
+    private void UpdateLagAlert(DateTimeOffset now)
+    {
+        var status = _planner.GetStatus();
+        long behind = status.BestHeight - status.Height;
+        if (behind > _options.LagWarningBlocks)
+        {
+            _laggingSince ??= now;
+            if (!_lagAlertRaised && now - _laggingSince.Value >= _options.LagGracePeriod)
+            {
+                _lagAlertRaised = true;
+                _logger.LogWarning(
+                    "Sync lag alert: {Behind} blocks behind peer {PeerId} (height {Height}, best {BestHeight}) since {Since}",
+                    behind, status.BestPeerId, status.Height, status.BestHeight, _laggingSince);
+                LagAlertChanged?.Invoke(new SyncLagAlert(true, status.Height, status.BestHeight, _laggingSince, now));
+            }
+        }
+        else
+        {
+            _laggingSince = null;
+            if (_lagAlertRaised)
+            {
+                _lagAlertRaised = false;
+                _logger.LogInformation("Sync lag alert cleared: height {Height}, best {BestHeight}", status.Height, status.BestHeight);
+                LagAlertChanged?.Invoke(new SyncLagAlert(false, status.Height, status.BestHeight, null, now));
+            }
+        }
+    }
+
+    private void RecordError(string message)
+    {
+        _lastError = message;
+        _lastErrorAt = _time.GetUtcNow();
+    }
+
+    private SyncCoordinatorStatus BuildStatus()
+    {
+        var status = _planner.GetStatus();
+        var forks = status.ForkResolutions;
+        var current = forks.FirstOrDefault(f => f.State is ForkResolutionState.FindingAncestor or ForkResolutionState.FetchingBranch
+            or ForkResolutionState.Validating or ForkResolutionState.Detected) ?? forks.LastOrDefault();
+        var throughput = _peers.Values.Where(p => p.Throughput > 0)
+            .ToDictionary(p => p.Peer.PeerId, p => p.Throughput, StringComparer.Ordinal);
+        return new SyncCoordinatorStatus(
+            _options.Enabled,
+            status.Height,
+            _chain.State.TipHash,
+            status.BestPeerId,
+            status.BestHeight,
+            status.HeaderHeight,
+            status.IsSyncing,
+            status.BlocksInFlight,
+            _peers.Count,
+            current,
+            forks,
+            _lagAlertRaised,
+            _laggingSince,
+            throughput,
+            _lastError,
+            _lastErrorAt,
+            _lastRoundAt,
+            _rounds);
+    }
+
+    private static BlockLink ToLink(BlockHeader header) => new(header.Height, header.Hash, header.PreviousHash);
+}

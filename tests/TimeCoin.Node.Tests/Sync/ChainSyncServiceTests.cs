@@ -1,0 +1,148 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Peers;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Node.Storage;
+using TimeCoin.Node.Sync;
+using TimeCoin.Node.Tests.Storage;
+
+namespace TimeCoin.Node.Tests.Sync;
+
+public sealed class ChainSyncServiceTests : IAsyncLifetime
+{
+    private readonly SyncTestChain _chain = new();
+    private readonly TempDirectory _directory = new();
+    private readonly NodeDatabase _database;
+    private readonly ChainStore _store;
+    private readonly SyncCoordinator _coordinator;
+    private readonly List<Block> _blocks;
+
+    public ChainSyncServiceTests()
+    {
+        _database = NodeDatabase.Open(_directory.Path);
+        _store = ChainStore.Open(_database, _chain.Parameters);
+        _blocks = _chain.Build(_chain.Parameters.GenesisHeader, 100);
+        _store.AddBatch(_blocks, SyncTestChain.Clock);
+        _coordinator = new SyncCoordinator(_store, new SyncCoordinatorOptions(), new FakeTimeProvider(SyncTestChain.Clock),
+            NullLogger<SyncCoordinator>.Instance);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _coordinator.DisposeAsync();
+        _database.Dispose();
+        _directory.Dispose();
+        _chain.Dispose();
+    }
+
+    private ChainSyncService Service(ChainSyncServiceOptions? options = null) =>
+        new(_store, _coordinator, NullLogger<ChainSyncService>.Instance, options);
+
+    private static List<BlockHeader> Decode(HeadersMessage message) =>
+        message.Headers.Select(h => BlockCodec.TryDecodeHeader(h.Span, out var header, out _) ? header : throw new InvalidDataException()).ToList();
+
+    [Fact]
+    public void ServeHeaders_LocatorWithOurBlock_ReturnsHeadersAfterItUpToMaxCount()
+    {
+        var request = new GetHeadersMessage([Hash256.DoubleSha256("unknown"u8), _blocks[39].Hash, _chain.Parameters.GenesisHash], default, 25);
+
+        var headers = Decode(Service().ServeHeaders(request));
+
+        Assert.Equal(25, headers.Count);
+        Assert.Equal(41, headers[0].Height);
+        Assert.Equal(_blocks[64].Hash, headers[^1].Hash);
+    }
+
+    [Fact]
+    public void ServeHeaders_AskForMoreThanTheConfiguredMaximum_CappedAtTheMaximum()
+    {
+        var request = new GetHeadersMessage([_chain.Parameters.GenesisHash], default, 2_000);
+
+        var headers = Decode(Service(new ChainSyncServiceOptions { MaxHeadersPerReply = 10 }).ServeHeaders(request));
+
+        Assert.Equal(Enumerable.Range(1, 10).Select(h => (long)h), headers.Select(h => h.Height));
+    }
+
+    [Fact]
+    public void ServeHeaders_StopHash_EndsTheReplyAtThatHeader()
+    {
+        var request = new GetHeadersMessage([_blocks[9].Hash], _blocks[14].Hash, 2_000);
+
+        var headers = Decode(Service().ServeHeaders(request));
+
+        Assert.Equal(_blocks[10..15].Select(b => b.Hash), headers.Select(h => h.Hash));
+    }
+
+    [Fact]
+    public void ServeBlocks_ByteBudgetForThreeBlocks_RepliesWithThreeInOrder()
+    {
+        long size = BlockCodec.Encode(_blocks[0]).Length;
+        var service = Service(new ChainSyncServiceOptions { MaxBlockBytesPerReply = (int)(size * 3 + size / 2) });
+
+        var reply = service.ServeBlocks(new GetBlocksMessage(_blocks[..10].Select(b => b.Hash).ToList()));
+
+        Assert.Equal(3, reply.Blocks.Count);
+        Assert.Equal(BlockCodec.Encode(_blocks[2]), reply.Blocks[2].ToArray());
+    }
+
+    [Fact]
+    public void ServeBlocks_UnknownHashes_AreSkipped()
+    {
+        var request = new GetBlocksMessage([_blocks[5].Hash, Hash256.DoubleSha256("nope"u8), _blocks[6].Hash]);
+
+        var reply = Service().ServeBlocks(request);
+
+        Assert.Equal([BlockCodec.Encode(_blocks[5]), BlockCodec.Encode(_blocks[6])], reply.Blocks.Select(b => b.ToArray()));
+    }
+
+    [Fact]
+    public async Task OnMessageAsync_GetBlocksFromAnyPeer_RepliesToThatPeer()
+    {
+        var service = Service();
+        var inbound = Substitute.For<IPeer>();
+        inbound.IsInbound.Returns(true);
+        inbound.PeerId.Returns("inbound");
+        inbound.SendAsync(Arg.Any<NetworkMessage>(), Arg.Any<CancellationToken>()).Returns(ValueTask.FromResult(true));
+
+        await service.OnMessageAsync(inbound, new GetBlocksMessage([_blocks[0].Hash]), CancellationToken.None);
+
+        await inbound.Received(1).SendAsync(Arg.Is<NetworkMessage>(m => m is BlocksMessage && ((BlocksMessage)m).Blocks.Count == 1), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task OnMessageAsync_HeaderWithForgedSignature_ReportedAsForgedSignature()
+    {
+        var service = Service();
+        var reports = new List<(IPeer Peer, ViolationKind Kind, string Detail)>();
+        _coordinator.PeerMisbehaved += (peer, kind, detail) => reports.Add((peer, kind, detail));
+        var peer = Substitute.For<IPeer>();
+        peer.PeerId.Returns("forger");
+        var forged = _blocks[0].Header.WithSignature(new byte[PublicKey.SignatureSize]);
+
+        await service.OnMessageAsync(peer, new HeadersMessage([BlockCodec.EncodeHeader(forged)]), CancellationToken.None);
+
+        var report = Assert.Single(reports);
+        Assert.Same(peer, report.Peer);
+        Assert.Equal(ViolationKind.ForgedSignature, report.Kind);
+    }
+
+    [Fact]
+    public async Task OnMessageAsync_UndecodableBlock_ReportedAsMalformed()
+    {
+        var service = Service();
+        var reports = new List<ViolationKind>();
+        _coordinator.PeerMisbehaved += (_, kind, _) => reports.Add(kind);
+        var peer = Substitute.For<IPeer>();
+        peer.PeerId.Returns("garbage");
+
+        await service.OnMessageAsync(peer, new BlocksMessage([new byte[10]]), CancellationToken.None);
+
+        Assert.Equal([ViolationKind.MalformedMessage], reports);
+    }
+}
