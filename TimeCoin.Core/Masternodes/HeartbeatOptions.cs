@@ -1,0 +1,51 @@
+namespace TimeCoin.Core.Masternodes;
+
+/// <summary>Timing and limits of the <see cref="HeartbeatRegistry"/>. Defaults are the earlier node's figures.</summary>
+public sealed record HeartbeatOptions
+{
+    /// <summary>Options with every default.</summary>
+    public static HeartbeatOptions Default { get; } = new();
+
+    /// <summary>How often a masternode sends a heartbeat. Default 60 s.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Heartbeat intervals without any heartbeat after which a masternode is offline. Default 5.</summary>
+    public int MissedHeartbeatsBeforeOffline { get; init; } = 5;
+
+    /// <summary>How long after it was last heard from a masternode becomes offline (interval × missed; 300 s by default).</summary>
+    public TimeSpan OfflineAfter => HeartbeatInterval * MissedHeartbeatsBeforeOffline;
+
+    /// <summary>How long a masternode stays offline before it is removed from the registry. Default 1 h.</summary>
+    public TimeSpan RemoveAfterOffline { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Largest accepted difference, either way, between a message's signed timestamp and our clock. Default 120 s.
+    /// It also bounds replays: a message older than this is refused even after its masternode was forgotten.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Most masternodes the registry holds; new announcements beyond it are refused. Default 10,000.</summary>
+    public int MaxMasternodes { get; init; } = 10_000;
+
+    /// <summary>How often the node should call <see cref="HeartbeatRegistry.Evaluate"/>. Default 30 s.</summary>
+    public TimeSpan EvaluateInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Every problem with these options, each naming the setting; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (HeartbeatInterval <= TimeSpan.Zero)
+            errors.Add($"{nameof(HeartbeatInterval)} must be positive, got {HeartbeatInterval}.");
+        if (MissedHeartbeatsBeforeOffline < 1)
+            errors.Add($"{nameof(MissedHeartbeatsBeforeOffline)} must be at least 1, got {MissedHeartbeatsBeforeOffline}.");
+        if (RemoveAfterOffline < TimeSpan.Zero)
+            errors.Add($"{nameof(RemoveAfterOffline)} must not be negative, got {RemoveAfterOffline}.");
+        if (MaxClockSkew <= TimeSpan.Zero)
+            errors.Add($"{nameof(MaxClockSkew)} must be positive, got {MaxClockSkew}.");
+        if (MaxMasternodes < 1)
+            errors.Add($"{nameof(MaxMasternodes)} must be at least 1, got {MaxMasternodes}.");
+        if (EvaluateInterval <= TimeSpan.Zero)
+            errors.Add($"{nameof(EvaluateInterval)} must be positive, got {EvaluateInterval}.");
+        return errors;
+    }
+}

@@ -1,0 +1,374 @@
+using System.Globalization;
+using TimeCoin.Core.Crypto;
+
+namespace TimeCoin.Core.Masternodes;
+
+/// <summary>
+/// The set of known masternodes, keyed by Ed25519 public key and kept alive only by signed heartbeats and
+/// announcements. Liveness is decided by the clock in <see cref="Evaluate"/>: offline after
+/// <see cref="HeartbeatOptions.OfflineAfter"/> without a heartbeat, removed after
+/// <see cref="HeartbeatOptions.RemoveAfterOffline"/> offline.
+/// </summary>
+/// <remarks>
+/// <para>There is deliberately no way to mark a masternode offline because a connection dropped: heartbeats
+/// travel through any peer, so a lost TCP connection says nothing about the masternode.</para>
+/// <para>Thread-safe. Events are raised after the registry's lock is released, in the order the changes happened,
+/// on the thread that made (or, under contention, that drains) the change; handlers may call back into the
+/// registry.</para>
+/// </remarks>
+public sealed class HeartbeatRegistry
+{
+    private readonly object _gate = new();
+    private readonly object _dispatchGate = new();
+    private readonly HeartbeatOptions _options;
+    private readonly TimeProvider _time;
+    private readonly string _network;
+    private readonly Dictionary<PublicKey, Entry> _entries = new();
+    private readonly Queue<(EventKind Kind, MasternodeEventArgs Args)> _pendingEvents = new();
+
+    /// <summary>Creates an empty registry for one network.</summary>
+    /// <param name="options">Timing and limits.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="network">This node's network name; messages for any other network are refused.</param>
+    /// <exception cref="ArgumentException">Invalid options (all problems listed) or an empty network name.</exception>
+    public HeartbeatRegistry(HeartbeatOptions options, TimeProvider time, string network)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid heartbeat options: " + string.Join(" ", errors), nameof(options));
+        if (MasternodeWire.CheckNetwork(network) is { } networkError)
+            throw new ArgumentException($"Invalid network: {networkError}.", nameof(network));
+        _options = options;
+        _time = time;
+        _network = network;
+    }
+
+    /// <summary>A masternode was announced for the first time (or restored).</summary>
+    public event EventHandler<MasternodeEventArgs>? MasternodeAdded;
+
+    /// <summary>A masternode was forgotten after being offline too long (or dropped by a restore).</summary>
+    public event EventHandler<MasternodeEventArgs>? MasternodeRemoved;
+
+    /// <summary>A masternode went offline, or came back.</summary>
+    public event EventHandler<MasternodeEventArgs>? MasternodeStatusChanged;
+
+    /// <summary>A masternode's signed address changed; the follower should move its whitelist entry.</summary>
+    public event EventHandler<MasternodeEventArgs>? MasternodeAddressChanged;
+
+    /// <summary>The network this registry serves.</summary>
+    public string Network => _network;
+
+    /// <summary>Number of known masternodes, active or offline.</summary>
+    public int Count { get { lock (_gate) return _entries.Count; } }
+
+    /// <summary>
+    /// The active masternodes in canonical order (by key bytes), so every node derives the same list from the same
+    /// heartbeats. A new list on every call.
+    /// </summary>
+    public IReadOnlyList<MasternodeRecord> ActiveMasternodes => Query(MasternodeStatus.Active);
+
+    /// <summary>Every known masternode, active or offline, in canonical order (by key bytes).</summary>
+    public IReadOnlyList<MasternodeRecord> GetAll() => Query(null);
+
+    /// <summary>The record for <paramref name="key"/>, or null when unknown.</summary>
+    public MasternodeRecord? Find(PublicKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_gate)
+            return _entries.TryGetValue(key, out var entry) ? entry.ToRecord(_time.GetUtcNow()) : null;
+    }
+
+    /// <summary>
+    /// Offers an announcement. Accepted when it is for this network, within the clock skew, signed by the
+    /// announced key and newer than the last announcement of that key. A new key is added as active; a known key
+    /// has its address and tier updated and counts as heard from.
+    /// </summary>
+    public MasternodeAcceptResult Accept(MasternodeAnnouncement announcement)
+    {
+        ArgumentNullException.ThrowIfNull(announcement);
+        MasternodeAcceptResult result;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (CheckCommon(announcement.Network, announcement.Timestamp, now, "announcement") is { } common)
+                return common;
+            if (!announcement.VerifySignature())
+                return MasternodeAcceptResult.Reject(MasternodeRejection.BadSignature,
+                    $"announcement for {announcement.MasternodeKey.ToShortString()} is not signed by that key (forged or tampered)");
+
+            if (_entries.TryGetValue(announcement.MasternodeKey, out var entry))
+            {
+                if (announcement.Timestamp <= entry.LastAnnouncementTimestamp)
+                    return MasternodeAcceptResult.Reject(MasternodeRejection.AnnouncementNotNewer, Format(
+                        $"announcement for {announcement.MasternodeKey.ToShortString()} signed at {announcement.Timestamp:O} is not newer than the accepted one of {entry.LastAnnouncementTimestamp:O}"));
+                entry.LastAnnouncementTimestamp = announcement.Timestamp;
+                entry.Tier = announcement.Tier;
+                HeardFromUnlocked(entry, announcement.Address, now);
+                result = MasternodeAcceptResult.Accept($"announcement from known masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address}");
+            }
+            else
+            {
+                if (_entries.Count >= _options.MaxMasternodes)
+                    return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
+                        $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes})");
+                entry = new Entry(announcement.MasternodeKey, announcement.Address, announcement.Tier, now, announcement.Timestamp);
+                _entries.Add(entry.Key, entry);
+                _pendingEvents.Enqueue((EventKind.Added, entry.ToEventArgs()));
+                result = MasternodeAcceptResult.Accept($"new masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address} ({announcement.Tier})");
+            }
+        }
+        DispatchEvents();
+        return result;
+    }
+
+    /// <summary>
+    /// Offers a heartbeat. Accepted when it is for this network, within the clock skew, from an announced
+    /// masternode, signed by its key, and its sequence is above the last accepted one. The masternode then counts
+    /// as heard from now (an offline one becomes active again) and its address and reported height are updated.
+    /// </summary>
+    public MasternodeAcceptResult Accept(Heartbeat heartbeat)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (CheckCommon(heartbeat.Network, heartbeat.Timestamp, now, "heartbeat") is { } common)
+                return common;
+            if (!_entries.TryGetValue(heartbeat.MasternodeKey, out var entry))
+                return MasternodeAcceptResult.Reject(MasternodeRejection.UnknownMasternode,
+                    $"heartbeat from {heartbeat.MasternodeKey.ToShortString()}, which has not been announced");
+            if (!heartbeat.VerifySignature())
+                return MasternodeAcceptResult.Reject(MasternodeRejection.BadSignature,
+                    $"heartbeat for {heartbeat.MasternodeKey.ToShortString()} is not signed by that key (forged or tampered)");
+            if (entry.LastSequence is { } last && heartbeat.Sequence <= last)
+                return MasternodeAcceptResult.Reject(MasternodeRejection.SequenceNotIncreasing, Format(
+                    $"heartbeat from {heartbeat.MasternodeKey.ToShortString()} has sequence {heartbeat.Sequence}, not above the last accepted {last} (replay or duplicate)"));
+
+            entry.LastSequence = heartbeat.Sequence;
+            entry.LastReportedHeight = heartbeat.ChainHeight;
+            entry.LastHeartbeat = now;
+            HeardFromUnlocked(entry, heartbeat.Address, now);
+        }
+        DispatchEvents();
+        return MasternodeAcceptResult.Accept(Format($"heartbeat {heartbeat.Sequence} from {heartbeat.MasternodeKey.ToShortString()} at height {heartbeat.ChainHeight}"));
+    }
+
+    /// <summary>
+    /// Applies the clock: an active masternode not heard from for more than
+    /// <see cref="HeartbeatOptions.OfflineAfter"/> becomes offline; one offline for more than
+    /// <see cref="HeartbeatOptions.RemoveAfterOffline"/> is removed. Call every
+    /// <see cref="HeartbeatOptions.EvaluateInterval"/>.
+    /// </summary>
+    public void Evaluate()
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            List<Entry>? removed = null;
+            foreach (var entry in _entries.Values.OrderBy(e => e.Key))
+            {
+                if (entry.Status == MasternodeStatus.Active && now - entry.LastSeen > _options.OfflineAfter)
+                {
+                    entry.Status = MasternodeStatus.Offline;
+                    entry.StatusSince = now;
+                    _pendingEvents.Enqueue((EventKind.StatusChanged, entry.ToEventArgs(previousStatus: MasternodeStatus.Active)));
+                }
+                else if (entry.Status == MasternodeStatus.Offline && now - entry.StatusSince > _options.RemoveAfterOffline)
+                {
+                    (removed ??= new()).Add(entry);
+                }
+            }
+            foreach (var entry in removed ?? [])
+            {
+                _entries.Remove(entry.Key);
+                _pendingEvents.Enqueue((EventKind.Removed, entry.ToEventArgs()));
+            }
+        }
+        DispatchEvents();
+    }
+
+    /// <summary>Every record, in canonical order, for persistence.</summary>
+    public IReadOnlyList<MasternodeRecord> Snapshot() => GetAll();
+
+    /// <summary>
+    /// Replaces the registry's contents with persisted records (sequence numbers included, so replays stay refused
+    /// across restarts). Raises <see cref="MasternodeRemoved"/> for every record held before and
+    /// <see cref="MasternodeAdded"/> for every restored one, so followers end up matching. A restored record's
+    /// status is kept; the next <see cref="Evaluate"/> applies the clock to it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A record is malformed or a key appears twice; nothing is changed.</exception>
+    public void Restore(IEnumerable<MasternodeRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var restored = new Dictionary<PublicKey, Entry>();
+        int index = 0;
+        foreach (var record in records)
+        {
+            if (record is null || record.Key is null)
+                throw new ArgumentException($"Record {index} is null or has no key.", nameof(records));
+            if (MasternodeWire.CheckAddress(record.Address) is { } addressError)
+                throw new ArgumentException($"Record {index} ({record.Key.ToShortString()}): {addressError}.", nameof(records));
+            if (!Enum.IsDefined(record.Tier) || !Enum.IsDefined(record.Status))
+                throw new ArgumentException($"Record {index} ({record.Key.ToShortString()}): unknown tier or status.", nameof(records));
+            if (!restored.TryAdd(record.Key, Entry.FromRecord(record)))
+                throw new ArgumentException($"Record {index}: key {record.Key.ToShortString()} appears twice.", nameof(records));
+            index++;
+        }
+        if (restored.Count > _options.MaxMasternodes)
+            throw new ArgumentException($"{restored.Count} records exceed the limit of {_options.MaxMasternodes} masternodes.", nameof(records));
+
+        lock (_gate)
+        {
+            foreach (var old in _entries.Values.OrderBy(e => e.Key))
+                _pendingEvents.Enqueue((EventKind.Removed, old.ToEventArgs()));
+            _entries.Clear();
+            foreach (var entry in restored.Values.OrderBy(e => e.Key))
+            {
+                _entries.Add(entry.Key, entry);
+                _pendingEvents.Enqueue((EventKind.Added, entry.ToEventArgs()));
+            }
+        }
+        DispatchEvents();
+    }
+
+    private MasternodeAcceptResult? CheckCommon(string network, DateTimeOffset signedAt, DateTimeOffset now, string what)
+    {
+        if (!string.Equals(network, _network, StringComparison.Ordinal))
+            return MasternodeAcceptResult.Reject(MasternodeRejection.WrongNetwork,
+                $"{what} is for network '{network}', this node is on '{_network}'");
+        var skew = signedAt - now;
+        if (skew > _options.MaxClockSkew)
+            return MasternodeAcceptResult.Reject(MasternodeRejection.TimestampOutOfRange, Format(
+                $"{what} timestamp is {skew.TotalSeconds:0.###} s in the future (max skew {_options.MaxClockSkew.TotalSeconds:0.###} s)"));
+        if (-skew > _options.MaxClockSkew)
+            return MasternodeAcceptResult.Reject(MasternodeRejection.TimestampOutOfRange, Format(
+                $"{what} timestamp is {(-skew).TotalSeconds:0.###} s in the past (max skew {_options.MaxClockSkew.TotalSeconds:0.###} s)"));
+        return null;
+    }
+
+    private void HeardFromUnlocked(Entry entry, string address, DateTimeOffset now)
+    {
+        entry.LastSeen = now;
+        if (!string.Equals(entry.Address, address, StringComparison.Ordinal))
+        {
+            string previous = entry.Address;
+            entry.Address = address;
+            _pendingEvents.Enqueue((EventKind.AddressChanged, entry.ToEventArgs(previousAddress: previous)));
+        }
+        if (entry.Status == MasternodeStatus.Offline)
+        {
+            entry.Status = MasternodeStatus.Active;
+            entry.StatusSince = now;
+            _pendingEvents.Enqueue((EventKind.StatusChanged, entry.ToEventArgs(previousStatus: MasternodeStatus.Offline)));
+        }
+    }
+
+    private IReadOnlyList<MasternodeRecord> Query(MasternodeStatus? status)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var list = new List<MasternodeRecord>(_entries.Count);
+            foreach (var entry in _entries.Values)
+            {
+                if (status is null || entry.Status == status)
+                    list.Add(entry.ToRecord(now));
+            }
+            list.Sort((a, b) => a.Key.CompareTo(b.Key));
+            return list;
+        }
+    }
+
+    private void DispatchEvents()
+    {
+        lock (_dispatchGate)
+        {
+            while (true)
+            {
+                (EventKind Kind, MasternodeEventArgs Args) next;
+                lock (_gate)
+                {
+                    if (!_pendingEvents.TryDequeue(out next))
+                        return;
+                }
+                var handler = next.Kind switch
+                {
+                    EventKind.Added => MasternodeAdded,
+                    EventKind.Removed => MasternodeRemoved,
+                    EventKind.StatusChanged => MasternodeStatusChanged,
+                    _ => MasternodeAddressChanged,
+                };
+                handler?.Invoke(this, next.Args);
+            }
+        }
+    }
+
+    private static string Format(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private enum EventKind
+    {
+        Added,
+        Removed,
+        StatusChanged,
+        AddressChanged,
+    }
+
+    private sealed class Entry
+    {
+        public Entry(PublicKey key, string address, MasternodeTier tier, DateTimeOffset now, DateTimeOffset announcedAt)
+        {
+            Key = key;
+            Address = address;
+            Tier = tier;
+            FirstSeen = now;
+            LastSeen = now;
+            Status = MasternodeStatus.Active;
+            StatusSince = now;
+            LastAnnouncementTimestamp = announcedAt;
+        }
+
+        public PublicKey Key { get; }
+        public string Address { get; set; }
+        public MasternodeTier Tier { get; set; }
+        public DateTimeOffset FirstSeen { get; private init; }
+        public DateTimeOffset LastSeen { get; set; }
+        public DateTimeOffset? LastHeartbeat { get; set; }
+        public MasternodeStatus Status { get; set; }
+        public DateTimeOffset StatusSince { get; set; }
+        public ulong? LastSequence { get; set; }
+        public ulong? LastReportedHeight { get; set; }
+        public DateTimeOffset LastAnnouncementTimestamp { get; set; }
+
+        public static Entry FromRecord(MasternodeRecord record) =>
+            new(record.Key, record.Address, record.Tier, record.FirstSeen, record.LastAnnouncementTimestamp)
+            {
+                LastSeen = record.LastSeen,
+                LastHeartbeat = record.LastHeartbeat,
+                Status = record.Status,
+                StatusSince = record.StatusSince,
+                LastSequence = record.LastSequence,
+                LastReportedHeight = record.LastReportedHeight,
+            };
+
+        public MasternodeRecord ToRecord(DateTimeOffset now) => new()
+        {
+            Key = Key,
+            Address = Address,
+            Tier = Tier,
+            FirstSeen = FirstSeen,
+            LastSeen = LastSeen,
+            LastHeartbeat = LastHeartbeat,
+            Status = Status,
+            StatusSince = StatusSince,
+            Uptime = Status == MasternodeStatus.Active && now > StatusSince ? now - StatusSince : TimeSpan.Zero,
+            LastSequence = LastSequence,
+            LastReportedHeight = LastReportedHeight,
+            LastAnnouncementTimestamp = LastAnnouncementTimestamp,
+        };
+
+        public MasternodeEventArgs ToEventArgs(MasternodeStatus? previousStatus = null, string? previousAddress = null) =>
+            new(Key, Address, Tier, Status, previousStatus, previousAddress);
+    }
+}

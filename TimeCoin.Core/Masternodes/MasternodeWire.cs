@@ -1,0 +1,165 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Text;
+using TimeCoin.Core.Crypto;
+
+namespace TimeCoin.Core.Masternodes;
+
+/// <summary>Shared field rules and the big-endian, length-prefixed encoding of heartbeats and announcements.</summary>
+internal static class MasternodeWire
+{
+    /// <summary>Longest network name in UTF-8 bytes.</summary>
+    public const int MaxNetworkBytes = 32;
+
+    /// <summary>Longest address text in UTF-8 bytes ("[v6 address]:port" fits).</summary>
+    public const int MaxAddressBytes = 64;
+
+    private static readonly long MinUnixMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxUnixMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    /// <summary>Null when the network name is usable, otherwise what is wrong with it.</summary>
+    public static string? CheckNetwork(string? network)
+    {
+        if (string.IsNullOrEmpty(network))
+            return "the network name is empty";
+        int bytes = Encoding.UTF8.GetByteCount(network);
+        return bytes > MaxNetworkBytes ? $"the network name is {bytes} bytes (max {MaxNetworkBytes})" : null;
+    }
+
+    /// <summary>Null when the address is "ip:port" with a non-zero port, otherwise what is wrong with it.</summary>
+    public static string? CheckAddress(string? address)
+    {
+        if (string.IsNullOrEmpty(address))
+            return "the address is empty";
+        int bytes = Encoding.UTF8.GetByteCount(address);
+        if (bytes > MaxAddressBytes)
+            return $"the address is {bytes} bytes (max {MaxAddressBytes})";
+        if (!IPEndPoint.TryParse(address, out var endpoint) || endpoint.Port == 0 || !address.Contains(':'))
+            return $"the address '{address}' is not ip:port";
+        // "1:2" parses as an IPv6 address without port; insist that the text ends in a port.
+        if (endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !address.StartsWith('['))
+            return $"the address '{address}' is not ip:port (write IPv6 as [address]:port)";
+        return null;
+    }
+
+    /// <summary>Truncates to whole milliseconds, the precision that is signed and sent.</summary>
+    public static DateTimeOffset ToWireTime(DateTimeOffset time) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
+
+    /// <summary>An append-only big-endian writer.</summary>
+    public sealed class Writer
+    {
+        private readonly List<byte> _bytes = new(192);
+
+        public void Raw(ReadOnlySpan<byte> bytes)
+        {
+            foreach (byte b in bytes)
+                _bytes.Add(b);
+        }
+
+        public void Byte(byte value) => _bytes.Add(value);
+
+        public void ShortString(string text)
+        {
+            var utf8 = Encoding.UTF8.GetBytes(text);
+            _bytes.Add(checked((byte)utf8.Length));
+            Raw(utf8);
+        }
+
+        public void Key(PublicKey key) => Raw(key.Bytes);
+
+        public void UInt64(ulong value)
+        {
+            Span<byte> buffer = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(buffer, value);
+            Raw(buffer);
+        }
+
+        public void Time(DateTimeOffset time)
+        {
+            Span<byte> buffer = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(buffer, time.ToUnixTimeMilliseconds());
+            Raw(buffer);
+        }
+
+        public byte[] ToArray() => _bytes.ToArray();
+    }
+
+    /// <summary>A reader that reports the first field it could not read instead of throwing.</summary>
+    public ref struct Reader
+    {
+        private ReadOnlySpan<byte> _rest;
+
+        public Reader(ReadOnlySpan<byte> data)
+        {
+            _rest = data;
+            Error = null;
+        }
+
+        /// <summary>The first problem met, naming the field; null while all is well.</summary>
+        public string? Error { get; private set; }
+
+        public readonly int Remaining => _rest.Length;
+
+        private bool Take(int count, string field, out ReadOnlySpan<byte> bytes)
+        {
+            bytes = default;
+            if (Error is not null)
+                return false;
+            if (_rest.Length < count)
+            {
+                Error = $"truncated: {field} needs {count} bytes, {_rest.Length} left";
+                return false;
+            }
+            bytes = _rest[..count];
+            _rest = _rest[count..];
+            return true;
+        }
+
+        public byte Byte(string field) => Take(1, field, out var b) ? b[0] : (byte)0;
+
+        public string ShortString(string field, int maxBytes)
+        {
+            int length = Byte(field + " length");
+            if (Error is not null)
+                return "";
+            if (length == 0 || length > maxBytes)
+            {
+                Error = $"{field} length {length} is outside 1..{maxBytes}";
+                return "";
+            }
+            if (!Take(length, field, out var bytes))
+                return "";
+            try
+            {
+                return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            }
+            catch (DecoderFallbackException)
+            {
+                Error = $"{field} is not valid UTF-8";
+                return "";
+            }
+        }
+
+        public PublicKey? Key(string field) => Take(PublicKey.Size, field, out var bytes) ? new PublicKey(bytes) : null;
+
+        public ulong UInt64(string field) => Take(8, field, out var bytes) ? BinaryPrimitives.ReadUInt64BigEndian(bytes) : 0;
+
+        public DateTimeOffset Time(string field)
+        {
+            if (!Take(8, field, out var bytes))
+                return default;
+            long ms = BinaryPrimitives.ReadInt64BigEndian(bytes);
+            if (ms < MinUnixMs || ms > MaxUnixMs)
+            {
+                Error = $"{field} {ms} ms is outside the representable range";
+                return default;
+            }
+            return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        }
+
+        public byte[] Bytes(int count, string field) => Take(count, field, out var bytes) ? bytes.ToArray() : [];
+
+        public void Fail(string error) => Error ??= error;
+    }
+}

@@ -1,0 +1,330 @@
+using Microsoft.Extensions.Time.Testing;
+using TimeCoin.Core.Liveness;
+
+namespace TimeCoin.Core.Tests.Liveness;
+
+public class PingStateTests
+{
+    private readonly FakeTimeProvider _time = new();
+    private ulong _nonce = 100;
+
+    private PingState NewState(PingOptions? options = null) => new(options ?? PingOptions.Default, _time, () => _nonce++);
+
+    private void Advance(double seconds) => _time.Advance(TimeSpan.FromSeconds(seconds));
+
+    [Fact]
+    public void Defaults_MatchTheSeedFigures()
+    {
+        var o = PingOptions.Default;
+        Assert.Equal(TimeSpan.FromSeconds(30), o.PingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), o.CheckInterval);
+        Assert.Equal(TimeSpan.FromSeconds(90), o.PongTimeout);
+        Assert.Equal(3, o.MaxMissedPongs);
+        Assert.Equal(TimeSpan.FromSeconds(300), o.LenientPongTimeout);
+        Assert.Equal(10, o.LenientMaxMissedPongs);
+        Assert.Equal(TimeSpan.FromSeconds(15), o.KeepAliveInterval);
+    }
+
+    [Fact]
+    public void IsPingDue_NewConnection_True()
+    {
+        Assert.True(NewState().IsPingDue(lenient: false));
+    }
+
+    [Fact]
+    public void IsPingDue_Ordinary_DueAgainOnlyAfterPingInterval()
+    {
+        var state = NewState();
+        state.StartPing();
+        Advance(29);
+        Assert.False(state.IsPingDue(lenient: false));
+        Advance(1);
+        Assert.True(state.IsPingDue(lenient: false));
+    }
+
+    [Fact]
+    public void IsPingDue_Lenient_UsesKeepAliveInterval()
+    {
+        var state = NewState();
+        state.StartPing();
+        Advance(14);
+        Assert.False(state.IsPingDue(lenient: true));
+        Advance(1);
+        Assert.True(state.IsPingDue(lenient: true));
+        Assert.False(state.IsPingDue(lenient: false));
+    }
+
+    [Fact]
+    public void OnPong_MatchingNonce_CompletesPingAndRecordsRtt()
+    {
+        var state = NewState();
+        ulong nonce = state.StartPing();
+        Advance(0.25);
+
+        Assert.Equal(PongResult.Matched, state.OnPong(nonce));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), state.LastRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), state.MinRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), state.AverageRtt);
+        Assert.Equal(0, state.PendingPings);
+        Assert.Equal(_time.GetUtcNow(), state.LastPongAt);
+    }
+
+    [Fact]
+    public void OnPong_SeveralPongs_TracksLastMinAndAverage()
+    {
+        var state = NewState();
+        foreach (double rtt in new[] { 0.3, 0.1, 0.5 })
+        {
+            ulong nonce = state.StartPing();
+            Advance(rtt);
+            state.OnPong(nonce);
+            Advance(30);
+        }
+        Assert.Equal(TimeSpan.FromMilliseconds(500), state.LastRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), state.MinRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), state.AverageRtt);
+    }
+
+    [Fact]
+    public void OnPong_UnknownNonce_ChangesNothingButTheCounter()
+    {
+        var state = NewState();
+        state.StartPing();
+        Advance(100);
+        state.Check(lenient: false);
+        state.StartPing();
+        var before = state.GetStatistics();
+
+        Assert.Equal(PongResult.Unknown, state.OnPong(0xDEADBEEF));
+
+        var after = state.GetStatistics();
+        Assert.Equal(before with { UnknownPongs = before.UnknownPongs + 1 }, after);
+        Assert.Equal(1, state.MissedPongs);
+    }
+
+    [Fact]
+    public void OnPong_SameNonceTwice_SecondIsUnknown()
+    {
+        var state = NewState();
+        ulong nonce = state.StartPing();
+        Assert.Equal(PongResult.Matched, state.OnPong(nonce));
+        Assert.Equal(PongResult.Unknown, state.OnPong(nonce));
+        Assert.Equal(1, state.UnknownPongs);
+    }
+
+    [Fact]
+    public void Check_PingUnansweredPastTimeout_CountsMissedExactlyOnce()
+    {
+        var state = NewState();
+        state.StartPing();
+        Advance(90);
+        state.Check(lenient: false);
+        Assert.Equal(0, state.MissedPongs);
+
+        Advance(1);
+        for (int i = 0; i < 5; i++)
+        {
+            state.Check(lenient: false);
+            Advance(10);
+        }
+        Assert.Equal(1, state.MissedPongs);
+        Assert.Equal(0, state.PendingPings);
+    }
+
+    [Fact]
+    public void OnPong_OneMatchingPong_ResetsMissedCount()
+    {
+        var state = NewState();
+        state.StartPing();
+        Advance(30);
+        state.StartPing();
+        Advance(70);
+        state.Check(lenient: false);
+        Assert.Equal(1, state.MissedPongs);
+        ulong answered = state.StartPing();
+        Advance(30);
+        state.Check(lenient: false);
+        Assert.Equal(2, state.MissedPongs);
+
+        Assert.Equal(PongResult.Matched, state.OnPong(answered));
+
+        Assert.Equal(0, state.MissedPongs);
+        Assert.Equal(LivenessAction.Keep, state.Check(lenient: false).Action);
+    }
+
+    [Fact]
+    public void OnPong_AnswerToPingAlreadyMissed_IsLateAndDoesNotResetCount()
+    {
+        var state = NewState();
+        ulong nonce = state.StartPing();
+        Advance(95);
+        state.Check(lenient: false);
+
+        Assert.Equal(PongResult.Late, state.OnPong(nonce));
+
+        Assert.Equal(1, state.MissedPongs);
+        Assert.Equal(TimeSpan.FromSeconds(95), state.LastRtt);
+        Assert.Equal(0, state.UnknownPongs);
+        Assert.Equal(1, state.GetStatistics().LatePongs);
+    }
+
+    [Fact]
+    public void Check_OrdinaryPeerMissesThreePongs_DisconnectsNamingTheLimit()
+    {
+        var state = NewState();
+        for (int i = 0; i < 3; i++)
+        {
+            state.StartPing();
+            Advance(30);
+        }
+        Advance(61);
+
+        var decision = state.Check(lenient: false);
+
+        Assert.Equal(LivenessAction.Disconnect, decision.Action);
+        Assert.Equal("missed 3 pongs (limit 3, timeout 90 s)", decision.Reason);
+        Assert.Equal(3, decision.MissedPongs);
+        Assert.False(decision.Lenient);
+    }
+
+    [Fact]
+    public void Check_LenientPeerMissesTenPongs_DisconnectsNamingTheLenientLimit()
+    {
+        var state = NewState();
+        for (int i = 0; i < 10; i++)
+        {
+            state.StartPing();
+            Advance(15);
+        }
+        Advance(286);
+
+        var decision = state.Check(lenient: true);
+
+        Assert.Equal(LivenessAction.Disconnect, decision.Action);
+        Assert.Equal("missed 10 pongs (limit 10, timeout 300 s, lenient)", decision.Reason);
+        Assert.True(decision.Lenient);
+    }
+
+    [Fact]
+    public void Check_BelowLimit_Keeps()
+    {
+        var state = NewState();
+        state.StartPing();
+        Advance(30);
+        state.StartPing();
+        Advance(100);
+
+        var decision = state.Check(lenient: false);
+
+        Assert.Equal(LivenessAction.Keep, decision.Action);
+        Assert.Equal(2, decision.MissedPongs);
+    }
+
+    [Fact]
+    public void StartPing_ManyOutstandingPings_NoLiveNonceIsDropped()
+    {
+        var state = NewState();
+        var nonces = new List<ulong>();
+        for (int i = 0; i < 200; i++)
+        {
+            nonces.Add(state.StartPing());
+            Advance(1);
+        }
+        Assert.Equal(200, state.PendingPings);
+        Assert.Equal(PongResult.Matched, state.OnPong(nonces[0]));
+        Assert.Equal(PongResult.Matched, state.OnPong(nonces[^1]));
+    }
+
+    [Fact]
+    public void StartPing_PingsLongExpired_AreForgottenSoTheirPongIsUnknown()
+    {
+        var state = NewState();
+        ulong old = state.StartPing();
+        Advance(91);
+        state.Check(lenient: false);
+        Advance(1000);
+        state.StartPing();
+
+        Assert.Equal(PongResult.Unknown, state.OnPong(old));
+    }
+
+    [Fact]
+    public void StartPing_NonceSourceRepeatsAnOutstandingNonce_DrawsAnother()
+    {
+        var values = new Queue<ulong>(new ulong[] { 7, 7, 8 });
+        var state = new PingState(PingOptions.Default, _time, values.Dequeue);
+        Assert.Equal(7UL, state.StartPing());
+        Assert.Equal(8UL, state.StartPing());
+        Assert.Equal(2, state.PendingPings);
+    }
+
+    [Fact]
+    public void StartPing_NonceSourceStuckOnOneValue_ThrowsClearError()
+    {
+        var state = new PingState(PingOptions.Default, _time, () => 42);
+        state.StartPing();
+        var error = Assert.Throws<InvalidOperationException>(() => state.StartPing());
+        Assert.Contains("nonce source", error.Message);
+    }
+
+    [Fact]
+    public void Ctor_InvalidOptions_ThrowsNamingEachSetting()
+    {
+        var options = PingOptions.Default with { PongTimeout = TimeSpan.Zero, MaxMissedPongs = 0 };
+        var error = Assert.Throws<ArgumentException>(() => new PingState(options, _time, () => 1));
+        Assert.Contains(nameof(PingOptions.PongTimeout), error.Message);
+        Assert.Contains(nameof(PingOptions.MaxMissedPongs), error.Message);
+    }
+
+    [Fact]
+    public void Check_MissedLimitReachedButRequestedDataRecent_Keeps()
+    {
+        var state = NewState();
+        for (int i = 0; i < 3; i++)
+        {
+            state.StartPing();
+            Advance(30);
+        }
+        Advance(50);
+        state.OnRequestedDataReceived();
+        Advance(20);
+
+        var decision = state.Check(lenient: false);
+
+        Assert.Equal(LivenessAction.Keep, decision.Action);
+        Assert.Equal(3, decision.MissedPongs);
+        Assert.Contains("delivered requested data", decision.Reason);
+    }
+
+    [Fact]
+    public void Check_RequestedDataOlderThanPongTimeout_NoLongerProtects()
+    {
+        var state = NewState();
+        state.OnRequestedDataReceived();
+        for (int i = 0; i < 3; i++)
+        {
+            state.StartPing();
+            Advance(30);
+        }
+        Advance(61);
+
+        Assert.Equal(LivenessAction.Disconnect, state.Check(lenient: false).Action);
+    }
+
+    [Fact]
+    public void Check_CalledFromManyThreadsWithPongs_CountsStayConsistent()
+    {
+        var state = NewState();
+        var nonces = Enumerable.Range(0, 1000).Select(_ => state.StartPing()).ToArray();
+        Parallel.ForEach(nonces, nonce =>
+        {
+            state.OnPong(nonce);
+            state.Check(lenient: false);
+        });
+        Assert.Equal(0, state.PendingPings);
+        Assert.Equal(0, state.UnknownPongs);
+        Assert.Equal(0, state.MissedPongs);
+        Assert.Equal(TimeSpan.Zero, state.LastRtt);
+    }
+}

@@ -1,0 +1,493 @@
+using Microsoft.Extensions.Time.Testing;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Masternodes;
+
+namespace TimeCoin.Core.Tests.Masternodes;
+
+public sealed class HeartbeatRegistryTests : IDisposable
+{
+    private const string Network = "testnet";
+    private const string Address = "10.0.0.1:24100";
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
+    private readonly KeyPair _keys = KeyPair.Generate();
+    private readonly KeyPair _otherKeys = KeyPair.Generate();
+    private readonly HeartbeatRegistry _registry;
+    private readonly List<(string Kind, MasternodeEventArgs Args)> _events = new();
+
+    public HeartbeatRegistryTests()
+    {
+        _registry = NewRegistry(HeartbeatOptions.Default);
+    }
+
+    public void Dispose()
+    {
+        _keys.Dispose();
+        _otherKeys.Dispose();
+    }
+
+    private HeartbeatRegistry NewRegistry(HeartbeatOptions options)
+    {
+        var registry = new HeartbeatRegistry(options, _time, Network);
+        registry.MasternodeAdded += (_, e) => _events.Add(("added", e));
+        registry.MasternodeRemoved += (_, e) => _events.Add(("removed", e));
+        registry.MasternodeStatusChanged += (_, e) => _events.Add(("status", e));
+        registry.MasternodeAddressChanged += (_, e) => _events.Add(("address", e));
+        return registry;
+    }
+
+    private void Advance(double seconds) => _time.Advance(TimeSpan.FromSeconds(seconds));
+
+    private MasternodeAnnouncement Announcement(KeyPair keys, string address = Address, MasternodeTier tier = MasternodeTier.Bronze, double skewSeconds = 0) =>
+        MasternodeAnnouncement.Create(keys, Network, address, tier, _time.GetUtcNow().AddSeconds(skewSeconds));
+
+    private Heartbeat Beat(KeyPair keys, ulong sequence, ulong height = 100, double skewSeconds = 0, string network = Network, string address = Address) =>
+        Heartbeat.Create(keys, network, address, sequence, _time.GetUtcNow().AddSeconds(skewSeconds), height);
+
+    private void Announce(KeyPair keys) => Assert.True(_registry.Accept(Announcement(keys)).Accepted);
+
+    [Fact]
+    public void Accept_ValidAnnouncement_AddsActiveMasternodeAndRaisesAdded()
+    {
+        var result = _registry.Accept(Announcement(_keys, tier: MasternodeTier.Gold));
+
+        Assert.True(result.Accepted, result.Message);
+        var record = Assert.Single(_registry.ActiveMasternodes);
+        Assert.Equal(_keys.PublicKey, record.Key);
+        Assert.Equal(Address, record.Address);
+        Assert.Equal(MasternodeTier.Gold, record.Tier);
+        Assert.Equal(_time.GetUtcNow(), record.FirstSeen);
+        var added = Assert.Single(_events);
+        Assert.Equal("added", added.Kind);
+        Assert.Equal(_keys.PublicKey, added.Args.Key);
+        Assert.Equal(Address, added.Args.Address);
+    }
+
+    [Fact]
+    public void Accept_ValidHeartbeat_AcceptedAndRecorded()
+    {
+        Announce(_keys);
+        Advance(60);
+
+        var result = _registry.Accept(Beat(_keys, sequence: 1, height: 4805));
+
+        Assert.True(result.Accepted, result.Message);
+        var record = _registry.Find(_keys.PublicKey)!;
+        Assert.Equal(1UL, record.LastSequence);
+        Assert.Equal(4805UL, record.LastReportedHeight);
+        Assert.Equal(_time.GetUtcNow(), record.LastHeartbeat);
+        Assert.Equal(MasternodeStatus.Active, record.Status);
+    }
+
+    [Fact]
+    public void Accept_HeartbeatSignedByAnotherKey_RejectedAsForgery()
+    {
+        Announce(_keys);
+        var genuine = Beat(_keys, 1);
+        var forged = new Heartbeat(Network, _keys.PublicKey, Address, 1, genuine.Timestamp, 100, _otherKeys.Sign(genuine.GetSigningBytes()));
+
+        var result = _registry.Accept(forged);
+
+        Assert.Equal(MasternodeRejection.BadSignature, result.Rejection);
+        Assert.Contains("forged", result.Message);
+        Assert.Null(_registry.Find(_keys.PublicKey)!.LastSequence);
+    }
+
+    [Fact]
+    public void Accept_HeartbeatWithTamperedHeight_RejectedAsForgery()
+    {
+        Announce(_keys);
+        var genuine = Beat(_keys, 1, height: 100);
+        var tampered = new Heartbeat(Network, _keys.PublicKey, Address, 1, genuine.Timestamp, 999_999, genuine.Signature.Span);
+
+        Assert.Equal(MasternodeRejection.BadSignature, _registry.Accept(tampered).Rejection);
+        Assert.Null(_registry.Find(_keys.PublicKey)!.LastReportedHeight);
+    }
+
+    [Fact]
+    public void Accept_AnnouncementSignedByAnotherKey_RejectedAndNotAdded()
+    {
+        var genuine = Announcement(_keys);
+        var forged = new MasternodeAnnouncement(Network, _keys.PublicKey, Address, MasternodeTier.Gold, genuine.Timestamp,
+            _otherKeys.Sign(genuine.GetSigningBytes()));
+
+        Assert.Equal(MasternodeRejection.BadSignature, _registry.Accept(forged).Rejection);
+        Assert.Equal(0, _registry.Count);
+        Assert.Empty(_events);
+    }
+
+    [Fact]
+    public void Accept_SameHeartbeatTwice_SecondRejectedAsReplay()
+    {
+        Announce(_keys);
+        var heartbeat = Beat(_keys, 5);
+        Assert.True(_registry.Accept(heartbeat).Accepted);
+        Advance(30);
+
+        var result = _registry.Accept(heartbeat);
+
+        Assert.Equal(MasternodeRejection.SequenceNotIncreasing, result.Rejection);
+        Assert.Contains("replay", result.Message);
+    }
+
+    [Fact]
+    public void Accept_OlderSequenceAfterNewer_Rejected()
+    {
+        Announce(_keys);
+        var older = Beat(_keys, 5);
+        Assert.True(_registry.Accept(Beat(_keys, 6)).Accepted);
+
+        Assert.Equal(MasternodeRejection.SequenceNotIncreasing, _registry.Accept(older).Rejection);
+        Assert.Equal(6UL, _registry.Find(_keys.PublicKey)!.LastSequence);
+    }
+
+    [Fact]
+    public void Accept_HeartbeatForOtherNetwork_RejectedAsWrongNetwork()
+    {
+        Announce(_keys);
+
+        var result = _registry.Accept(Beat(_keys, 1, network: "mainnet"));
+
+        Assert.Equal(MasternodeRejection.WrongNetwork, result.Rejection);
+        Assert.Contains("'mainnet'", result.Message);
+    }
+
+    [Fact]
+    public void Accept_AnnouncementForOtherNetwork_Rejected()
+    {
+        var other = MasternodeAnnouncement.Create(_keys, "mainnet", Address, MasternodeTier.Free, _time.GetUtcNow());
+        Assert.Equal(MasternodeRejection.WrongNetwork, _registry.Accept(other).Rejection);
+    }
+
+    [Theory]
+    [InlineData(121, "future")]
+    [InlineData(-121, "past")]
+    public void Accept_HeartbeatTimestampBeyondSkew_RejectedNamingTheDirection(double skew, string direction)
+    {
+        Announce(_keys);
+
+        var result = _registry.Accept(Beat(_keys, 1, skewSeconds: skew));
+
+        Assert.Equal(MasternodeRejection.TimestampOutOfRange, result.Rejection);
+        Assert.Contains(direction, result.Message);
+    }
+
+    [Theory]
+    [InlineData(120)]
+    [InlineData(-120)]
+    public void Accept_HeartbeatTimestampAtSkewBound_Accepted(double skew)
+    {
+        Announce(_keys);
+        Assert.True(_registry.Accept(Beat(_keys, 1, skewSeconds: skew)).Accepted);
+    }
+
+    [Theory]
+    [InlineData(121)]
+    [InlineData(-121)]
+    public void Accept_AnnouncementTimestampBeyondSkew_Rejected(double skew)
+    {
+        Assert.Equal(MasternodeRejection.TimestampOutOfRange, _registry.Accept(Announcement(_keys, skewSeconds: skew)).Rejection);
+        Assert.Equal(0, _registry.Count);
+    }
+
+    [Fact]
+    public void Accept_HeartbeatFromUnannouncedKey_RejectedAsUnknown()
+    {
+        var result = _registry.Accept(Beat(_keys, 1));
+        Assert.Equal(MasternodeRejection.UnknownMasternode, result.Rejection);
+        Assert.Equal(0, _registry.Count);
+    }
+
+    [Fact]
+    public void Accept_SameAnnouncementTwice_SecondRejectedAsNotNewer()
+    {
+        var announcement = Announcement(_keys);
+        Assert.True(_registry.Accept(announcement).Accepted);
+        Assert.Equal(MasternodeRejection.AnnouncementNotNewer, _registry.Accept(announcement).Rejection);
+        Assert.Single(_events);
+    }
+
+    [Fact]
+    public void Accept_NewerAnnouncement_UpdatesTierAndAddressAndRaisesAddressChanged()
+    {
+        Announce(_keys);
+        Advance(10);
+
+        Assert.True(_registry.Accept(Announcement(_keys, "10.0.0.9:24100", MasternodeTier.Silver)).Accepted);
+
+        var record = _registry.Find(_keys.PublicKey)!;
+        Assert.Equal(MasternodeTier.Silver, record.Tier);
+        Assert.Equal("10.0.0.9:24100", record.Address);
+        var moved = _events.Single(e => e.Kind == "address").Args;
+        Assert.Equal(Address, moved.PreviousAddress);
+        Assert.Equal("10.0.0.9:24100", moved.Address);
+    }
+
+    [Fact]
+    public void Accept_HeartbeatFromNewAddress_UpdatesAddressAndRaisesAddressChanged()
+    {
+        Announce(_keys);
+
+        Assert.True(_registry.Accept(Beat(_keys, 1, address: "[2001:db8::7]:24100")).Accepted);
+
+        Assert.Equal("[2001:db8::7]:24100", _registry.Find(_keys.PublicKey)!.Address);
+        Assert.Contains(_events, e => e.Kind == "address" && e.Args.PreviousAddress == Address);
+    }
+
+    [Fact]
+    public void Evaluate_SilentForExactlyTheOfflineThreshold_StillActive()
+    {
+        Announce(_keys);
+        Assert.True(_registry.Accept(Beat(_keys, 1)).Accepted);
+        Advance(300);
+
+        _registry.Evaluate();
+
+        Assert.Equal(MasternodeStatus.Active, _registry.Find(_keys.PublicKey)!.Status);
+        Assert.Single(_registry.ActiveMasternodes);
+    }
+
+    [Fact]
+    public void Evaluate_SilentPastTheOfflineThreshold_OfflineWithStatusEvent()
+    {
+        Announce(_keys);
+        Assert.True(_registry.Accept(Beat(_keys, 1)).Accepted);
+        Advance(301);
+
+        _registry.Evaluate();
+
+        var record = _registry.Find(_keys.PublicKey)!;
+        Assert.Equal(MasternodeStatus.Offline, record.Status);
+        Assert.Equal(TimeSpan.Zero, record.Uptime);
+        Assert.Empty(_registry.ActiveMasternodes);
+        var changed = _events.Single(e => e.Kind == "status").Args;
+        Assert.Equal(MasternodeStatus.Offline, changed.Status);
+        Assert.Equal(MasternodeStatus.Active, changed.PreviousStatus);
+        Assert.Equal(Address, changed.Address);
+    }
+
+    [Fact]
+    public void Evaluate_HeartbeatsEveryMinuteForADay_StaysActiveWithFullUptime()
+    {
+        Announce(_keys);
+        for (ulong sequence = 1; sequence <= 24 * 60; sequence++)
+        {
+            Advance(60);
+            Assert.True(_registry.Accept(Beat(_keys, sequence)).Accepted);
+            _registry.Evaluate();
+        }
+
+        var record = _registry.Find(_keys.PublicKey)!;
+        Assert.Equal(MasternodeStatus.Active, record.Status);
+        Assert.Equal(TimeSpan.FromDays(1), record.Uptime);
+        Assert.DoesNotContain(_events, e => e.Kind == "status");
+    }
+
+    [Fact]
+    public void Evaluate_OfflineForAnHour_NotRemovedUntilPastTheHour()
+    {
+        Announce(_keys);
+        Advance(301);
+        _registry.Evaluate();
+        Advance(3600);
+
+        _registry.Evaluate();
+
+        Assert.NotNull(_registry.Find(_keys.PublicKey));
+        Assert.DoesNotContain(_events, e => e.Kind == "removed");
+    }
+
+    [Fact]
+    public void Evaluate_OfflinePastAnHour_RemovedWithEventCarryingKeyAndAddress()
+    {
+        Announce(_keys);
+        Advance(301);
+        _registry.Evaluate();
+        Advance(3601);
+
+        _registry.Evaluate();
+
+        Assert.Null(_registry.Find(_keys.PublicKey));
+        Assert.Equal(0, _registry.Count);
+        var removed = _events.Single(e => e.Kind == "removed").Args;
+        Assert.Equal(_keys.PublicKey, removed.Key);
+        Assert.Equal(Address, removed.Address);
+    }
+
+    [Fact]
+    public void Accept_RemovedMasternodeHeartbeat_RejectedUntilAnnouncedAgain()
+    {
+        Announce(_keys);
+        Advance(301);
+        _registry.Evaluate();
+        Advance(3601);
+        _registry.Evaluate();
+
+        Assert.Equal(MasternodeRejection.UnknownMasternode, _registry.Accept(Beat(_keys, 1)).Rejection);
+        Announce(_keys);
+        Assert.True(_registry.Accept(Beat(_keys, 1)).Accepted);
+    }
+
+    [Fact]
+    public void Accept_HeartbeatWhileOffline_BackToActiveWithStatusEventAndFreshUptime()
+    {
+        Announce(_keys);
+        Advance(301);
+        _registry.Evaluate();
+        Advance(600);
+
+        Assert.True(_registry.Accept(Beat(_keys, 1)).Accepted);
+        Advance(60);
+
+        var record = _registry.Find(_keys.PublicKey)!;
+        Assert.Equal(MasternodeStatus.Active, record.Status);
+        Assert.Equal(TimeSpan.FromSeconds(60), record.Uptime);
+        var back = _events.Last(e => e.Kind == "status").Args;
+        Assert.Equal(MasternodeStatus.Active, back.Status);
+        Assert.Equal(MasternodeStatus.Offline, back.PreviousStatus);
+    }
+
+    [Fact]
+    public void ActiveMasternodes_DifferentArrivalOrder_SameCanonicalList()
+    {
+        var keys = Enumerable.Range(0, 12).Select(_ => KeyPair.Generate()).ToList();
+        try
+        {
+            var announcements = keys.Select(k => Announcement(k)).ToList();
+            var heartbeats = keys.Select(k => Beat(k, 1)).ToList();
+            var first = new HeartbeatRegistry(HeartbeatOptions.Default, _time, Network);
+            var second = new HeartbeatRegistry(HeartbeatOptions.Default, _time, Network);
+            foreach (var a in announcements)
+                first.Accept(a);
+            foreach (var h in heartbeats)
+                first.Accept(h);
+            var shuffle = new Random(7);
+            foreach (int i in Enumerable.Range(0, keys.Count).OrderBy(_ => shuffle.Next()))
+            {
+                second.Accept(announcements[i]);
+                second.Accept(heartbeats[i]);
+            }
+
+            var firstKeys = first.ActiveMasternodes.Select(r => r.Key.ToString()).ToList();
+            var secondKeys = second.ActiveMasternodes.Select(r => r.Key.ToString()).ToList();
+
+            Assert.Equal(12, firstKeys.Count);
+            Assert.Equal(firstKeys, secondKeys);
+            Assert.Equal(keys.Select(k => k.PublicKey).Order().Select(k => k.ToString()), firstKeys);
+        }
+        finally
+        {
+            keys.ForEach(k => k.Dispose());
+        }
+    }
+
+    [Fact]
+    public void Snapshot_RestoredIntoNewRegistry_KeepsRecordsAndReplayProtection()
+    {
+        Announce(_keys);
+        Announce(_otherKeys);
+        var beat = Beat(_keys, 42, height: 3190);
+        Assert.True(_registry.Accept(beat).Accepted);
+        var snapshot = _registry.Snapshot();
+        _events.Clear();
+
+        var restored = NewRegistry(HeartbeatOptions.Default);
+        restored.Restore(snapshot);
+
+        Assert.Equal(snapshot, restored.Snapshot());
+        Assert.Equal(2, _events.Count(e => e.Kind == "added"));
+        Assert.Equal(MasternodeRejection.SequenceNotIncreasing, restored.Accept(beat).Rejection);
+        Assert.Equal(3190UL, restored.Find(_keys.PublicKey)!.LastReportedHeight);
+    }
+
+    [Fact]
+    public void Restore_OverExistingRecords_RaisesRemovedForDroppedOnes()
+    {
+        Announce(_keys);
+        var onlyOther = NewRegistry(HeartbeatOptions.Default);
+        Assert.True(onlyOther.Accept(Announcement(_otherKeys)).Accepted);
+        _events.Clear();
+
+        _registry.Restore(onlyOther.Snapshot());
+
+        Assert.Null(_registry.Find(_keys.PublicKey));
+        Assert.NotNull(_registry.Find(_otherKeys.PublicKey));
+        Assert.Contains(_events, e => e.Kind == "removed" && e.Args.Key == _keys.PublicKey);
+    }
+
+    [Fact]
+    public void Restore_DuplicateKey_ThrowsAndChangesNothing()
+    {
+        Announce(_keys);
+        var record = _registry.Snapshot()[0];
+
+        var error = Assert.Throws<ArgumentException>(() => _registry.Restore([record, record]));
+
+        Assert.Contains("twice", error.Message);
+        Assert.Equal(1, _registry.Count);
+    }
+
+    [Fact]
+    public void Accept_RegistryFull_RejectsNewMasternodeButNotKnownOnes()
+    {
+        var registry = NewRegistry(HeartbeatOptions.Default with { MaxMasternodes = 1 });
+        Assert.True(registry.Accept(Announcement(_keys)).Accepted);
+
+        Assert.Equal(MasternodeRejection.RegistryFull, registry.Accept(Announcement(_otherKeys)).Rejection);
+        Assert.True(registry.Accept(Beat(_keys, 1)).Accepted);
+    }
+
+    [Fact]
+    public void Evaluate_CustomOptions_OfflineAfterIntervalTimesMissed()
+    {
+        var options = HeartbeatOptions.Default with { HeartbeatInterval = TimeSpan.FromSeconds(10), MissedHeartbeatsBeforeOffline = 3 };
+        var registry = NewRegistry(options);
+        Assert.True(registry.Accept(Announcement(_keys)).Accepted);
+        Advance(30);
+        registry.Evaluate();
+        Assert.Equal(MasternodeStatus.Active, registry.Find(_keys.PublicKey)!.Status);
+        Advance(1);
+        registry.Evaluate();
+        Assert.Equal(MasternodeStatus.Offline, registry.Find(_keys.PublicKey)!.Status);
+    }
+
+    [Fact]
+    public void Ctor_InvalidOptions_ThrowsNamingEachSetting()
+    {
+        var options = HeartbeatOptions.Default with { HeartbeatInterval = TimeSpan.Zero, MaxClockSkew = TimeSpan.Zero };
+        var error = Assert.Throws<ArgumentException>(() => new HeartbeatRegistry(options, _time, Network));
+        Assert.Contains(nameof(HeartbeatOptions.HeartbeatInterval), error.Message);
+        Assert.Contains(nameof(HeartbeatOptions.MaxClockSkew), error.Message);
+    }
+
+    [Fact]
+    public void Accept_EventHandlerReadsRegistry_DoesNotDeadlockAndSeesTheChange()
+    {
+        int seen = -1;
+        _registry.MasternodeAdded += (_, e) => seen = _registry.ActiveMasternodes.Count;
+
+        Announce(_keys);
+
+        Assert.Equal(1, seen);
+    }
+
+    [Fact]
+    public void Accept_ManyThreadsAtOnce_EveryMasternodeAndHeartbeatCounted()
+    {
+        var keys = Enumerable.Range(0, 32).Select(_ => KeyPair.Generate()).ToList();
+        try
+        {
+            var announcements = keys.Select(k => Announcement(k)).ToList();
+            var heartbeats = keys.SelectMany(k => Enumerable.Range(1, 5).Select(s => Beat(k, (ulong)s))).ToList();
+            Parallel.ForEach(announcements, a => Assert.True(_registry.Accept(a).Accepted));
+            Parallel.ForEach(heartbeats, h => _registry.Accept(h));
+
+            Assert.Equal(32, _registry.ActiveMasternodes.Count);
+            Assert.Equal(32, _events.Count(e => e.Kind == "added"));
+            Assert.All(_registry.ActiveMasternodes, r => Assert.Equal(5UL, r.LastSequence));
+        }
+        finally
+        {
+            keys.ForEach(k => k.Dispose());
+        }
+    }
+}
