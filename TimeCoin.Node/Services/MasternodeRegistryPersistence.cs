@@ -1,0 +1,117 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TimeCoin.Core.Masternodes;
+using TimeCoin.Node.Storage;
+
+namespace TimeCoin.Node.Services;
+
+/// <summary>
+/// Keeps the masternode registry in the node database: <see cref="Start"/> restores the saved records, then the
+/// registry is saved on every add, remove, status or address change, every <see cref="SaveInterval"/> (heartbeats
+/// move sequence numbers and last-seen times without an event), and once more on <see cref="Dispose"/>. Persisted
+/// sequence numbers keep replayed heartbeats refused across restarts. An unreadable document is logged and the node
+/// starts with an empty registry (masternodes re-announce).
+/// </summary>
+public sealed class MasternodeRegistryPersistence : IDisposable
+{
+    /// <summary>The name of the registry document in <see cref="NodeDatabase"/>.</summary>
+    public const string DocumentName = "masternode_registry";
+
+    /// <summary>How often the registry is saved even without a change event.</summary>
+    public static readonly TimeSpan SaveInterval = TimeSpan.FromMinutes(5);
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        Converters = { new JsonStringEnumConverter(), new PublicKeyHexJsonConverter() },
+    };
+
+    private readonly HeartbeatRegistry _registry;
+    private readonly NodeDatabase _db;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _saveLock = new();
+    private ITimer? _timer;
+
+    /// <summary>Creates the persistence for <paramref name="registry"/>; call <see cref="Start"/>.</summary>
+    public MasternodeRegistryPersistence(HeartbeatRegistry registry, NodeDatabase db, TimeProvider time, ILogger<MasternodeRegistryPersistence>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(time);
+        _registry = registry;
+        _db = db;
+        _time = time;
+        _logger = logger ?? NullLogger<MasternodeRegistryPersistence>.Instance;
+    }
+
+    /// <summary>Restores the saved records (true when some were restored) and starts saving.</summary>
+    /// <exception cref="InvalidOperationException">Already started.</exception>
+    public bool Start()
+    {
+        if (_timer is not null)
+            throw new InvalidOperationException("Registry persistence is already started.");
+        bool restored = TryRestore();
+        _registry.MasternodeAdded += OnChanged;
+        _registry.MasternodeRemoved += OnChanged;
+        _registry.MasternodeStatusChanged += OnChanged;
+        _registry.MasternodeAddressChanged += OnChanged;
+        _timer = _time.CreateTimer(_ => SaveLogged(), null, SaveInterval, SaveInterval);
+        return restored;
+    }
+
+    /// <summary>Saves the registry's records now.</summary>
+    public void Save()
+    {
+        lock (_saveLock)
+            _db.SaveDocument(DocumentName, JsonSerializer.Serialize(_registry.Snapshot(), JsonOptions), _time.GetUtcNow());
+    }
+
+    /// <summary>Stops the timer and the event subscriptions, after a last save.</summary>
+    public void Dispose()
+    {
+        if (_timer is null)
+            return;
+        _timer.Dispose();
+        _timer = null;
+        _registry.MasternodeAdded -= OnChanged;
+        _registry.MasternodeRemoved -= OnChanged;
+        _registry.MasternodeStatusChanged -= OnChanged;
+        _registry.MasternodeAddressChanged -= OnChanged;
+        SaveLogged();
+    }
+
+    private bool TryRestore()
+    {
+        var json = _db.LoadDocument(DocumentName);
+        if (json is null)
+            return false;
+        try
+        {
+            var records = JsonSerializer.Deserialize<List<MasternodeRecord>>(json, JsonOptions) ?? throw new JsonException("the document is null");
+            _registry.Restore(records);
+            _logger.LogInformation("Restored {Count} masternodes", records.Count);
+            return records.Count > 0;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
+        {
+            _logger.LogError(e, "The saved masternode registry in {Path} cannot be read; starting with an empty registry", _db.DatabasePath);
+            return false;
+        }
+    }
+
+    private void OnChanged(object? sender, MasternodeEventArgs e) => SaveLogged();
+
+    private void SaveLogged()
+    {
+        try
+        {
+            Save();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogError(e, "Could not save the masternode registry");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TimeCoin.Core.Policy;
+using TimeCoin.Node.Storage;
+
+namespace TimeCoin.Node.Services;
+
+/// <summary>
+/// Keeps the peer policy (whitelist, bans, violation scores) in the node database: <see cref="Start"/> restores the
+/// saved snapshot, then every change the policy reports (<see cref="PeerPolicy.AuditRecorded"/>) appends an audit
+/// row and saves a fresh snapshot. Changes are rare (operator commands, discovery refreshes, bans), so saving on
+/// each one is simpler than a debounce and loses nothing on a crash.
+/// </summary>
+/// <remarks>
+/// A saved document that cannot be read (corrupt, or from an incompatible version) is logged as an error and the
+/// node starts with an empty policy, as Bitcoin Core does with an unreadable <c>banlist.json</c>; the configuration
+/// whitelist is re-applied at start anyway. Saving is serialized so the last save always holds the latest state.
+/// </remarks>
+public sealed class PolicyPersistence : IDisposable
+{
+    /// <summary>The name of the policy document in <see cref="NodeDatabase"/>.</summary>
+    public const string DocumentName = "peer_policy";
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly PeerPolicy _policy;
+    private readonly NodeDatabase _db;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _saveLock = new();
+    private bool _started;
+
+    /// <summary>Creates the persistence for <paramref name="policy"/> in <paramref name="db"/>; call <see cref="Start"/>.</summary>
+    public PolicyPersistence(PeerPolicy policy, NodeDatabase db, TimeProvider time, ILogger<PolicyPersistence>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(time);
+        _policy = policy;
+        _db = db;
+        _time = time;
+        _logger = logger ?? NullLogger<PolicyPersistence>.Instance;
+    }
+
+    /// <summary>
+    /// Restores the saved snapshot into the policy (when there is a readable one) and starts saving changes.
+    /// Returns true when a snapshot was restored.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Already started.</exception>
+    public bool Start()
+    {
+        if (_started)
+            throw new InvalidOperationException("Policy persistence is already started.");
+        _started = true;
+        bool restored = TryRestore();
+        _policy.AuditRecorded += OnAuditRecorded;
+        return restored;
+    }
+
+    /// <summary>Saves the policy's current state now (also done after every change).</summary>
+    public void Save()
+    {
+        lock (_saveLock)
+        {
+            var snapshot = _policy.Snapshot();
+            _db.SaveDocument(DocumentName, JsonSerializer.Serialize(snapshot, JsonOptions), _time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Stops saving changes (the last state is already saved).</summary>
+    public void Dispose()
+    {
+        if (_started)
+            _policy.AuditRecorded -= OnAuditRecorded;
+        _started = false;
+    }
+
+    /// <summary>The audit row stored for a policy audit record: lowercase source, kebab-case action.</summary>
+    public static AuditRow ToAuditRow(AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new AuditRow(record.At, record.Source.ToString().ToLowerInvariant(), ActionName(record.Action), record.Range.ToString(), record.Reason);
+    }
+
+    private static string ActionName(AuditAction action) => action switch
+    {
+        AuditAction.WhitelistAdded => "whitelist-add",
+        AuditAction.WhitelistUpdated => "whitelist-update",
+        AuditAction.WhitelistRemoved => "whitelist-remove",
+        AuditAction.WhitelistDropped => "whitelist-drop",
+        AuditAction.Banned => "ban",
+        AuditAction.Unbanned => "unban",
+        AuditAction.BanLifted => "ban-lifted",
+        _ => action.ToString().ToLowerInvariant(),
+    };
+
+    private bool TryRestore()
+    {
+        var json = _db.LoadDocument(DocumentName);
+        if (json is null)
+            return false;
+        try
+        {
+            var snapshot = JsonSerializer.Deserialize<PeerPolicySnapshot>(json, JsonOptions)
+                ?? throw new JsonException("the document is null");
+            _policy.Restore(snapshot);
+            _logger.LogInformation("Restored peer policy: {Whitelist} whitelist entries, {Bans} bans", snapshot.Whitelist.Count, snapshot.Bans.Count);
+            return true;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException or FormatException)
+        {
+            _logger.LogError(e, "The saved peer policy in {Path} cannot be read; starting with an empty policy", _db.DatabasePath);
+            return false;
+        }
+    }
+
+    private void OnAuditRecorded(object? sender, AuditRecord record)
+    {
+        try
+        {
+            _db.AppendAudit([ToAuditRow(record)]);
+            Save();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The policy raised this from an operator command or a connection; never let storage failure break it.
+            _logger.LogError(e, "Could not persist peer policy change {Action} {Range}", record.Action, record.Range);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Node.Storage;
+
+namespace TimeCoin.Benchmarks;
+
+/// <summary>
+/// Validate+store throughput: N signed blocks with a payload each go through <see cref="ChainStore.AddBatch"/>
+/// (full validation incl. Ed25519, SQLite commit per batch) on a fresh data directory, timed with a Stopwatch
+/// that is paused while the next batch is built and signed. Printed beside the raw Ed25519 verify rate measured in
+/// the same process, with their ratio.
+/// </summary>
+public static class ChainBenchmark
+{
+    private static readonly HashSet<string> Options = ["--blocks", "--batch", "--payload", "--datadir"];
+
+    /// <summary>Runs the benchmark; returns the process exit code.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        BenchmarkArguments parsed;
+        int blocks, batchSize, payloadBytes;
+        try
+        {
+            parsed = BenchmarkArguments.Parse(args, Options);
+            blocks = parsed.GetPositiveInt("--blocks", 100_000);
+            batchSize = parsed.GetPositiveInt("--batch", 500);
+            payloadBytes = parsed.GetPositiveInt("--payload", 1024);
+        }
+        catch (ArgumentException e)
+        {
+            error.WriteLine("chain: " + e.Message);
+            return 2;
+        }
+
+        var ownDir = parsed.GetString("--datadir") is null;
+        var dataDir = parsed.GetString("--datadir") ?? Path.Combine(Path.GetTempPath(), "timecoin-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        try
+        {
+            output.WriteLine($"chain benchmark: {blocks:N0} blocks, {payloadBytes} B payload, {batchSize} blocks per transaction, data dir {dataDir}");
+            output.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+            double verifyRate = MeasureEd25519Verify(TimeSpan.FromSeconds(3));
+            output.WriteLine($"ed25519 verify:          {verifyRate,12:N0} verifies/s (single thread)");
+            RunChain(output, dataDir, blocks, batchSize, payloadBytes, verifyRate);
+            double verifyAfter = MeasureEd25519Verify(TimeSpan.FromSeconds(2));
+            output.WriteLine($"ed25519 verify (again):  {verifyAfter,12:N0} verifies/s (machine noise check)");
+            return 0;
+        }
+        finally
+        {
+            if (ownDir)
+            {
+                try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
+            }
+        }
+    }
+
+    private static double MeasureEd25519Verify(TimeSpan duration)
+    {
+        using var key = KeyPair.FromPrivateKey(SHA256.HashData("bench verify"u8));
+        var message = new byte[24 + 128];
+        RandomNumberGenerator.Fill(message);
+        var signature = key.Sign(message);
+        var publicKey = key.PublicKey;
+        for (int i = 0; i < 500; i++)
+            publicKey.Verify(message, signature);
+        long count = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < duration)
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                if (!publicKey.Verify(message, signature))
+                    throw new InvalidOperationException("A valid signature did not verify.");
+            }
+            count += 200;
+        }
+        return count / watch.Elapsed.TotalSeconds;
+    }
+
+    private static void RunChain(TextWriter output, string dataDir, int blockCount, int batchSize, int payloadBytes, double verifyRate)
+    {
+        using var producer = KeyPair.FromPrivateKey(SHA256.HashData("bench producer"u8));
+        var parameters = ChainParameters.CreateDevnet([producer.PublicKey], genesisTime: 1_700_000_000, blockTimeSeconds: 1);
+        var build = new Stopwatch();
+        var store = new Stopwatch();
+        var validateOnly = new Stopwatch();
+        var memoryChain = new ChainState(parameters);
+        long bytes = 0;
+        using (var db = NodeDatabase.Open(dataDir))
+        {
+            var chain = ChainStore.Open(db, parameters);
+            var parent = chain.State.Tip;
+            var batch = new List<Block>(batchSize);
+            int done = 0;
+            while (done < blockCount)
+            {
+                build.Start();
+                batch.Clear();
+                int n = Math.Min(batchSize, blockCount - done);
+                for (int i = 0; i < n; i++)
+                {
+                    var payload = new byte[payloadBytes];
+                    BitConverter.TryWriteBytes(payload, parent.Height + 1);
+                    var block = BlockFactory.Create(parameters, parent, parent.Slot + 1, producer, [payload]);
+                    bytes += block.EncodedSize;
+                    batch.Add(block);
+                    parent = block.Header;
+                }
+                build.Stop();
+
+                store.Start();
+                var results = chain.AddBatch(batch, DateTimeOffset.FromUnixTimeSeconds(parent.Timestamp));
+                store.Stop();
+                foreach (var result in results)
+                {
+                    if (result.Status != BlockAddStatus.Extended)
+                        throw new InvalidOperationException($"Block {result.Header} was not accepted: {result}");
+                }
+                // The same batch through an in-memory ChainState: validation (and fork choice) without storage.
+                validateOnly.Start();
+                foreach (var block in batch)
+                    memoryChain.TryAdd(block, DateTimeOffset.FromUnixTimeSeconds(parent.Timestamp));
+                validateOnly.Stop();
+                done += n;
+            }
+            if (chain.State.Height != blockCount)
+                throw new InvalidOperationException($"Expected height {blockCount}, got {chain.State.Height}.");
+        }
+
+        double seconds = store.Elapsed.TotalSeconds;
+        double rate = blockCount / seconds;
+        output.WriteLine($"validate+store:          {rate,12:N0} blocks/s ({seconds:F2} s for {blockCount:N0} blocks)");
+        output.WriteLine($"validate+store bytes:    {bytes / seconds / 1_048_576,12:F1} MiB/s ({bytes / 1_048_576.0:F1} MiB of encoded blocks)");
+        output.WriteLine($"ratio to ed25519 verify: {rate / verifyRate,12:P1} (blocks/s ÷ verifies/s; 100% would mean storage and the other checks cost nothing)");
+        output.WriteLine($"  of which validation:   {blockCount / validateOnly.Elapsed.TotalSeconds,12:N0} blocks/s alone (ChainState.TryAdd without storage, {validateOnly.Elapsed.TotalSeconds:F2} s)");
+        output.WriteLine($"build+sign (not timed):  {blockCount / build.Elapsed.TotalSeconds,12:N0} blocks/s");
+
+        var reopen = Stopwatch.StartNew();
+        using (var db = NodeDatabase.Open(dataDir))
+        {
+            var chain = ChainStore.Open(db, parameters);
+            reopen.Stop();
+            output.WriteLine($"reopen (load headers):   {reopen.Elapsed.TotalSeconds,12:F2} s for height {chain.State.Height:N0}");
+        }
+        var dbFile = new FileInfo(Path.Combine(dataDir, NodeDatabase.FileName));
+        output.WriteLine($"database size:           {dbFile.Length / 1_048_576.0,12:F1} MiB");
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        output.WriteLine($"peak working set:        {self.PeakWorkingSet64 / 1_048_576.0,12:F1} MiB");
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using TimeCoin.Core.Policy;
+using TimeCoin.Node.Services;
+using TimeCoin.Node.Storage;
+using TimeCoin.Node.Tests.Storage;
+
+namespace TimeCoin.Node.Tests.Services;
+
+public sealed class PolicyPersistenceTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+
+    public void Dispose() => _dir.Dispose();
+
+    private PeerPolicy NewPolicy() => new(new PeerPolicyOptions(), _clock);
+
+    [Fact]
+    public void Start_AfterReopen_RestoresWhitelistBansAndKeepsAuditRows()
+    {
+        using (var db = NodeDatabase.Open(_dir.Path))
+        {
+            var policy = NewPolicy();
+            using var persistence = new PolicyPersistence(policy, db, _clock);
+            Assert.False(persistence.Start());
+            policy.AddWhitelist(IpRange.Parse("10.0.0.0/8"), WhitelistSource.Rpc, "lan", PeerPermissions.NoBan | PeerPermissions.PrioritySync);
+            policy.Ban(IpRange.Parse("203.0.113.7"), TimeSpan.FromHours(1), "spam", BanSource.Rpc);
+            policy.Ban(IpRange.Parse("198.51.100.0/24"), null, "hostile", BanSource.Rpc);
+        }
+
+        using var reopened = NodeDatabase.Open(_dir.Path);
+        var restoredPolicy = NewPolicy();
+        using var restored = new PolicyPersistence(restoredPolicy, reopened, _clock);
+
+        Assert.True(restored.Start());
+        var entry = Assert.Single(restoredPolicy.ListWhitelist());
+        Assert.Equal((IpRange.Parse("10.0.0.0/8"), WhitelistSource.Rpc, PeerPermissions.NoBan | PeerPermissions.PrioritySync, "lan"),
+            (entry.Range, entry.Source, entry.Permissions, entry.Reason));
+        Assert.True(restoredPolicy.IsBanned(IPAddress.Parse("203.0.113.7")));
+        Assert.True(restoredPolicy.IsBanned(IPAddress.Parse("198.51.100.99")));
+        Assert.Null(restoredPolicy.GetBan(IPAddress.Parse("198.51.100.99"))!.Until);
+        var audit = reopened.LoadAudit(10);
+        Assert.Equal(["ban", "ban", "whitelist-add"], audit.Select(r => r.Action));
+        Assert.Equal(("rpc", "10.0.0.0/8"), (audit[2].Source, audit[2].Subject));
+        Assert.StartsWith("lan", audit[2].Reason);
+    }
+
+    [Fact]
+    public void Start_AfterRemovalAndUnban_RestoresTheLaterState()
+    {
+        using (var db = NodeDatabase.Open(_dir.Path))
+        {
+            var policy = NewPolicy();
+            using var persistence = new PolicyPersistence(policy, db, _clock);
+            persistence.Start();
+            policy.AddWhitelist(IpRange.Parse("10.0.0.1"), WhitelistSource.Rpc, "a");
+            policy.Ban(IpRange.Parse("203.0.113.7"), null, "b", BanSource.Rpc);
+            policy.RemoveWhitelist(IpRange.Parse("10.0.0.1"), WhitelistSource.Rpc);
+            policy.Unban(IpRange.Parse("203.0.113.7"));
+        }
+
+        using var reopened = NodeDatabase.Open(_dir.Path);
+        var restoredPolicy = NewPolicy();
+        new PolicyPersistence(restoredPolicy, reopened, _clock).Start();
+
+        Assert.Empty(restoredPolicy.ListWhitelist());
+        Assert.Empty(restoredPolicy.ListBans());
+        Assert.Equal(["unban", "whitelist-remove", "ban", "whitelist-add"], reopened.LoadAudit(10).Select(r => r.Action));
+    }
+
+    [Fact]
+    public void Start_BanExpiredWhileStopped_IsNotRestored()
+    {
+        using (var db = NodeDatabase.Open(_dir.Path))
+        {
+            var policy = NewPolicy();
+            using var persistence = new PolicyPersistence(policy, db, _clock);
+            persistence.Start();
+            policy.Ban(IpRange.Parse("203.0.113.7"), TimeSpan.FromMinutes(10), "short", BanSource.Rpc);
+        }
+        _clock.Advance(TimeSpan.FromMinutes(11));
+
+        using var reopened = NodeDatabase.Open(_dir.Path);
+        var restoredPolicy = NewPolicy();
+        new PolicyPersistence(restoredPolicy, reopened, _clock).Start();
+
+        Assert.False(restoredPolicy.IsBanned(IPAddress.Parse("203.0.113.7")));
+    }
+
+    [Fact]
+    public void Start_CorruptDocument_StartsEmptyAndOverwritesItOnTheNextChange()
+    {
+        using var db = NodeDatabase.Open(_dir.Path);
+        db.SaveDocument(PolicyPersistence.DocumentName, "{ not json", _clock.GetUtcNow());
+        var policy = NewPolicy();
+        using var persistence = new PolicyPersistence(policy, db, _clock);
+
+        Assert.False(persistence.Start());
+        Assert.Empty(policy.ListWhitelist());
+
+        policy.Ban(IpRange.Parse("203.0.113.7"), null, "x", BanSource.Rpc);
+        var again = NewPolicy();
+        Assert.True(new PolicyPersistence(again, db, _clock).Start());
+        Assert.True(again.IsBanned(IPAddress.Parse("203.0.113.7")));
+    }
+
+    [Fact]
+    public void Dispose_StopsSavingChanges()
+    {
+        using var db = NodeDatabase.Open(_dir.Path);
+        var policy = NewPolicy();
+        var persistence = new PolicyPersistence(policy, db, _clock);
+        persistence.Start();
+        persistence.Dispose();
+
+        policy.Ban(IpRange.Parse("203.0.113.7"), null, "x", BanSource.Rpc);
+
+        Assert.Empty(db.LoadAudit(10));
+        Assert.Null(db.LoadDocument(PolicyPersistence.DocumentName));
+    }
+}
