@@ -17,7 +17,7 @@ namespace TimeCoin.Node.Storage;
 public sealed class NodeDatabase : IDisposable
 {
     /// <summary>The schema version this code writes. Older databases are upgraded on open.</summary>
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
 
     /// <summary>File name of the database inside the data directory.</summary>
     public const string FileName = "node.db";

@@ -45,6 +45,30 @@ internal static class SchemaMigrations
             failures       INTEGER NOT NULL
         );
         """,
+        // 2: blocks become an ordinary rowid table. Version 1 keyed a WITHOUT ROWID table by the (random) block
+        // hash with ~1.4 KB rows stored in the key B-tree itself: inserts split pages everywhere, the file grew to
+        // 3.9x the block bytes and loading headers was slow. The copy keeps every block and the active chain.
+        """
+        CREATE TABLE blocks_v2 (
+            id     INTEGER PRIMARY KEY,
+            hash   BLOB NOT NULL UNIQUE,
+            height INTEGER NOT NULL,
+            prev   BLOB NOT NULL,
+            header BLOB NOT NULL,
+            body   BLOB NOT NULL
+        );
+        INSERT INTO blocks_v2(hash, height, prev, header, body) SELECT hash, height, prev, header, body FROM blocks ORDER BY height;
+        CREATE TABLE active_chain_v2 (
+            height INTEGER PRIMARY KEY,
+            hash   BLOB NOT NULL REFERENCES blocks_v2(hash)
+        );
+        INSERT INTO active_chain_v2(height, hash) SELECT height, hash FROM active_chain;
+        DROP TABLE active_chain;
+        DROP TABLE blocks;
+        ALTER TABLE blocks_v2 RENAME TO blocks;
+        ALTER TABLE active_chain_v2 RENAME TO active_chain;
+        CREATE INDEX blocks_by_height ON blocks(height);
+        """,
     ];
 
     public static int ReadVersion(SqliteConnection db)
@@ -53,6 +77,9 @@ internal static class SchemaMigrations
         cmd.CommandText = "PRAGMA user_version;";
         return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>The SQL of each step, for tests that build an old database.</summary>
+    public static string StepSql(int version) => Steps[version - 1];
 
     public static void Apply(SqliteConnection db, int target)
     {

@@ -193,3 +193,47 @@ public class NodeDatabaseTests
         Assert.Equal(t0.AddMinutes(1), peer.LastSeen);
     }
 }
+
+public class NodeDatabaseMigrationTests
+{
+    [Fact]
+    public void Open_Version1Database_UpgradesKeepingBlocksAndActiveChain()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, NodeDatabase.FileName);
+        var hashes = new List<Hash256>();
+        using (var raw = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            raw.Open();
+            using var cmd = raw.CreateCommand();
+            cmd.CommandText = SchemaMigrations.StepSql(1) + "\nPRAGMA user_version = 1;";
+            cmd.ExecuteNonQuery();
+            var prev = Hash256.Zero;
+            for (int h = 0; h < 5; h++)
+            {
+                var body = new byte[] { (byte)h, 1, 2, 3 };
+                var hash = Hash256.Sha256(body);
+                using var insert = raw.CreateCommand();
+                insert.CommandText = "INSERT INTO blocks(hash, height, prev, header, body) VALUES ($h, $n, $p, $hd, $b); " +
+                                     "INSERT INTO active_chain(height, hash) VALUES ($n, $h);";
+                insert.Parameters.AddWithValue("$h", hash.ToArray());
+                insert.Parameters.AddWithValue("$n", h);
+                insert.Parameters.AddWithValue("$p", prev.ToArray());
+                insert.Parameters.AddWithValue("$hd", body);
+                insert.Parameters.AddWithValue("$b", body);
+                insert.ExecuteNonQuery();
+                hashes.Add(hash);
+                prev = hash;
+            }
+        }
+
+        using var db = NodeDatabase.Open(dir.Path);
+        Assert.Equal(2, db.SchemaVersion);
+        Assert.Equal(hashes, db.LoadActiveChain());
+        Assert.Equal(new byte[] { 3, 1, 2, 3 }, db.GetBlockBody(hashes[3]));
+        // The upgraded tables still take new blocks and tip moves.
+        var next = new StoredBlock(Hash256.Sha256("next"u8), 5, hashes[4], [9], [9]);
+        db.StoreBlocks([next], new ActiveChainUpdate(5, [next.Hash]));
+        Assert.Equal(5, db.GetTipHeight());
+    }
+}
