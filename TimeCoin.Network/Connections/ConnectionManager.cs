@@ -39,7 +39,6 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly Random _random;
     private readonly ConnectionRegistry _registry;
     private readonly RecentHashFilter _relayFilter;
-    private readonly HandshakeDriver _handshake;
     private readonly IReadOnlyList<WhitelistSpec> _configWhitelist;
     private readonly IReadOnlyList<IpRange> _configBlacklist;
     private readonly IReadOnlyList<IPEndPoint> _bootstrap;
@@ -108,7 +107,6 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _random = new Random(seed);
         _registry = new ConnectionRegistry(identity.PublicKey);
         _relayFilter = new RecentHashFilter(options.RelayFilterCapacity);
-        _handshake = new HandshakeDriver(LocalInfo(null, 0, default), identity, time, NullViolationSink.Instance, options.Handshake, NextRandom);
         _masternodes.MasternodeRemoved += OnMasternodeRemoved;
     }
 
@@ -406,7 +404,9 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             var reader = new MessageReader(new FrameReader(connection.Input, _magic, _options.MaxPayloadLength), ip, sink);
             var writer = new FrameWriter(connection.Output, _magic, _options.MaxPayloadLength);
             var (height, tip) = _bestChain();
-            var driver = new HandshakeDriver(LocalInfo(null, 0, default), _identity, _time, sink, _options.Handshake, NextRandom);
+            // Handshake nonces come from the cryptographic source (the driver's default), not the seeded one: two nodes
+            // given the same seed would otherwise send the same nonce and each take the other for itself.
+            var driver = new HandshakeDriver(LocalInfo(null, 0, default), _identity, _time, sink, _options.Handshake);
             var result = await driver.RunAsync(connection, reader, writer,
                 LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), token).ConfigureAwait(false);
             if (inbound)
