@@ -224,7 +224,7 @@ public sealed class PeerConnection : IPeer
             await writeLoop.ConfigureAwait(false);
             _writer.Dispose();
             await _connection.DisposeAsync().ConfigureAwait(false);
-            _closing.Dispose();
+            // _closing is not disposed: Disconnect may still be cancelling it from another thread (it holds no timer).
         }
     }
 
