@@ -1,0 +1,121 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Network.Transport;
+using static TimeCoin.Network.Tests.ConnectionTestKit;
+
+namespace TimeCoin.Network.Tests;
+
+/// <summary>Liveness over the in-memory transport on a fake clock: a peer that never answers pings.</summary>
+public class LivenessTests
+{
+    private static readonly IPAddress NodeIp = IPAddress.Parse("10.0.0.1");
+    private static readonly IPAddress PeerIp = IPAddress.Parse("10.0.0.2");
+
+    private sealed class Setup : IAsyncDisposable
+    {
+        public required FakeTimeProvider Time { get; init; }
+        public required TestNode Node { get; init; }
+        public required RawPeer Peer { get; init; }
+        public required CapturingLoggerFactory Logs { get; init; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Peer.DisposeAsync();
+            await Node.DisposeAsync();
+        }
+    }
+
+    private static async Task<Setup> ConnectSilentPeerAsync(bool whitelisted)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var network = new InMemoryNetwork();
+        var logs = new CapturingLoggerFactory();
+        var options = new ConnectionManagerOptions
+        {
+            ListenEndPoint = new IPEndPoint(NodeIp, 24200),
+            WhitelistedPeers = whitelisted ? [PeerIp.ToString()] : [],
+            DefaultPort = 24999,
+        };
+        var node = new TestNode(network.CreateTransport(NodeIp), options, time, loggers: logs);
+        await node.StartAsync();
+        var peer = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint, time: time);
+        Assert.True(peer.Handshake!.IsSuccess);
+        await Until(() => node.Manager.Peers.Count == 1, "the peer is registered");
+        peer.StartDraining(); // reads everything, answers nothing: every pong is withheld
+        return new Setup { Time = time, Node = node, Peer = peer, Logs = logs };
+    }
+
+    private static async Task StepAsync(FakeTimeProvider time)
+    {
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Task.Yield();
+    }
+
+    [Fact]
+    public async Task Liveness_WhitelistedPeerWithholdsPongsForFiveMinutes_StaysConnectedAndKeepsGettingPings()
+    {
+        await using var s = await ConnectSilentPeerAsync(whitelisted: true);
+
+        for (int second = 0; second < 300; second++)
+            await StepAsync(s.Time);
+
+        await Until(() => s.Peer.Received.Count(m => m is PingMessage) >= 15, "keep-alive pings (every 15-20 s) arrive");
+        var peer = Assert.Single(s.Node.Manager.Peers);
+        Assert.False(peer.IsClosed);
+        Assert.Empty(s.Node.Manager.RecentDisconnects);
+        Assert.Equal(0, peer.PingStatistics.MissedPongs);
+    }
+
+    [Fact]
+    public async Task Liveness_OrdinaryPeerWithholdsPongs_DisconnectedByItsLimitsBetween120And170Seconds()
+    {
+        await using var s = await ConnectSilentPeerAsync(whitelisted: false);
+        var start = s.Time.GetUtcNow();
+
+        TimeSpan? disconnectedAfter = null;
+        for (int second = 0; second < 200 && disconnectedAfter is null; second++)
+        {
+            await StepAsync(s.Time);
+            if (s.Node.Manager.RecentDisconnects.Count > 0)
+                disconnectedAfter = s.Time.GetUtcNow() - start;
+        }
+
+        Assert.NotNull(disconnectedAfter);
+        Assert.InRange(disconnectedAfter.Value.TotalSeconds, 120, 170);
+        var record = Assert.Single(s.Node.Manager.RecentDisconnects);
+        Assert.Contains("missed 3 pongs", record.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(s.Logs.Entries, e => e.Level == LogLevel.Critical);
+        await Until(() => s.Node.Manager.Peers.Count == 0, "the peer is removed");
+    }
+
+    [Fact]
+    public async Task Liveness_WhitelistedPeerSilentBeyondItsLenientLimits_DisconnectLoggedAsCritical()
+    {
+        await using var s = await ConnectSilentPeerAsync(whitelisted: true);
+
+        for (int second = 0; second < 900 && s.Node.Manager.RecentDisconnects.Count == 0; second++)
+            await StepAsync(s.Time);
+
+        var record = Assert.Single(s.Node.Manager.RecentDisconnects);
+        Assert.True(record.WasWhitelisted);
+        Assert.Contains("lenient", record.Reason, StringComparison.Ordinal);
+        Assert.Contains(s.Logs.Entries, e => e.Level == LogLevel.Critical && e.Message.Contains("missed 10 pongs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Liveness_PeerAnswersPings_RoundTripMeasuredAndStaysConnected()
+    {
+        await using var s = await ConnectSilentPeerAsync(whitelisted: false);
+        await Until(() => s.Peer.Received.Any(m => m is PingMessage), "the first ping arrives");
+        var ping = (PingMessage)s.Peer.Received.First(m => m is PingMessage);
+
+        await s.Peer.Writer.WriteAsync(new PongMessage(ping.Nonce, 0, 9));
+
+        await Until(() => s.Node.Manager.Peers.Single().BestHeight == 9, "the pong is processed");
+        Assert.NotNull(s.Node.Manager.GetPeerInfos().Single().LastPingRtt);
+    }
+}
