@@ -12,6 +12,8 @@ public sealed class MessageReader
     private readonly FrameReader _frames;
     private readonly IPAddress _remote;
     private readonly IViolationSink _violations;
+    private long _bytesRead;
+    private long _framesRead;
 
     /// <summary>Creates a reader for the peer at <paramref name="remote"/>.</summary>
     public MessageReader(FrameReader frames, IPAddress remote, IViolationSink violations)
@@ -27,6 +29,12 @@ public sealed class MessageReader
     /// <summary>The peer's address (the key violations are recorded under).</summary>
     public IPAddress Remote => _remote;
 
+    /// <summary>Bytes of complete frames read so far (headers and payloads, good or bad).</summary>
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>Complete frames read so far (decoded or not).</summary>
+    public long FramesRead => Interlocked.Read(ref _framesRead);
+
     /// <summary>Waits for the next message.</summary>
     public async ValueTask<MessageReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
@@ -34,6 +42,8 @@ public sealed class MessageReader
         switch (frame.Status)
         {
             case FrameReadStatus.Frame:
+                Interlocked.Add(ref _bytesRead, FrameFormat.HeaderSize + frame.Payload.Length);
+                Interlocked.Increment(ref _framesRead);
                 var decoded = MessageCodec.Decode(frame.Type, frame.Payload.Span);
                 if (decoded.IsSuccess)
                     return new MessageReadResult(MessageReadStatus.Message, decoded.Message, null, null);

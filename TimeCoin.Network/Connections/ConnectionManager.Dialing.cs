@@ -1,0 +1,251 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Discovery;
+using TimeCoin.Network.Peers;
+using TimeCoin.Network.Transport;
+
+namespace TimeCoin.Network.Connections;
+
+public sealed partial class ConnectionManager
+{
+    private void Wake()
+    {
+        lock (_gate)
+            _wake.TrySetResult();
+    }
+
+    private void AddAddress(IPEndPoint endpoint, AddressSource source)
+    {
+        if (endpoint.Port == 0)
+            return;
+        var normalized = new IPEndPoint(IpRange.Normalize(endpoint.Address), endpoint.Port);
+        if (_listener?.LocalEndPoint is { } own && own.Equals(normalized))
+            return;
+        lock (_gate)
+        {
+            if (_addresses.TryGetValue(normalized, out var known))
+            {
+                if (source < known.Source)
+                    known.Source = source; // promoted (e.g. a gossiped address turns out to be a masternode)
+                return;
+            }
+            if (_addresses.Count >= _options.MaxKnownAddresses)
+            {
+                if (source == AddressSource.Gossip)
+                    return;
+                var victim = _addresses.Values.Where(a => a.Source == AddressSource.Gossip && !a.Busy).OrderBy(a => a.AddedAt).FirstOrDefault();
+                if (victim is null)
+                    return;
+                _addresses.Remove(victim.EndPoint);
+            }
+            _addresses.Add(normalized, new KnownAddress(normalized, source, _time.GetUtcNow()));
+        }
+    }
+
+    private bool IsPersistent(KnownAddress address) =>
+        address.Source is AddressSource.Persistent or AddressSource.Masternode || Policy.IsWhitelisted(address.EndPoint.Address);
+
+    private async Task DialLoopAsync(CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            Task wake;
+            lock (_gate)
+            {
+                if (_wake.Task.IsCompleted)
+                    _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wake = _wake.Task;
+            }
+            try
+            {
+                DialRound(token);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Dial round failed");
+            }
+            using var delay = CancellationTokenSource.CreateLinkedTokenSource(token);
+            var timer = Task.Delay(_options.DialInterval, _time, delay.Token);
+            await Task.WhenAny(wake, timer).ConfigureAwait(false);
+            await delay.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await timer.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private void DialRound(CancellationToken token)
+    {
+        var now = _time.GetUtcNow();
+        var connected = Peers;
+        var connectedIds = connected.Select(p => p.NodeId).ToHashSet();
+        var connectedEndpoints = connected.Where(p => p.AdvertisedEndPoint is not null)
+            .Select(p => new IPEndPoint(IpRange.Normalize(p.AdvertisedEndPoint!.Address), p.AdvertisedEndPoint.Port)).ToHashSet();
+        var toDial = new List<(KnownAddress Address, bool Persistent)>();
+        lock (_gate)
+        {
+            int outbound = connected.Count(p => !p.IsInbound) + _addresses.Values.Count(a => a.Busy && a.NodeId is null);
+            var due = _addresses.Values
+                .Where(a => !a.Busy && a.NextAttemptAt <= now)
+                .Where(a => !(a.NodeId is { } id && connectedIds.Contains(id)) && !connectedEndpoints.Contains(a.EndPoint))
+                .Where(a => !Policy.IsBanned(a.EndPoint.Address))
+                .Select(a => (Address: a, Persistent: IsPersistent(a)))
+                .ToList();
+            foreach (var candidate in due.Where(d => d.Persistent))
+                toDial.Add(candidate);
+            int slots = _options.TargetOutbound - outbound - toDial.Count;
+            if (slots > 0)
+            {
+                var ordinary = due.Where(d => !d.Persistent)
+                    .OrderBy(d => d.Address.Source)
+                    .ThenBy(d => d.Address.Failures)
+                    .ThenBy(_ => _random.Next())
+                    .Take(slots);
+                toDial.AddRange(ordinary);
+            }
+            foreach (var (address, _) in toDial)
+                address.Busy = true;
+        }
+        foreach (var (address, persistent) in toDial)
+            Track(DialAsync(address, persistent, token));
+    }
+
+    private async Task DialAsync(KnownAddress address, bool persistent, CancellationToken token)
+    {
+        ITransportConnection connection;
+        try
+        {
+            using var deadline = new CancellationTokenSource(_options.DialTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
+            _logger.LogDebug("Dialing {EndPoint} ({Source}{Persistent})", address.EndPoint, address.Source, persistent ? ", persistent" : "");
+            connection = await _transport.DialAsync(address.EndPoint, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TransportException or OperationCanceledException or IOException)
+        {
+            if (token.IsCancellationRequested)
+                return;
+            ScheduleRetry(address, ex is OperationCanceledException ? "dial timed out" : $"dial failed: {ex.Message}", stable: false);
+            Wake();
+            return;
+        }
+        await RunConnectionAsync(connection, inbound: false, address, token).ConfigureAwait(false);
+    }
+
+    private void OnOutboundConnected(KnownAddress address, PeerConnection peer)
+    {
+        lock (_gate)
+        {
+            address.NodeId = peer.NodeId;
+            address.LastConnectedAt = peer.ConnectedAt;
+        }
+    }
+
+    private void OnOutboundEnded(KnownAddress address, PeerConnection? peer)
+    {
+        if (_stopping.IsCancellationRequested)
+            return;
+        if (peer is null)
+        {
+            ScheduleRetry(address, "handshake failed", stable: false);
+            return;
+        }
+        if (peer.CloseReason == "duplicate")
+        {
+            // The node is connected through the other connection; redial only once that one ends.
+            lock (_gate)
+            {
+                address.Busy = false;
+                address.NextAttemptAt = _time.GetUtcNow();
+            }
+            return;
+        }
+        bool stable = (peer.ClosedAt ?? _time.GetUtcNow()) - peer.ConnectedAt >= _options.StableConnectionAfter;
+        ScheduleRetry(address, peer.CloseReason ?? "closed", stable);
+    }
+
+    private void ScheduleRetry(KnownAddress address, string reason, bool stable)
+    {
+        lock (_gate)
+        {
+            if (stable)
+                address.Failures = 0;
+            address.Failures++;
+            var delay = _options.Reconnect.NextDelay(address.Failures, IsPersistent(address), _random);
+            address.NextAttemptAt = _time.GetUtcNow() + delay;
+            address.LastError = reason;
+            address.Busy = false;
+            _logger.LogDebug("Will redial {EndPoint} in {Delay} (failure {Failures}: {Reason})", address.EndPoint, delay, address.Failures, reason);
+        }
+    }
+
+    private void AddBootstrapPeers(string why)
+    {
+        if (_bootstrap.Count == 0)
+            return;
+        _logger.LogInformation("Using {Count} bootstrap peers: {Why}", _bootstrap.Count, why);
+        foreach (var endpoint in _bootstrap)
+            AddAddress(endpoint, AddressSource.Bootstrap);
+        Wake();
+    }
+
+    private async Task DiscoveryLoopAsync(Uri url, CancellationToken token)
+    {
+        var http = _options.DiscoveryHttpClient ?? (_ownedHttpClient = new HttpClient());
+        var client = new DiscoveryClient(http, _time, _options.Discovery);
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                var result = await client.FetchAsync(url, _options.DefaultPort, token).ConfigureAwait(false);
+                ApplyDiscovery(result);
+                await Task.Delay(_options.DiscoveryInterval, _time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Discovery round failed");
+                try
+                {
+                    await Task.Delay(_options.DiscoveryInterval, _time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void ApplyDiscovery(DiscoveryResult result)
+    {
+        if (result.ShouldFallBack)
+        {
+            _logger.LogWarning("Discovery failed ({Failure}: {Detail}); falling back to bootstrap peers", result.Failure, result.Detail);
+            AddBootstrapPeers("discovery failed");
+            return;
+        }
+        _logger.LogInformation("Discovery returned {Count} peers ({Skipped} bad entries skipped)", result.Endpoints.Count, result.SkippedEntries);
+        foreach (var endpoint in result.Endpoints)
+            AddAddress(endpoint, AddressSource.Discovery);
+        if (_options.AutoWhitelistDiscovered)
+        {
+            var ranges = result.Endpoints.Select(e => IpRange.FromAddress(e.Address)).Distinct().ToArray();
+            var report = Policy.ReplaceWhitelist(WhitelistSource.Discovery, ranges, "discovery");
+            foreach (var added in report.Added)
+                _logger.LogInformation("Whitelisted masternode from discovery: {Ip}", added);
+            foreach (var removed in report.Removed)
+                _logger.LogInformation("Removed discovery whitelist entry {Ip}: no longer listed", removed);
+            if (report.DroppedByCap.Count > 0)
+                _logger.LogWarning("{Count} discovered addresses not whitelisted: automatic whitelist cap reached", report.DroppedByCap.Count);
+        }
+        Wake();
+    }
+}

@@ -1,0 +1,667 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Liveness;
+using TimeCoin.Core.Masternodes;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Discovery;
+using TimeCoin.Network.Peers;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Network.Transport;
+
+namespace TimeCoin.Network.Connections;
+
+/// <summary>
+/// Owns every connection of a node: the listener (banned addresses refused at accept, before any handshake;
+/// admission and eviction by the <see cref="PeerPolicy"/>), the dialer (keeps <see cref="ConnectionManagerOptions.TargetOutbound"/>
+/// outbound peers, dials whitelisted peers and known masternodes first and always, reconnects forever with
+/// <see cref="ReconnectBackoff"/>), the <see cref="ConnectionRegistry"/> keyed by node id with deterministic duplicate
+/// resolution, discovery, and the connection-level services (peer addresses, masternode announcements and heartbeats
+/// with relay-once gossip). Every other message goes to the single <see cref="IPeerMessageHandler"/>, whatever the
+/// direction of the connection.
+/// </summary>
+public sealed partial class ConnectionManager : IAsyncDisposable
+{
+    private readonly ITransport _transport;
+    private readonly KeyPair _identity;
+    private readonly ChainParameters _chain;
+    private readonly NetworkMagic _magic;
+    private readonly Func<(long Height, Hash256 Tip)> _bestChain;
+    private readonly HeartbeatRegistry _masternodes;
+    private readonly IPeerMessageHandler _handler;
+    private readonly ConnectionManagerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly Random _random;
+    private readonly ConnectionRegistry _registry;
+    private readonly RecentHashFilter _relayFilter;
+    private readonly HandshakeDriver _handshake;
+    private readonly IReadOnlyList<WhitelistSpec> _configWhitelist;
+    private readonly IReadOnlyList<IpRange> _configBlacklist;
+    private readonly IReadOnlyList<IPEndPoint> _bootstrap;
+    private readonly IReadOnlyList<IPEndPoint> _persistent;
+    private readonly object _gate = new();
+    private readonly Dictionary<IPEndPoint, KnownAddress> _addresses = new();
+    private readonly Dictionary<PublicKey, byte[]> _announcements = new();
+    private readonly Queue<DisconnectRecord> _disconnects = new();
+    private readonly ConcurrentDictionary<Task, byte> _tasks = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IConnectionListener? _listener;
+    private HttpClient? _ownedHttpClient;
+    private int _pendingInbound;
+    private long _refusedInbound;
+    private int _started;
+    private int _stopped;
+
+    /// <summary>Creates a manager; nothing runs until <see cref="StartAsync"/>.</summary>
+    /// <param name="transport">TCP in production, in-memory in tests and simulations.</param>
+    /// <param name="identity">Our node key (node id and handshake proof).</param>
+    /// <param name="chain">Network name, magic and genesis checked in handshakes.</param>
+    /// <param name="bestChain">Our best height and tip, read for handshakes and pongs.</param>
+    /// <param name="policy">Whitelist, bans, violations, rate limits, admission.</param>
+    /// <param name="masternodes">Where announcements and heartbeats are accepted.</param>
+    /// <param name="handler">The node's handler for every message the connection layer does not serve itself.</param>
+    /// <param name="options">Listen endpoint, targets, lists, discovery; see <see cref="ConnectionManagerOptions"/>.</param>
+    /// <param name="time">The clock for timeouts, liveness, backoff and discovery.</param>
+    /// <param name="loggerFactory">Logging.</param>
+    /// <param name="seed">Seed of the randomness (jitter, nonces, address choice), so simulations are reproducible.</param>
+    /// <exception cref="ArgumentException">The options are invalid, or a list entry does not parse; the message names each.</exception>
+    public ConnectionManager(ITransport transport, KeyPair identity, ChainParameters chain, Func<(long Height, Hash256 Tip)> bestChain,
+        PeerPolicy policy, HeartbeatRegistry masternodes, IPeerMessageHandler handler, ConnectionManagerOptions options,
+        TimeProvider time, ILoggerFactory loggerFactory, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(bestChain);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(masternodes);
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var errors = options.Validate().ToList();
+        _configWhitelist = ParseAll(options.WhitelistedPeers, "whitelisted_peers", errors, (string text, out WhitelistSpec? spec, out string error) => WhitelistSpec.TryParse(text, out spec, out error));
+        _configBlacklist = ParseAll(options.BlacklistedPeers, "blacklisted_peers", errors, (string text, out IpRange? range, out string error) => IpRange.TryParse(text, out range, out error));
+        _bootstrap = ParseEndpoints(options.BootstrapPeers, "bootstrap_peers", options.DefaultPort, errors);
+        _persistent = ParseEndpoints(options.PersistentPeers, "persistent_peers", options.DefaultPort, errors);
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid connection options: " + string.Join(" ", errors), nameof(options));
+
+        _transport = transport;
+        _identity = identity;
+        _chain = chain;
+        _magic = NetworkMagic.For(chain);
+        _bestChain = bestChain;
+        Policy = policy;
+        _masternodes = masternodes;
+        _handler = handler;
+        _options = options;
+        _time = time;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ConnectionManager>();
+        _random = new Random(seed);
+        _registry = new ConnectionRegistry(identity.PublicKey);
+        _relayFilter = new RecentHashFilter(options.RelayFilterCapacity);
+        _handshake = new HandshakeDriver(LocalInfo(null, 0, default), identity, time, NullViolationSink.Instance, options.Handshake, NextRandom);
+        _masternodes.MasternodeRemoved += OnMasternodeRemoved;
+    }
+
+    private delegate bool TryParser<T>(string text, out T? value, out string error);
+
+    /// <summary>The peer policy this manager enforces.</summary>
+    public PeerPolicy Policy { get; }
+
+    /// <summary>Our node id.</summary>
+    public PublicKey NodeId => _identity.PublicKey;
+
+    /// <summary>The endpoint the listener is bound to (with the real port), or null when not listening.</summary>
+    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint;
+
+    /// <summary>The live connections, ordered by node id.</summary>
+    public IReadOnlyList<PeerConnection> Peers => _registry.Snapshot().Cast<PeerConnection>().ToArray();
+
+    /// <summary>Number of live inbound connections.</summary>
+    public int InboundCount => _registry.InboundCount;
+
+    /// <summary>Number of live outbound connections.</summary>
+    public int OutboundCount => _registry.OutboundCount;
+
+    /// <summary>Inbound connections refused at accept (banned, admission, too many handshakes).</summary>
+    public long RefusedInboundCount => Interlocked.Read(ref _refusedInbound);
+
+    /// <summary>Addresses known for dialing.</summary>
+    public int KnownAddressCount { get { lock (_gate) return _addresses.Count; } }
+
+    /// <summary>The most recent disconnects, oldest first (bounded by <see cref="ConnectionManagerOptions.DisconnectHistorySize"/>).</summary>
+    public IReadOnlyList<DisconnectRecord> RecentDisconnects { get { lock (_gate) return _disconnects.ToArray(); } }
+
+    /// <summary>The connection to <paramref name="nodeId"/>, or null.</summary>
+    public PeerConnection? FindPeer(PublicKey nodeId) => _registry.Find(nodeId) as PeerConnection;
+
+    /// <summary>A snapshot of every live connection for RPC.</summary>
+    public IReadOnlyList<PeerInfo> GetPeerInfos()
+    {
+        var now = _time.GetUtcNow();
+        return Peers.Select(p =>
+        {
+            var ping = p.PingStatistics;
+            return new PeerInfo(p.PeerId, p.NodeId, p.RemoteEndPoint, p.IsInbound, p.Permissions, p.IsWhitelisted, p.IsMasternode,
+                _masternodes.Find(p.NodeId) is not null, p.ConnectedAt, now - p.ConnectedAt, ping.LastRtt, ping.AverageRtt, ping.MissedPongs,
+                p.BestHeight, p.TipHash, p.BytesSent, p.BytesReceived, p.MessagesSent, p.MessagesReceived, p.Remote.UserAgent);
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// Applies the config lists (whitelist, blacklist) to the policy, binds the listener (when configured) and starts
+    /// the accept loop, the dialer and discovery. Returns once the listener is bound; discovery never delays it.
+    /// </summary>
+    /// <exception cref="TransportException">The listen endpoint cannot be bound.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+            throw new InvalidOperationException("The connection manager was already started.");
+        Policy.ReplaceWhitelistWithSpecs(WhitelistSource.Config, _configWhitelist, "config whitelisted_peers");
+        foreach (var range in _configBlacklist)
+            Policy.Ban(range, null, "config blacklisted_peers", BanSource.Config);
+        foreach (var spec in _configWhitelist.Where(s => s.Range.IsSingleAddress))
+            AddAddress(new IPEndPoint(spec.Range.Network, _options.DefaultPort), AddressSource.Persistent);
+        foreach (var endpoint in _persistent)
+            AddAddress(endpoint, AddressSource.Persistent);
+        if (_options.DiscoveryUrl is null)
+            AddBootstrapPeers("no discovery URL configured");
+
+        if (_options.ListenEndPoint is { } listen)
+        {
+            _listener = await _transport.ListenAsync(listen, cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("Listening for peers on {EndPoint} ({Network})", _listener.LocalEndPoint, _chain.NetworkName);
+            Track(AcceptLoopAsync(_listener, _stopping.Token));
+        }
+        Track(DialLoopAsync(_stopping.Token));
+        if (_options.DiscoveryUrl is { } url)
+            Track(DiscoveryLoopAsync(url, _stopping.Token));
+    }
+
+    /// <summary>Stops listening and dialing, closes every connection and waits for their loops to end.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_listener is not null)
+            await _listener.DisposeAsync().ConfigureAwait(false);
+        foreach (var peer in Peers)
+            peer.Disconnect("node stopping");
+        await Task.WhenAll(_tasks.Keys).ConfigureAwait(false);
+        _masternodes.MasternodeRemoved -= OnMasternodeRemoved;
+        _ownedHttpClient?.Dispose();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    /// <summary>Adds an address to dial; persistent ones are dialed always and never given up (RPC <c>addnode</c>).</summary>
+    public void AddPeer(IPEndPoint endpoint, bool persistent)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        AddAddress(endpoint, persistent ? AddressSource.Persistent : AddressSource.Gossip);
+        Wake();
+    }
+
+    /// <summary>Closes the connection of <paramref name="peerId"/> (node id hex); false when not connected.</summary>
+    public bool Disconnect(string peerId, string reason)
+    {
+        var peer = Peers.FirstOrDefault(p => string.Equals(p.PeerId, peerId, StringComparison.OrdinalIgnoreCase));
+        peer?.Disconnect(reason);
+        return peer is not null;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="message"/> to every connected peer except <paramref name="except"/> without waiting
+    /// (a peer whose send queue is full misses it). Returns the number of peers it was queued to. The node uses it
+    /// for its own heartbeats, announcements and block announcements.
+    /// </summary>
+    public int Broadcast(NetworkMessage message, IPeer? except = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message is MasternodeAnnouncementMessage a)
+            RememberOwnGossip(a.Announcement.Span, isAnnouncement: true);
+        else if (message is HeartbeatMessage h)
+            RememberOwnGossip(h.Heartbeat.Span, isAnnouncement: false);
+        int sent = 0;
+        foreach (var peer in Peers)
+        {
+            if (!ReferenceEquals(peer, except) && peer.TrySend(message))
+                sent++;
+        }
+        return sent;
+    }
+
+    // ------------------------------------------------------------------ called by PeerConnection
+
+    internal (long Height, Hash256 Tip) BestChain() => _bestChain();
+
+    internal void ReportViolation(PeerConnection peer, ViolationKind kind, string detail)
+    {
+        var outcome = Policy.RecordViolation(peer.RemoteEndPoint.Address, kind, detail);
+        CarryOut(peer.RemoteEndPoint.Address, peer, $"{kind}: {detail}", outcome);
+    }
+
+    internal void OnPeerClosing(PeerConnection peer, string reason)
+    {
+        var now = _time.GetUtcNow();
+        bool whitelisted = Policy.IsWhitelisted(peer.RemoteEndPoint.Address);
+        lock (_gate)
+        {
+            _disconnects.Enqueue(new DisconnectRecord(peer.PeerId, peer.RemoteEndPoint, peer.IsInbound, whitelisted, reason, now, now - peer.ConnectedAt));
+            while (_disconnects.Count > _options.DisconnectHistorySize)
+                _disconnects.Dequeue();
+        }
+        if (whitelisted && reason != "node stopping")
+            _logger.LogCritical("Whitelisted peer {PeerId} at {Ip} disconnected ({Direction}): {Reason}",
+                peer.NodeId.ToShortString(), peer.RemoteEndPoint, peer.IsInbound ? "inbound" : "outbound", reason);
+        else
+            _logger.LogInformation("Peer {PeerId} at {Ip} disconnected ({Direction}): {Reason}",
+                peer.NodeId.ToShortString(), peer.RemoteEndPoint, peer.IsInbound ? "inbound" : "outbound", reason);
+    }
+
+    internal async ValueTask DispatchAsync(PeerConnection peer, NetworkMessage message, CancellationToken cancellationToken)
+    {
+        switch (message)
+        {
+            case GetPeersMessage:
+                await peer.SendAsync(new PeersMessage(GoodAddresses(peer)), cancellationToken).ConfigureAwait(false);
+                return;
+            case PeersMessage peers:
+                foreach (var endpoint in peers.Peers.Take(ProtocolLimits.MaxPeersPerMessage))
+                    AddAddress(endpoint, AddressSource.Gossip);
+                return;
+            case MasternodeAnnouncementMessage announcement:
+                HandleAnnouncement(peer, announcement.Announcement, announcement);
+                return;
+            case MasternodesMessage list:
+                foreach (var bytes in list.Announcements)
+                    HandleAnnouncement(peer, bytes, null);
+                return;
+            case HeartbeatMessage heartbeat:
+                HandleHeartbeat(peer, heartbeat);
+                return;
+            case GetMasternodesMessage:
+                byte[][] known;
+                lock (_gate)
+                    known = _announcements.Values.Take(ProtocolLimits.MaxMasternodesPerMessage).ToArray();
+                await peer.SendAsync(new MasternodesMessage(known.Select(b => (ReadOnlyMemory<byte>)b).ToArray()), cancellationToken).ConfigureAwait(false);
+                return;
+            default:
+                await _handler.OnMessageAsync(peer, message, cancellationToken).ConfigureAwait(false);
+                return;
+        }
+    }
+
+    // ------------------------------------------------------------------ connections
+
+    private LocalNodeInfo LocalInfo(IPEndPoint? listen, long height, Hash256 tip) => new(
+        LocalNodeInfo.CurrentProtocolVersion, LocalNodeInfo.CurrentProtocolVersion, _magic, _chain.NetworkName, _chain.GenesisHash,
+        _identity.PublicKey, listen, (ulong)Math.Max(0, height), tip, _options.IsMasternode, _options.UserAgent);
+
+    private ulong NextRandom()
+    {
+        lock (_random)
+            return (ulong)_random.NextInt64() ^ ((ulong)_random.Next() << 63);
+    }
+
+    private void Track(Task task)
+    {
+        _tasks.TryAdd(task, 0);
+        _ = task.ContinueWith(t => _tasks.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task AcceptLoopAsync(IConnectionListener listener, CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            ITransportConnection? connection;
+            try
+            {
+                connection = await listener.AcceptAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Accepting a connection failed");
+                continue;
+            }
+            if (connection is null)
+                return;
+            try
+            {
+                if (!Admit(connection))
+                {
+                    Interlocked.Increment(ref _refusedInbound);
+                    connection.Close();
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    continue;
+                }
+                Interlocked.Increment(ref _pendingInbound);
+                Track(RunConnectionAsync(connection, inbound: true, null, token));
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Admitting a connection from {Ip} failed", connection.RemoteEndPoint);
+                connection.Close();
+            }
+        }
+    }
+
+    private bool Admit(ITransportConnection connection)
+    {
+        var ip = connection.RemoteEndPoint.Address;
+        if (Policy.IsBanned(ip))
+        {
+            _logger.LogDebug("Refused inbound connection from banned {Ip}", ip);
+            return false;
+        }
+        if (Volatile.Read(ref _pendingInbound) >= _options.MaxPendingInboundHandshakes)
+        {
+            _logger.LogWarning("Refused inbound connection from {Ip}: {Count} handshakes already pending", ip, _options.MaxPendingInboundHandshakes);
+            return false;
+        }
+        var current = Peers.Select(p => new ConnectedPeer(p.PeerId, p.RemoteEndPoint.Address, p.IsInbound, p.ConnectedAt,
+            _masternodes.Find(p.NodeId) is not null, p.Permissions)).ToArray();
+        var decision = Policy.EvaluateInbound(ip, current);
+        switch (decision.Action)
+        {
+            case AdmissionAction.Reject:
+                _logger.LogInformation("Refused inbound connection from {Ip}: {Reason}", ip, decision.RejectReason);
+                return false;
+            case AdmissionAction.AdmitEvicting:
+                var victim = Peers.FirstOrDefault(p => p.PeerId == decision.EvictPeerId);
+                victim?.Disconnect($"evicted to admit an inbound connection from {ip}");
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    private async Task<PeerConnection?> RunConnectionAsync(ITransportConnection connection, bool inbound, KnownAddress? address, CancellationToken token)
+    {
+        PeerConnection? peer = null;
+        bool pendingReleased = !inbound;
+        try
+        {
+            var ip = connection.RemoteEndPoint.Address;
+            var sink = new PolicyViolationSink(Policy, (remote, error, outcome) => CarryOut(remote, peer, error.ToString(), outcome));
+            var reader = new MessageReader(new FrameReader(connection.Input, _magic, _options.MaxPayloadLength), ip, sink);
+            var writer = new FrameWriter(connection.Output, _magic, _options.MaxPayloadLength);
+            var (height, tip) = _bestChain();
+            var driver = new HandshakeDriver(LocalInfo(null, 0, default), _identity, _time, sink, _options.Handshake, NextRandom);
+            var result = await driver.RunAsync(connection, reader, writer,
+                LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), token).ConfigureAwait(false);
+            if (inbound)
+            {
+                Interlocked.Decrement(ref _pendingInbound);
+                pendingReleased = true;
+            }
+            if (!result.IsSuccess)
+            {
+                OnHandshakeFailed(connection, inbound, address, result);
+                writer.Dispose();
+                await connection.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            var ping = new PingState(_options.Ping, _time, NextRandom);
+            peer = new PeerConnection(this, connection, reader, writer, result.Remote!, inbound, ping, _options.Ping.CheckInterval,
+                _options.SendQueueCapacity, _time, _loggerFactory.CreateLogger<PeerConnection>());
+            bool announced = Register(peer);
+            if (address is not null)
+                OnOutboundConnected(address, peer);
+            await peer.RunAsync(token).ConfigureAwait(false);
+
+            _registry.Remove(peer);
+            Policy.RemovePeer(peer.PeerId);
+            if (announced && peer.TryMarkDisconnectAnnounced())
+                _handler.OnPeerDisconnected(peer, peer.CloseReason ?? "closed");
+            return peer;
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Connection with {EndPoint} failed", connection.RemoteEndPoint);
+            peer?.Disconnect($"internal error: {ex.Message}");
+            connection.Close();
+            return peer;
+        }
+        finally
+        {
+            if (!pendingReleased)
+                Interlocked.Decrement(ref _pendingInbound);
+            if (address is not null)
+                OnOutboundEnded(address, peer);
+            Wake();
+        }
+    }
+
+    private bool Register(PeerConnection peer)
+    {
+        if (Policy.IsBanned(peer.RemoteEndPoint.Address))
+        {
+            peer.Disconnect("address banned during the handshake");
+            return false;
+        }
+        var loser = _registry.Register(peer);
+        if (ReferenceEquals(loser, peer))
+        {
+            _logger.LogInformation("Closing {Peer}: duplicate of the connection we keep to that node", peer);
+            peer.Disconnect("duplicate");
+            return false;
+        }
+        if (loser is PeerConnection displaced)
+        {
+            _logger.LogInformation("Closing {Peer}: duplicate, replaced by {NewPeer}", displaced, peer);
+            displaced.Disconnect("duplicate");
+            // The handler hears of the old connection's end before the new one starts, so it sees one peer per node.
+            if (displaced.TryMarkDisconnectAnnounced())
+                _handler.OnPeerDisconnected(displaced, "duplicate");
+        }
+        _logger.LogInformation("Connected {Peer} (height {Height}, {UserAgent})", peer, peer.BestHeight, peer.Remote.UserAgent);
+        peer.MarkConnectAnnounced();
+        _handler.OnPeerConnected(peer);
+        return true;
+    }
+
+    private void OnHandshakeFailed(ITransportConnection connection, bool inbound, KnownAddress? address, HandshakeResult result)
+    {
+        var level = result.IsSevere ? LogLevel.Warning : LogLevel.Information;
+        _logger.Log(level, "Handshake with {EndPoint} ({Direction}) failed: {Failure}: {Detail}",
+            connection.RemoteEndPoint, inbound ? "inbound" : "outbound", result.Failure, result.Detail);
+        if (address is not null && result.Failure == HandshakeFailure.SelfConnection)
+        {
+            lock (_gate)
+                _addresses.Remove(address.EndPoint);
+            _logger.LogInformation("Forgot address {EndPoint}: it is ourselves", address.EndPoint);
+        }
+    }
+
+    private void CarryOut(IPAddress remote, PeerConnection? peer, string detail, ViolationOutcome outcome)
+    {
+        switch (outcome.Action)
+        {
+            case ViolationAction.Disconnect:
+                _logger.LogWarning("Disconnecting {Ip} for a violation ({Detail}): {Reason}", remote, detail, outcome.Reason);
+                peer?.Disconnect($"violation: {detail}");
+                break;
+            case ViolationAction.Banned:
+                _logger.LogWarning("Banned {Ip} until {Until} for a violation ({Detail}): {Reason}", remote,
+                    outcome.BannedUntil?.ToString("O", CultureInfo.InvariantCulture) ?? "forever", detail, outcome.Reason);
+                peer?.Disconnect($"banned: {detail}");
+                var normalized = IpRange.Normalize(remote);
+                foreach (var other in Peers.Where(p => IpRange.Normalize(p.RemoteEndPoint.Address).Equals(normalized)))
+                    other.Disconnect($"banned: {detail}");
+                break;
+            default:
+                _logger.LogDebug("Violation by {Ip} ({Detail}): score {Score}", remote, detail, outcome.Score);
+                break;
+        }
+    }
+
+    // ------------------------------------------------------------------ gossip
+
+    private IReadOnlyList<IPEndPoint> GoodAddresses(PeerConnection requester)
+    {
+        var result = new HashSet<IPEndPoint>();
+        foreach (var peer in Peers)
+        {
+            if (!ReferenceEquals(peer, requester) && peer.AdvertisedEndPoint is { } endpoint)
+                result.Add(endpoint);
+        }
+        lock (_gate)
+        {
+            foreach (var known in _addresses.Values.Where(a => a.LastConnectedAt is not null).OrderByDescending(a => a.LastConnectedAt))
+            {
+                if (result.Count >= ProtocolLimits.MaxPeersPerMessage)
+                    break;
+                result.Add(known.EndPoint);
+            }
+        }
+        if (requester.AdvertisedEndPoint is { } own)
+            result.Remove(own);
+        return result.Take(ProtocolLimits.MaxPeersPerMessage).ToArray();
+    }
+
+    private void RememberOwnGossip(ReadOnlySpan<byte> bytes, bool isAnnouncement)
+    {
+        _relayFilter.TryAdd(Hash256.DoubleSha256(bytes));
+        if (isAnnouncement && MasternodeAnnouncement.TryDecode(bytes, out var announcement, out _))
+        {
+            lock (_gate)
+                _announcements[announcement.MasternodeKey] = bytes.ToArray();
+        }
+    }
+
+    private void HandleAnnouncement(PeerConnection peer, ReadOnlyMemory<byte> bytes, NetworkMessage? original)
+    {
+        var hash = Hash256.DoubleSha256(bytes.Span);
+        if (_relayFilter.Contains(hash))
+            return;
+        if (!MasternodeAnnouncement.TryDecode(bytes.Span, out var announcement, out var error))
+        {
+            ReportViolation(peer, ViolationKind.MalformedMessage, $"masternode announcement: {error}");
+            return;
+        }
+        bool direct = announcement.MasternodeKey == peer.NodeId;
+        IPEndPoint.TryParse(announcement.Address, out var announced);
+        if (direct && (announced is null || !IpRange.Normalize(announced.Address).Equals(IpRange.Normalize(peer.RemoteEndPoint.Address))))
+        {
+            _logger.LogWarning("Ignored masternode announcement from {Peer}: it announces {Address}, but the connection comes from {Ip}",
+                peer, announcement.Address, peer.RemoteEndPoint.Address);
+            return;
+        }
+        var result = _masternodes.Accept(announcement);
+        if (!result.Accepted)
+        {
+            if (result.Rejection == MasternodeRejection.BadSignature)
+                ReportViolation(peer, ViolationKind.ForgedSignature, result.Message);
+            else
+                _logger.LogDebug("Masternode announcement from {Peer} not accepted: {Reason}", peer, result.Message);
+            return;
+        }
+        if (!_relayFilter.TryAdd(hash))
+            return;
+        lock (_gate)
+            _announcements[announcement.MasternodeKey] = bytes.ToArray();
+        if (announced is not null)
+        {
+            AddAddress(announced, AddressSource.Masternode);
+            if (_options.AutoWhitelistMasternodes)
+            {
+                var range = IpRange.FromAddress(announced.Address);
+                if (Policy.AddWhitelist(range, WhitelistSource.Masternode, $"masternode {announcement.MasternodeKey.ToShortString()} ({(direct ? "announced directly" : "relayed")})"))
+                    _logger.LogInformation("Whitelisted masternode from announcement: {Ip} ({Key}, {How})", range, announcement.MasternodeKey.ToShortString(), direct ? "direct" : "relayed");
+            }
+        }
+        Broadcast(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
+        Wake();
+    }
+
+    private void HandleHeartbeat(PeerConnection peer, HeartbeatMessage message)
+    {
+        var hash = Hash256.DoubleSha256(message.Heartbeat.Span);
+        if (_relayFilter.Contains(hash))
+            return;
+        if (!Heartbeat.TryDecode(message.Heartbeat.Span, out var heartbeat, out var error))
+        {
+            ReportViolation(peer, ViolationKind.MalformedMessage, $"heartbeat: {error}");
+            return;
+        }
+        var result = _masternodes.Accept(heartbeat);
+        if (!result.Accepted)
+        {
+            if (result.Rejection == MasternodeRejection.BadSignature)
+                ReportViolation(peer, ViolationKind.ForgedSignature, result.Message);
+            else if (result.Rejection == MasternodeRejection.UnknownMasternode)
+                peer.TrySend(new GetMasternodesMessage());
+            return;
+        }
+        if (_relayFilter.TryAdd(hash))
+            Broadcast(message, except: peer);
+    }
+
+    private void OnMasternodeRemoved(object? sender, MasternodeEventArgs e)
+    {
+        lock (_gate)
+            _announcements.Remove(e.Key);
+        if (!IPEndPoint.TryParse(e.Address, out var endpoint))
+            return;
+        lock (_gate)
+        {
+            if (_addresses.TryGetValue(endpoint, out var known) && known.Source == AddressSource.Masternode)
+                known.Source = AddressSource.Gossip;
+        }
+        if (!_options.AutoWhitelistMasternodes)
+            return;
+        var ip = IpRange.Normalize(endpoint.Address);
+        bool shared = _masternodes.GetAll().Any(r => r.Key != e.Key && IPEndPoint.TryParse(r.Address, out var other) && IpRange.Normalize(other.Address).Equals(ip));
+        if (!shared && Policy.RemoveWhitelist(IpRange.FromAddress(ip), WhitelistSource.Masternode, $"masternode {e.Key.ToShortString()} removed"))
+            _logger.LogInformation("Removed masternode whitelist entry {Ip}: masternode {Key} was removed", ip, e.Key.ToShortString());
+    }
+
+    private static List<T> ParseAll<T>(IReadOnlyList<string> lines, string name, List<string> errors, TryParser<T> parse) where T : class
+    {
+        var result = new List<T>();
+        foreach (var line in lines ?? [])
+        {
+            if (parse(line, out var value, out var error) && value is not null)
+                result.Add(value);
+            else
+                errors.Add($"{name}: {error}");
+        }
+        return result;
+    }
+
+    private static List<IPEndPoint> ParseEndpoints(IReadOnlyList<string> lines, string name, int defaultPort, List<string> errors)
+    {
+        var result = new List<IPEndPoint>();
+        if (defaultPort is < 1 or > 65535)
+            return result;
+        foreach (var line in lines ?? [])
+        {
+            if (PeerAddressParser.TryParse(line, defaultPort, out var endpoint, out var error))
+                result.Add(endpoint);
+            else
+                errors.Add($"{name}: '{line}': {error}");
+        }
+        return result;
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using TimeCoin.Core.Liveness;
+using TimeCoin.Network.Discovery;
+using TimeCoin.Network.Protocol;
+
+namespace TimeCoin.Network.Connections;
+
+/// <summary>Settings for <see cref="ConnectionManager"/>. The node fills them from its configuration.</summary>
+public sealed record ConnectionManagerOptions
+{
+    /// <summary>Where to accept inbound connections (port 0 picks one); null to accept none.</summary>
+    public IPEndPoint? ListenEndPoint { get; init; }
+
+    /// <summary>The endpoint announced in our version message; the bound listen endpoint when null.</summary>
+    public IPEndPoint? AdvertisedEndPoint { get; init; }
+
+    /// <summary>The network's P2P port, used for addresses written without one. Default 24000 (mainnet).</summary>
+    public int DefaultPort { get; init; } = 24000;
+
+    /// <summary>Outbound connections to keep (whitelisted peers and masternodes are dialed in addition). Default 8.</summary>
+    public int TargetOutbound { get; init; } = 8;
+
+    /// <summary>Config <c>whitelisted_peers</c>: whitelist lines (<c>perms@range</c> or a range), added as config entries before listening. Single addresses are also dialed on <see cref="DefaultPort"/>.</summary>
+    public IReadOnlyList<string> WhitelistedPeers { get; init; } = [];
+
+    /// <summary>Config <c>blacklisted_peers</c>: addresses or ranges banned permanently before listening.</summary>
+    public IReadOnlyList<string> BlacklistedPeers { get; init; } = [];
+
+    /// <summary>Config <c>bootstrap_peers</c>: "ip" or "ip:port"; used when discovery fails or is not configured.</summary>
+    public IReadOnlyList<string> BootstrapPeers { get; init; } = [];
+
+    /// <summary>Peers to keep connected like whitelisted ones ("ip" or "ip:port"), e.g. from an <c>addnode</c> setting.</summary>
+    public IReadOnlyList<string> PersistentPeers { get; init; } = [];
+
+    /// <summary>The discovery URL; null disables discovery (bootstrap peers are used).</summary>
+    public Uri? DiscoveryUrl { get; init; }
+
+    /// <summary>HTTP client for discovery; one is created (and disposed) by the manager when null.</summary>
+    public HttpClient? DiscoveryHttpClient { get; init; }
+
+    /// <summary>Discovery timeout and caps.</summary>
+    public DiscoveryOptions Discovery { get; init; } = new();
+
+    /// <summary>How often discovery is fetched again. Default 10 min.</summary>
+    public TimeSpan DiscoveryInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Config <c>auto_whitelist_discovered</c>: give every discovered address a discovery whitelist entry.</summary>
+    public bool AutoWhitelistDiscovered { get; init; }
+
+    /// <summary>Config <c>auto_whitelist_masternodes</c>: give every accepted masternode a masternode whitelist entry.</summary>
+    public bool AutoWhitelistMasternodes { get; init; }
+
+    /// <summary>True when this node runs as a masternode (announced in the handshake).</summary>
+    public bool IsMasternode { get; init; }
+
+    /// <summary>Our user agent.</summary>
+    public string UserAgent { get; init; } = "TimeCoin.Net/0.1";
+
+    /// <summary>Ping intervals, pong timeouts and limits.</summary>
+    public PingOptions Ping { get; init; } = PingOptions.Default;
+
+    /// <summary>Handshake deadline.</summary>
+    public HandshakeOptions Handshake { get; init; } = new();
+
+    /// <summary>Reconnection delays.</summary>
+    public ReconnectBackoff Reconnect { get; init; } = ReconnectBackoff.Default;
+
+    /// <summary>A connection that lasted this long resets its address's failure count. Default 60 s.</summary>
+    public TimeSpan StableConnectionAfter { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Deadline for a TCP dial. Default 10 s.</summary>
+    public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the dialer reviews its addresses when nothing wakes it. Default 1 s.</summary>
+    public TimeSpan DialInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most inbound connections in the handshake at once; more are refused. Default 64.</summary>
+    public int MaxPendingInboundHandshakes { get; init; } = 64;
+
+    /// <summary>Most addresses kept for dialing. Default 2000.</summary>
+    public int MaxKnownAddresses { get; init; } = 2000;
+
+    /// <summary>Messages queued per connection before senders wait. Default 256.</summary>
+    public int SendQueueCapacity { get; init; } = 256;
+
+    /// <summary>Hashes remembered for relay deduplication. Default 20,000.</summary>
+    public int RelayFilterCapacity { get; init; } = 20_000;
+
+    /// <summary>Disconnects remembered for RPC. Default 200.</summary>
+    public int DisconnectHistorySize { get; init; } = 200;
+
+    /// <summary>Hard maximum frame payload. Default 4 MiB.</summary>
+    public int MaxPayloadLength { get; init; } = FrameFormat.DefaultMaxPayloadLength;
+
+    /// <summary>Every problem with these options, each naming the option; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (DefaultPort is < 1 or > 65535)
+            errors.Add($"DefaultPort must be 1-65535, got {DefaultPort}.");
+        if (TargetOutbound < 0)
+            errors.Add($"TargetOutbound must not be negative, got {TargetOutbound}.");
+        if (DiscoveryInterval <= TimeSpan.Zero)
+            errors.Add("DiscoveryInterval must be positive.");
+        if (DialTimeout <= TimeSpan.Zero)
+            errors.Add("DialTimeout must be positive.");
+        if (DialInterval <= TimeSpan.Zero)
+            errors.Add("DialInterval must be positive.");
+        if (MaxPendingInboundHandshakes < 1)
+            errors.Add("MaxPendingInboundHandshakes must be at least 1.");
+        if (MaxKnownAddresses < 1)
+            errors.Add("MaxKnownAddresses must be at least 1.");
+        if (SendQueueCapacity < 1)
+            errors.Add("SendQueueCapacity must be at least 1.");
+        if (RelayFilterCapacity < 1)
+            errors.Add("RelayFilterCapacity must be at least 1.");
+        if (DisconnectHistorySize < 1)
+            errors.Add("DisconnectHistorySize must be at least 1.");
+        errors.AddRange(Ping.Validate().Select(e => "Ping: " + e));
+        return errors;
+    }
+}

@@ -1,0 +1,373 @@
+using System.Net;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Liveness;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Network.Transport;
+
+namespace TimeCoin.Network.Peers;
+
+/// <summary>
+/// One handshaken connection, inbound or outbound, run by the same code whatever its direction. It owns a read loop
+/// (one <see cref="MessageReader"/>), a bounded send queue drained by one writer task (a slow peer fills its queue
+/// and then slows its senders; nothing grows without bound), and a liveness timer on the injected
+/// <see cref="TimeProvider"/> that runs the Core <see cref="PingState"/>. It answers pings itself, reports pongs,
+/// checks rate limits per message kind, and passes every other message to its <see cref="ConnectionManager"/>,
+/// which serves the connection-level requests and hands the rest to the node's <see cref="IPeerMessageHandler"/>.
+/// </summary>
+public sealed class PeerConnection : IPeer
+{
+    private readonly ConnectionManager _owner;
+    private readonly ITransportConnection _connection;
+    private readonly MessageReader _reader;
+    private readonly FrameWriter _writer;
+    private readonly PingState _ping;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _checkInterval;
+    private readonly Channel<NetworkMessage> _sendQueue;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly object _chainGate = new();
+    private long _bestHeight;
+    private Hash256 _tipHash;
+    private string? _closeReason;
+    private long _bytesSent;
+    private long _messagesSent;
+    private long _messagesReceived;
+    private DateTimeOffset? _closedAt;
+    private int _announceState; // 0: not announced to the handler, 1: connected announced, 2: disconnected announced
+
+    internal PeerConnection(ConnectionManager owner, ITransportConnection connection, MessageReader reader, FrameWriter writer,
+        VersionMessage remote, bool isInbound, PingState ping, TimeSpan checkInterval, int sendQueueCapacity, TimeProvider time, ILogger logger)
+    {
+        _owner = owner;
+        _connection = connection;
+        _reader = reader;
+        _writer = writer;
+        _ping = ping;
+        _time = time;
+        _logger = logger;
+        _checkInterval = checkInterval;
+        Remote = remote;
+        IsInbound = isInbound;
+        RemoteEndPoint = connection.RemoteEndPoint;
+        ConnectedAt = time.GetUtcNow();
+        _bestHeight = (long)Math.Min(remote.BestHeight, long.MaxValue);
+        _tipHash = remote.TipHash;
+        PeerId = remote.NodeId.ToString();
+        _sendQueue = Channel.CreateBounded<NetworkMessage>(new BoundedChannelOptions(sendQueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        AdvertisedEndPoint = isInbound
+            ? remote.ListenAddress is { } listen ? new IPEndPoint(RemoteEndPoint.Address, listen.Port) : null
+            : RemoteEndPoint;
+    }
+
+    /// <summary>The version message the peer sent in the handshake.</summary>
+    public VersionMessage Remote { get; }
+
+    /// <inheritdoc />
+    public PublicKey NodeId => Remote.NodeId;
+
+    /// <inheritdoc />
+    public string PeerId { get; }
+
+    /// <inheritdoc />
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>
+    /// Where the peer accepts connections: the endpoint we dialed (outbound), or the peer's IP with the port it
+    /// announced (inbound); null when an inbound peer does not listen.
+    /// </summary>
+    public IPEndPoint? AdvertisedEndPoint { get; }
+
+    /// <inheritdoc />
+    public bool IsInbound { get; }
+
+    /// <inheritdoc />
+    public bool IsMasternode => Remote.IsMasternode;
+
+    /// <inheritdoc />
+    public PeerPermissions Permissions => _owner.Policy.GetPermissions(RemoteEndPoint.Address);
+
+    /// <summary>True when the peer's address is whitelisted now (any source).</summary>
+    public bool IsWhitelisted => _owner.Policy.IsWhitelisted(RemoteEndPoint.Address);
+
+    /// <inheritdoc />
+    public long BestHeight { get { lock (_chainGate) return _bestHeight; } }
+
+    /// <inheritdoc />
+    public Hash256 TipHash { get { lock (_chainGate) return _tipHash; } }
+
+    /// <inheritdoc />
+    public DateTimeOffset ConnectedAt { get; }
+
+    /// <summary>True once <see cref="Disconnect"/> was called or the connection ended.</summary>
+    public bool IsClosed => Volatile.Read(ref _closeReason) is not null;
+
+    /// <summary>Why the connection closed, or null while it is open.</summary>
+    public string? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>When the connection closed, or null while it is open.</summary>
+    public DateTimeOffset? ClosedAt => _closedAt;
+
+    /// <summary>Bytes of frames received (headers and payloads).</summary>
+    public long BytesReceived => _reader.BytesRead;
+
+    /// <summary>Bytes of frames sent (headers and payloads).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    /// <summary>Messages received and decoded.</summary>
+    public long MessagesReceived => Interlocked.Read(ref _messagesReceived);
+
+    /// <summary>Messages sent.</summary>
+    public long MessagesSent => Interlocked.Read(ref _messagesSent);
+
+    /// <summary>Ping statistics: round trips, missed pongs, last pong.</summary>
+    public PingStatistics PingStatistics => _ping.GetStatistics();
+
+    /// <inheritdoc />
+    public async ValueTask<bool> SendAsync(NetworkMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (IsClosed)
+            return false;
+        try
+        {
+            await _sendQueue.Writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ChannelClosedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="message"/> without waiting. Returns false when the send queue is full or the
+    /// connection is closed (used for gossip relays and pings, which may be dropped for a peer that does not read).
+    /// </summary>
+    public bool TrySend(NetworkMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return !IsClosed && _sendQueue.Writer.TryWrite(message);
+    }
+
+    /// <summary>
+    /// Tells the liveness state that this peer delivered data we asked for, so it is not dropped for missed pongs
+    /// while busy serving us. Called automatically for non-empty headers and blocks; the node may call it too.
+    /// </summary>
+    public void MarkRequestedDataReceived() => _ping.OnRequestedDataReceived();
+
+    /// <inheritdoc />
+    public void Disconnect(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null)
+            return;
+        _closedAt = _time.GetUtcNow();
+        _sendQueue.Writer.TryComplete();
+        _connection.Close();
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            _logger.LogError(ex, "Error while closing peer {PeerId}", PeerId);
+        }
+        _owner.OnPeerClosing(this, reason);
+    }
+
+    /// <summary>Short form for logs: direction, short node id and endpoint.</summary>
+    public override string ToString() => $"{(IsInbound ? "inbound" : "outbound")} {NodeId.ToShortString()}@{RemoteEndPoint}";
+
+    internal void MarkConnectAnnounced() => Interlocked.Exchange(ref _announceState, 1);
+
+    internal bool TryMarkDisconnectAnnounced() => Interlocked.CompareExchange(ref _announceState, 2, 1) == 1;
+
+    internal void UpdateChain(long height, Hash256 tip)
+    {
+        lock (_chainGate)
+        {
+            if (height >= _bestHeight)
+            {
+                _bestHeight = height;
+                _tipHash = tip;
+            }
+        }
+    }
+
+    internal async Task RunAsync(CancellationToken stopping)
+    {
+        var writeLoop = Task.Run(WriteLoopAsync, CancellationToken.None);
+        var liveness = _time.CreateTimer(_ => OnLivenessTick(), null, _checkInterval, _checkInterval);
+        try
+        {
+            SendPingIfDue(IsLenient());
+            await ReadLoopAsync(stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Read loop of peer {PeerId} failed", PeerId);
+            Disconnect($"internal error: {ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            await liveness.DisposeAsync().ConfigureAwait(false);
+            Disconnect("connection ended");
+            await writeLoop.ConfigureAwait(false);
+            _writer.Dispose();
+            await _connection.DisposeAsync().ConfigureAwait(false);
+            _closing.Dispose();
+        }
+    }
+
+    private bool IsLenient() => (Permissions & PeerPermissions.LenientLiveness) != 0;
+
+    private async Task ReadLoopAsync(CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
+        var token = linked.Token;
+        while (!IsClosed)
+        {
+            var read = await _reader.ReadAsync(token).ConfigureAwait(false);
+            switch (read.Status)
+            {
+                case MessageReadStatus.Message:
+                    Interlocked.Increment(ref _messagesReceived);
+                    var message = read.Message!;
+                    if (!_owner.Policy.TryConsume(PeerId, message.Type.ToString()))
+                    {
+                        _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit");
+                        continue;
+                    }
+                    await HandleAsync(message, token).ConfigureAwait(false);
+                    break;
+                case MessageReadStatus.Error:
+                    // Already recorded by the violation sink, which closes the connection when the policy says so.
+                    if (read.Error!.ClosesConnection)
+                        Disconnect($"protocol error: {read.Error}");
+                    break;
+                case MessageReadStatus.Closed:
+                    Disconnect(read.CloseReason ?? "connection closed by the remote");
+                    return;
+                default:
+                    Disconnect(stopping.IsCancellationRequested ? "node stopping" : "connection closed");
+                    return;
+            }
+        }
+    }
+
+    private async ValueTask HandleAsync(NetworkMessage message, CancellationToken token)
+    {
+        try
+        {
+            switch (message)
+            {
+                case PingMessage ping:
+                    var (height, _) = _owner.BestChain();
+                    await SendAsync(new PongMessage(ping.Nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), (ulong)Math.Max(0, height)), token).ConfigureAwait(false);
+                    return;
+                case PongMessage pong:
+                    _ping.OnPong(pong.Nonce);
+                    lock (_chainGate)
+                        _bestHeight = (long)Math.Min(pong.Height, long.MaxValue);
+                    return;
+                case VersionMessage or VerAckMessage:
+                    _owner.ReportViolation(this, ViolationKind.MalformedMessage, $"{message.Type} after the handshake");
+                    return;
+                case HeadersMessage { Headers.Count: > 0 }:
+                case BlocksMessage { Blocks.Count: > 0 }:
+                    _ping.OnRequestedDataReceived();
+                    break;
+                case BlockAnnouncementMessage announcement:
+                    UpdateChain((long)Math.Min(announcement.Height, long.MaxValue), announcement.Hash);
+                    break;
+            }
+            await _owner.DispatchAsync(this, message, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // A bug in a handler must not take the connection (or the node) down.
+            _logger.LogError(ex, "Handling {MessageType} from peer {PeerId} failed", message.Type, PeerId);
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var token = _closing.Token;
+        try
+        {
+            while (await _sendQueue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+            {
+                while (_sendQueue.Reader.TryRead(out var message))
+                {
+                    byte[] payload = MessageCodec.Encode(message);
+                    bool written;
+                    try
+                    {
+                        written = await _writer.WriteAsync(message.Type, payload, token).ConfigureAwait(false);
+                    }
+                    catch (ArgumentException ex)
+                    {
+                        _logger.LogError(ex, "Message {MessageType} to peer {PeerId} is too large; dropped", message.Type, PeerId);
+                        continue;
+                    }
+                    if (!written)
+                    {
+                        Disconnect("send failed: connection closed");
+                        return;
+                    }
+                    Interlocked.Add(ref _bytesSent, FrameFormat.HeaderSize + payload.Length);
+                    Interlocked.Increment(ref _messagesSent);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void OnLivenessTick()
+    {
+        if (IsClosed)
+            return;
+        try
+        {
+            bool lenient = IsLenient();
+            var decision = _ping.Check(lenient);
+            if (decision.ShouldDisconnect)
+            {
+                Disconnect($"liveness: {decision.Reason}");
+                return;
+            }
+            SendPingIfDue(lenient);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Liveness check of peer {PeerId} failed", PeerId);
+        }
+    }
+
+    private void SendPingIfDue(bool lenient)
+    {
+        if (IsClosed || !_ping.IsPingDue(lenient))
+            return;
+        ulong nonce = _ping.StartPing();
+        var (height, _) = _owner.BestChain();
+        // When the queue is full the ping is lost and counts as missed: a peer that does not read is not alive.
+        TrySend(new PingMessage(nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), (ulong)Math.Max(0, height)));
+    }
+}
