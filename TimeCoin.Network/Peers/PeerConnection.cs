@@ -224,7 +224,8 @@ public sealed class PeerConnection : IPeer
             await writeLoop.ConfigureAwait(false);
             _writer.Dispose();
             await _connection.DisposeAsync().ConfigureAwait(false);
-            _closing.Dispose();
+            // _closing is not disposed: a concurrent Disconnect (node stopping) may still cancel it, and a
+            // CancellationTokenSource without a timer holds nothing that needs disposing.
         }
     }
 
