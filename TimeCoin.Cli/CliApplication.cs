@@ -146,7 +146,7 @@ public static class CliApplication
             AllowMultipleArgumentsPerToken = true,
         };
         var reason = new Option<string?>("--reason") { Description = "Why this entry exists; shown by whitelist list." };
-        var add = new Command("add", "Whitelist <range> on the running node (RPC whitelist_add); lasts until removed or restart.");
+        var add = new Command("add", "Whitelist <range> on the running node (RPC whitelist_add, source rpc); kept across restarts until removed.");
         add.Arguments.Add(range);
         add.Options.Add(permissions);
         add.Options.Add(reason);

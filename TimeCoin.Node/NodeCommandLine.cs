@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TimeCoin.Node.Config;
+using TimeCoin.Node.Hosting;
 
 namespace TimeCoin.Node;
 
@@ -39,10 +40,11 @@ public static class NodeCommandLine
                 nodeConfig = nodeConfig with { DataDir = overriddenDataDir };
             }
 
-            parseResult.InvocationConfiguration.Error.WriteLine($"time-node start: config read ({nodeConfig.Network}, data dir {nodeConfig.DataDir}); the node composition is not built yet (see the open issues).");
-            return 2;
+            return NodeRunner.RunAsync(nodeConfig, parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error)
+                .GetAwaiter().GetResult();
         });
         root.Subcommands.Add(start);
+        root.Subcommands.Add(DevnetCommand.Build());
         return root;
     }
 }

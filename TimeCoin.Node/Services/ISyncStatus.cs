@@ -11,4 +11,9 @@ public interface ISyncStatus
 
     /// <summary>The height the node is syncing towards; 0 when not syncing.</summary>
     long TargetHeight { get; }
+
+    /// <summary>Adds detail fields to the RPC answer about the sync (peers, alerts, fork resolution); nothing by default.</summary>
+    void Describe(System.Text.Json.Nodes.JsonObject answer)
+    {
+    }
 }

@@ -36,22 +36,32 @@ public static class NodeRpcMethods
                 new RpcParameter("height", RpcParameterKind.Integer, false, "the height on the active chain"),
             ],
             (args, _) => Result(GetBlock(context, args)));
-        registry.Register("get_network_info", "Whether the peer-to-peer layer runs, peer count and the best peer height.", [],
-            (_, _) => Result(new JsonObject
+        registry.Register("get_network_info", "Peer count, best peer height, whitelisted peers (source, uptime, missed pongs), whitelist and ban counts, recent disconnects, alerts.", [],
+            (_, _) =>
             {
-                ["network"] = context.Chain.Parameters.NetworkName,
-                ["running"] = context.Network.IsRunning,
-                ["peers"] = context.Network.PeerCount,
-                ["best_peer_height"] = context.Network.BestPeerHeight,
-            }));
-        registry.Register("get_sync_status", "Whether the node is syncing, our height and the height it syncs towards.", [],
-            (_, _) => Result(new JsonObject
+                var answer = new JsonObject
+                {
+                    ["network"] = context.Chain.Parameters.NetworkName,
+                    ["running"] = context.Network.IsRunning,
+                    ["peers"] = context.Network.PeerCount,
+                    ["best_peer_height"] = context.Network.BestPeerHeight,
+                };
+                context.Network.Describe(answer);
+                return Result(answer);
+            });
+        registry.Register("get_sync_status", "Whether the node is syncing, our height, the height it syncs towards, best peer, blocks in flight, fork resolution, lag alert, last error.", [],
+            (_, _) =>
             {
-                ["running"] = context.Sync.IsRunning,
-                ["syncing"] = context.Sync.IsSyncing,
-                ["height"] = context.Chain.State.Height,
-                ["target_height"] = context.Sync.TargetHeight,
-            }));
+                var answer = new JsonObject
+                {
+                    ["running"] = context.Sync.IsRunning,
+                    ["syncing"] = context.Sync.IsSyncing,
+                    ["height"] = context.Chain.State.Height,
+                    ["target_height"] = context.Sync.TargetHeight,
+                };
+                context.Sync.Describe(answer);
+                return Result(answer);
+            });
 
         registry.Register("whitelist_add", "Whitelist a range (source rpc) until removed; permissions as names or in config syntax perm,perm@range.",
             [

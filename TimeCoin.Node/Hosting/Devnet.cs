@@ -1,0 +1,114 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Transport;
+using TimeCoin.Node.Rpc;
+
+namespace TimeCoin.Node.Hosting;
+
+/// <summary>
+/// A local devnet: a fresh federation of <see cref="DevnetOptions.Nodes"/> keys, a genesis made on the fly, and one
+/// <see cref="TimeNode"/> per key on 127.0.0.1 (real TCP), each producing its own slots and syncing from the others.
+/// </summary>
+public sealed class Devnet : IAsyncDisposable
+{
+    private readonly List<TimeNode?> _nodes;
+    private readonly List<KeyPair> _keys;
+    private readonly bool _ownsDirectory;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly DevnetOptions _options;
+
+    private Devnet(DevnetOptions options, ChainParameters chain, string root, bool ownsDirectory, List<KeyPair> keys, ILoggerFactory loggerFactory)
+    {
+        _options = options;
+        Chain = chain;
+        Root = root;
+        _ownsDirectory = ownsDirectory;
+        _keys = keys;
+        _loggerFactory = loggerFactory;
+        _nodes = [.. Enumerable.Repeat<TimeNode?>(null, keys.Count)];
+    }
+
+    /// <summary>The devnet's chain parameters (its genesis is written to <c>genesis.json</c> in <see cref="Root"/>).</summary>
+    public ChainParameters Chain { get; }
+
+    /// <summary>The directory holding every node's data directory.</summary>
+    public string Root { get; }
+
+    /// <summary>The nodes started so far (a late joiner is null until it starts).</summary>
+    public IReadOnlyList<TimeNode?> Nodes => _nodes;
+
+    /// <summary>Creates the federation and genesis and starts the nodes (a late joiner via <see cref="StartLateJoinerAsync"/>).</summary>
+    public static async Task<Devnet> StartAsync(DevnetOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        if (options.Nodes is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(options), $"A devnet has 1 to 64 nodes, got {options.Nodes}.");
+        var keys = Enumerable.Range(0, options.Nodes).Select(_ => KeyPair.Generate()).ToList();
+        long genesisTime = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var chain = ChainParameters.CreateDevnet(keys.Select(k => k.PublicKey), genesisTime, options.BlockTimeSeconds);
+        bool owns = options.DataDirectory is null;
+        var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "timecoin-devnet-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        await File.WriteAllTextAsync(Path.Combine(root, "genesis.json"), GenesisDocument.ToJson(chain), cancellationToken).ConfigureAwait(false);
+
+        var devnet = new Devnet(options, chain, root, owns, keys, loggerFactory);
+        int startNow = options.LateJoinDelay > TimeSpan.Zero && options.Nodes > 1 ? options.Nodes - 1 : options.Nodes;
+        for (int i = 0; i < startNow; i++)
+            await devnet.StartNodeAsync(i, cancellationToken).ConfigureAwait(false);
+        return devnet;
+    }
+
+    /// <summary>Starts the last node if it was held back.</summary>
+    public Task StartLateJoinerAsync(CancellationToken cancellationToken = default) =>
+        _nodes[^1] is null ? StartNodeAsync(_nodes.Count - 1, cancellationToken) : Task.CompletedTask;
+
+    private async Task StartNodeAsync(int index, CancellationToken cancellationToken)
+    {
+        var bootstrap = _nodes.Where(n => n?.Connections.LocalEndPoint is not null)
+            .Select(n => n!.Connections.LocalEndPoint!.ToString()).ToList();
+        var dataDir = Path.Combine(Root, $"node-{index}");
+        var options = new TimeNodeOptions
+        {
+            Chain = Chain,
+            DataDirectory = dataDir,
+            Identity = _keys[index],
+            IsMasternode = true,
+            SingleNodeDevnet = _keys.Count == 1,
+            Seed = index + 1,
+            Connections = new ConnectionManagerOptions
+            {
+                ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+                BootstrapPeers = bootstrap,
+                TargetOutbound = Math.Min(8, _keys.Count - 1),
+                // Every devnet node is local and trusted: lenient liveness, priority sync, never banned.
+                WhitelistedPeers = ["127.0.0.0/8"],
+            },
+            Rpc = index == 0 && _options.RpcPort > 0
+                ? new RpcServerOptions { Port = _options.RpcPort, CookieFilePath = Path.Combine(dataDir, ".cookie") }
+                : null,
+        };
+        _nodes[index] = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, _loggerFactory, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>The heights of the nodes (-1 for one not started yet).</summary>
+    public IReadOnlyList<long> Heights() => _nodes.Select(n => n?.Chain.State.Height ?? -1).ToList();
+
+    /// <summary>Stops every node and deletes a temporary root.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+            if (node is not null)
+                await node.DisposeAsync().ConfigureAwait(false);
+        foreach (var key in _keys)
+            key.Dispose();
+        if (_ownsDirectory)
+        {
+            try { Directory.Delete(Root, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+}

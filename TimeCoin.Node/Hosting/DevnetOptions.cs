@@ -1,0 +1,20 @@
+namespace TimeCoin.Node.Hosting;
+
+/// <summary>Settings of a local devnet: several nodes in one process on loopback TCP.</summary>
+public sealed record DevnetOptions
+{
+    /// <summary>Number of nodes (each a federation member and masternode).</summary>
+    public int Nodes { get; init; } = 4;
+
+    /// <summary>Seconds per slot.</summary>
+    public int BlockTimeSeconds { get; init; } = 1;
+
+    /// <summary>Where the nodes keep their data; a fresh temporary directory when null.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>JSON-RPC port of node 0 (0 = no RPC).</summary>
+    public int RpcPort { get; init; }
+
+    /// <summary>The last node starts this much later than the others, to show catch-up (zero = together).</summary>
+    public TimeSpan LateJoinDelay { get; init; }
+}

@@ -1,0 +1,219 @@
+using Microsoft.Extensions.Logging;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Masternodes;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Transport;
+using TimeCoin.Node.Production;
+using TimeCoin.Node.Rpc;
+using TimeCoin.Node.Rpc.Methods;
+using TimeCoin.Node.Services;
+using TimeCoin.Node.Storage;
+using TimeCoin.Node.Sync;
+
+namespace TimeCoin.Node.Hosting;
+
+/// <summary>
+/// One running node: storage, chain, peer policy, masternode registry, connection layer, sync coordinator, block
+/// production, heartbeats and (optionally) JSON-RPC, wired together. Everything takes its clock, transport and
+/// randomness from outside, so several nodes can run in one process (the devnet) on TCP or in memory.
+/// </summary>
+public sealed class TimeNode : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private readonly ILogger _logger;
+    private readonly NodeDatabase _db;
+    private readonly PolicyPersistence _policyPersistence;
+    private readonly MasternodeRegistryPersistence _registryPersistence;
+    private readonly TimeProvider _time;
+    private JsonRpcServer? _rpc;
+    private int _stopped;
+
+    private TimeNode(TimeNodeOptions options, NodeDatabase db, ChainStore chain, PeerPolicy policy, PolicyPersistence policyPersistence,
+        HeartbeatRegistry masternodes, MasternodeRegistryPersistence registryPersistence, SyncCoordinator sync,
+        ChainSyncService chainSync, ConnectionManager connections, BlockProducer producer, TimeProvider time, ILogger logger)
+    {
+        Options = options;
+        _db = db;
+        Chain = chain;
+        Policy = policy;
+        _policyPersistence = policyPersistence;
+        Masternodes = masternodes;
+        _registryPersistence = registryPersistence;
+        Sync = sync;
+        ChainSync = chainSync;
+        Connections = connections;
+        Producer = producer;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The options the node runs with.</summary>
+    public TimeNodeOptions Options { get; }
+
+    /// <summary>The chain (block tree + store).</summary>
+    public ChainStore Chain { get; }
+
+    /// <summary>Whitelist, bans, rate limits, admission.</summary>
+    public PeerPolicy Policy { get; }
+
+    /// <summary>The masternodes this node knows from signed announcements and heartbeats.</summary>
+    public HeartbeatRegistry Masternodes { get; }
+
+    /// <summary>The single owner of sync.</summary>
+    public SyncCoordinator Sync { get; }
+
+    /// <summary>The handler that serves headers and blocks to every peer.</summary>
+    public ChainSyncService ChainSync { get; }
+
+    /// <summary>Listener, dialing, the live peers.</summary>
+    public ConnectionManager Connections { get; }
+
+    /// <summary>Block production for the federation keys this node holds.</summary>
+    public BlockProducer Producer { get; }
+
+    /// <summary>The JSON-RPC endpoint, when RPC is enabled and started.</summary>
+    public Uri? RpcUrl => _rpc?.Url;
+
+    /// <summary>Completes when the node has been asked to stop (Ctrl+C, RPC <c>stop</c>) or a core loop failed.</summary>
+    public Task StopRequested => _stopRequested.Task;
+
+    private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Opens storage, restores state, starts the network, sync, production, heartbeats and RPC.</summary>
+    /// <exception cref="DataDirectoryInUseException">Another node runs on the same data directory.</exception>
+    public static async Task<TimeNode> StartAsync(TimeNodeOptions options, ITransport transport, TimeProvider time,
+        ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        var logger = loggerFactory.CreateLogger<TimeNode>();
+        var db = NodeDatabase.Open(options.DataDirectory);
+        try
+        {
+            var chain = ChainStore.Open(db, options.Chain);
+            var policy = new PeerPolicy(options.Policy, time, loggerFactory.CreateLogger<PeerPolicy>());
+            var policyPersistence = new PolicyPersistence(policy, db, time, loggerFactory.CreateLogger<PolicyPersistence>());
+            policyPersistence.Start();
+            var masternodes = new HeartbeatRegistry(options.Heartbeats, time, options.Chain.NetworkName);
+            var registryPersistence = new MasternodeRegistryPersistence(masternodes, db, time, loggerFactory.CreateLogger<MasternodeRegistryPersistence>());
+            registryPersistence.Start();
+
+            var sync = new SyncCoordinator(chain, options.Sync, time, loggerFactory.CreateLogger<SyncCoordinator>());
+            var chainSync = new ChainSyncService(chain, sync, loggerFactory.CreateLogger<ChainSyncService>());
+            var connections = new ConnectionManager(transport, options.Identity, options.Chain,
+                () => (chain.State.Height, chain.State.TipHash), policy, masternodes, chainSync,
+                options.Connections with { IsMasternode = options.IsMasternode }, time, loggerFactory, options.Seed);
+            sync.PeerMisbehaved += (peer, kind, detail) =>
+            {
+                var outcome = policy.RecordViolation(peer.RemoteEndPoint.Address, kind, detail);
+                if (outcome.Action != ViolationAction.Ignored)
+                    peer.Disconnect($"{kind}: {detail} ({outcome.Reason})");
+            };
+
+            var status = new NodeStatus(connections, sync, policy, options.SingleNodeDevnet);
+            var producer = new BlockProducer(chain, [options.Identity], status, time, null, loggerFactory.CreateLogger<BlockProducer>());
+            producer.BlockProduced += block =>
+            {
+                sync.RequestSync();
+                _ = chainSync.AnnounceAsync(block).AsTask();
+            };
+
+            var node = new TimeNode(options, db, chain, policy, policyPersistence, masternodes, registryPersistence, sync, chainSync,
+                connections, producer, time, logger);
+            await node.StartLoopsAsync(status, loggerFactory, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Node started on {Network}: height {Height}, tip {Tip}, node id {NodeId}, listening on {Listen}",
+                options.Chain.NetworkName, chain.State.Height, chain.State.TipHash, options.Identity.PublicKey.ToShortString(), connections.LocalEndPoint);
+            return node;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    private async Task StartLoopsAsync(NodeStatus status, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var token = _stopping.Token;
+        await Connections.StartAsync(cancellationToken).ConfigureAwait(false);
+        Sync.Start();
+        _loops.Add(Watch("sync", Sync.Completion));
+        _loops.Add(Watch("production", Producer.RunAsync(token)));
+        _loops.Add(Watch("masternode registry", EvaluateRegistryAsync(token)));
+        if (Options.IsMasternode)
+        {
+            var heartbeats = new MasternodeHeartbeatService(Options.Identity, Options.Chain.NetworkName,
+                () => (Connections.LocalEndPoint ?? Options.Connections.AdvertisedEndPoint)?.ToString() ?? "0.0.0.0:0",
+                Options.Tier, () => Chain.State.Height, Masternodes,
+                message => { Connections.Broadcast(message); return ValueTask.CompletedTask; },
+                _time, Options.Heartbeats.HeartbeatInterval, loggerFactory.CreateLogger<MasternodeHeartbeatService>());
+            _loops.Add(Watch("heartbeats", heartbeats.RunAsync(token)));
+        }
+        if (Options.Rpc is { } rpcOptions)
+        {
+            var registry = new RpcMethodRegistry();
+            BuiltInRpcMethods.Register(registry, _time);
+            NodeRpcMethods.Register(registry, new NodeRpcContext
+            {
+                Chain = Chain, Database = _db, Policy = Policy, Producer = Producer, Network = status, Sync = status,
+            });
+            NodeStatusRpcMethods.Register(registry, this);
+            _rpc = new JsonRpcServer(rpcOptions, registry, loggerFactory.CreateLogger<JsonRpcServer>());
+            await _rpc.StartAsync(cancellationToken).ConfigureAwait(false);
+            _logger.LogInformation("JSON-RPC listening on {Url} (cookie {Cookie})", _rpc.Url, rpcOptions.CookieFilePath);
+        }
+    }
+
+    private async Task EvaluateRegistryAsync(CancellationToken token)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(Options.Heartbeats.EvaluateInterval, _time, token).ConfigureAwait(false);
+                Masternodes.Evaluate();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task Watch(string name, Task loop)
+    {
+        try
+        {
+            await loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogCritical(ex, "The {Loop} loop failed; the node stops", name);
+            RequestStop();
+        }
+    }
+
+    /// <summary>Asks the node to stop; <see cref="StopRequested"/> completes and the host calls <see cref="DisposeAsync"/>.</summary>
+    public void RequestStop() => _stopRequested.TrySetResult();
+
+    /// <summary>Stops every loop, closes connections, saves state and releases the data directory.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+            return;
+        RequestStop();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_rpc is not null)
+            await _rpc.DisposeAsync().ConfigureAwait(false);
+        await Connections.DisposeAsync().ConfigureAwait(false);
+        await Sync.DisposeAsync().ConfigureAwait(false);
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        _policyPersistence.Dispose();
+        _registryPersistence.Dispose();
+        _db.Dispose();
+        _stopping.Dispose();
+        _logger.LogInformation("Node stopped at height {Height}", Chain.State.Height);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Liveness;
+using TimeCoin.Core.Masternodes;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Connections;
+using TimeCoin.Node.Config;
+using TimeCoin.Node.Rpc;
+using TimeCoin.Node.Sync;
+
+namespace TimeCoin.Node.Hosting;
+
+/// <summary>Turns a validated <see cref="NodeConfig"/> into <see cref="TimeNodeOptions"/>: reads the genesis
+/// file and the key file, resolves paths, maps every section onto the component options.</summary>
+public static class TimeNodeOptionsBuilder
+{
+    /// <summary>Builds the options; file problems (genesis, key) throw with the file named.</summary>
+    /// <exception cref="InvalidDataException">The genesis file or key file is unusable.</exception>
+    public static TimeNodeOptions Build(NodeConfig config, string homeDirectory)
+    {
+        var chain = LoadChain(config, homeDirectory);
+        var dataDir = config.ResolveDataDir(homeDirectory);
+        bool builtInDevnet = config.Network == NetworkName.Devnet && string.IsNullOrWhiteSpace(config.Genesis.File);
+        // The built-in devnet's federation is one well-known key, so a single local devnet node can produce.
+        KeyPair identity = builtInDevnet
+            ? ChainParameters.CreateWellKnownDevnetKey()
+            : NodeKeyFile.LoadOrCreate(config.ResolveInDataDir(config.Masternode.KeyFile, homeDirectory));
+
+        var p2p = config.P2p;
+        var liveness = config.Liveness;
+        var connections = new ConnectionManagerOptions
+        {
+            ListenEndPoint = new IPEndPoint(IPAddress.Parse(p2p.Listen), p2p.Port),
+            DefaultPort = p2p.Port,
+            TargetOutbound = p2p.MaxOutbound,
+            WhitelistedPeers = p2p.WhitelistedPeers,
+            BlacklistedPeers = p2p.BlacklistedPeers,
+            BootstrapPeers = p2p.BootstrapPeers,
+            DiscoveryUrl = string.IsNullOrWhiteSpace(p2p.DiscoveryUrl) ? null : new Uri(p2p.DiscoveryUrl),
+            DiscoveryInterval = TimeSpan.FromSeconds(p2p.DiscoveryIntervalSecs),
+            AutoWhitelistDiscovered = p2p.AutoWhitelistDiscovered,
+            AutoWhitelistMasternodes = p2p.AutoWhitelistMasternodes,
+            Ping = new PingOptions
+            {
+                PingInterval = TimeSpan.FromSeconds(liveness.PingIntervalSecs),
+                PongTimeout = TimeSpan.FromSeconds(liveness.PongTimeoutSecs),
+                MaxMissedPongs = liveness.MaxMissedPongs,
+                LenientPongTimeout = TimeSpan.FromSeconds(liveness.WhitelistedPongTimeoutSecs),
+                LenientMaxMissedPongs = liveness.WhitelistedMaxMissedPongs,
+                KeepAliveInterval = TimeSpan.FromSeconds(liveness.KeepaliveIntervalSecs),
+            },
+        };
+        return new TimeNodeOptions
+        {
+            Chain = chain,
+            DataDirectory = dataDir,
+            Identity = identity,
+            Connections = connections,
+            Sync = SyncCoordinatorOptions.FromConfig(config.Sync),
+            Policy = new PeerPolicyOptions
+            {
+                MaxInbound = p2p.MaxInbound,
+                ReservedInboundSlots = Math.Min(32, p2p.MaxInbound / 4),
+                MaxAutomaticWhitelistEntries = p2p.MaxAutoWhitelist,
+            },
+            Heartbeats = new HeartbeatOptions { HeartbeatInterval = TimeSpan.FromSeconds(config.Masternode.HeartbeatIntervalSecs) },
+            IsMasternode = config.Masternode.Enabled,
+            Tier = Enum.Parse<Core.Masternodes.MasternodeTier>(config.Masternode.Tier.ToString()),
+            SingleNodeDevnet = builtInDevnet && p2p.BootstrapPeers.Count == 0,
+            Rpc = config.Rpc.Enabled ? RpcServerOptions.FromConfig(config, homeDirectory) : null,
+        };
+    }
+
+    private static ChainParameters LoadChain(NodeConfig config, string homeDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(config.Genesis.File))
+            return ChainParameters.ForNetwork(config.Network.ToString().ToLowerInvariant());
+        var path = config.ResolveInDataDir(config.Genesis.File, homeDirectory);
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidDataException($"genesis.file '{path}' cannot be read: {ex.Message}", ex);
+        }
+        if (!GenesisDocument.TryParse(json, out var parameters, out var error))
+            throw new InvalidDataException($"genesis.file '{path}': {error}");
+        return parameters;
+    }
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using TimeCoin.Cli;
+using TimeCoin.Core.Chain;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Transport;
+using TimeCoin.Node.Hosting;
+using TimeCoin.Node.Rpc;
+using TimeCoin.Node.Tests.Storage;
+
+namespace TimeCoin.Node.Tests.EndToEnd;
+
+/// <summary>A whole node with JSON-RPC, managed with time-cli the way an operator would.</summary>
+public class NodeAndCliTests
+{
+    private static async Task<(int Exit, string Out, string Err)> Cli(TimeNode node, string dataDir, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        string[] all = ["--rpc-url", node.RpcUrl!.ToString(), "--datadir", dataDir, .. args];
+        int exit = await CliApplication.RunAsync(all, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private static Task<TimeNode> StartSingleDevnetNode(string dataDir) => TimeNode.StartAsync(new TimeNodeOptions
+    {
+        Chain = ChainParameters.Devnet,
+        DataDirectory = dataDir,
+        Identity = ChainParameters.CreateWellKnownDevnetKey(),
+        SingleNodeDevnet = true,
+        Connections = new ConnectionManagerOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) },
+        Rpc = new RpcServerOptions { Port = 0, CookieFilePath = Path.Combine(dataDir, ".cookie") },
+    }, new TcpTransport(), TimeProvider.System, NullLoggerFactory.Instance);
+
+    [Fact]
+    public async Task Cli_AgainstRunningNode_GeneratesReadsAndManagesTheWhitelist()
+    {
+        using var dir = new TempDirectory();
+        await using (var node = await StartSingleDevnetNode(dir.Path))
+        {
+            var (exit, output, error) = await Cli(node, dir.Path, "generate", "5");
+            Assert.True(exit == 0, error);
+
+            (exit, output, error) = await Cli(node, dir.Path, "get-blockchain-info");
+            Assert.True(exit == 0, error);
+            var info = JsonNode.Parse(output)!;
+            Assert.Equal("devnet", (string?)info["network"]);
+            Assert.True((long)info["height"]! >= 5);
+
+            (exit, _, error) = await Cli(node, dir.Path, "whitelist", "add", "10.20.0.0/16", "--reason", "ops team");
+            Assert.True(exit == 0, error);
+            Assert.True(node.Policy.IsWhitelisted(IPAddress.Parse("10.20.3.4")));
+
+            (exit, output, _) = await Cli(node, dir.Path, "get-network-info");
+            Assert.Equal(0, exit);
+            Assert.NotNull(JsonNode.Parse(output)!["whitelisted_peers"]);
+
+            (exit, _, error) = await Cli(node, dir.Path, "ban", "add", "203.0.113.9", "--reason", "spam");
+            Assert.True(exit == 0, error);
+            Assert.True(node.Policy.IsBanned(IPAddress.Parse("203.0.113.9")));
+        }
+
+        // The whitelist entry, the ban and the chain survive a restart.
+        await using var again = await StartSingleDevnetNode(dir.Path);
+        Assert.True(again.Policy.IsWhitelisted(IPAddress.Parse("10.20.3.4")));
+        Assert.True(again.Policy.IsBanned(IPAddress.Parse("203.0.113.9")));
+        Assert.True(again.Chain.State.Height >= 5);
+
+        var (removeExit, _, removeError) = await Cli(again, dir.Path, "whitelist", "remove", "10.20.0.0/16");
+        Assert.True(removeExit == 0, removeError);
+        Assert.False(again.Policy.IsWhitelisted(IPAddress.Parse("10.20.3.4")));
+    }
+
+    [Fact]
+    public async Task Cli_UnknownMethodOrBadParams_GetsJsonRpcErrorAndExitCode1()
+    {
+        using var dir = new TempDirectory();
+        await using var node = await StartSingleDevnetNode(dir.Path);
+        var (exit, _, error) = await Cli(node, dir.Path, "whitelist", "add", "not-an-address");
+        Assert.Equal(1, exit);
+        Assert.Contains("range", error);
+    }
+
+    [Fact]
+    public async Task StartAsync_SecondNodeOnSameDataDirectory_FailsFast()
+    {
+        using var dir = new TempDirectory();
+        await using var node = await StartSingleDevnetNode(dir.Path);
+        await Assert.ThrowsAsync<TimeCoin.Node.Storage.DataDirectoryInUseException>(() => StartSingleDevnetNode(dir.Path));
+    }
+}
