@@ -207,6 +207,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>Every address known for dialing, for the node to persist (so a restart does not start from nothing).</summary>
+    public IReadOnlyList<KnownPeer> GetKnownAddresses()
+    {
+        lock (_gate)
+            return _addresses.Values.Select(a => new KnownPeer(a.EndPoint, a.Source, a.LastConnectedAt, a.Failures)).ToArray();
+    }
+
     /// <summary>Adds an address to dial; persistent ones are dialed always and never given up (RPC <c>addnode</c>).</summary>
     public void AddPeer(IPEndPoint endpoint, bool persistent)
     {

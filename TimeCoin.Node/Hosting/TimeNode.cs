@@ -135,6 +135,10 @@ public sealed class TimeNode : IAsyncDisposable
     private async Task StartLoopsAsync(NodeStatus status, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var token = _stopping.Token;
+        // Addresses learned in earlier runs (gossip, discovery, inbound): reconnection never starts from nothing.
+        foreach (var known in _db.LoadKnownPeers())
+            if (System.Net.IPEndPoint.TryParse(known.Endpoint, out var endpoint) && known.Failures < KnownPeerFailureLimit)
+                Connections.AddPeer(endpoint, persistent: false);
         await Connections.StartAsync(cancellationToken).ConfigureAwait(false);
         Sync.Start();
         _loops.Add(Watch("sync", Sync.Completion));
@@ -166,12 +170,15 @@ public sealed class TimeNode : IAsyncDisposable
 
     private async Task EvaluateRegistryAsync(CancellationToken token)
     {
+        long rounds = 0;
         try
         {
             while (true)
             {
                 await Task.Delay(Options.Heartbeats.EvaluateInterval, _time, token).ConfigureAwait(false);
                 Masternodes.Evaluate();
+                if (++rounds % 10 == 0)
+                    SaveKnownPeers();
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -195,6 +202,16 @@ public sealed class TimeNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Known addresses that failed this many dials in a row are not redialed after a restart.</summary>
+    public const int KnownPeerFailureLimit = 10;
+
+    private void SaveKnownPeers()
+    {
+        var now = _time.GetUtcNow();
+        _db.UpsertKnownPeers(Connections.GetKnownAddresses().Select(k =>
+            new KnownPeerRow(k.EndPoint.ToString(), k.Source.ToString().ToLowerInvariant(), now, k.LastConnectedAt, k.Failures)));
+    }
+
     /// <summary>Asks the node to stop; <see cref="StopRequested"/> completes and the host calls <see cref="DisposeAsync"/>.</summary>
     public void RequestStop() => _stopRequested.TrySetResult();
 
@@ -207,6 +224,7 @@ public sealed class TimeNode : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_rpc is not null)
             await _rpc.DisposeAsync().ConfigureAwait(false);
+        SaveKnownPeers();
         await Connections.DisposeAsync().ConfigureAwait(false);
         await Sync.DisposeAsync().ConfigureAwait(false);
         await Task.WhenAll(_loops).ConfigureAwait(false);
