@@ -13,44 +13,11 @@ internal static class PeerAddressSyntax
     /// <summary>A plain IP address: four dotted decimals, or an IPv6 address (no brackets, no port).</summary>
     public static bool IsIpAddress(string text) => TryParseIp(text, out _);
 
-    /// <summary>An IP address or a CIDR range (<c>10.0.0.0/8</c>, <c>fd00::/8</c>).</summary>
-    public static bool IsIpOrCidr(string text)
-    {
-        var slash = text.IndexOf('/');
-        if (slash < 0)
-        {
-            return TryParseIp(text, out _);
-        }
+    /// <summary>An IP address or a CIDR range (<c>10.0.0.0/8</c>, <c>fd00::/8</c>), exactly as the peer policy parses it.</summary>
+    public static bool IsIpOrCidr(string text) => TimeCoin.Core.Policy.IpRange.TryParse(text, out _, out _);
 
-        if (!TryParseIp(text[..slash], out var address))
-        {
-            return false;
-        }
-
-        var maxPrefix = address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-        var prefixText = text[(slash + 1)..];
-        return prefixText.Length is > 0 and <= 3
-            && prefixText.All(char.IsAsciiDigit)
-            && int.Parse(prefixText, CultureInfo.InvariantCulture) <= maxPrefix;
-    }
-
-    /// <summary>A whitelist entry: an IP or CIDR range, optionally prefixed by <c>perm,perm@</c> (lowercase words).</summary>
-    public static bool IsWhitelistEntry(string text)
-    {
-        var at = text.LastIndexOf('@');
-        if (at >= 0)
-        {
-            var permissions = text[..at].Split(',');
-            if (permissions.Any(p => p.Length == 0 || !p.All(char.IsAsciiLetterLower)))
-            {
-                return false;
-            }
-
-            text = text[(at + 1)..];
-        }
-
-        return IsIpOrCidr(text);
-    }
+    /// <summary>A whitelist entry: an IP or CIDR range, optionally prefixed by <c>perm,perm@</c>, exactly as the peer policy parses it.</summary>
+    public static bool IsWhitelistEntry(string text) => TimeCoin.Core.Policy.WhitelistSpec.TryParse(text, out _, out _);
 
     /// <summary>A peer to dial: <c>ip</c>, <c>ip:port</c>, <c>[ipv6]:port</c>, <c>host</c> or <c>host:port</c>.</summary>
     public static bool IsPeerEndpoint(string text)

@@ -15,7 +15,9 @@ internal static class NodeRunner
         TimeNodeOptions options;
         try
         {
-            options = TimeNodeOptionsBuilder.Build(config, home);
+            options = TimeNodeOptionsBuilder.Build(config, home, System.Net.Dns.GetHostAddresses, out var warnings);
+            foreach (var warning in warnings)
+                error.WriteLine($"time-node: warning: {warning}");
         }
         catch (InvalidDataException ex)
         {

@@ -17,7 +17,13 @@ public static class TimeNodeOptionsBuilder
 {
     /// <summary>Builds the options; file problems (genesis, key) throw with the file named.</summary>
     /// <exception cref="InvalidDataException">The genesis file or key file is unusable.</exception>
-    public static TimeNodeOptions Build(NodeConfig config, string homeDirectory)
+    public static TimeNodeOptions Build(NodeConfig config, string homeDirectory) => Build(config, homeDirectory, Dns.GetHostAddresses, out _);
+
+    /// <summary>Builds the options, resolving host names in <c>bootstrap_peers</c> with <paramref name="resolve"/>;
+    /// a name that does not resolve is skipped and described in <paramref name="warnings"/> (never fatal: other peers,
+    /// discovery and known peers still work).</summary>
+    /// <exception cref="InvalidDataException">The genesis file or key file is unusable.</exception>
+    public static TimeNodeOptions Build(NodeConfig config, string homeDirectory, Func<string, IPAddress[]> resolve, out IReadOnlyList<string> warnings)
     {
         var chain = LoadChain(config, homeDirectory);
         var dataDir = config.ResolveDataDir(homeDirectory);
@@ -36,7 +42,7 @@ public static class TimeNodeOptionsBuilder
             TargetOutbound = p2p.MaxOutbound,
             WhitelistedPeers = p2p.WhitelistedPeers,
             BlacklistedPeers = p2p.BlacklistedPeers,
-            BootstrapPeers = p2p.BootstrapPeers,
+            BootstrapPeers = ResolveBootstrap(p2p.BootstrapPeers, p2p.Port, resolve, out warnings),
             DiscoveryUrl = string.IsNullOrWhiteSpace(p2p.DiscoveryUrl) ? null : new Uri(p2p.DiscoveryUrl),
             DiscoveryInterval = TimeSpan.FromSeconds(p2p.DiscoveryIntervalSecs),
             AutoWhitelistDiscovered = p2p.AutoWhitelistDiscovered,
@@ -70,6 +76,38 @@ public static class TimeNodeOptionsBuilder
             SingleNodeDevnet = builtInDevnet && p2p.BootstrapPeers.Count == 0,
             Rpc = config.Rpc.Enabled ? RpcServerOptions.FromConfig(config, homeDirectory) : null,
         };
+    }
+
+    private static List<string> ResolveBootstrap(IReadOnlyList<string> entries, int defaultPort, Func<string, IPAddress[]> resolve,
+        out IReadOnlyList<string> warnings)
+    {
+        var resolved = new List<string>();
+        var problems = new List<string>();
+        foreach (var entry in entries)
+        {
+            if (Network.Discovery.PeerAddressParser.TryParse(entry, defaultPort, out var endpoint, out _))
+            {
+                resolved.Add(endpoint.ToString());
+                continue;
+            }
+            var colon = entry.LastIndexOf(':');
+            var host = colon > 0 ? entry[..colon] : entry;
+            int port = colon > 0 && int.TryParse(entry[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : defaultPort;
+            try
+            {
+                var addresses = resolve(host);
+                if (addresses.Length == 0)
+                    problems.Add($"bootstrap_peers: '{entry}' resolved to no address; skipped");
+                foreach (var address in addresses.Take(8))
+                    resolved.Add(new IPEndPoint(address, port).ToString());
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ArgumentException)
+            {
+                problems.Add($"bootstrap_peers: '{entry}' does not resolve ({ex.Message}); skipped");
+            }
+        }
+        warnings = problems;
+        return resolved;
     }
 
     private static ChainParameters LoadChain(NodeConfig config, string homeDirectory)

@@ -218,7 +218,7 @@ public sealed class NodeConfigLoaderTests
 
     [Theory]
     [InlineData("whitelisted_peers", "10.0.0.0/33")]
-    [InlineData("whitelisted_peers", "NoBan@10.0.0.1")]
+    [InlineData("whitelisted_peers", "nobann@10.0.0.1")]
     [InlineData("whitelisted_peers", "@10.0.0.1")]
     [InlineData("whitelisted_peers", "10.0.0")]
     [InlineData("blacklisted_peers", "example.org")]
