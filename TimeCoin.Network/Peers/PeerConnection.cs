@@ -228,6 +228,19 @@ public sealed class PeerConnection : IPeer
         }
     }
 
+    /// <summary>
+    /// Block download (GetBlocks and its Blocks reply) is flow-controlled, not metered by the policy's default
+    /// per-message rate: requests are served one at a time on this read loop and their replies wait in a bounded
+    /// send queue, so a peer gets blocks only as fast as it reads them; replies are bounded by what we asked for (the
+    /// sync layer ignores blocks it did not request). Metering them at the default 20 messages/s capped catch-up at
+    /// about 20 x 32 blocks/s per peer and dropped the excess requests, which then stalled. Headers stay metered
+    /// (each one costs a signature check, and sync needs only a few such messages per second); an explicit
+    /// <see cref="PeerPolicyOptions.RateLimits"/> entry for GetBlocks or Blocks still applies.
+    /// </summary>
+    private bool IsRateLimited(MessageType type) =>
+        type is not (MessageType.GetBlocks or MessageType.Blocks)
+        || _owner.Policy.Options.RateLimits.ContainsKey(type.ToString());
+
     private bool IsLenient() => (Permissions & PeerPermissions.LenientLiveness) != 0;
 
     private async Task ReadLoopAsync(CancellationToken stopping)
@@ -242,7 +255,7 @@ public sealed class PeerConnection : IPeer
                 case MessageReadStatus.Message:
                     Interlocked.Increment(ref _messagesReceived);
                     var message = read.Message!;
-                    if (!_owner.Policy.TryConsume(PeerId, message.Type.ToString()))
+                    if (IsRateLimited(message.Type) && !_owner.Policy.TryConsume(PeerId, message.Type.ToString()))
                     {
                         _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit");
                         continue;

@@ -84,11 +84,52 @@ public static class ChainBenchmark
     {
         using var producer = KeyPair.FromPrivateKey(SHA256.HashData("bench producer"u8));
         var parameters = ChainParameters.CreateDevnet([producer.PublicKey], genesisTime: 1_700_000_000, blockTimeSeconds: 1);
+        var run = BuildAndStore(dataDir, parameters, producer, blockCount, batchSize, payloadBytes, measureValidationAlone: true);
+        long bytes = run.EncodedBytes;
+        double seconds = run.StoreSeconds;
+        double rate = blockCount / seconds;
+        output.WriteLine($"validate+store:          {rate,12:N0} blocks/s ({seconds:F2} s for {blockCount:N0} blocks)");
+        output.WriteLine($"validate+store bytes:    {bytes / seconds / 1_048_576,12:F1} MiB/s ({bytes / 1_048_576.0:F1} MiB of encoded blocks)");
+        output.WriteLine($"ratio to ed25519 verify: {rate / verifyRate,12:P1} (blocks/s ÷ verifies/s; 100% would mean storage and the other checks cost nothing)");
+        output.WriteLine($"  of which validation:   {blockCount / run.ValidateOnlySeconds,12:N0} blocks/s alone (ChainState.TryAdd without storage, {run.ValidateOnlySeconds:F2} s)");
+        output.WriteLine($"build+sign (not timed):  {blockCount / run.BuildSeconds,12:N0} blocks/s");
+
+        var reopen = Stopwatch.StartNew();
+        using (var db = NodeDatabase.Open(dataDir))
+        {
+            var chain = ChainStore.Open(db, parameters);
+            reopen.Stop();
+            output.WriteLine($"reopen (load headers):   {reopen.Elapsed.TotalSeconds,12:F2} s for height {chain.State.Height:N0}");
+        }
+        var dbFile = new FileInfo(Path.Combine(dataDir, NodeDatabase.FileName));
+        output.WriteLine($"database size:           {dbFile.Length / 1_048_576.0,12:F1} MiB");
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        output.WriteLine($"peak working set:        {self.PeakWorkingSet64 / 1_048_576.0,12:F1} MiB");
+    }
+
+    /// <summary>
+    /// Builds a <paramref name="blockCount"/>-block chain signed by <paramref name="producer"/> (one
+    /// <paramref name="payloadBytes"/>-byte transaction per block) and stores it in <paramref name="dataDir"/> through
+    /// <see cref="ChainStore.AddBatch"/> in batches of <paramref name="batchSize"/>, timing only the AddBatch calls.
+    /// The database is closed (and its WAL checkpointed) when this returns.
+    /// </summary>
+    /// <param name="dataDir">A fresh data directory.</param>
+    /// <param name="parameters">A chain whose only federation key is <paramref name="producer"/>'s, with 1-second slots.</param>
+    /// <param name="producer">Signs every block.</param>
+    /// <param name="blockCount">Blocks above genesis.</param>
+    /// <param name="batchSize">Blocks per AddBatch (one SQLite transaction).</param>
+    /// <param name="payloadBytes">Size of each block's one transaction.</param>
+    /// <param name="measureValidationAlone">Also run each batch through an in-memory <see cref="ChainState"/> (validation without storage).</param>
+    public static ValidateStoreResult BuildAndStore(string dataDir, ChainParameters parameters, KeyPair producer, int blockCount,
+        int batchSize, int payloadBytes, bool measureValidationAlone)
+    {
         var build = new Stopwatch();
         var store = new Stopwatch();
         var validateOnly = new Stopwatch();
-        var memoryChain = new ChainState(parameters);
+        var memoryChain = measureValidationAlone ? new ChainState(parameters) : null;
         long bytes = 0;
+        Hash256 tip;
         using (var db = NodeDatabase.Open(dataDir))
         {
             var chain = ChainStore.Open(db, parameters);
@@ -119,36 +160,21 @@ public static class ChainBenchmark
                     if (result.Status != BlockAddStatus.Extended)
                         throw new InvalidOperationException($"Block {result.Header} was not accepted: {result}");
                 }
-                // The same batch through an in-memory ChainState: validation (and fork choice) without storage.
-                validateOnly.Start();
-                foreach (var block in batch)
-                    memoryChain.TryAdd(block, DateTimeOffset.FromUnixTimeSeconds(parent.Timestamp));
-                validateOnly.Stop();
+                if (memoryChain is not null)
+                {
+                    // The same batch through an in-memory ChainState: validation (and fork choice) without storage.
+                    validateOnly.Start();
+                    foreach (var block in batch)
+                        memoryChain.TryAdd(block, DateTimeOffset.FromUnixTimeSeconds(parent.Timestamp));
+                    validateOnly.Stop();
+                }
                 done += n;
             }
             if (chain.State.Height != blockCount)
                 throw new InvalidOperationException($"Expected height {blockCount}, got {chain.State.Height}.");
+            tip = chain.State.TipHash;
         }
-
-        double seconds = store.Elapsed.TotalSeconds;
-        double rate = blockCount / seconds;
-        output.WriteLine($"validate+store:          {rate,12:N0} blocks/s ({seconds:F2} s for {blockCount:N0} blocks)");
-        output.WriteLine($"validate+store bytes:    {bytes / seconds / 1_048_576,12:F1} MiB/s ({bytes / 1_048_576.0:F1} MiB of encoded blocks)");
-        output.WriteLine($"ratio to ed25519 verify: {rate / verifyRate,12:P1} (blocks/s ÷ verifies/s; 100% would mean storage and the other checks cost nothing)");
-        output.WriteLine($"  of which validation:   {blockCount / validateOnly.Elapsed.TotalSeconds,12:N0} blocks/s alone (ChainState.TryAdd without storage, {validateOnly.Elapsed.TotalSeconds:F2} s)");
-        output.WriteLine($"build+sign (not timed):  {blockCount / build.Elapsed.TotalSeconds,12:N0} blocks/s");
-
-        var reopen = Stopwatch.StartNew();
-        using (var db = NodeDatabase.Open(dataDir))
-        {
-            var chain = ChainStore.Open(db, parameters);
-            reopen.Stop();
-            output.WriteLine($"reopen (load headers):   {reopen.Elapsed.TotalSeconds,12:F2} s for height {chain.State.Height:N0}");
-        }
-        var dbFile = new FileInfo(Path.Combine(dataDir, NodeDatabase.FileName));
-        output.WriteLine($"database size:           {dbFile.Length / 1_048_576.0,12:F1} MiB");
-        using var self = Process.GetCurrentProcess();
-        self.Refresh();
-        output.WriteLine($"peak working set:        {self.PeakWorkingSet64 / 1_048_576.0,12:F1} MiB");
+        return new ValidateStoreResult(blockCount, bytes, store.Elapsed.TotalSeconds, validateOnly.Elapsed.TotalSeconds,
+            build.Elapsed.TotalSeconds, tip);
     }
 }

@@ -1,0 +1,76 @@
+using System.Net;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Network.Transport;
+using static TimeCoin.Network.Tests.ConnectionTestKit;
+
+namespace TimeCoin.Network.Tests;
+
+/// <summary>Block download is flow-controlled, not cut by the default per-message rate limit (over loopback TCP).</summary>
+public class SyncRateLimitTests
+{
+    private readonly TcpTransport _tcp = new();
+
+    private static async Task SendAsync(RawPeer peer, NetworkMessage message) => Assert.True(await peer.Writer.WriteAsync(message));
+
+    private static int Count<T>(TestNode node) => node.Handler.Messages.Count(m => m.Message is T);
+
+    [Fact]
+    public async Task ReadLoop_GetBlocksFasterThanTheDefaultRate_EveryRequestReachesTheHandler()
+    {
+        var policy = new PeerPolicyOptions { DefaultRateLimit = new RateLimit(1, 2) };
+        await using var node = new TestNode(_tcp, TestNode.LoopbackOptions(), policyOptions: policy);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(_tcp, node.EndPoint);
+        peer.StartDraining();
+
+        for (int i = 0; i < 50; i++)
+            await SendAsync(peer, new GetBlocksMessage([TestData.HashOf(i)]));
+        for (int i = 0; i < 50; i++)
+            await SendAsync(peer, new BlocksMessage([new byte[] { 1, 2, 3 }]));
+
+        await Until(() => Count<GetBlocksMessage>(node) == 50 && Count<BlocksMessage>(node) == 50, "all 100 block messages are handled");
+        Assert.Equal(0, node.Policy.GetViolationScore(IPAddress.Loopback));
+    }
+
+    [Fact]
+    public async Task ReadLoop_GetHeadersFasterThanTheDefaultRate_ExcessDroppedAndRecorded()
+    {
+        var policy = new PeerPolicyOptions { DefaultRateLimit = new RateLimit(0.001, 2) };
+        await using var node = new TestNode(_tcp, TestNode.LoopbackOptions(), policyOptions: policy);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(_tcp, node.EndPoint);
+        peer.StartDraining();
+
+        for (int i = 0; i < 3; i++) // burst 2: the third is dropped (three drops would ban the peer)
+            await SendAsync(peer, new GetHeadersMessage([TestData.HashOf(i)], default, 10));
+        // Messages are handled in order: once a later GetBlocks is seen, every GetHeaders before it was decided.
+        await SendAsync(peer, new GetBlocksMessage([TestData.HashOf(99)]));
+
+        await Until(() => Count<GetBlocksMessage>(node) == 1, "the GetBlocks after them is handled");
+        Assert.Equal(2, Count<GetHeadersMessage>(node));
+        Assert.Equal(1, node.Policy.GetViolationScore(IPAddress.Loopback));
+    }
+
+    [Fact]
+    public async Task ReadLoop_ExplicitGetBlocksLimit_StillApplies()
+    {
+        var policy = new PeerPolicyOptions
+        {
+            DefaultRateLimit = new RateLimit(1000, 1000),
+            RateLimits = new Dictionary<string, RateLimit> { [nameof(MessageType.GetBlocks)] = new(0.001, 3) },
+        };
+        await using var node = new TestNode(_tcp, TestNode.LoopbackOptions(), policyOptions: policy);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(_tcp, node.EndPoint);
+        peer.StartDraining();
+
+        for (int i = 0; i < 4; i++) // burst 3: the fourth is dropped
+            await SendAsync(peer, new GetBlocksMessage([TestData.HashOf(i)]));
+        await SendAsync(peer, new GetHeadersMessage([TestData.HashOf(99)], default, 10));
+
+        await Until(() => Count<GetHeadersMessage>(node) == 1, "the GetHeaders after them is handled");
+        Assert.Equal(3, Count<GetBlocksMessage>(node));
+        Assert.Equal(1, node.Policy.GetViolationScore(IPAddress.Loopback));
+    }
+}
