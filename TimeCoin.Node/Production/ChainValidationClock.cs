@@ -16,9 +16,18 @@ public static class ChainValidationClock
     public static DateTimeOffset For(ChainState state, DateTimeOffset wallClock)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (state.Parameters.NetworkMagic != ChainParameters.DevnetMagic)
+        return For(state.Parameters, state.Tip, wallClock);
+    }
+
+    /// <summary>The validation time for a block whose parent is <paramref name="parent"/> (a side branch's blocks are
+    /// checked against their own parent, not our tip).</summary>
+    public static DateTimeOffset For(ChainParameters parameters, BlockHeader parent, DateTimeOffset wallClock)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(parent);
+        if (parameters.NetworkMagic != ChainParameters.DevnetMagic)
             return wallClock;
-        var tipTime = DateTimeOffset.FromUnixTimeSeconds(state.Tip.Timestamp);
-        return tipTime > wallClock ? tipTime : wallClock;
+        var parentTime = DateTimeOffset.FromUnixTimeSeconds(parent.Timestamp);
+        return parentTime > wallClock ? parentTime : wallClock;
     }
 }

@@ -9,7 +9,7 @@ namespace TimeCoin.Node.Storage;
 /// tip move it causes, so what a caller was told is accepted survives a crash.
 /// </summary>
 /// <remarks>
-/// One writer at a time: <see cref="Add"/> and <see cref="AddBatch"/> serialize. Reads of the tip and headers go to
+/// One writer at a time: <see cref="Add"/> and <see cref="AddBatch(IReadOnlyList{Block}, DateTimeOffset)"/> serialize. Reads of the tip and headers go to
 /// <see cref="State"/>, which is safe to read concurrently.
 /// </remarks>
 public sealed class ChainStore
@@ -69,7 +69,14 @@ public sealed class ChainStore
     /// Validates and adds blocks in order, then commits every stored block and the resulting tip move in one
     /// transaction. Returns one result per block, in order.
     /// </summary>
-    public IReadOnlyList<BlockAddResult> AddBatch(IReadOnlyList<Block> blocks, DateTimeOffset now)
+    public IReadOnlyList<BlockAddResult> AddBatch(IReadOnlyList<Block> blocks, DateTimeOffset now) => AddBatch(blocks, _ => now);
+
+    /// <summary>
+    /// As <see cref="AddBatch(IReadOnlyList{Block}, DateTimeOffset)"/>, with the validation time asked for each block
+    /// from the chain as it stands before that block (a devnet validates with its tip time, see
+    /// <c>ChainValidationClock</c>, which moves as the batch extends the tip).
+    /// </summary>
+    public IReadOnlyList<BlockAddResult> AddBatch(IReadOnlyList<Block> blocks, Func<ChainState, DateTimeOffset> now)
     {
         lock (_writeGate)
         {
@@ -78,7 +85,7 @@ public sealed class ChainStore
             long firstChanged = long.MaxValue;
             for (int i = 0; i < blocks.Count; i++)
             {
-                var result = State.TryAdd(blocks[i], now);
+                var result = State.TryAdd(blocks[i], now(State));
                 results[i] = result;
                 if (result.Status is BlockAddStatus.Extended or BlockAddStatus.Reorganized or BlockAddStatus.SideBranch)
                     toStore.Add(ToStored(blocks[i]));

@@ -504,7 +504,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 _suppressBranchReport.Add(request.PeerId);
                 break;
             }
-            var verdict = _validator.Validate(buffered.Block, parent, now);
+            var verdict = _validator.Validate(buffered.Block, parent, Production.ChainValidationClock.For(_chain.Parameters, parent, now));
             if (!verdict.IsValid)
             {
                 error = $"block {hash} at height {buffered.Block.Header.Height}: {verdict.Reason}: {verdict.Message}";
@@ -553,7 +553,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
     {
         try
         {
-            return _chain.AddBatch(blocks, _time.GetUtcNow());
+            return _chain.AddBatch(blocks, state => Production.ChainValidationClock.For(state, _time.GetUtcNow()));
         }
         catch (Exception ex)
         {
