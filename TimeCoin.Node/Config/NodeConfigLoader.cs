@@ -121,6 +121,7 @@ public static class NodeConfigLoader
         {
             Listen = section.String("listen", d.Listen, IpAddress),
             Port = section.Int("port", d.Port, 1, 65535),
+            ExternalAddress = section.String("external_address", d.ExternalAddress, ExternalAddressSyntax),
             MaxInbound = section.Int("max_inbound", d.MaxInbound, 0, 10000),
             MaxOutbound = section.Int("max_outbound", d.MaxOutbound, 0, 1000),
             BootstrapPeers = section.StringList("bootstrap_peers", d.BootstrapPeers,
@@ -229,6 +230,11 @@ public static class NodeConfigLoader
     }
 
     private static string? NotEmpty(string value) => value.Length > 0 ? null : "a non-empty string";
+
+    private static string? ExternalAddressSyntax(string value) =>
+        value.Length == 0 || System.Net.IPEndPoint.TryParse(value, out _)
+            ? null
+            : "an IP address or ip:port (\"203.0.113.7\", \"203.0.113.7:24100\", \"[2001:db8::7]:24100\") or \"\"";
 
     private static string? IpAddress(string value) =>
         PeerAddressSyntax.IsIpAddress(value) ? null : "an IP address (\"0.0.0.0\", \"127.0.0.1\", \"::\")";

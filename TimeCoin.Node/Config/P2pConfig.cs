@@ -9,6 +9,10 @@ public sealed record P2pConfig
     /// <summary><c>port</c>: the peer-to-peer port. Default per network (mainnet 24000, testnet 24100, devnet 24200).</summary>
     public int Port { get; init; } = NetworkDefaults.P2pPort(NetworkName.Testnet);
 
+    /// <summary>The public IP address (optionally ip:port) other nodes reach us at; announced in handshakes and in a
+    /// masternode's signed announcements. Empty = the listen address (right only when it is a concrete address).</summary>
+    public string ExternalAddress { get; init; } = "";
+
     /// <summary><c>max_inbound</c>: most inbound connections accepted at once. Default 125 (as Bitcoin Core).</summary>
     public int MaxInbound { get; init; } = 125;
 

@@ -146,8 +146,10 @@ public sealed class TimeNode : IAsyncDisposable
         _loops.Add(Watch("masternode registry", EvaluateRegistryAsync(token)));
         if (Options.IsMasternode)
         {
+            if (AnnouncedAddress() is { } announced && (announced.Address.Equals(System.Net.IPAddress.Any) || announced.Address.Equals(System.Net.IPAddress.IPv6Any)))
+                _logger.LogWarning("This masternode announces {Address}, which peers cannot check against the connection; set [p2p] external_address to the public IP", announced);
             var heartbeats = new MasternodeHeartbeatService(Options.Identity, Options.Chain.NetworkName,
-                () => (Connections.LocalEndPoint ?? Options.Connections.AdvertisedEndPoint)?.ToString() ?? "0.0.0.0:0",
+                () => AnnouncedAddress()?.ToString() ?? "0.0.0.0:0",
                 Options.Tier, () => Chain.State.Height, Masternodes,
                 message => { Connections.Broadcast(message); return ValueTask.CompletedTask; },
                 _time, Options.Heartbeats.HeartbeatInterval, loggerFactory.CreateLogger<MasternodeHeartbeatService>());
@@ -167,6 +169,9 @@ public sealed class TimeNode : IAsyncDisposable
             _logger.LogInformation("JSON-RPC listening on {Url} (cookie {Cookie})", _rpc.Url, rpcOptions.CookieFilePath);
         }
     }
+
+    /// <summary>The address a masternode announces: the configured external address, else the listen endpoint.</summary>
+    private System.Net.IPEndPoint? AnnouncedAddress() => Options.Connections.AdvertisedEndPoint ?? Connections.LocalEndPoint;
 
     private async Task EvaluateRegistryAsync(CancellationToken token)
     {

@@ -38,6 +38,7 @@ public static class TimeNodeOptionsBuilder
         var connections = new ConnectionManagerOptions
         {
             ListenEndPoint = new IPEndPoint(IPAddress.Parse(p2p.Listen), p2p.Port),
+            AdvertisedEndPoint = ExternalEndPoint(p2p),
             DefaultPort = p2p.Port,
             TargetOutbound = p2p.MaxOutbound,
             WhitelistedPeers = p2p.WhitelistedPeers,
@@ -76,6 +77,14 @@ public static class TimeNodeOptionsBuilder
             SingleNodeDevnet = builtInDevnet && p2p.BootstrapPeers.Count == 0,
             Rpc = config.Rpc.Enabled ? RpcServerOptions.FromConfig(config, homeDirectory) : null,
         };
+    }
+
+    private static IPEndPoint? ExternalEndPoint(P2pConfig p2p)
+    {
+        if (p2p.ExternalAddress.Length == 0)
+            return null;
+        var endpoint = IPEndPoint.Parse(p2p.ExternalAddress);
+        return endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, p2p.Port) : endpoint;
     }
 
     private static List<string> ResolveBootstrap(IReadOnlyList<string> entries, int defaultPort, Func<string, IPAddress[]> resolve,

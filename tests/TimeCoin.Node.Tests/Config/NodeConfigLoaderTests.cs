@@ -75,7 +75,7 @@ public sealed class NodeConfigLoaderTests
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "time-node.example.toml"));
         string[] keys =
         [
-            "network", "data_dir", "listen", "port", "max_inbound", "max_outbound", "bootstrap_peers", "whitelisted_peers",
+            "network", "data_dir", "listen", "port", "external_address", "max_inbound", "max_outbound", "bootstrap_peers", "whitelisted_peers",
             "blacklisted_peers", "discovery_url", "discovery_interval_secs", "auto_whitelist_discovered",
             "auto_whitelist_masternodes", "max_auto_whitelist", "ping_interval_secs", "pong_timeout_secs", "max_missed_pongs",
             "whitelisted_pong_timeout_secs", "whitelisted_max_missed_pongs", "keepalive_interval_secs", "enabled", "key_file",

@@ -71,4 +71,22 @@ public class TimeNodeOptionsBuilderTests
         Assert.Contains("node.toml", ex.Message);
         Assert.Contains("p2p.whitelisted_peers", ex.Message);
     }
+
+    [Theory]
+    [InlineData("203.0.113.7", "203.0.113.7:24100")]
+    [InlineData("203.0.113.7:9999", "203.0.113.7:9999")]
+    public void Build_ExternalAddress_IsWhatTheNodeAdvertises(string configured, string advertised)
+    {
+        using var dir = new TempDirectory();
+        var config = NodeConfigLoader.Parse($"data_dir = \"{dir.Path}\"\n[p2p]\nexternal_address = \"{configured}\"", "test.toml");
+        var options = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
+        Assert.Equal(IPEndPoint.Parse(advertised), options.Connections.AdvertisedEndPoint);
+    }
+
+    [Fact]
+    public void Parse_ExternalAddressHostName_IsAConfigError()
+    {
+        var ex = Assert.Throws<NodeConfigException>(() => NodeConfigLoader.Parse("[p2p]\nexternal_address = \"my.host\"", "node.toml"));
+        Assert.Contains("p2p.external_address", ex.Message);
+    }
 }
