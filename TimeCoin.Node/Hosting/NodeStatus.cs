@@ -35,7 +35,14 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
 
     public bool IsSyncing => sync.GetStatus().IsSyncing;
 
-    public long TargetHeight => Math.Max(sync.GetStatus().BestHeight, sync.GetStatus().Height);
+    public long TargetHeight
+    {
+        get
+        {
+            var status = sync.GetStatus();
+            return Math.Max(status.BestHeight, status.Height);
+        }
+    }
 
     public void Describe(JsonObject answer)
     {

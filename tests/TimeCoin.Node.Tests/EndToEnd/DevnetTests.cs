@@ -9,23 +9,13 @@ namespace TimeCoin.Node.Tests.EndToEnd;
 /// </summary>
 public class DevnetTests
 {
-    private static async Task WaitUntil(Func<bool> condition, TimeSpan deadline, Func<string> describe)
-    {
-        var until = DateTimeOffset.UtcNow + deadline;
-        while (!condition())
-        {
-            if (DateTimeOffset.UtcNow > until)
-                Assert.Fail($"not reached within {deadline.TotalSeconds} s: {describe()}");
-            await Task.Delay(100);
-        }
-    }
 
     [Fact]
     public async Task Devnet_ThreeNodes_ProduceBlocksAndAgreeOnTheTip()
     {
         await using var devnet = await Devnet.StartAsync(new DevnetOptions { Nodes = 3 }, NullLoggerFactory.Instance);
         var nodes = devnet.Nodes.Select(n => n!).ToList();
-        await WaitUntil(
+        await Eventually.True(
             () => nodes.All(n => n.Chain.State.Height >= 6) && nodes.Select(n => n.Chain.State.GetHashAtHeight(5)).Distinct().Count() == 1,
             TimeSpan.FromSeconds(60),
             () => $"heights {string.Join(',', devnet.Heights())}");
@@ -40,10 +30,10 @@ public class DevnetTests
         await using var devnet = await Devnet.StartAsync(new DevnetOptions { Nodes = 3, LateJoinDelay = TimeSpan.FromSeconds(1) }, NullLoggerFactory.Instance);
         Assert.Null(devnet.Nodes[2]);
         var early = devnet.Nodes.Take(2).Select(n => n!).ToList();
-        await WaitUntil(() => early.All(n => n.Chain.State.Height >= 5), TimeSpan.FromSeconds(60), () => $"heights {string.Join(',', devnet.Heights())}");
+        await Eventually.True(() => early.All(n => n.Chain.State.Height >= 5), TimeSpan.FromSeconds(60), () => $"heights {string.Join(',', devnet.Heights())}");
         await devnet.StartLateJoinerAsync();
         var late = devnet.Nodes[2]!;
-        await WaitUntil(() => late.Chain.State.Height >= early[0].Chain.State.Height - 1 && late.Chain.State.Height >= 5,
+        await Eventually.True(() => late.Chain.State.Height >= early[0].Chain.State.Height - 1 && late.Chain.State.Height >= 5,
             TimeSpan.FromSeconds(60), () => $"heights {string.Join(',', devnet.Heights())}");
         Assert.Equal(early[0].Chain.State.GetHashAtHeight(5), late.Chain.State.GetHashAtHeight(5));
     }

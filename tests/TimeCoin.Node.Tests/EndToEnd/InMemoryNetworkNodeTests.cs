@@ -53,16 +53,6 @@ public sealed class InMemoryNetworkNodeTests : IAsyncDisposable
         return key;
     }
 
-    private static async Task WaitUntil(Func<bool> condition, TimeSpan deadline, Func<string> describe)
-    {
-        var until = DateTimeOffset.UtcNow + deadline;
-        while (!condition())
-        {
-            if (DateTimeOffset.UtcNow > until)
-                Assert.Fail($"not reached within {deadline.TotalSeconds} s: {describe()}");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task Node500BlocksBehind_CatchesUpFromItsPeer()
@@ -75,7 +65,7 @@ public sealed class InMemoryNetworkNodeTests : IAsyncDisposable
         Assert.True(ahead.Chain.State.Height >= 500);
 
         var behind = await StartNode(1, chain, NewKey(), [0]);
-        await WaitUntil(() => behind.Chain.State.Height >= 500 && behind.Chain.State.GetHashAtHeight(500) == ahead.Chain.State.GetHashAtHeight(500),
+        await Eventually.True(() => behind.Chain.State.Height >= 500 && behind.Chain.State.GetHashAtHeight(500) == ahead.Chain.State.GetHashAtHeight(500),
             TimeSpan.FromSeconds(60), () => $"behind at {behind.Chain.State.Height}, ahead at {ahead.Chain.State.Height}");
     }
 
@@ -86,7 +76,7 @@ public sealed class InMemoryNetworkNodeTests : IAsyncDisposable
         var chain = ChainParameters.CreateDevnet(keys.Select(k => k.PublicKey), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 1);
         for (int i = 0; i < 4; i++)
             await StartNode(i, chain, keys[i], Enumerable.Range(0, i));
-        await WaitUntil(() => _nodes.All(n => n.Connections.Peers.Count == 3 && n.Chain.State.Height >= 2),
+        await Eventually.True(() => _nodes.All(n => n.Connections.Peers.Count == 3 && n.Chain.State.Height >= 2),
             TimeSpan.FromSeconds(60), () => $"heights {Heights()}, peers {string.Join(',', _nodes.Select(n => n.Connections.Peers.Count))}");
 
         // Split {0,1} from {2,3}: no dial across, live connections across broken.
@@ -94,7 +84,7 @@ public sealed class InMemoryNetworkNodeTests : IAsyncDisposable
         _network.SetDialFilter((from, to) => Half(from) == Half(to.Address));
         _network.BreakConnections((a, b) => Half(a.Address) != Half(b.Address));
         long splitHeight = _nodes.Max(n => n.Chain.State.Height);
-        await WaitUntil(() => _nodes.All(n => n.Chain.State.Height >= splitHeight + 3)
+        await Eventually.True(() => _nodes.All(n => n.Chain.State.Height >= splitHeight + 3)
                               && _nodes[0].Chain.State.TipHash != _nodes[2].Chain.State.TipHash,
             TimeSpan.FromSeconds(60), () => $"heights {Heights()}");
         Assert.Equal(_nodes[0].Chain.State.TipHash, _nodes[1].Chain.State.TipHash);
@@ -104,7 +94,7 @@ public sealed class InMemoryNetworkNodeTests : IAsyncDisposable
         foreach (var node in _nodes)
             foreach (var other in Enumerable.Range(0, 4))
                 node.Connections.AddPeer(new IPEndPoint(Ip(other), Port), persistent: true);
-        await WaitUntil(() => _nodes.Select(n => n.Chain.State.GetHashAtHeight(splitHeight + 3)).Distinct().Count() == 1
+        await Eventually.True(() => _nodes.Select(n => n.Chain.State.GetHashAtHeight(splitHeight + 3)).Distinct().Count() == 1
                               && _nodes.All(n => n.Chain.State.Height >= splitHeight + 3),
             TimeSpan.FromSeconds(90), () => $"heights {Heights()}, peers {string.Join(',', _nodes.Select(n => n.Connections.Peers.Count))}");
     }

@@ -24,15 +24,6 @@ public class KnownPeersTests
             },
         }, new TcpTransport(), TimeProvider.System, NullLoggerFactory.Instance);
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var until = DateTimeOffset.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTimeOffset.UtcNow < until, $"not reached: {what}");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task Restart_WithoutBootstrapPeers_RedialsAddressesLearnedBefore()
@@ -47,10 +38,10 @@ public class KnownPeersTests
         await using var a = await Start(chain, keyA, dirA.Path);
         var addressOfA = a.Connections.LocalEndPoint!.ToString();
         await using (var b = await Start(chain, keyB, dirB.Path, addressOfA))
-            await WaitUntil(() => b.Connections.Peers.Count == 1, "B connects to its bootstrap peer A");
+            await Eventually.True(() => b.Connections.Peers.Count == 1, TimeSpan.FromSeconds(30), () => "B connects to its bootstrap peer A");
 
         // Second run of B: no bootstrap list at all, only what its database remembers.
         await using var again = await Start(chain, keyB, dirB.Path);
-        await WaitUntil(() => again.Connections.Peers.Any(p => p.NodeId == keyA.PublicKey), "B redials A from its known peers");
+        await Eventually.True(() => again.Connections.Peers.Any(p => p.NodeId == keyA.PublicKey), TimeSpan.FromSeconds(30), () => "B redials A from its known peers");
     }
 }
