@@ -120,7 +120,16 @@ public sealed class TimeNode : IAsyncDisposable
 
             var node = new TimeNode(options, db, chain, policy, policyPersistence, masternodes, registryPersistence, sync, chainSync,
                 connections, producer, time, logger);
-            await node.StartLoopsAsync(status, loggerFactory, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await node.StartLoopsAsync(status, loggerFactory, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Whatever had started (listener, loops) stops, and the data directory is released.
+                await node.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
             logger.LogInformation("Node started on {Network}: height {Height}, tip {Tip}, node id {NodeId}, listening on {Listen}",
                 options.Chain.NetworkName, chain.State.Height, chain.State.TipHash, options.Identity.PublicKey.ToShortString(), connections.LocalEndPoint);
             return node;

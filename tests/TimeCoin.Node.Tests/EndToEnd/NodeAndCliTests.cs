@@ -89,4 +89,29 @@ public class NodeAndCliTests
         await using var node = await StartSingleDevnetNode(dir.Path);
         await Assert.ThrowsAsync<TimeCoin.Node.Storage.DataDirectoryInUseException>(() => StartSingleDevnetNode(dir.Path));
     }
+
+    [Fact]
+    public async Task StartAsync_RpcPortTaken_FailsAndReleasesEverything()
+    {
+        using var dir = new TempDirectory();
+        using var blocker = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        blocker.Start();
+        int taken = ((IPEndPoint)blocker.LocalEndpoint).Port;
+        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int p2pPort = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var options = new TimeNodeOptions
+        {
+            Chain = ChainParameters.Devnet,
+            DataDirectory = dir.Path,
+            Identity = ChainParameters.CreateWellKnownDevnetKey(),
+            Connections = new ConnectionManagerOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, p2pPort) },
+            Rpc = new RpcServerOptions { Port = taken, CookieFilePath = Path.Combine(dir.Path, ".cookie") },
+        };
+        await Assert.ThrowsAnyAsync<Exception>(() => TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, NullLoggerFactory.Instance));
+        // The data directory and the P2P port were released: a node starts with both right away.
+        await using var node = await TimeNode.StartAsync(options with { Rpc = null }, new TcpTransport(), TimeProvider.System, NullLoggerFactory.Instance);
+        Assert.Equal(p2pPort, node.Connections.LocalEndPoint!.Port);
+    }
 }
