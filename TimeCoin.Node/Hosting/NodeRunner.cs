@@ -31,7 +31,7 @@ internal static class NodeRunner
         {
             node = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, loggerFactory).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is DataDirectoryInUseException or InvalidDataException or ArgumentException or TransportException)
+        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or TransportException)
         {
             error.WriteLine($"time-node: {ex.Message}");
             return 1;
