@@ -8,10 +8,19 @@ namespace TimeCoin.Core.Chain;
 public sealed class BlockValidator
 {
     private readonly ChainParameters _parameters;
+    private readonly SignatureCache _signatures;
 
     /// <summary>Creates a validator for one network.</summary>
-    public BlockValidator(ChainParameters parameters)
+    public BlockValidator(ChainParameters parameters) : this(parameters, new SignatureCache())
     {
+    }
+
+    /// <summary>Creates a validator that checks signatures through <paramref name="signatures"/> (shared with the
+    /// chain's other signature checks, so a signature already verified is not verified again).</summary>
+    public BlockValidator(ChainParameters parameters, SignatureCache signatures)
+    {
+        ArgumentNullException.ThrowIfNull(signatures);
+        _signatures = signatures;
         ArgumentNullException.ThrowIfNull(parameters);
         _parameters = parameters;
     }
@@ -94,7 +103,7 @@ public sealed class BlockValidator
         if (root != header.MerkleRoot)
             return BlockValidationResult.Reject(BlockRejectionReason.MerkleMismatch,
                 $"Merkle root {header.MerkleRoot} does not match the payload's {root}.");
-        if (!header.IsSignedBy(expectedProducer))
+        if (!_signatures.Verify(header, expectedProducer))
             return BlockValidationResult.Reject(BlockRejectionReason.BadSignature,
                 $"The signature does not verify with producer {header.Producer.ToShortString()}.");
         return BlockValidationResult.Valid;

@@ -23,12 +23,17 @@ public sealed class ChainState
     private readonly List<BlockHeader> _active = [];
     private readonly BlockValidator _validator;
 
+    /// <summary>The signatures this chain has verified; sync checks headers through it so adding the block later
+    /// does not verify the same signature again.</summary>
+    public SignatureCache SignatureCache { get; }
+
     /// <summary>Creates a chain holding only the genesis block of <paramref name="parameters"/>.</summary>
     public ChainState(ChainParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         Parameters = parameters;
-        _validator = new BlockValidator(parameters);
+        SignatureCache = new SignatureCache();
+        _validator = new BlockValidator(parameters, SignatureCache);
         var genesis = parameters.GenesisHeader;
         _headers.Add(genesis.Hash, genesis);
         _active.Add(genesis);

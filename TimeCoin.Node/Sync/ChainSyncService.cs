@@ -185,7 +185,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
         var producer = schedule.ProducerOf(header.Slot);
         if (header.Producer != producer)
             return (false, $"slot {header.Slot} belongs to {producer.ToShortString()}, not {header.Producer.ToShortString()}");
-        if (_options.VerifyHeaderSignatures && !header.HasValidSignature())
+        if (_options.VerifyHeaderSignatures && !_chain.State.SignatureCache.Verify(header, header.Producer))
             return (true, "the producer signature does not verify");
         return null;
     }

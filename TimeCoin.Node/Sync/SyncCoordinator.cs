@@ -108,7 +108,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
             },
         };
         _planner = new SyncPlanner(new ChainStateView(chain.State), plannerOptions, time);
-        _validator = new BlockValidator(chain.Parameters);
+        _validator = new BlockValidator(chain.Parameters, chain.State.SignatureCache);
         _status = BuildStatus();
     }
 

@@ -1,0 +1,87 @@
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+
+namespace TimeCoin.Core.Tests.Chain;
+
+public class SignatureCacheTests
+{
+    private static (ChainParameters Parameters, KeyPair Key) Devnet()
+    {
+        var key = KeyPair.Generate();
+        return (ChainParameters.CreateDevnet([key.PublicKey], 1_700_000_000, 1), key);
+    }
+
+    [Fact]
+    public void Verify_SameValidHeaderTwice_VerifiesOnceAndAnswersFromTheCache()
+    {
+        var (parameters, key) = Devnet();
+        using var _ = key;
+        var block = BlockFactory.Create(parameters, parameters.GenesisHeader, 1, key, []);
+        var cache = new SignatureCache();
+        Assert.True(cache.Verify(block.Header, key.PublicKey));
+        Assert.True(cache.Verify(block.Header, key.PublicKey));
+        Assert.Equal(1, cache.Verifications);
+        Assert.Equal(1, cache.Hits);
+    }
+
+    [Fact]
+    public void Verify_SameHashWithForgedSignature_IsRejectedAfterTheValidOneWasCached()
+    {
+        var (parameters, key) = Devnet();
+        using var _ = key;
+        var block = BlockFactory.Create(parameters, parameters.GenesisHeader, 1, key, []);
+        var cache = new SignatureCache();
+        Assert.True(cache.Verify(block.Header, key.PublicKey));
+        var forged = block.Header.WithSignature(new byte[PublicKey.SignatureSize]);
+        Assert.Equal(block.Header.Hash, forged.Hash); // the block hash does not cover the signature
+        Assert.False(cache.Verify(forged, key.PublicKey));
+    }
+
+    [Fact]
+    public void Verify_OtherSigner_IsRejectedEvenWhenTheHeaderWasCached()
+    {
+        var (parameters, key) = Devnet();
+        using var _ = key;
+        using var other = KeyPair.Generate();
+        var block = BlockFactory.Create(parameters, parameters.GenesisHeader, 1, key, []);
+        var cache = new SignatureCache();
+        Assert.True(cache.Verify(block.Header, key.PublicKey));
+        Assert.False(cache.Verify(block.Header, other.PublicKey));
+    }
+
+    [Fact]
+    public void Verify_MoreThanCapacity_KeepsTheNewestOnly()
+    {
+        var (parameters, key) = Devnet();
+        using var _ = key;
+        var cache = new SignatureCache(capacity: 3);
+        var parent = parameters.GenesisHeader;
+        var headers = new List<BlockHeader>();
+        for (ulong slot = 1; slot <= 5; slot++)
+        {
+            var block = BlockFactory.Create(parameters, parent, slot, key, []);
+            headers.Add(block.Header);
+            Assert.True(cache.Verify(block.Header, key.PublicKey));
+            parent = block.Header;
+        }
+        Assert.Equal(3, cache.Count);
+        long before = cache.Verifications;
+        Assert.True(cache.Verify(headers[4], key.PublicKey)); // newest: from the cache
+        Assert.Equal(before, cache.Verifications);
+        Assert.True(cache.Verify(headers[0], key.PublicKey)); // evicted: verified again
+        Assert.Equal(before + 1, cache.Verifications);
+    }
+
+    [Fact]
+    public void ChainState_BlockWhoseHeaderWasCheckedThroughItsCache_IsNotVerifiedTwice()
+    {
+        var (parameters, key) = Devnet();
+        using var _ = key;
+        var chain = new ChainState(parameters);
+        var block = BlockFactory.Create(parameters, chain.Tip, 1, key, [new byte[16]]);
+        Assert.True(chain.SignatureCache.Verify(block.Header, block.Header.Producer)); // the sync header check
+        var result = chain.TryAdd(block, DateTimeOffset.FromUnixTimeSeconds(block.Header.Timestamp));
+        Assert.Equal(BlockAddStatus.Extended, result.Status);
+        Assert.Equal(1, chain.SignatureCache.Verifications);
+    }
+}
