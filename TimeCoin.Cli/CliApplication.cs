@@ -137,7 +137,7 @@ public static class CliApplication
 
     private static Command Whitelist(RpcCommandRunner runner)
     {
-        var whitelist = new Command("whitelist", "Manage the node's operator whitelist (peers never banned for liveness and always redialed).");
+        var whitelist = new Command("whitelist", "Manage the node's rpc whitelist entries (by default: lenient liveness, no-ban, priority sync, a reserved inbound slot; whitelisted peers are redialed without giving up).");
 
         var range = new Argument<string>("range") { Description = "An IP address or CIDR range, e.g. 10.0.0.5 or 10.0.0.0/8." };
         var permissions = new Option<string[]>("--permissions")

@@ -19,7 +19,7 @@ public static class NodeCommandLine
         {
             Description = "Data directory; overrides data_dir of the config. Default ~/.timecoin/<network>.",
         };
-        var start = new Command("start", "Run a node in the foreground until Ctrl+C.");
+        var start = new Command("start", "Run a node in the foreground (P2P, sync, block production for federation keys, heartbeats for masternodes, JSON-RPC) until Ctrl+C, SIGTERM or time-cli stop.");
         start.Options.Add(config);
         start.Options.Add(dataDir);
         start.SetAction(parseResult =>
