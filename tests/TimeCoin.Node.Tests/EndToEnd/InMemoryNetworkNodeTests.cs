@@ -84,10 +84,13 @@ public sealed class InMemoryNetworkNodeTests : IAsyncDisposable
         _network.SetDialFilter((from, to) => Half(from) == Half(to.Address));
         _network.BreakConnections((a, b) => Half(a.Address) != Half(b.Address));
         long splitHeight = _nodes.Max(n => n.Chain.State.Height);
-        await Eventually.True(() => _nodes.All(n => n.Chain.State.Height >= splitHeight + 3)
-                              && _nodes[0].Chain.State.TipHash != _nodes[2].Chain.State.TipHash,
+        // Each half extends its own chain: the halves' blocks at splitHeight + 3 differ, within a half they agree.
+        long probe = splitHeight + 3;
+        await Eventually.True(() => _nodes.All(n => n.Chain.State.Height >= probe + 1)
+                              && _nodes[0].Chain.State.GetHashAtHeight(probe) == _nodes[1].Chain.State.GetHashAtHeight(probe)
+                              && _nodes[2].Chain.State.GetHashAtHeight(probe) == _nodes[3].Chain.State.GetHashAtHeight(probe)
+                              && _nodes[0].Chain.State.GetHashAtHeight(probe) != _nodes[2].Chain.State.GetHashAtHeight(probe),
             TimeSpan.FromSeconds(60), () => $"heights {Heights()}");
-        Assert.Equal(_nodes[0].Chain.State.TipHash, _nodes[1].Chain.State.TipHash);
 
         // Heal: every node ends on one tip.
         _network.SetDialFilter(null);
