@@ -19,10 +19,10 @@ public sealed class BlockValidator
     /// chain's other signature checks, so a signature already verified is not verified again).</summary>
     public BlockValidator(ChainParameters parameters, SignatureCache signatures)
     {
-        ArgumentNullException.ThrowIfNull(signatures);
-        _signatures = signatures;
         ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(signatures);
         _parameters = parameters;
+        _signatures = signatures;
     }
 
     /// <summary>Validates <paramref name="block"/> as the child of <paramref name="parent"/> at local time <paramref name="now"/>.</summary>
