@@ -255,8 +255,14 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     internal (long Height, Hash256 Tip) BestChain() => _bestChain();
 
-    internal void ReportViolation(PeerConnection peer, ViolationKind kind, string detail)
+    /// <summary>
+    /// Records a violation by <paramref name="peer"/> in the policy and carries out the outcome exactly as for a
+    /// protocol violation: a disconnect closes this connection, a ban closes every connection from that IP. For the
+    /// node's own findings (invalid blocks, unrequested data) as well as the connection layer's.
+    /// </summary>
+    public void ReportViolation(IPeer peer, ViolationKind kind, string detail)
     {
+        ArgumentNullException.ThrowIfNull(peer);
         var outcome = Policy.RecordViolation(peer.RemoteEndPoint.Address, kind, detail);
         CarryOut(peer.RemoteEndPoint.Address, peer, $"{kind}: {detail}", outcome);
     }
@@ -501,7 +507,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         }
     }
 
-    private void CarryOut(IPAddress remote, PeerConnection? peer, string detail, ViolationOutcome outcome)
+    private void CarryOut(IPAddress remote, IPeer? peer, string detail, ViolationOutcome outcome)
     {
         switch (outcome.Action)
         {

@@ -103,12 +103,7 @@ public sealed class TimeNode : IAsyncDisposable
             var connections = new ConnectionManager(transport, options.Identity, options.Chain,
                 () => (chain.State.Height, chain.State.TipHash), policy, masternodes, chainSync,
                 options.Connections with { IsMasternode = options.IsMasternode }, time, loggerFactory, options.Seed);
-            sync.PeerMisbehaved += (peer, kind, detail) =>
-            {
-                var outcome = policy.RecordViolation(peer.RemoteEndPoint.Address, kind, detail);
-                if (outcome.Action != ViolationAction.Ignored)
-                    peer.Disconnect($"{kind}: {detail} ({outcome.Reason})");
-            };
+            sync.PeerMisbehaved += connections.ReportViolation;
 
             var status = new NodeStatus(connections, sync, policy, options.SingleNodeDevnet);
             var producer = new BlockProducer(chain, [options.Identity], status, time, null, loggerFactory.CreateLogger<BlockProducer>());
