@@ -46,10 +46,11 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
 
     public void Describe(JsonObject answer)
     {
+        var entries = policy.ListWhitelist();
         var whitelisted = new JsonArray();
         foreach (var peer in connections.GetPeerInfos().Where(p => p.IsWhitelisted))
         {
-            var sources = policy.ListWhitelist().Where(e => e.Range.Contains(peer.RemoteEndPoint.Address))
+            var sources = entries.Where(e => e.Range.Contains(peer.RemoteEndPoint.Address))
                 .Select(e => JsonValue.Create(e.Source.ToString().ToLowerInvariant())).ToArray();
             whitelisted.Add(new JsonObject
             {
@@ -63,9 +64,9 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
             });
         }
         answer["inbound"] = connections.InboundCount;
-        answer["outbound"] = connections.Peers.Count - connections.InboundCount;
+        answer["outbound"] = connections.OutboundCount;
         answer["whitelisted_peers"] = whitelisted;
-        answer["whitelist_entries"] = policy.ListWhitelist().Count;
+        answer["whitelist_entries"] = entries.Count;
         answer["bans"] = policy.ListBans().Count;
         answer["recent_disconnects"] = new JsonArray(connections.RecentDisconnects.TakeLast(10)
             .Select(d => (JsonNode)JsonValue.Create(d.ToString())!).ToArray());
