@@ -13,7 +13,11 @@ public sealed record PingOptions
     /// <summary>How often an ordinary peer is pinged. Default 30 s.</summary>
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How often the connection loop calls <see cref="PingState.Check"/>. Default 10 s.</summary>
+    /// <summary>
+    /// The longest the connection's liveness driver sleeps between two polls. The driver wakes at the state's own deadlines
+    /// (next ping, next pong timeout), so pings keep their exact interval whatever this is; it bounds how late a change of
+    /// the peer's class (whitelisted or not) takes effect. Default 10 s.
+    /// </summary>
     public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long an ordinary peer has to answer a ping before it counts as missed. Default 90 s.</summary>

@@ -5,8 +5,9 @@ namespace TimeCoin.Core.Liveness;
 /// <summary>
 /// The ping/pong liveness state of one connection. It does no I/O and keeps no timer: the connection loop asks
 /// <see cref="IsPingDue"/>, sends the nonce from <see cref="StartPing"/>, reports pongs with <see cref="OnPong"/>
-/// and data deliveries with <see cref="OnRequestedDataReceived"/>, and every <see cref="PingOptions.CheckInterval"/>
-/// calls <see cref="Check"/> and carries out its decision.
+/// and data deliveries with <see cref="OnRequestedDataReceived"/>. The driver calls <see cref="Poll"/> (check, then
+/// start a ping when one is due) and wakes again at the deadline it returns (<see cref="GetNextDeadline"/>), at the
+/// latest after <see cref="PingOptions.CheckInterval"/> so a change of the peer's class applies soon.
 /// </summary>
 /// <remarks>
 /// <para>The peer's class (lenient or not) is an argument of every call rather than a field, so whitelisting or
@@ -200,6 +201,57 @@ public sealed class PingState
             return new LivenessDecision(LivenessAction.Disconnect, limitText, _missedPongs, lenient);
         }
     }
+
+    /// <summary>
+    /// The next instant at which this state needs the driver, for the given class of peer: the next ping due, the
+    /// moment an outstanding ping's pong timeout runs out (just after it: a pong exactly at the timeout is in time),
+    /// or, for a peer at the missed-pong limit that is kept because it delivered requested data, the moment that
+    /// protection lapses. A driver that wakes at this deadline (rather than on a fixed tick) sends pings at their exact
+    /// interval and cuts a silent peer at the exact end of its window.
+    /// </summary>
+    /// <param name="lenient">True when the peer's whitelist entry currently grants lenient liveness.</param>
+    public DateTimeOffset GetNextDeadline(bool lenient)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var timeout = _options.PongTimeoutFor(lenient);
+            var next = _lastPingSentAt is { } last ? last + _options.PingIntervalFor(lenient) : now;
+            foreach (var ping in _pings.Values)
+            {
+                if (!ping.CountedMissed)
+                {
+                    var expires = ping.SentAt + timeout + JustAfter;
+                    if (expires < next)
+                        next = expires;
+                }
+            }
+            if (_missedPongs >= _options.MaxMissedPongsFor(lenient) && _lastRequestedDataAt is { } delivered)
+            {
+                var lapses = delivered + timeout + JustAfter;
+                if (lapses < next)
+                    next = lapses;
+            }
+            return next < now ? now : next;
+        }
+    }
+
+    /// <summary>
+    /// One step of the driver: applies the clock (<see cref="Check"/>); unless the decision is to disconnect, starts a
+    /// ping when one is due; and says when to call again. The driver sends the ping with the returned nonce and
+    /// carries out the decision.
+    /// </summary>
+    /// <param name="lenient">True when the peer's whitelist entry currently grants lenient liveness.</param>
+    public LivenessStep Poll(bool lenient)
+    {
+        var decision = Check(lenient);
+        if (decision.ShouldDisconnect)
+            return new LivenessStep(decision, null, _time.GetUtcNow());
+        ulong? nonce = IsPingDue(lenient) ? StartPing() : null;
+        return new LivenessStep(decision, nonce, GetNextDeadline(lenient));
+    }
+
+    private static readonly TimeSpan JustAfter = TimeSpan.FromTicks(1);
 
     private void ForgetOldUnlocked(DateTimeOffset now)
     {

@@ -206,10 +206,11 @@ public sealed class PeerConnection : IPeer
     internal async Task RunAsync(CancellationToken stopping)
     {
         var writeLoop = Task.Run(WriteLoopAsync, CancellationToken.None);
-        var liveness = _time.CreateTimer(_ => OnLivenessTick(), null, _checkInterval, _checkInterval);
+        using var liveness = new LivenessDriver(_ping, _time, _checkInterval, IsLenient, SendPing,
+            decision => Disconnect($"liveness: {decision.Reason}"));
         try
         {
-            SendPingIfDue(IsLenient());
+            liveness.Start();
             await ReadLoopAsync(stopping).ConfigureAwait(false);
         }
         catch (Exception ex)
@@ -219,7 +220,7 @@ public sealed class PeerConnection : IPeer
         }
         finally
         {
-            await liveness.DisposeAsync().ConfigureAwait(false);
+            liveness.Dispose();
             Disconnect("connection ended");
             await writeLoop.ConfigureAwait(false);
             _writer.Dispose();
@@ -353,32 +354,10 @@ public sealed class PeerConnection : IPeer
         }
     }
 
-    private void OnLivenessTick()
+    private void SendPing(ulong nonce)
     {
         if (IsClosed)
             return;
-        try
-        {
-            bool lenient = IsLenient();
-            var decision = _ping.Check(lenient);
-            if (decision.ShouldDisconnect)
-            {
-                Disconnect($"liveness: {decision.Reason}");
-                return;
-            }
-            SendPingIfDue(lenient);
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "Liveness check of peer {PeerId} failed", PeerId);
-        }
-    }
-
-    private void SendPingIfDue(bool lenient)
-    {
-        if (IsClosed || !_ping.IsPingDue(lenient))
-            return;
-        ulong nonce = _ping.StartPing();
         var (height, _) = _owner.BestChain();
         // When the queue is full the ping is lost and counts as missed: a peer that does not read is not alive.
         TrySend(new PingMessage(nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), (ulong)Math.Max(0, height)));

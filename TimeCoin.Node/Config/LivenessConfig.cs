@@ -18,6 +18,13 @@ public sealed record LivenessConfig
     /// <summary><c>whitelisted_max_missed_pongs</c>: consecutive missed pongs tolerated from a whitelisted peer. Default 10.</summary>
     public int WhitelistedMaxMissedPongs { get; init; } = 10;
 
-    /// <summary><c>keepalive_interval_secs</c>: seconds of silence after which a keep-alive is sent to a masternode. Default 15.</summary>
+    /// <summary><c>keepalive_interval_secs</c>: seconds between two keep-alive pings to a whitelisted (lenient) peer. Default 15.</summary>
     public int KeepaliveIntervalSecs { get; init; } = 15;
+
+    /// <summary>
+    /// <c>check_interval_secs</c>: the longest a connection's liveness driver sleeps between two polls. Pings and pong
+    /// timeouts run on their own exact deadlines; this bounds how late a change of a connected peer's class
+    /// (whitelisted or not) takes effect. Default 10.
+    /// </summary>
+    public int CheckIntervalSecs { get; init; } = 10;
 }

@@ -154,6 +154,7 @@ public static class NodeConfigLoader
             WhitelistedPongTimeoutSecs = section.Int("whitelisted_pong_timeout_secs", d.WhitelistedPongTimeoutSecs, 1, 86400),
             WhitelistedMaxMissedPongs = section.Int("whitelisted_max_missed_pongs", d.WhitelistedMaxMissedPongs, 1, 1000),
             KeepaliveIntervalSecs = section.Int("keepalive_interval_secs", d.KeepaliveIntervalSecs, 1, 3600),
+            CheckIntervalSecs = section.Int("check_interval_secs", d.CheckIntervalSecs, 1, 3600),
         };
         section.ReportUnknownKeys();
         return result;

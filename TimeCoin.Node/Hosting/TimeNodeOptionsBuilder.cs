@@ -56,6 +56,7 @@ public static class TimeNodeOptionsBuilder
                 LenientPongTimeout = TimeSpan.FromSeconds(liveness.WhitelistedPongTimeoutSecs),
                 LenientMaxMissedPongs = liveness.WhitelistedMaxMissedPongs,
                 KeepAliveInterval = TimeSpan.FromSeconds(liveness.KeepaliveIntervalSecs),
+                CheckInterval = TimeSpan.FromSeconds(liveness.CheckIntervalSecs),
             },
         };
         return new TimeNodeOptions

@@ -29,7 +29,7 @@ public class LivenessTests
         }
     }
 
-    private static async Task<Setup> ConnectSilentPeerAsync(bool whitelisted)
+    private static async Task<Setup> ConnectSilentPeerAsync(bool whitelisted, Core.Liveness.PingOptions? ping = null)
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var network = new InMemoryNetwork();
@@ -39,6 +39,7 @@ public class LivenessTests
             ListenEndPoint = new IPEndPoint(NodeIp, 24200),
             WhitelistedPeers = whitelisted ? [PeerIp.ToString()] : [],
             DefaultPort = 24999,
+            Ping = ping ?? Core.Liveness.PingOptions.Default,
         };
         var node = new TestNode(network.CreateTransport(NodeIp), options, time, loggers: logs);
         await node.StartAsync();
@@ -63,7 +64,9 @@ public class LivenessTests
         for (int second = 0; second < 300; second++)
             await StepAsync(s.Time);
 
-        await Until(() => s.Peer.Received.Count(m => m is PingMessage) >= 15, "keep-alive pings (every 15-20 s) arrive");
+        // Keep-alives at their exact interval, measured on the wire: 0, 15, ..., 300 s (a fixed 10 s check tick gave 16).
+        await Until(() => s.Peer.Received.Count(m => m is PingMessage) >= 21, "keep-alive pings every 15 s arrive");
+        Assert.Equal(21, s.Peer.Received.Count(m => m is PingMessage));
         var peer = Assert.Single(s.Node.Manager.Peers);
         Assert.False(peer.IsClosed);
         Assert.Empty(s.Node.Manager.RecentDisconnects);
@@ -85,11 +88,39 @@ public class LivenessTests
         }
 
         Assert.NotNull(disconnectedAfter);
-        Assert.InRange(disconnectedAfter.Value.TotalSeconds, 120, 170);
+        // Pings at 0, 30, 60 s unanswered; the third times out at 60 + 90 s (required window 120-170 s).
+        Assert.InRange(disconnectedAfter.Value.TotalSeconds, 150, 151);
         var record = Assert.Single(s.Node.Manager.RecentDisconnects);
         Assert.Contains("missed 3 pongs", record.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(s.Logs.Entries, e => e.Level == LogLevel.Critical);
         await Until(() => s.Node.Manager.Peers.Count == 0, "the peer is removed");
+    }
+
+    [Fact]
+    public async Task Liveness_PingIntervalShorterThanTheCheckInterval_PingsAtTheConfiguredIntervalAndCutAtTheWindowEnd()
+    {
+        // Measured from outside before the fix: ping 2 s / timeout 6 s / 3 missed pinged every 10 s and cut after 40 s.
+        var ping = Core.Liveness.PingOptions.Default with
+        {
+            PingInterval = TimeSpan.FromSeconds(2), PongTimeout = TimeSpan.FromSeconds(6), MaxMissedPongs = 3,
+        };
+        await using var s = await ConnectSilentPeerAsync(whitelisted: false, ping);
+        var start = s.Time.GetUtcNow();
+
+        TimeSpan? disconnectedAfter = null;
+        for (int second = 0; second < 60 && disconnectedAfter is null; second++)
+        {
+            await StepAsync(s.Time);
+            if (second == 8)
+                await Until(() => s.Peer.Received.Count(m => m is PingMessage) >= 5, "pings every 2 s arrive (0, 2, 4, 6, 8)");
+            if (s.Node.Manager.RecentDisconnects.Count > 0)
+                disconnectedAfter = s.Time.GetUtcNow() - start;
+        }
+
+        Assert.NotNull(disconnectedAfter);
+        // Pings at 0, 2, 4 s unanswered; the third times out just after 4 + 6 s.
+        Assert.InRange(disconnectedAfter.Value.TotalSeconds, 10, 11);
+        Assert.Contains("missed 3 pongs", Assert.Single(s.Node.Manager.RecentDisconnects).Reason, StringComparison.Ordinal);
     }
 
     [Fact]

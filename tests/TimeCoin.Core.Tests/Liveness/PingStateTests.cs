@@ -327,4 +327,66 @@ public class PingStateTests
         Assert.Equal(0, state.MissedPongs);
         Assert.Equal(TimeSpan.Zero, state.LastRtt);
     }
+
+    [Fact]
+    public void GetNextDeadline_NewConnection_IsNow()
+    {
+        var state = NewState();
+        Assert.Equal(_time.GetUtcNow(), state.GetNextDeadline(lenient: false));
+    }
+
+    [Fact]
+    public void GetNextDeadline_AfterAPing_IsTheNextPingForTheClassOfPeer()
+    {
+        var state = NewState();
+        var sent = _time.GetUtcNow();
+        state.StartPing();
+        state.OnPong(_nonce - 1);
+
+        Assert.Equal(sent + TimeSpan.FromSeconds(30), state.GetNextDeadline(lenient: false));
+        Assert.Equal(sent + TimeSpan.FromSeconds(15), state.GetNextDeadline(lenient: true));
+    }
+
+    [Fact]
+    public void GetNextDeadline_PingOutstandingWithATimeoutShorterThanTheInterval_IsJustAfterTheTimeout()
+    {
+        var options = PingOptions.Default with { PingInterval = TimeSpan.FromSeconds(60), PongTimeout = TimeSpan.FromSeconds(20) };
+        var state = NewState(options);
+        var sent = _time.GetUtcNow();
+        state.StartPing();
+
+        var deadline = state.GetNextDeadline(lenient: false);
+
+        Assert.Equal(sent + TimeSpan.FromSeconds(20) + TimeSpan.FromTicks(1), deadline);
+        _time.SetUtcNow(deadline);
+        state.Check(lenient: false);
+        Assert.Equal(1, state.MissedPongs);
+    }
+
+    [Fact]
+    public void Poll_PingDue_StartsOneAndReturnsItsNonce()
+    {
+        var state = NewState();
+
+        var first = state.Poll(lenient: false);
+        var again = state.Poll(lenient: false);
+
+        Assert.Equal(100UL, first.PingNonce);
+        Assert.Null(again.PingNonce);
+        Assert.Equal(1, state.PendingPings);
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(30), again.NextDeadline);
+    }
+
+    [Fact]
+    public void Poll_AtTheMissedLimit_DisconnectsAndSendsNoPing()
+    {
+        var state = NewState(PingOptions.Default with { MaxMissedPongs = 1, PongTimeout = TimeSpan.FromSeconds(5) });
+        state.Poll(lenient: false);
+        Advance(6);
+
+        var step = state.Poll(lenient: false);
+
+        Assert.True(step.Decision.ShouldDisconnect);
+        Assert.Null(step.PingNonce);
+    }
 }
