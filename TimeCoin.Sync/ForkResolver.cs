@@ -66,8 +66,12 @@ public sealed class ForkResolver
     /// <summary>True for a whitelisted (priority-sync) peer.</summary>
     public bool IsPriorityPeer { get; }
 
-    /// <summary>Deepest fork this peer may take us through.</summary>
-    public int DepthLimit => IsPriorityPeer ? _options.PriorityDepthLimit : _options.OrdinaryDepthLimit;
+    /// <summary>
+    /// Deepest fork this peer may take us through: the search depth for its class (2,000 ordinary, 10,000 whitelisted
+    /// by default), and never more than the chain's own <see cref="IChainView.MaxReorgDepth"/>. This is the one place the
+    /// two limits meet.
+    /// </summary>
+    public int DepthLimit => Math.Min(IsPriorityPeer ? _options.PriorityDepthLimit : _options.OrdinaryDepthLimit, _chain.MaxReorgDepth);
 
     /// <summary>Failed attempts tolerated before giving up is this many retries.</summary>
     public int MaxRetries => IsPriorityPeer ? _options.PriorityMaxRetries : _options.OrdinaryMaxRetries;

@@ -25,4 +25,10 @@ public interface IChainView
     /// exponentially spaced, always ending with genesis.
     /// </summary>
     IReadOnlyList<Hash256> GetLocator();
+
+    /// <summary>
+    /// The most active-chain blocks a reorganization may disconnect (the chain's own rule); a fork deeper than this can
+    /// never be adopted, so fork resolution gives up on it instead of fetching it. Unbounded unless the chain says so.
+    /// </summary>
+    int MaxReorgDepth => int.MaxValue;
 }

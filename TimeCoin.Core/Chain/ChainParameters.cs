@@ -25,8 +25,12 @@ public sealed class ChainParameters
     /// <summary>Default tolerance for a block timestamp ahead of the local clock, in seconds.</summary>
     public const int DefaultFutureToleranceSeconds = 15;
 
-    /// <summary>Default maximum number of active-chain blocks a reorganization may disconnect.</summary>
-    public const int DefaultMaxReorgDepth = 100;
+    /// <summary>
+    /// Default maximum number of active-chain blocks a reorganization may disconnect: 10,000 (about 28 hours of 10 s
+    /// blocks), the analysis' fork-search depth for whitelisted peers, so a network split for hours heals without an
+    /// operator. Sync lets ordinary peers take a node through at most 2,000 of them (see the Sync fork resolver).
+    /// </summary>
+    public const int DefaultMaxReorgDepth = 10_000;
 
     /// <summary>Largest federation accepted.</summary>
     public const int MaxFederationSize = 1024;

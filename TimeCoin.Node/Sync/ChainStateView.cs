@@ -23,6 +23,9 @@ public sealed class ChainStateView : IChainView
     public long Height => _state.Height;
 
     /// <inheritdoc />
+    public int MaxReorgDepth => _state.Parameters.MaxReorgDepth;
+
+    /// <inheritdoc />
     public bool TryGetHeight(Hash256 hash, out long height)
     {
         var header = _state.GetHeader(hash);

@@ -83,7 +83,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
 
     /// <summary>Creates the coordinator (not started: call <see cref="Start"/>).</summary>
     /// <param name="chain">The node's chain; blocks are added through it (fork choice and the maximum reorg depth apply).</param>
-    /// <param name="options">Settings; the fork depth limits are capped at the chain's maximum reorg depth.</param>
+    /// <param name="options">Settings; the fork resolver caps its depth limits at the chain's maximum reorg depth itself.</param>
     /// <param name="time">Clock for the loop timer, stall detection, validation and the lag alert.</param>
     /// <param name="logger">Log sink.</param>
     public SyncCoordinator(ChainStore chain, SyncCoordinatorOptions options, TimeProvider time, ILogger<SyncCoordinator> logger)
@@ -97,17 +97,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger;
-        int maxReorg = chain.Parameters.MaxReorgDepth;
-        var fork = options.Planner.ForkResolution;
-        var plannerOptions = options.Planner with
-        {
-            ForkResolution = fork with
-            {
-                OrdinaryDepthLimit = Math.Max(1, Math.Min(fork.OrdinaryDepthLimit, maxReorg)),
-                PriorityDepthLimit = Math.Max(1, Math.Min(fork.PriorityDepthLimit, maxReorg)),
-            },
-        };
-        _planner = new SyncPlanner(new ChainStateView(chain.State), plannerOptions, time);
+        // The fork resolver meets its per-class search depths with the chain's maximum reorg depth (ChainStateView).
+        _planner = new SyncPlanner(new ChainStateView(chain.State), options.Planner, time);
         _validator = new BlockValidator(chain.Parameters, chain.State.SignatureCache);
         _status = BuildStatus();
     }
@@ -394,7 +385,9 @@ public sealed class SyncCoordinator : IAsyncDisposable
             }
             await SendRequestsAsync(plan, cancellationToken).ConfigureAwait(false);
             ConnectReadyBlocks();
-            if (plan.BranchValidations.Count == 0)
+            // Plan again after a validation (its verdict may switch) or a switch (the new tip may still be behind the
+            // peer: the resolver fetches only enough of a branch to win, and the rest is ordinary catch-up).
+            if (plan.BranchValidations.Count == 0 && plan.ForkSwitches.Count == 0)
                 break;
         }
 

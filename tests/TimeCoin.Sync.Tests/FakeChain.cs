@@ -11,6 +11,9 @@ public sealed class FakeChain : IChainView
 
     public static Hash256 Genesis { get; } = HashOf("genesis", 0);
 
+    /// <summary>The chain's own reorg limit (unbounded unless a test sets it).</summary>
+    public int MaxReorgDepth { get; set; } = int.MaxValue;
+
     public static Hash256 HashOf(string branch, long height) => Hash256.Sha256(Encoding.UTF8.GetBytes($"{branch}:{height}"));
 
     /// <summary>Genesis plus <paramref name="height"/> blocks of <paramref name="branch"/>.</summary>

@@ -96,6 +96,37 @@ public class ForkResolverTests
     }
 
     [Theory]
+    [InlineData(false, 150, 100)]
+    [InlineData(true, 150, 100)]
+    [InlineData(true, 3_000, 2_500)]
+    public void Start_ForkDeeperThanTheChainsReorgLimit_GivesUpAtTheSmallerOfTheTwoLimits(bool priority, int depth, int chainLimit)
+    {
+        const long ancestor = 100;
+        var ours = FakeChain.Create("a", ancestor + depth);
+        ours.MaxReorgDepth = chainLimit;
+        var peer = ours.Fork(ancestor, "b", ancestor + depth + 50);
+        var resolver = NewResolver(ours, priority);
+
+        resolver.Start(peer.Height, peer.TipHash);
+        Drive(resolver, peer);
+
+        Assert.Equal(chainLimit, resolver.DepthLimit);
+        Assert.Equal(ForkResolutionState.GaveUp, resolver.State);
+        Assert.Contains($"limit of {chainLimit}", resolver.LastError);
+    }
+
+    [Theory]
+    [InlineData(false, 2_000)]
+    [InlineData(true, 10_000)]
+    public void DepthLimit_ChainWithTheDefaultReorgLimit_IsTheSearchDepthOfThePeersClass(bool priority, int expected)
+    {
+        var ours = FakeChain.Create("a", 10);
+        ours.MaxReorgDepth = TimeCoin.Core.Chain.ChainParameters.DefaultMaxReorgDepth;
+
+        Assert.Equal(expected, NewResolver(ours, priority).DepthLimit);
+    }
+
+    [Theory]
     [InlineData(5_000)]
     [InlineData(10_000)]
     public void Start_DeepForkOfPriorityPeerFarFromGenesis_FindsAncestorInTwoRoundTrips(int depth)

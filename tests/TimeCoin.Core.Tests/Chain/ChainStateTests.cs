@@ -196,7 +196,7 @@ public class ChainStateTests
 
     [Theory]
     [InlineData(3)]
-    [InlineData(ChainParameters.DefaultMaxReorgDepth)]
+    [InlineData(100)]
     public void TryAdd_ReorgExactlyMaxDepth_Allowed(int maxDepth)
     {
         var net = new TestNetwork(maxReorgDepth: maxDepth);
@@ -215,7 +215,7 @@ public class ChainStateTests
 
     [Theory]
     [InlineData(3)]
-    [InlineData(ChainParameters.DefaultMaxReorgDepth)]
+    [InlineData(100)]
     public void TryAdd_ReorgOneBeyondMaxDepth_Refused(int maxDepth)
     {
         var net = new TestNetwork(maxReorgDepth: maxDepth);

@@ -126,6 +126,31 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PartitionHeal_HourLongSplitWithProducersOnBothSides_LosingHalfReorgsDeeperThanAHundredBlocks()
+    {
+        // An hour of 10 s slots split between two halves of the federation: about 180 blocks each side. The old
+        // limits (reorg depth 100, fork search clamped to it) left the losing half forked until an operator acted.
+        var common = _chain.Build(_chain.Parameters.GenesisHeader, 20);
+        var a = Node("a"); var b = Node("b");
+        TestNode[] all = [a, b];
+        foreach (var n in all)
+            n.Start().Load(common);
+
+        var branchA = await a.ProduceAsync(180, "A");
+        var branchB = await b.ProduceAsync(190, "B");
+        Assert.Equal(200, a.Height);
+
+        TestNode.Link(a, b);
+
+        await Eventually.AssertAsync(() => all.All(n => n.TipHash == branchB[^1].Hash), () => Heights(all)
+            + " forks: " + string.Join("; ", all.SelectMany(n => n.Coordinator.GetStatus().ForkResolutions).Select(f => f.ToString())));
+        var switched = a.Coordinator.GetStatus().ForkResolutions.Where(f => f.State == ForkResolutionState.Switch).ToList();
+        Assert.NotEmpty(switched);
+        Assert.All(switched, f => Assert.Equal(20, f.AncestorHeight));
+        Assert.All(all, n => Assert.Empty(n.Violations));
+    }
+
+    [Fact]
     public async Task PartitionHeal_EqualHeightHalves_AllNodesConvergeOnTheLowerTipHash()
     {
         var common = _chain.Build(_chain.Parameters.GenesisHeader, 40);
