@@ -50,12 +50,12 @@ public sealed partial class ConnectionManager
     {
         while (!token.IsCancellationRequested)
         {
-            Task wake;
+            TaskCompletionSource wake;
             lock (_gate)
             {
                 if (_wake.Task.IsCompleted)
                     _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wake = _wake.Task;
+                wake = _wake;
             }
             try
             {
@@ -65,17 +65,11 @@ public sealed partial class ConnectionManager
             {
                 _logger.LogError(ex, "Dial round failed");
             }
-            using var delay = CancellationTokenSource.CreateLinkedTokenSource(token);
-            var timer = Task.Delay(_options.DialInterval, _time, delay.Token);
-            await Task.WhenAny(wake, timer).ConfigureAwait(false);
-            await delay.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await timer.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            // A wake-up, the dial interval and the stop all complete the same source, and only an await follows it:
+            // no Task.WhenAny, whose completion would hop to the thread pool instead of the host's scheduler.
+            using (var timer = _time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), wake, _options.DialInterval, Timeout.InfiniteTimeSpan))
+            using (token.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), wake))
+                await wake.Task;
         }
     }
 
@@ -123,7 +117,7 @@ public sealed partial class ConnectionManager
             using var deadline = new CancellationTokenSource(_options.DialTimeout, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
             _logger.LogDebug("Dialing {EndPoint} ({Source}{Persistent})", address.EndPoint, address.Source, persistent ? ", persistent" : "");
-            connection = await _transport.DialAsync(address.EndPoint, linked.Token).ConfigureAwait(false);
+            connection = await _transport.DialAsync(address.EndPoint, linked.Token);
         }
         catch (Exception ex) when (ex is TransportException or OperationCanceledException or IOException)
         {
@@ -133,7 +127,7 @@ public sealed partial class ConnectionManager
             Wake();
             return;
         }
-        await RunConnectionAsync(connection, inbound: false, address, token).ConfigureAwait(false);
+        await RunConnectionAsync(connection, inbound: false, address, token);
     }
 
     private void OnOutboundConnected(KnownAddress address, PeerConnection peer)
@@ -201,9 +195,9 @@ public sealed partial class ConnectionManager
         {
             try
             {
-                var result = await client.FetchAsync(url, _options.DefaultPort, token).ConfigureAwait(false);
+                var result = await client.FetchAsync(url, _options.DefaultPort, token);
                 ApplyDiscovery(result);
-                await Task.Delay(_options.DiscoveryInterval, _time, token).ConfigureAwait(false);
+                await Task.Delay(_options.DiscoveryInterval, _time, token);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -214,7 +208,7 @@ public sealed partial class ConnectionManager
                 _logger.LogError(ex, "Discovery round failed");
                 try
                 {
-                    await Task.Delay(_options.DiscoveryInterval, _time, token).ConfigureAwait(false);
+                    await Task.Delay(_options.DiscoveryInterval, _time, token);
                 }
                 catch (OperationCanceledException)
                 {

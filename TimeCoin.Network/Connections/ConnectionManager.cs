@@ -176,7 +176,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
         if (_options.ListenEndPoint is { } listen)
         {
-            _listener = await _transport.ListenAsync(listen, cancellationToken).ConfigureAwait(false);
+            _listener = await _transport.ListenAsync(listen, cancellationToken);
             _logger.LogInformation("Listening for peers on {EndPoint} ({Network})", _listener.LocalEndPoint, _chain.NetworkName);
             Track(AcceptLoopAsync(_listener, _stopping.Token));
         }
@@ -190,12 +190,12 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
             return;
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync();
         if (_listener is not null)
-            await _listener.DisposeAsync().ConfigureAwait(false);
+            await _listener.DisposeAsync();
         foreach (var peer in Peers)
             peer.Disconnect("node stopping");
-        await Task.WhenAll(_tasks.Keys).ConfigureAwait(false);
+        await Task.WhenAll(_tasks.Keys);
         _masternodes.MasternodeRemoved -= OnMasternodeRemoved;
         _ownedHttpClient?.Dispose();
     }
@@ -203,7 +203,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await StopAsync().ConfigureAwait(false);
+        await StopAsync();
         _stopping.Dispose();
     }
 
@@ -290,7 +290,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         switch (message)
         {
             case GetPeersMessage:
-                await peer.SendAsync(new PeersMessage(GoodAddresses(peer)), cancellationToken).ConfigureAwait(false);
+                await peer.SendAsync(new PeersMessage(GoodAddresses(peer)), cancellationToken);
                 return;
             case PeersMessage peers:
                 foreach (var endpoint in peers.Peers.Take(ProtocolLimits.MaxPeersPerMessage))
@@ -310,10 +310,10 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 byte[][] known;
                 lock (_gate)
                     known = _announcements.Values.Take(ProtocolLimits.MaxMasternodesPerMessage).ToArray();
-                await peer.SendAsync(new MasternodesMessage(known.Select(b => (ReadOnlyMemory<byte>)b).ToArray()), cancellationToken).ConfigureAwait(false);
+                await peer.SendAsync(new MasternodesMessage(known.Select(b => (ReadOnlyMemory<byte>)b).ToArray()), cancellationToken);
                 return;
             default:
-                await _handler.OnMessageAsync(peer, message, cancellationToken).ConfigureAwait(false);
+                await _handler.OnMessageAsync(peer, message, cancellationToken);
                 return;
         }
     }
@@ -343,7 +343,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             ITransportConnection? connection;
             try
             {
-                connection = await listener.AcceptAsync(token).ConfigureAwait(false);
+                connection = await listener.AcceptAsync(token);
             }
             catch (OperationCanceledException)
             {
@@ -362,7 +362,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 {
                     Interlocked.Increment(ref _refusedInbound);
                     connection.Close();
-                    await connection.DisposeAsync().ConfigureAwait(false);
+                    await connection.DisposeAsync();
                     continue;
                 }
                 Interlocked.Increment(ref _pendingInbound);
@@ -418,10 +418,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             var writer = new FrameWriter(connection.Output, _magic, _options.MaxPayloadLength);
             var (height, tip) = _bestChain();
             // Handshake nonces come from the cryptographic source (the driver's default), not the seeded one: two nodes
-            // given the same seed would otherwise send the same nonce and each take the other for itself.
-            var driver = new HandshakeDriver(LocalInfo(null, 0, default), _identity, _time, sink, _options.Handshake);
+            // given the same seed would otherwise send the same nonce and each take the other for itself. A simulation
+            // injects its own per-node source through the options.
+            var driver = new HandshakeDriver(LocalInfo(null, 0, default), _identity, _time, sink, _options.Handshake, _options.HandshakeNonceSource);
             var result = await driver.RunAsync(connection, reader, writer,
-                LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), token).ConfigureAwait(false);
+                LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), token);
             if (inbound)
             {
                 Interlocked.Decrement(ref _pendingInbound);
@@ -431,7 +432,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             {
                 OnHandshakeFailed(connection, inbound, address, result);
                 writer.Dispose();
-                await connection.DisposeAsync().ConfigureAwait(false);
+                await connection.DisposeAsync();
                 return null;
             }
 
@@ -441,7 +442,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             bool announced = Register(peer);
             if (address is not null)
                 OnOutboundConnected(address, peer);
-            await peer.RunAsync(token).ConfigureAwait(false);
+            await peer.RunAsync(token);
 
             _registry.Remove(peer);
             Policy.RemovePeer(peer.PeerId);

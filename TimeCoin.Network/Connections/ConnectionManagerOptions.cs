@@ -92,6 +92,12 @@ public sealed record ConnectionManagerOptions
     /// <summary>Hard maximum frame payload. Default 4 MiB.</summary>
     public int MaxPayloadLength { get; init; } = FrameFormat.DefaultMaxPayloadLength;
 
+    /// <summary>
+    /// Source of handshake nonces; null (the default, and what production uses) takes them from the cryptographic
+    /// random source. A simulation passes a seeded source so that a run replays exactly.
+    /// </summary>
+    public Func<ulong>? HandshakeNonceSource { get; init; }
+
     /// <summary>Every problem with these options, each naming the option; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -45,15 +45,15 @@ public sealed class DiscoveryClient
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Headers.Accept.ParseAdd("application/json");
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
             if (!response.IsSuccessStatusCode)
                 return DiscoveryResult.Failed(DiscoveryFailure.HttpStatus, $"{url} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
             if (response.Content.Headers.ContentLength is long announced && announced > _options.MaxResponseBytes)
                 return DiscoveryResult.Failed(DiscoveryFailure.Oversized, $"{url} announced {announced} bytes, the cap is {_options.MaxResponseBytes}");
-            var stream = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
+            var stream = await response.Content.ReadAsStreamAsync(linked.Token);
+            await using (stream)
             {
-                var read = await ReadCappedAsync(stream, linked.Token).ConfigureAwait(false);
+                var read = await ReadCappedAsync(stream, linked.Token);
                 if (read is null)
                     return DiscoveryResult.Failed(DiscoveryFailure.Oversized, $"{url} sent more than the cap of {_options.MaxResponseBytes} bytes");
                 body = read;
@@ -116,7 +116,7 @@ public sealed class DiscoveryClient
         var chunk = new byte[16 * 1024];
         while (true)
         {
-            int n = await stream.ReadAsync(chunk, token).ConfigureAwait(false);
+            int n = await stream.ReadAsync(chunk, token);
             if (n == 0)
                 return buffer.ToArray();
             if (buffer.Length + n > _options.MaxResponseBytes)

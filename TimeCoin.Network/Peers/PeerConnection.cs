@@ -139,7 +139,7 @@ public sealed class PeerConnection : IPeer
             return false;
         try
         {
-            await _sendQueue.Writer.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            await _sendQueue.Writer.WriteAsync(message, cancellationToken);
             return true;
         }
         catch (ChannelClosedException)
@@ -205,13 +205,15 @@ public sealed class PeerConnection : IPeer
 
     internal async Task RunAsync(CancellationToken stopping)
     {
-        var writeLoop = Task.Run(WriteLoopAsync, CancellationToken.None);
+        // No Task.Run: the write loop's continuations follow the host's scheduler (the thread pool in production, the
+        // simulation's single thread in tests); it returns at its first wait for a queued message.
+        var writeLoop = WriteLoopAsync();
         using var liveness = new LivenessDriver(_ping, _time, _checkInterval, IsLenient, SendPing,
             decision => Disconnect($"liveness: {decision.Reason}"));
         try
         {
             liveness.Start();
-            await ReadLoopAsync(stopping).ConfigureAwait(false);
+            await ReadLoopAsync(stopping);
         }
         catch (Exception ex)
         {
@@ -222,9 +224,9 @@ public sealed class PeerConnection : IPeer
         {
             liveness.Dispose();
             Disconnect("connection ended");
-            await writeLoop.ConfigureAwait(false);
+            await writeLoop;
             _writer.Dispose();
-            await _connection.DisposeAsync().ConfigureAwait(false);
+            await _connection.DisposeAsync();
             // _closing is not disposed: Disconnect may still be cancelling it from another thread (it holds no timer).
         }
     }
@@ -250,7 +252,7 @@ public sealed class PeerConnection : IPeer
         var token = linked.Token;
         while (!IsClosed)
         {
-            var read = await _reader.ReadAsync(token).ConfigureAwait(false);
+            var read = await _reader.ReadAsync(token);
             switch (read.Status)
             {
                 case MessageReadStatus.Message:
@@ -261,7 +263,7 @@ public sealed class PeerConnection : IPeer
                         _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit");
                         continue;
                     }
-                    await HandleAsync(message, token).ConfigureAwait(false);
+                    await HandleAsync(message, token);
                     break;
                 case MessageReadStatus.Error:
                     // Already recorded by the violation sink, which closes the connection when the policy says so.
@@ -286,7 +288,7 @@ public sealed class PeerConnection : IPeer
             {
                 case PingMessage ping:
                     var (height, _) = _owner.BestChain();
-                    await SendAsync(new PongMessage(ping.Nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), (ulong)Math.Max(0, height)), token).ConfigureAwait(false);
+                    await SendAsync(new PongMessage(ping.Nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), (ulong)Math.Max(0, height)), token);
                     return;
                 case PongMessage pong:
                     _ping.OnPong(pong.Nonce);
@@ -304,7 +306,7 @@ public sealed class PeerConnection : IPeer
                     UpdateChain((long)Math.Min(announcement.Height, long.MaxValue), announcement.Hash);
                     break;
             }
-            await _owner.DispatchAsync(this, message, token).ConfigureAwait(false);
+            await _owner.DispatchAsync(this, message, token);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -321,7 +323,7 @@ public sealed class PeerConnection : IPeer
         var token = _closing.Token;
         try
         {
-            while (await _sendQueue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+            while (await _sendQueue.Reader.WaitToReadAsync(token))
             {
                 while (_sendQueue.Reader.TryRead(out var message))
                 {
@@ -329,7 +331,7 @@ public sealed class PeerConnection : IPeer
                     bool written;
                     try
                     {
-                        written = await _writer.WriteAsync(message.Type, payload, token).ConfigureAwait(false);
+                        written = await _writer.WriteAsync(message.Type, payload, token);
                     }
                     catch (ArgumentException ex)
                     {

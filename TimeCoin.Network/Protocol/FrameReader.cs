@@ -48,7 +48,7 @@ public sealed class FrameReader
             ReadResult read;
             try
             {
-                read = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                read = await _input.ReadAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

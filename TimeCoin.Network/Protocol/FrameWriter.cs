@@ -37,13 +37,13 @@ public sealed class FrameWriter : IDisposable
     {
         if (payload.Length > _maxPayloadLength)
             throw new ArgumentException($"Payload of {payload.Length} bytes exceeds the frame maximum of {_maxPayloadLength}.", nameof(payload));
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken);
         try
         {
             if (_closed)
                 return false;
             FrameFormat.Write(_output, _magic, type, payload.Span);
-            var flushed = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            var flushed = await _output.FlushAsync(cancellationToken);
             if (flushed.IsCompleted)
                 _closed = true;
             return !flushed.IsCompleted;

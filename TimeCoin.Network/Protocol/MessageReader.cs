@@ -38,7 +38,7 @@ public sealed class MessageReader
     /// <summary>Waits for the next message.</summary>
     public async ValueTask<MessageReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
-        var frame = await _frames.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var frame = await _frames.ReadAsync(cancellationToken);
         switch (frame.Status)
         {
             case FrameReadStatus.Frame:

@@ -90,7 +90,7 @@ internal sealed class BreakablePipeWriter : PipeWriter
             }
             pending = _inner.FlushAsync(cancellationToken);
         }
-        var result = await pending.ConfigureAwait(false);
+        var result = await pending;
         if (result.IsCanceled && IsBroken)
             return new FlushResult(isCanceled: false, isCompleted: true);
         return result;

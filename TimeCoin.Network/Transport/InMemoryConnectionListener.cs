@@ -26,7 +26,7 @@ internal sealed class InMemoryConnectionListener : IConnectionListener
     {
         try
         {
-            return await _pending.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return await _pending.Reader.ReadAsync(cancellationToken);
         }
         catch (ChannelClosedException)
         {
@@ -40,6 +40,6 @@ internal sealed class InMemoryConnectionListener : IConnectionListener
             return;
         _network.Unlisten(this);
         while (_pending.Reader.TryRead(out var unaccepted))
-            await unaccepted.DisposeAsync().ConfigureAwait(false);
+            await unaccepted.DisposeAsync();
     }
 }

@@ -55,10 +55,10 @@ internal sealed class TcpConnection : ITransportConnection
     public async ValueTask DisposeAsync()
     {
         Close();
-        await Input.CompleteAsync().ConfigureAwait(false);
+        await Input.CompleteAsync();
         try
         {
-            await Output.CompleteAsync().ConfigureAwait(false);
+            await Output.CompleteAsync();
         }
         catch (IOException)
         {

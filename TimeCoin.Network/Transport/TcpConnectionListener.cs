@@ -24,7 +24,7 @@ internal sealed class TcpConnectionListener : IConnectionListener
             Socket accepted;
             try
             {
-                accepted = await _socket.AcceptAsync(linked.Token).ConfigureAwait(false);
+                accepted = await _socket.AcceptAsync(linked.Token);
             }
             catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
             {

@@ -37,7 +37,7 @@ public sealed class TcpTransport : ITransport
         var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(remote, cancellationToken);
         }
         catch (SocketException ex)
         {

@@ -51,12 +51,12 @@ public sealed class Devnet : IAsyncDisposable
         bool owns = options.DataDirectory is null;
         var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "timecoin-devnet-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
-        await File.WriteAllTextAsync(Path.Combine(root, "genesis.json"), GenesisDocument.ToJson(chain), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(root, "genesis.json"), GenesisDocument.ToJson(chain), cancellationToken);
 
         var devnet = new Devnet(options, chain, root, owns, keys, loggerFactory);
         int startNow = options.LateJoinDelay > TimeSpan.Zero && options.Nodes > 1 ? options.Nodes - 1 : options.Nodes;
         for (int i = 0; i < startNow; i++)
-            await devnet.StartNodeAsync(i, cancellationToken).ConfigureAwait(false);
+            await devnet.StartNodeAsync(i, cancellationToken);
         return devnet;
     }
 
@@ -90,7 +90,7 @@ public sealed class Devnet : IAsyncDisposable
                 : null,
         };
         _nodes[index] = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, _loggerFactory, cancellationToken)
-            .ConfigureAwait(false);
+            ;
     }
 
     /// <summary>The heights of the nodes (-1 for one not started yet).</summary>
@@ -101,7 +101,7 @@ public sealed class Devnet : IAsyncDisposable
     {
         foreach (var node in _nodes)
             if (node is not null)
-                await node.DisposeAsync().ConfigureAwait(false);
+                await node.DisposeAsync();
         foreach (var key in _keys)
             key.Dispose();
         if (_ownsDirectory)

@@ -31,7 +31,7 @@ internal static class DevnetCommand
                 RpcPort = parseResult.GetValue(rpcPort),
                 LateJoinDelay = TimeSpan.FromSeconds(parseResult.GetValue(lateJoin)),
             };
-            return await RunAsync(options, parseResult.GetValue(duration), parseResult.GetValue(verbose), output, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(options, parseResult.GetValue(duration), parseResult.GetValue(verbose), output, cancellationToken);
         });
         return command;
     }
@@ -44,7 +44,7 @@ internal static class DevnetCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            await using var devnet = await Devnet.StartAsync(options, loggerFactory, stop.Token).ConfigureAwait(false);
+            await using var devnet = await Devnet.StartAsync(options, loggerFactory, stop.Token);
             output.WriteLine($"devnet: {options.Nodes} nodes, block time {options.BlockTimeSeconds} s, genesis {devnet.Chain.GenesisHash.ToString()[..16]}, data {devnet.Root}");
             if (devnet.Nodes[0]?.RpcUrl is { } url)
                 output.WriteLine($"devnet: node 0 JSON-RPC at {url} (time-cli --rpc-url {url} --datadir {Path.Combine(devnet.Root, "node-0")} get-blockchain-info)");
@@ -54,10 +54,10 @@ internal static class DevnetCommand
             {
                 while (durationSecs <= 0 || DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(durationSecs))
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(2), stop.Token).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromSeconds(2), stop.Token);
                     if (!lateStarted && DateTimeOffset.UtcNow - started >= options.LateJoinDelay)
                     {
-                        await devnet.StartLateJoinerAsync(stop.Token).ConfigureAwait(false);
+                        await devnet.StartLateJoinerAsync(stop.Token);
                         lateStarted = true;
                         output.WriteLine($"devnet: node {options.Nodes - 1} joins late and catches up");
                     }

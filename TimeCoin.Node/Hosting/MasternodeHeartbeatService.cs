@@ -55,8 +55,8 @@ public sealed class MasternodeHeartbeatService
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                await BeatAsync().ConfigureAwait(false);
-                await Task.Delay(_interval, _time, cancellationToken).ConfigureAwait(false);
+                await BeatAsync();
+                await Task.Delay(_interval, _time, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -74,7 +74,7 @@ public sealed class MasternodeHeartbeatService
             var accepted = _registry.Accept(announcement);
             if (!accepted.Accepted)
                 _logger.LogWarning("Own masternode announcement not accepted by the local registry: {Reason}", accepted.Message);
-            await _broadcast(new MasternodeAnnouncementMessage(announcement.Encode())).ConfigureAwait(false);
+            await _broadcast(new MasternodeAnnouncementMessage(announcement.Encode()));
         }
         ulong sequence = Math.Max((ulong)now.ToUnixTimeMilliseconds(), _lastSequence + 1);
         _lastSequence = sequence;
@@ -82,6 +82,6 @@ public sealed class MasternodeHeartbeatService
         var result = _registry.Accept(heartbeat);
         if (!result.Accepted)
             _logger.LogWarning("Own heartbeat not accepted by the local registry: {Reason}", result.Message);
-        await _broadcast(new HeartbeatMessage(heartbeat.Encode())).ConfigureAwait(false);
+        await _broadcast(new HeartbeatMessage(heartbeat.Encode()));
     }
 }

@@ -29,7 +29,7 @@ internal static class NodeRunner
         TimeNode node;
         try
         {
-            node = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, loggerFactory).ConfigureAwait(false);
+            node = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, loggerFactory);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or TransportException)
         {
@@ -37,13 +37,13 @@ internal static class NodeRunner
             return 1;
         }
 
-        await using (node.ConfigureAwait(false))
+        await using (node)
         {
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; node.RequestStop(); };
             Console.CancelKeyPress += onCancel;
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; node.RequestStop(); });
             output.WriteLine($"time-node running on {options.Chain.NetworkName} (data {options.DataDirectory}); Ctrl+C to stop.");
-            await node.StopRequested.ConfigureAwait(false);
+            await node.StopRequested;
             Console.CancelKeyPress -= onCancel;
         }
         return 0;

@@ -117,12 +117,12 @@ public sealed class TimeNode : IAsyncDisposable
                 connections, producer, time, logger);
             try
             {
-                await node.StartLoopsAsync(status, loggerFactory, cancellationToken).ConfigureAwait(false);
+                await node.StartLoopsAsync(status, loggerFactory, cancellationToken);
             }
             catch
             {
                 // Whatever had started (listener, loops) stops, and the data directory is released.
-                await node.DisposeAsync().ConfigureAwait(false);
+                await node.DisposeAsync();
                 throw;
             }
             logger.LogInformation("Node started on {Network}: height {Height}, tip {Tip}, node id {NodeId}, listening on {Listen}",
@@ -143,7 +143,7 @@ public sealed class TimeNode : IAsyncDisposable
         foreach (var known in _db.LoadKnownPeers())
             if (System.Net.IPEndPoint.TryParse(known.Endpoint, out var endpoint) && known.Failures < KnownPeerFailureLimit)
                 Connections.AddPeer(endpoint, persistent: false);
-        await Connections.StartAsync(cancellationToken).ConfigureAwait(false);
+        await Connections.StartAsync(cancellationToken);
         Sync.Start();
         _loops.Add(Watch("sync", Sync.Completion));
         _loops.Add(Watch("production", Producer.RunAsync(token)));
@@ -169,7 +169,7 @@ public sealed class TimeNode : IAsyncDisposable
             });
             NodeStatusRpcMethods.Register(registry, this);
             _rpc = new JsonRpcServer(rpcOptions, registry, loggerFactory.CreateLogger<JsonRpcServer>());
-            await _rpc.StartAsync(cancellationToken).ConfigureAwait(false);
+            await _rpc.StartAsync(cancellationToken);
             _logger.LogInformation("JSON-RPC listening on {Url} (cookie {Cookie})", _rpc.Url, rpcOptions.CookieFilePath);
         }
     }
@@ -184,7 +184,7 @@ public sealed class TimeNode : IAsyncDisposable
         {
             while (true)
             {
-                await Task.Delay(Options.Heartbeats.EvaluateInterval, _time, token).ConfigureAwait(false);
+                await Task.Delay(Options.Heartbeats.EvaluateInterval, _time, token);
                 Masternodes.Evaluate();
                 if (++rounds % 10 == 0)
                     SaveKnownPeers();
@@ -199,7 +199,7 @@ public sealed class TimeNode : IAsyncDisposable
     {
         try
         {
-            await loop.ConfigureAwait(false);
+            await loop;
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -230,13 +230,13 @@ public sealed class TimeNode : IAsyncDisposable
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
             return;
         RequestStop();
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync();
         if (_rpc is not null)
-            await _rpc.DisposeAsync().ConfigureAwait(false);
+            await _rpc.DisposeAsync();
         SaveKnownPeers();
-        await Connections.DisposeAsync().ConfigureAwait(false);
-        await Sync.DisposeAsync().ConfigureAwait(false);
-        await Task.WhenAll(_loops).ConfigureAwait(false);
+        await Connections.DisposeAsync();
+        await Sync.DisposeAsync();
+        await Task.WhenAll(_loops);
         _policyPersistence.Dispose();
         _registryPersistence.Dispose();
         _db.Dispose();

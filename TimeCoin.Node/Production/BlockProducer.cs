@@ -94,7 +94,7 @@ public sealed class BlockProducer
                 return;
             var delay = DateTimeOffset.FromUnixTimeSeconds(start) - _time.GetUtcNow();
             if (delay > TimeSpan.Zero)
-                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, _time, cancellationToken);
             try
             {
                 TryProduceSlot(target);

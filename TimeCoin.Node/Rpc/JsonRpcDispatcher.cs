@@ -45,7 +45,7 @@ public sealed class JsonRpcDispatcher
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Array)
             {
-                return (await HandleOneAsync(root, cancellationToken).ConfigureAwait(false))?.ToJsonString();
+                return (await HandleOneAsync(root, cancellationToken))?.ToJsonString();
             }
 
             if (root.GetArrayLength() == 0)
@@ -56,7 +56,7 @@ public sealed class JsonRpcDispatcher
             var responses = new JsonArray();
             foreach (var request in root.EnumerateArray())
             {
-                if (await HandleOneAsync(request, cancellationToken).ConfigureAwait(false) is { } response)
+                if (await HandleOneAsync(request, cancellationToken) is { } response)
                 {
                     responses.Add(response);
                 }
@@ -96,7 +96,7 @@ public sealed class JsonRpcDispatcher
             return Error(responseId, RpcErrorCodes.InvalidRequest, "invalid request: 'params' must be an array or an object");
         }
 
-        var response = await InvokeAsync(methodName.GetString()!, hasParams ? parameters : null, responseId, cancellationToken).ConfigureAwait(false);
+        var response = await InvokeAsync(methodName.GetString()!, hasParams ? parameters : null, responseId, cancellationToken);
         return hasId ? response : null;
     }
 
@@ -119,7 +119,7 @@ public sealed class JsonRpcDispatcher
 
         try
         {
-            var result = await method.Handler(arguments, cancellationToken).ConfigureAwait(false);
+            var result = await method.Handler(arguments, cancellationToken);
             return new JsonObject { ["jsonrpc"] = "2.0", ["result"] = result, ["id"] = id };
         }
         catch (RpcException e)

@@ -68,12 +68,12 @@ public sealed class JsonRpcServer : IAsyncDisposable
         app.Run(HandleAsync);
         try
         {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            await app.StartAsync(cancellationToken);
         }
         catch
         {
             RpcCookieFile.Delete(_options.CookieFilePath);
-            await app.DisposeAsync().ConfigureAwait(false);
+            await app.DisposeAsync();
             throw;
         }
 
@@ -96,17 +96,17 @@ public sealed class JsonRpcServer : IAsyncDisposable
         _app = null;
         try
         {
-            await app.StopAsync(cancellationToken).ConfigureAwait(false);
+            await app.StopAsync(cancellationToken);
         }
         finally
         {
             RpcCookieFile.Delete(_options.CookieFilePath);
-            await app.DisposeAsync().ConfigureAwait(false);
+            await app.DisposeAsync();
         }
     }
 
     /// <summary>Stops the server (see <see cref="StopAsync"/>).</summary>
-    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -132,14 +132,14 @@ public sealed class JsonRpcServer : IAsyncDisposable
             return;
         }
 
-        var body = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+        var body = await ReadBodyAsync(request, context.RequestAborted);
         if (body is null)
         {
             response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             return;
         }
 
-        var answer = await _dispatcher.DispatchAsync(body, context.RequestAborted).ConfigureAwait(false);
+        var answer = await _dispatcher.DispatchAsync(body, context.RequestAborted);
         if (answer is null)
         {
             response.StatusCode = StatusCodes.Status204NoContent;
@@ -148,7 +148,7 @@ public sealed class JsonRpcServer : IAsyncDisposable
 
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
-        await response.WriteAsync(answer, context.RequestAborted).ConfigureAwait(false);
+        await response.WriteAsync(answer, context.RequestAborted);
     }
 
     private async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
@@ -164,7 +164,7 @@ public sealed class JsonRpcServer : IAsyncDisposable
         try
         {
             int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
                 if (buffer.Length + read > limit)
                 {

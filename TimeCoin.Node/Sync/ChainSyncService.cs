@@ -75,10 +75,10 @@ public sealed class ChainSyncService : IPeerMessageHandler
         switch (message)
         {
             case GetHeadersMessage request:
-                await peer.SendAsync(ServeHeaders(request), cancellationToken).ConfigureAwait(false);
+                await peer.SendAsync(ServeHeaders(request), cancellationToken);
                 break;
             case GetBlocksMessage request:
-                await peer.SendAsync(ServeBlocks(request), cancellationToken).ConfigureAwait(false);
+                await peer.SendAsync(ServeBlocks(request), cancellationToken);
                 break;
             case HeadersMessage headers:
                 ReceiveHeaders(peer, headers);
@@ -107,7 +107,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
     public async ValueTask<int> AnnounceAsync(Block block, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(block);
-        return await AnnounceHeaderAsync(block.Header, cancellationToken).ConfigureAwait(false);
+        return await AnnounceHeaderAsync(block.Header, cancellationToken);
     }
 
     /// <summary>The headers after the locator's fork point on our active chain, at most the asked and the configured count.</summary>
@@ -216,7 +216,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
     {
         try
         {
-            await AnnounceHeaderAsync(tip, CancellationToken.None).ConfigureAwait(false);
+            await AnnounceHeaderAsync(tip, CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -230,7 +230,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
         int sent = 0;
         foreach (var peer in _peers.Values)
         {
-            if (await peer.SendAsync(message, cancellationToken).ConfigureAwait(false))
+            if (await peer.SendAsync(message, cancellationToken))
                 sent++;
         }
         return sent;

@@ -136,7 +136,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 return;
             }
             _timer = _time.CreateTimer(static state => ((SyncCoordinator)state!).Wake(), this, _options.Interval, Timeout.InfiniteTimeSpan);
-            _loop = Task.Run(() => RunAsync(_stop.Token));
+            // Started directly (it returns at its first wait for an event) so its continuations follow the host's scheduler.
+            _loop = RunAsync(_stop.Token);
             Wake();
         }
     }
@@ -149,12 +150,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
         _stop.Cancel();
         _events.Writer.TryComplete();
         if (_timer is not null)
-            await _timer.DisposeAsync().ConfigureAwait(false);
+            await _timer.DisposeAsync();
         if (_loop is not null)
         {
             try
             {
-                await _loop.ConfigureAwait(false);
+                await _loop;
             }
             catch (OperationCanceledException)
             {
@@ -222,7 +223,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
         var reader = _events.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync(cancellationToken))
             {
                 Interlocked.Exchange(ref _wakePending, 0);
                 int drained = 0;
@@ -233,7 +234,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 }
                 try
                 {
-                    await RunRoundAsync(cancellationToken).ConfigureAwait(false);
+                    await RunRoundAsync(cancellationToken);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -383,7 +384,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 _logger.LogDebug("Sync: peer {PeerId} stalled on {Count} blocks from height {Height}; reassigned",
                     stall.PeerId, stall.Heights.Count, stall.Heights.Count > 0 ? stall.Heights[0] : -1);
             }
-            await SendRequestsAsync(plan, cancellationToken).ConfigureAwait(false);
+            await SendRequestsAsync(plan, cancellationToken);
             ConnectReadyBlocks();
             // Plan again after a validation (its verdict may switch) or a switch (the new tip may still be behind the
             // peer: the resolver fetches only enough of a branch to win, and the rest is ordinary catch-up).
@@ -408,7 +409,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 continue;
             }
             var message = new GetHeadersMessage(TrimLocator(request.Locator), default, (uint)request.MaxHeaders);
-            if (!await entry.Peer.SendAsync(message, cancellationToken).ConfigureAwait(false))
+            if (!await entry.Peer.SendAsync(message, cancellationToken))
                 _planner.OnRequestFailed(request.PeerId, "connection closed");
         }
         foreach (var request in plan.BlockRequests)
@@ -421,7 +422,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
             for (int i = 0; i < request.Hashes.Count; i++)
                 _requested[request.Hashes[i]] = (request.PeerId, request.StartHeight + i, now);
             entry.PendingBlockRequests.Enqueue((now, request.Hashes.Count));
-            if (!await entry.Peer.SendAsync(new GetBlocksMessage(request.Hashes), cancellationToken).ConfigureAwait(false))
+            if (!await entry.Peer.SendAsync(new GetBlocksMessage(request.Hashes), cancellationToken))
                 _planner.OnRequestFailed(request.PeerId, "connection closed");
         }
     }

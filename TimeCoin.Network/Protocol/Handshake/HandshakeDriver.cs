@@ -64,7 +64,7 @@ public sealed class HandshakeDriver
         HandshakeResult result;
         try
         {
-            result = await ExchangeAsync(local, reader, writer, linked.Token).ConfigureAwait(false);
+            result = await ExchangeAsync(local, reader, writer, linked.Token);
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
@@ -81,10 +81,10 @@ public sealed class HandshakeDriver
     {
         ulong nonce = _nonceSource();
         var ours = local.ToVersionMessage(nonce, _time.GetUtcNow().ToUnixTimeSeconds());
-        if (!await writer.WriteAsync(ours, token).ConfigureAwait(false))
+        if (!await writer.WriteAsync(ours, token))
             return HandshakeResult.Failed(HandshakeFailure.ConnectionClosed, "connection closed while sending our version", false);
 
-        var (versionMessage, failure) = await ExpectAsync(reader, MessageType.Version, token).ConfigureAwait(false);
+        var (versionMessage, failure) = await ExpectAsync(reader, MessageType.Version, token);
         if (failure is not null)
             return failure;
         var remote = (VersionMessage)versionMessage!;
@@ -100,10 +100,10 @@ public sealed class HandshakeDriver
         }
 
         var proof = HandshakeProof.Sign(_nodeKey, local.NetworkMagic, remote.Nonce, remote.NodeId);
-        if (!await writer.WriteAsync(new VerAckMessage(proof), token).ConfigureAwait(false))
+        if (!await writer.WriteAsync(new VerAckMessage(proof), token))
             return HandshakeResult.Failed(HandshakeFailure.ConnectionClosed, "connection closed while sending our acknowledgement", false, remote);
 
-        var (verAckMessage, ackFailure) = await ExpectAsync(reader, MessageType.VerAck, token).ConfigureAwait(false);
+        var (verAckMessage, ackFailure) = await ExpectAsync(reader, MessageType.VerAck, token);
         if (ackFailure is not null)
             return ackFailure with { Remote = remote };
         var verAck = (VerAckMessage)verAckMessage!;
@@ -118,7 +118,7 @@ public sealed class HandshakeDriver
 
     private async Task<(NetworkMessage? Message, HandshakeResult? Failure)> ExpectAsync(MessageReader reader, MessageType expected, CancellationToken token)
     {
-        var read = await reader.ReadAsync(token).ConfigureAwait(false);
+        var read = await reader.ReadAsync(token);
         switch (read.Status)
         {
             case MessageReadStatus.Message when read.Message!.Type == expected:
