@@ -65,7 +65,7 @@ public class LivenessTests
             await StepAsync(s.Time);
 
         // Keep-alives at their exact interval, measured on the wire: 0, 15, ..., 300 s (a fixed 10 s check tick gave 16).
-        await Until(() => s.Peer.Received.Count(m => m is PingMessage) >= 21, "keep-alive pings every 15 s arrive");
+        await Until(() => s.Peer.Received.Count(m => m is PingMessage) >= 21, "keep-alive pings every 15 s arrive", TimeSpan.FromSeconds(60));
         Assert.Equal(21, s.Peer.Received.Count(m => m is PingMessage));
         var peer = Assert.Single(s.Node.Manager.Peers);
         Assert.False(peer.IsClosed);
