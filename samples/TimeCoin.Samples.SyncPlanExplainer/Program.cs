@@ -74,7 +74,7 @@ static void Explain(SyncPlan plan)
 }
 
 /// <summary>A chain of synthetic blocks 0..height, each hash derived from its height; enough for planning.</summary>
-sealed class ListChain(long height) : IChainView
+internal sealed class ListChain(long height) : IChainView
 {
     private static Hash256 HashOf(long h) => Hash256.Sha256(BitConverter.GetBytes(h));
 
@@ -107,7 +107,7 @@ sealed class ListChain(long height) : IChainView
 }
 
 /// <summary>A clock that moves only when told to, so the explanation is the same on every run.</summary>
-sealed class ManualClock(DateTimeOffset start) : TimeProvider
+internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 {
     private DateTimeOffset _now = start;
 
