@@ -16,14 +16,24 @@ internal sealed class ConfigTableReader
     private readonly ITomlMetadataStore _metadata;
     private readonly List<ConfigError> _errors;
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly ISet<string>? _keysRead;
 
-    public ConfigTableReader(TomlTable table, string prefix, string sourceName, ITomlMetadataStore metadata, List<ConfigError> errors)
+    /// <param name="table">The table to read.</param>
+    /// <param name="prefix">Dotted name of the table ("" for the root).</param>
+    /// <param name="sourceName">File name for error messages.</param>
+    /// <param name="metadata">Tomlyn's spans, for line numbers.</param>
+    /// <param name="errors">Where errors are collected.</param>
+    /// <param name="keysRead">When set, every value key asked for is added to it (dotted), and an absent section is
+    /// read as an empty table so that its keys are asked for too: this lists the loader's keys.</param>
+    public ConfigTableReader(TomlTable table, string prefix, string sourceName, ITomlMetadataStore metadata, List<ConfigError> errors,
+        ISet<string>? keysRead = null)
     {
         _table = table;
         _prefix = prefix;
         _sourceName = sourceName;
         _metadata = metadata;
         _errors = errors;
+        _keysRead = keysRead;
     }
 
     /// <summary>A string value; <paramref name="validate"/> returns an expectation text when the value is wrong.</summary>
@@ -117,14 +127,14 @@ internal sealed class ConfigTableReader
     /// <summary>A sub-table (<c>[p2p]</c>), or null when absent or not a table (the latter is reported).</summary>
     public ConfigTableReader? Section(string key)
     {
-        if (!TryGet(key, out var value))
+        if (!TryGet(key, out var value, isSection: true))
         {
-            return null;
+            return _keysRead is null ? null : new ConfigTableReader(new TomlTable(), Dotted(key), _sourceName, _metadata, _errors, _keysRead);
         }
 
         if (value is TomlTable table)
         {
-            return new ConfigTableReader(table, Dotted(key), _sourceName, _metadata, _errors);
+            return new ConfigTableReader(table, Dotted(key), _sourceName, _metadata, _errors, _keysRead);
         }
 
         Error(key, $"expected a table ([{Dotted(key)}]), got {Describe(value)}");
@@ -150,9 +160,14 @@ internal sealed class ConfigTableReader
         }
     }
 
-    private bool TryGet(string key, out object? value)
+    private bool TryGet(string key, out object? value, bool isSection = false)
     {
         _known.Add(key);
+        if (!isSection)
+        {
+            _keysRead?.Add(Dotted(key));
+        }
+
         return _table.TryGetValue(key, out value);
     }
 

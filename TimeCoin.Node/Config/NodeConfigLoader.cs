@@ -91,6 +91,17 @@ public static class NodeConfigLoader
         return [];
     }
 
+    /// <summary>
+    /// Every key the loader reads, dotted (<c>network</c>, <c>p2p.listen</c>), found by reading an empty config with
+    /// every section present. The doc-vs-code test compares it with docs/NETWORK_CONFIG.md.
+    /// </summary>
+    internal static IReadOnlySet<string> KnownKeys()
+    {
+        var keys = new SortedSet<string>(StringComparer.Ordinal);
+        Read(new ConfigTableReader(new TomlTable(), "", "(keys)", new TomlMetadataStore(), [], keys));
+        return keys;
+    }
+
     private static NodeConfig Read(ConfigTableReader root)
     {
         var networkText = root.String("network", NetworkDefaults.ConfigName(NetworkName.Testnet), value =>
