@@ -47,6 +47,9 @@ public class LivenessTests
         Assert.True(peer.Handshake!.IsSuccess);
         await Until(() => node.Manager.Peers.Count == 1, "the peer is registered");
         peer.StartDraining(); // reads everything, answers nothing: every pong is withheld
+        // The fake clock starts only once the connection's liveness driver has sent its first ping (at fake time 0),
+        // so every window below is measured from that ping, however late the connection loop started on a busy machine.
+        await Until(() => peer.Received.Any(m => m is PingMessage), "the first ping is sent", TimeSpan.FromSeconds(60));
         return new Setup { Time = time, Node = node, Peer = peer, Logs = logs };
     }
 
