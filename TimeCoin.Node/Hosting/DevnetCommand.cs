@@ -20,6 +20,7 @@ internal static class DevnetCommand
             "Prints the nodes' heights every 2 s; with --duration-secs, exits 0 when all nodes ended within 10 blocks of each other.");
         foreach (var option in new Option[] { nodes, blockTime, duration, lateJoin, dataDir, rpcPort, verbose })
             command.Options.Add(option);
+        command.Subcommands.Add(BuildInit());
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
@@ -34,6 +35,48 @@ internal static class DevnetCommand
             return await RunAsync(options, parseResult.GetValue(duration), parseResult.GetValue(verbose), output, cancellationToken);
         });
         return command;
+    }
+
+    private static Command BuildInit()
+    {
+        var nodes = new Option<int>("--nodes") { Description = "Number of nodes, each a federation member and masternode.", DefaultValueFactory = _ => 3 };
+        var dir = new Option<string>("--dir") { Description = "Directory to write genesis.json and node-0, node-1, ... into.", Required = true };
+        var blockTime = new Option<int>("--block-time") { Description = "Seconds per slot.", DefaultValueFactory = _ => 1 };
+        var basePort = new Option<int>("--base-port")
+        {
+            Description = "Node i listens for peers on base+2i and serves JSON-RPC on base+2i+1, all on 127.0.0.1.",
+            DefaultValueFactory = _ => 24200,
+        };
+        var init = new Command("init",
+            "Write the files for a devnet of separate processes: <dir>/genesis.json (a fresh federation, genesis time now) and, per node, " +
+            "<dir>/node-i/config.toml (own P2P and RPC port, the other nodes as bootstrap peers, 127.0.0.0/8 whitelisted, masternode on, " +
+            "discovery off) and <dir>/node-i/masternode.key. Never overwrites a file. Then run time-node start --datadir <dir>/node-i " +
+            "for each node (see docs/devnet.md).");
+        foreach (var option in new Option[] { nodes, dir, blockTime, basePort })
+            init.Options.Add(option);
+        init.SetAction(parseResult =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            try
+            {
+                int count = parseResult.GetValue(nodes);
+                int port = parseResult.GetValue(basePort);
+                var nodeDirs = DevnetLayout.Write(parseResult.GetValue(dir)!, count, parseResult.GetValue(blockTime), port);
+                output.WriteLine($"devnet init: {count} nodes, genesis {Path.Combine(Path.GetDirectoryName(nodeDirs[0])!, "genesis.json")}");
+                for (int i = 0; i < nodeDirs.Count; i++)
+                {
+                    output.WriteLine($"  node {i}: time-node start --datadir {nodeDirs[i]}");
+                    output.WriteLine($"          time-cli --rpc-url http://127.0.0.1:{DevnetLayout.RpcPort(port, i)}/ --datadir {nodeDirs[i]} get-blockchain-info");
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine($"time-node devnet init: {e.Message}");
+                return 1;
+            }
+        });
+        return init;
     }
 
     private static async Task<int> RunAsync(DevnetOptions options, int durationSecs, bool verbose, TextWriter output, CancellationToken cancellationToken)

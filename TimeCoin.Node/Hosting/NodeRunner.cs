@@ -48,6 +48,7 @@ internal static class NodeRunner
         }
         output.WriteLine($"time-node running on {options.Chain.NetworkName} (data {options.DataDirectory}); Ctrl+C to stop.");
         await host.WaitForShutdownAsync();
-        return 0;
+        // A node that stopped because a core loop failed exits 1, so systemd's Restart=on-failure restarts it.
+        return host.Services.GetServices<IHostedService>().OfType<TimeNodeHostedService>().Any(s => s.Node?.Failed == true) ? 1 : 0;
     }
 }
