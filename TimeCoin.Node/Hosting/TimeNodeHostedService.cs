@@ -18,7 +18,7 @@ internal sealed class TimeNodeHostedService(TimeNodeOptions options, IHostApplic
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _node = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, loggerFactory, cancellationToken).ConfigureAwait(false);
+        _node = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, loggerFactory, cancellationToken);
         _ = _node.StopRequested.ContinueWith(_ => lifetime.StopApplication(), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
@@ -26,6 +26,6 @@ internal sealed class TimeNodeHostedService(TimeNodeOptions options, IHostApplic
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_node is not null)
-            await _node.DisposeAsync().ConfigureAwait(false);
+            await _node.DisposeAsync();
     }
 }
