@@ -19,7 +19,7 @@ internal static class DevnetCommand
         var chaos = new Option<bool>("--chaos")
         {
             Description = "Inject faults every 5-10 s, in turn: kill a node and restart it, stall a link, partition the network for 12-20 s and heal it. " +
-                "Liveness runs fast (2 s pings) so stalls show as missed pongs. With --duration-secs, faults stop for the last third (at least 20 s) so the nodes can converge.",
+                "Liveness runs with 2 s pings and 4 s pong timeouts (a long stall shows as missed pongs). With --duration-secs, faults stop for the last third (at least 20 s) so the nodes can converge.",
         };
         var chaosSeed = new Option<int?>("--chaos-seed") { Description = "Seed of the fault sequence (same seed, same faults in the same order); default random, printed at start." };
         var plain = new Option<bool>("--plain") { Description = "Print one status line every 2 s instead of the live table (the default when stdout is not a terminal)." };
