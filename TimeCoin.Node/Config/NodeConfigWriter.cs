@@ -22,7 +22,7 @@ public static class NodeConfigWriter
         w.Comment("Every key is optional and shown here with a comment; a key left out takes its default, and a node");
         w.Comment("started without a config file behaves as its network's defaults say. Defaults marked \"per network\"");
         w.Comment("change with `network`. Unknown keys, wrong types and out-of-range values stop the node with an error");
-        w.Comment("naming the file, line and key. Reference: docs/configuration.md.");
+        w.Comment("naming the file, line and key. Reference: docs/NETWORK_CONFIG.md.");
         w.Blank();
         w.Comment("Network joined: \"mainnet\", \"testnet\" or \"devnet\".");
         w.Key("network", network);
