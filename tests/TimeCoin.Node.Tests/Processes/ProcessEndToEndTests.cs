@@ -22,6 +22,8 @@ public class ProcessEndToEndTests
             .Replace("\nport = 24101\n", $"\nport = {rpc}\n", StringComparison.Ordinal)
             .Replace("listen = \"0.0.0.0\"", "listen = \"127.0.0.1\"", StringComparison.Ordinal)
             .Replace("discovery_url = \"https://time-coin.io/api/testnet/peers\"", "discovery_url = \"\"", StringComparison.Ordinal);
+        Assert.Contains("discovery_url = \"\"", text);
+        Assert.Contains($"\nport = {rpc}\n", text);
         File.WriteAllText(configPath, text);
 
         await using var node = NodeProcess.Start("start", "--datadir", dir.Path, "--log-file", Path.Combine(dir.Path, "node.log"));
