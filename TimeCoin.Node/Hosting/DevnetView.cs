@@ -23,22 +23,35 @@ internal static class DevnetView
                 rows.Add(new DevnetNodeRow(i, waiting ? "waiting" : "down", -1, "", 0, 0, 0, 0, -1, false, []));
                 continue;
             }
-            var peers = node.Connections.GetPeerInfos();
-            var sync = node.Sync.GetStatus();
-            int whitelisted = peers.Count(p => p.IsWhitelisted);
-            var alerts = new List<string>();
-            // The devnet whitelists 127.0.0.0/8, so a node with no whitelisted peer has the analysis' critical alert.
-            if (devnet.Nodes.Count > 1 && whitelisted == 0)
-                alerts.Add("no whitelisted peer");
-            if (sync.LagAlertRaised)
-                alerts.Add($"sync lag {Math.Max(0, sync.BestHeight - sync.Height)}");
-            if (sync.LastError is { Length: > 0 } error)
-                alerts.Add("sync: " + error);
-            rows.Add(new DevnetNodeRow(i, "up", node.Chain.State.Height, node.Chain.State.TipHash.ToString()[..8],
-                node.Connections.InboundCount, node.Connections.OutboundCount, whitelisted, peers.Sum(p => p.MissedPongs),
-                Math.Max(sync.BestHeight, peers.Count == 0 ? -1 : peers.Max(p => p.BestHeight)), sync.IsSyncing, alerts));
+            try
+            {
+                rows.Add(Row(i, node, devnet.Nodes.Count));
+            }
+            catch (ObjectDisposedException)
+            {
+                // Chaos stopped this node while the view read it.
+                rows.Add(new DevnetNodeRow(i, "down", -1, "", 0, 0, 0, 0, -1, false, []));
+            }
         }
         return rows;
+    }
+
+    private static DevnetNodeRow Row(int i, TimeNode node, int nodeCount)
+    {
+        var peers = node.Connections.GetPeerInfos();
+        var sync = node.Sync.GetStatus();
+        int whitelisted = peers.Count(p => p.IsWhitelisted);
+        var alerts = new List<string>();
+        // The devnet whitelists 127.0.0.0/8, so a node with no whitelisted peer has the analysis' critical alert.
+        if (nodeCount > 1 && whitelisted == 0)
+            alerts.Add("no whitelisted peer");
+        if (sync.LagAlertRaised)
+            alerts.Add($"sync lag {Math.Max(0, sync.BestHeight - sync.Height)}");
+        if (sync.LastError is { Length: > 0 } error)
+            alerts.Add("sync: " + error);
+        return new DevnetNodeRow(i, "up", node.Chain.State.Height, node.Chain.State.TipHash.ToString()[..8],
+            node.Connections.InboundCount, node.Connections.OutboundCount, whitelisted, peers.Sum(p => p.MissedPongs),
+            Math.Max(sync.BestHeight, peers.Count == 0 ? -1 : peers.Max(p => p.BestHeight)), sync.IsSyncing, alerts);
     }
 
     /// <summary>The table plus the header, chaos and recent-log lines under it.</summary>

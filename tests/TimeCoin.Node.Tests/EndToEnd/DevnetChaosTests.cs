@@ -77,6 +77,21 @@ public class DevnetChaosTests
     }
 
     [Fact]
+    public async Task StalledLink_DevnetViewShowsMissedPongs()
+    {
+        await using var devnet = await Devnet.StartAsync(new DevnetOptions { Nodes = 2, Chaos = true }, NullLoggerFactory.Instance);
+        await Eventually.True(() => devnet.Nodes.All(n => n!.Connections.Peers.Count == 1), Patience, () => Describe(devnet));
+        Assert.All(DevnetView.Snapshot(devnet, false), row => Assert.Equal(0, row.MissedPongs));
+
+        devnet.Links!.SetStalled(0, 1, true);
+
+        // 2 s pings and 4 s pong timeouts under chaos: a pong is overdue within about 6 s of the stall.
+        await Eventually.True(() => DevnetView.Snapshot(devnet, false).Any(row => row.MissedPongs > 0), TimeSpan.FromSeconds(20),
+            () => string.Join(", ", DevnetView.Snapshot(devnet, false).Select(r => $"node {r.Index}: {r.MissedPongs} missed, {r.PeersIn + r.PeersOut} peers")));
+        devnet.Links.SetStalled(0, 1, false);
+    }
+
+    [Fact]
     public void DevnetCommand_OutputNotATerminal_PrintsPlainLinesAndExitsZeroWhenConverged()
     {
         var output = new StringWriter();
