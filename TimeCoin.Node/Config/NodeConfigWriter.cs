@@ -133,8 +133,8 @@ public static class NodeConfigWriter
     /// <c>deploy/config.mainnet.toml</c> and <c>docs/time-node.example.toml</c>; a test keeps those files equal to this.
     /// </summary>
     public static string RenderDefaults(NetworkName network) => Render(NodeConfig.ForNetwork(network),
-        $"time-node configuration for {NetworkDefaults.ConfigName(network)}: every key with its default. Copy it to /etc/timecoin/config.toml " +
-        "(see deploy/time-node.service) or let `time-node init` write one into a data directory.");
+        $"time-node configuration for {NetworkDefaults.ConfigName(network)}: every key with its default. Copy it to <data_dir>/config.toml " +
+        "(time-node start --datadir reads it) or anywhere with --config; `time-node init` writes one for you.");
 
     /// <summary>A TOML basic string: quoted, with backslash, quote and control characters escaped.</summary>
     public static string Quote(string value)
