@@ -165,6 +165,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (Interlocked.Exchange(ref _started, 1) != 0)
             throw new InvalidOperationException("The connection manager was already started.");
         Policy.ReplaceWhitelistWithSpecs(WhitelistSource.Config, _configWhitelist, "config whitelisted_peers");
+        foreach (var spec in _configWhitelist)
+            _logger.LogInformation("Whitelisted peer from config: {Ip}", spec.Range);
         foreach (var range in _configBlacklist)
             Policy.Ban(range, null, "config blacklisted_peers", BanSource.Config);
         foreach (var spec in _configWhitelist.Where(s => s.Range.IsSingleAddress))

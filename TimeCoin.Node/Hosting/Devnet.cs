@@ -19,6 +19,8 @@ public sealed class Devnet : IAsyncDisposable
     private readonly bool _ownsDirectory;
     private readonly ILoggerFactory _loggerFactory;
     private readonly DevnetOptions _options;
+    private readonly int[] _ports;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
 
     private Devnet(DevnetOptions options, ChainParameters chain, string root, bool ownsDirectory, List<KeyPair> keys, ILoggerFactory loggerFactory)
     {
@@ -29,7 +31,12 @@ public sealed class Devnet : IAsyncDisposable
         _keys = keys;
         _loggerFactory = loggerFactory;
         _nodes = [.. Enumerable.Repeat<TimeNode?>(null, keys.Count)];
+        _ports = new int[keys.Count];
+        Links = options.Chaos ? new DevnetLinks() : null;
     }
+
+    /// <summary>The link faults of <c>--chaos</c> (stalls, partitions); null when chaos is off (plain TCP).</summary>
+    internal DevnetLinks? Links { get; }
 
     /// <summary>The devnet's chain parameters (its genesis is written to <c>genesis.json</c> in <see cref="Root"/>).</summary>
     public ChainParameters Chain { get; }
@@ -37,7 +44,7 @@ public sealed class Devnet : IAsyncDisposable
     /// <summary>The directory holding every node's data directory.</summary>
     public string Root { get; }
 
-    /// <summary>The nodes started so far (a late joiner is null until it starts).</summary>
+    /// <summary>The nodes running now (a late joiner is null until it starts, a stopped node null until restarted).</summary>
     public IReadOnlyList<TimeNode?> Nodes => _nodes;
 
     /// <summary>Creates the federation and genesis and starts the nodes (a late joiner via <see cref="StartLateJoinerAsync"/>).</summary>
@@ -64,10 +71,49 @@ public sealed class Devnet : IAsyncDisposable
     public Task StartLateJoinerAsync(CancellationToken cancellationToken = default) =>
         _nodes[^1] is null ? StartNodeAsync(_nodes.Count - 1, cancellationToken) : Task.CompletedTask;
 
+    /// <summary>Stops node <paramref name="index"/> (as a crash would, but cleanly); its data stays for a restart.</summary>
+    public async Task StopNodeAsync(int index)
+    {
+        await _lifecycle.WaitAsync();
+        try
+        {
+            if (_nodes[index] is { } node)
+            {
+                _nodes[index] = null;
+                await node.DisposeAsync();
+            }
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>True once node <paramref name="index"/> has run (it has a port), whether or not it runs now.</summary>
+    public bool HasStarted(int index) => _ports[index] != 0;
+
+    /// <summary>Starts node <paramref name="index"/> again on its data directory and its earlier port.</summary>
+    public Task RestartNodeAsync(int index, CancellationToken cancellationToken = default) => StartNodeAsync(index, cancellationToken);
+
     private async Task StartNodeAsync(int index, CancellationToken cancellationToken)
     {
-        var bootstrap = _nodes.Where(n => n?.Connections.LocalEndPoint is not null)
-            .Select(n => n!.Connections.LocalEndPoint!.ToString()).ToList();
+        await _lifecycle.WaitAsync(cancellationToken);
+        try
+        {
+            if (_nodes[index] is null)
+                await StartNodeLockedAsync(index, cancellationToken);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    private async Task StartNodeLockedAsync(int index, CancellationToken cancellationToken)
+    {
+        // Every node's address is known to the others: those running now, and the earlier port of a stopped one.
+        var bootstrap = Enumerable.Range(0, _ports.Length).Where(i => i != index && _ports[i] != 0)
+            .Select(i => new IPEndPoint(IPAddress.Loopback, _ports[i]).ToString()).ToList();
         var dataDir = Path.Combine(Root, $"node-{index}");
         var options = new TimeNodeOptions
         {
@@ -79,19 +125,33 @@ public sealed class Devnet : IAsyncDisposable
             Seed = index + 1,
             Connections = new ConnectionManagerOptions
             {
-                ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+                ListenEndPoint = new IPEndPoint(IPAddress.Loopback, _ports[index]),
                 BootstrapPeers = bootstrap,
                 TargetOutbound = Math.Min(8, _keys.Count - 1),
                 // Every devnet node is local and trusted: lenient liveness, priority sync, never banned.
                 WhitelistedPeers = ["127.0.0.0/8"],
+                // Under chaos, liveness runs fast enough for a stalled link to show missed pongs within seconds.
+                Ping = _options.Chaos ? ChaosPing : TimeCoin.Core.Liveness.PingOptions.Default,
             },
             Rpc = index == 0 && _options.RpcPort > 0
                 ? new RpcServerOptions { Port = _options.RpcPort, CookieFilePath = Path.Combine(dataDir, ".cookie") }
                 : null,
         };
-        _nodes[index] = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, _loggerFactory, cancellationToken)
-            ;
+        ITransport transport = Links is null ? new TcpTransport() : Links.TransportFor(index, new TcpTransport());
+        var node = await TimeNode.StartAsync(options, transport, TimeProvider.System, _loggerFactory, cancellationToken);
+        _ports[index] = node.Connections.LocalEndPoint!.Port;
+        _nodes[index] = node;
     }
+
+    private static readonly TimeCoin.Core.Liveness.PingOptions ChaosPing = TimeCoin.Core.Liveness.PingOptions.Default with
+    {
+        PingInterval = TimeSpan.FromSeconds(2),
+        PongTimeout = TimeSpan.FromSeconds(4),
+        MaxMissedPongs = 3,
+        LenientPongTimeout = TimeSpan.FromSeconds(4),
+        LenientMaxMissedPongs = 5,
+        KeepAliveInterval = TimeSpan.FromSeconds(2),
+    };
 
     /// <summary>The heights of the nodes (-1 for one not started yet).</summary>
     public IReadOnlyList<long> Heights() => _nodes.Select(n => n?.Chain.State.Height ?? -1).ToList();
@@ -99,9 +159,11 @@ public sealed class Devnet : IAsyncDisposable
     /// <summary>Stops every node and deletes a temporary root.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _lifecycle.WaitAsync();
         foreach (var node in _nodes)
             if (node is not null)
                 await node.DisposeAsync();
+        _lifecycle.Dispose();
         foreach (var key in _keys)
             key.Dispose();
         if (_ownsDirectory)

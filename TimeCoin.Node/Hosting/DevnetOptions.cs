@@ -17,4 +17,8 @@ public sealed record DevnetOptions
 
     /// <summary>The last node starts this much later than the others, to show catch-up (zero = together).</summary>
     public TimeSpan LateJoinDelay { get; init; }
+
+    /// <summary>Route every node's connections through <see cref="DevnetLinks"/> so links can be stalled and the network
+    /// partitioned, and run liveness fast (2 s pings) so faults show within seconds.</summary>
+    public bool Chaos { get; init; }
 }

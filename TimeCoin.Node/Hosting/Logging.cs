@@ -1,10 +1,19 @@
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Events;
 
 namespace TimeCoin.Node.Hosting;
 
-/// <summary>The console logging both commands use: one line per entry with a UTC timestamp.</summary>
+/// <summary>
+/// The node's logging: one line per entry with a UTC timestamp on the console; under systemd the journal's format
+/// (<c>&lt;6&gt;</c> priority prefixes, no timestamp: the journal adds its own); optionally a file as well.
+/// </summary>
 internal static class Logging
 {
+    /// <summary>The largest log file before it rolls over to a new one; 10 files are kept.</summary>
+    public const long LogFileSizeLimitBytes = 100L * 1024 * 1024;
+
     public static ILoggerFactory CreateConsole(LogLevel minimum) => LoggerFactory.Create(builder => builder
         .SetMinimumLevel(minimum)
         .AddSimpleConsole(o =>
@@ -13,4 +22,60 @@ internal static class Logging
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "HH:mm:ss ";
         }));
+
+    /// <summary>
+    /// Sets up the providers of <paramref name="builder"/>: the console (systemd's journal format when running as a
+    /// systemd service) and, when <paramref name="logFile"/> is set, that file (size-limited, rolled over).
+    /// </summary>
+    public static void Configure(ILoggingBuilder builder, LogLevel minimum, string? logFile)
+    {
+        builder.ClearProviders();
+        builder.SetMinimumLevel(minimum);
+        if (SystemdHelpers.IsSystemdService())
+            builder.AddSystemdConsole(o => o.IncludeScopes = false);
+        else
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            });
+        if (!string.IsNullOrWhiteSpace(logFile))
+        {
+            // AddSerilog lets every entry through to Serilog, so the level is applied here as well.
+            var file = new LoggerConfiguration()
+                .MinimumLevel.Is(ToSerilog(minimum))
+                .WriteTo.File(Path.GetFullPath(logFile),
+                    outputTemplate: "{UtcTimestamp:yyyy-MM-dd HH:mm:ss.fff}Z {Level:u4} {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                    fileSizeLimitBytes: LogFileSizeLimitBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: 10,
+                    flushToDiskInterval: TimeSpan.FromSeconds(1))
+                .CreateLogger();
+            builder.AddSerilog(file, dispose: true);
+        }
+    }
+
+    private static LogEventLevel ToSerilog(LogLevel level) => level switch
+    {
+        LogLevel.Trace => LogEventLevel.Verbose,
+        LogLevel.Debug => LogEventLevel.Debug,
+        LogLevel.Information => LogEventLevel.Information,
+        LogLevel.Warning => LogEventLevel.Warning,
+        LogLevel.Error => LogEventLevel.Error,
+        _ => LogEventLevel.Fatal,
+    };
+
+    /// <summary>Parses a <c>--log-level</c> value (trace, debug, information/info, warning/warn, error, critical).</summary>
+    public static bool TryParseLevel(string text, out LogLevel level)
+    {
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "trace": level = LogLevel.Trace; return true;
+            case "debug": level = LogLevel.Debug; return true;
+            case "information" or "info": level = LogLevel.Information; return true;
+            case "warning" or "warn": level = LogLevel.Warning; return true;
+            case "error": level = LogLevel.Error; return true;
+            case "critical": level = LogLevel.Critical; return true;
+            default: level = LogLevel.None; return false;
+        }
+    }
 }

@@ -22,6 +22,17 @@ public static class NodeKeyFile
         return key;
     }
 
+    /// <summary>Creates a fresh key at <paramref name="path"/>; never replaces an existing file.</summary>
+    /// <exception cref="IOException">The file already exists (the message names it).</exception>
+    public static KeyPair CreateNew(string path)
+    {
+        if (File.Exists(path))
+            throw new IOException($"Key file '{path}' already exists; not overwritten.");
+        var key = KeyPair.Generate();
+        Save(path, key);
+        return key;
+    }
+
     /// <summary>Loads the key at <paramref name="path"/>.</summary>
     /// <exception cref="InvalidDataException">The file does not hold a key; the message names the file.</exception>
     public static KeyPair Load(string path)

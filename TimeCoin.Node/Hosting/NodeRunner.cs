@@ -1,4 +1,5 @@
-using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using TimeCoin.Network.Transport;
 using TimeCoin.Node.Config;
@@ -6,10 +7,14 @@ using TimeCoin.Node.Storage;
 
 namespace TimeCoin.Node.Hosting;
 
-/// <summary>Runs one node in the foreground for <c>time-node start</c> until Ctrl+C, SIGTERM or RPC <c>stop</c>.</summary>
+/// <summary>
+/// Runs one node for <c>time-node start</c> on the Generic Host until Ctrl+C, SIGTERM or RPC <c>stop</c>. Under
+/// systemd (<c>Type=notify</c>) the host reports readiness once the node has started (listener bound, RPC up) and
+/// logs in the journal's format.
+/// </summary>
 internal static class NodeRunner
 {
-    public static async Task<int> RunAsync(NodeConfig config, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(NodeConfig config, LogLevel logLevel, string? logFile, TextWriter output, TextWriter error)
     {
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         TimeNodeOptions options;
@@ -25,27 +30,25 @@ internal static class NodeRunner
             return 1;
         }
 
-        using var loggerFactory = Logging.CreateConsole(LogLevel.Information);
-        TimeNode node;
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        Logging.Configure(builder.Logging, logLevel, logFile);
+        builder.Services.AddSystemd();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddHostedService<TimeNodeHostedService>();
+        using var host = builder.Build();
         try
         {
-            node = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, loggerFactory);
+            await host.StartAsync();
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or TransportException)
         {
             error.WriteLine($"time-node: {ex.Message}");
             return 1;
         }
-
-        await using (node)
-        {
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; node.RequestStop(); };
-            Console.CancelKeyPress += onCancel;
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; node.RequestStop(); });
-            output.WriteLine($"time-node running on {options.Chain.NetworkName} (data {options.DataDirectory}); Ctrl+C to stop.");
-            await node.StopRequested;
-            Console.CancelKeyPress -= onCancel;
-        }
-        return 0;
+        output.WriteLine($"time-node running on {options.Chain.NetworkName} (data {options.DataDirectory}); Ctrl+C to stop.");
+        await host.WaitForShutdownAsync();
+        // A node that stopped because a core loop failed exits 1, so systemd's Restart=on-failure restarts it.
+        return host.Services.GetServices<IHostedService>().OfType<TimeNodeHostedService>().Any(s => s.Node?.Failed == true) ? 1 : 0;
     }
 }

@@ -207,6 +207,7 @@ public sealed class TimeNode : IAsyncDisposable
         catch (Exception ex)
         {
             _logger.LogCritical(ex, "The {Loop} loop failed; the node stops", name);
+            Failed = true;
             RequestStop();
         }
     }
@@ -220,6 +221,9 @@ public sealed class TimeNode : IAsyncDisposable
         _db.UpsertKnownPeers(Connections.GetKnownAddresses().Select(k =>
             new KnownPeerRow(k.EndPoint.ToString(), k.Source.ToString().ToLowerInvariant(), now, k.LastConnectedAt, k.Failures)));
     }
+
+    /// <summary>True when the node stopped because a core loop failed (the host exits non-zero).</summary>
+    public bool Failed { get; private set; }
 
     /// <summary>Asks the node to stop; <see cref="StopRequested"/> completes and the host calls <see cref="DisposeAsync"/>.</summary>
     public void RequestStop() => _stopRequested.TrySetResult();

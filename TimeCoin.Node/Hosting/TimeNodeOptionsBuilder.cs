@@ -31,7 +31,7 @@ public static class TimeNodeOptionsBuilder
         // The built-in devnet's federation is one well-known key, so a single local devnet node can produce.
         KeyPair identity = builtInDevnet
             ? ChainParameters.CreateWellKnownDevnetKey()
-            : NodeKeyFile.LoadOrCreate(config.ResolveInDataDir(config.Masternode.KeyFile, homeDirectory));
+            : LoadIdentity(config, homeDirectory);
 
         var p2p = config.P2p;
         var liveness = config.Liveness;
@@ -78,6 +78,19 @@ public static class TimeNodeOptionsBuilder
             SingleNodeDevnet = builtInDevnet && p2p.BootstrapPeers.Count == 0,
             Rpc = config.Rpc.Enabled ? RpcServerOptions.FromConfig(config, homeDirectory) : null,
         };
+    }
+
+    /// <summary>
+    /// The node's key: a masternode loads its key file or creates it at first start (its identity must survive
+    /// restarts); any other node loads the key file when one exists (written by <c>time-node init</c>) and otherwise
+    /// runs with a key made for this run only, writing nothing.
+    /// </summary>
+    private static KeyPair LoadIdentity(NodeConfig config, string homeDirectory)
+    {
+        var path = config.ResolveInDataDir(config.Masternode.KeyFile, homeDirectory);
+        if (config.Masternode.Enabled)
+            return NodeKeyFile.LoadOrCreate(path);
+        return File.Exists(path) ? NodeKeyFile.Load(path) : KeyPair.Generate();
     }
 
     private static IPEndPoint? ExternalEndPoint(P2pConfig p2p)

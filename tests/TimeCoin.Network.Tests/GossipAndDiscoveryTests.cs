@@ -86,6 +86,22 @@ public class GossipAndDiscoveryTests
     }
 
     [Fact]
+    public async Task Start_ConfigWhitelist_LogsEachEntryOnce()
+    {
+        var logs = new CapturingLoggerFactory();
+        var options = new ConnectionManagerOptions { WhitelistedPeers = ["10.0.0.5", "noban@10.1.0.0/16"], DefaultPort = 24200, TargetOutbound = 0 };
+        await using var node = new TestNode(new InMemoryNetwork().CreateTransport(IpA), options, loggers: logs);
+
+        await node.StartAsync();
+
+        var lines = logs.Entries.Where(e => e.Message.StartsWith("Whitelisted peer from config: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, e => Assert.Equal(LogLevel.Information, e.Level));
+        Assert.Single(lines, e => e.Message.Contains("10.0.0.5", StringComparison.Ordinal));
+        Assert.Single(lines, e => e.Message.Contains("10.1.0.0/16", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Discovery_ServerFails_FallsBackToBootstrapPeersWithoutBlockingStart()
     {
         await using var server = new TestHttpServer();

@@ -33,11 +33,43 @@ public class TimeNodeOptionsBuilderTests
     public void Build_SameDataDirTwice_KeepsTheNodeIdentity()
     {
         using var dir = new TempDirectory();
-        var config = NodeConfigLoader.Parse($"data_dir = \"{dir.Path}\"", "test.toml");
+        var config = NodeConfigLoader.Parse($"data_dir = \"{dir.Path}\"\n[masternode]\nenabled = true", "test.toml");
         var first = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
         var second = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
         Assert.Equal(first.Identity.PublicKey, second.Identity.PublicKey);
         Assert.Equal("testnet", first.Chain.NetworkName);
+    }
+
+    [Fact]
+    public void Build_NotAMasternodeWithoutKeyFile_WritesNoKeyAndUsesAKeyForThisRun()
+    {
+        using var dir = new TempDirectory();
+        var config = NodeConfigLoader.Parse($"data_dir = \"{dir.Path}\"", "test.toml");
+        var first = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
+        var second = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "masternode.key")));
+        Assert.NotEqual(first.Identity.PublicKey, second.Identity.PublicKey);
+    }
+
+    [Fact]
+    public void Build_MasternodeWithoutKeyFile_CreatesItOnceAndKeepsTheIdentity()
+    {
+        using var dir = new TempDirectory();
+        var config = NodeConfigLoader.Parse($"data_dir = \"{dir.Path}\"\n[masternode]\nenabled = true", "test.toml");
+        var first = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "masternode.key")));
+        var second = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
+        Assert.Equal(first.Identity.PublicKey, second.Identity.PublicKey);
+    }
+
+    [Fact]
+    public void Build_NotAMasternodeWithAnInitKeyFile_UsesThatKey()
+    {
+        using var dir = new TempDirectory();
+        using var key = NodeKeyFile.CreateNew(Path.Combine(dir.Path, "masternode.key"));
+        var config = NodeConfigLoader.Parse($"data_dir = \"{dir.Path}\"", "test.toml");
+        var options = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
+        Assert.Equal(key.PublicKey, options.Identity.PublicKey);
     }
 
     [Fact]

@@ -1,0 +1,64 @@
+using Spectre.Console;
+using TimeCoin.Node.Hosting;
+
+namespace TimeCoin.Node.Tests.Hosting;
+
+public class DevnetViewTests
+{
+    private static readonly DevnetNodeRow[] Rows =
+    [
+        new(0, "up", 120, "7330d110", 2, 1, 3, 0, 120, false, []),
+        new(1, "up", 60, "11a6baf1", 0, 2, 2, 4, 120, true, ["sync lag 60"]),
+        new(2, "down", -1, "", 0, 0, 0, 0, -1, false, []),
+    ];
+
+    private static string RenderToText(Spectre.Console.Rendering.IRenderable renderable)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(writer),
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 160;
+        console.Write(renderable);
+        return writer.ToString();
+    }
+
+    [Fact]
+    public void Render_Rows_ShowEveryColumnAndTheRecentEvents()
+    {
+        var text = RenderToText(DevnetView.Render(Rows, "devnet: 3 nodes", ["chaos: node 2 killed for 5 s"]));
+
+        foreach (var column in new[] { "node", "height", "tip", "peers in/out", "whitelisted", "missed pongs", "catch-up", "alerts" })
+            Assert.Contains(column, text);
+        var lagging = text.Split('\n').Single(l => l.Contains("11a6baf1", StringComparison.Ordinal));
+        Assert.Contains("0/2", lagging);
+        Assert.Contains("60/120 (50%)", lagging);
+        Assert.Contains("sync lag 60", lagging);
+        Assert.Contains(" 4 ", lagging);
+        Assert.Contains("down", text);
+        Assert.Contains("chaos: node 2 killed for 5 s", text);
+    }
+
+    [Fact]
+    public void PlainLine_Rows_OneLineWithHeightsTipsMissedPongsAndAlerts()
+    {
+        var line = DevnetView.PlainLine(Rows, TimeSpan.FromSeconds(12));
+
+        Assert.DoesNotContain('\n', line);
+        Assert.StartsWith("t=  12s heights/peers [  120/3p     60/2p      -/down]", line);
+        Assert.Contains("distinct tips 2", line);
+        Assert.Contains("missed pongs 4", line);
+        Assert.Contains("node 1: sync lag 60", line);
+    }
+
+    [Fact]
+    public void CatchUp_AtOrAboveTheBestPeer_IsInSync()
+    {
+        Assert.Equal("in sync", Rows[0].CatchUp);
+        Assert.Equal("", Rows[2].CatchUp);
+    }
+}

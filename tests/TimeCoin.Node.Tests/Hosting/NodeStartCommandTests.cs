@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using TimeCoin.Node.Tests.Storage;
+
+namespace TimeCoin.Node.Tests.Hosting;
+
+/// <summary>`time-node start` on the Generic Host: failures at start are clear errors with exit code 1.</summary>
+public class NodeStartCommandTests
+{
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = NodeCommandLine.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Start_P2pPortInUse_ExitsOneWithTheReason()
+    {
+        using var dir = new TempDirectory();
+        using var occupier = new TcpListener(IPAddress.Loopback, 0);
+        occupier.Start();
+        int busy = ((IPEndPoint)occupier.LocalEndpoint).Port;
+        File.WriteAllText(Path.Combine(dir.Path, "config.toml"), $"""
+            network = "devnet"
+            [p2p]
+            listen = "127.0.0.1"
+            port = {busy}
+            [rpc]
+            enabled = false
+            """);
+
+        var (exit, _, error) = Run("start", "--datadir", dir.Path);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("time-node: ", error);
+        Assert.Contains(busy.ToString(), error);
+    }
+
+    [Fact]
+    public void Start_UnknownLogLevel_RefusedNamingTheOption()
+    {
+        var (exit, _, error) = Run("start", "--log-level", "loud");
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--log-level", error);
+        Assert.Contains("loud", error);
+    }
+
+    [Fact]
+    public void Start_BadConfigInDataDir_ExitsOneNamingTheFileAndKey()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "config.toml");
+        File.WriteAllText(path, "[p2p]\nmax_inbond = 3\n");
+
+        var (exit, _, error) = Run("start", "--datadir", dir.Path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(path, error);
+        Assert.Contains("p2p.max_inbond", error);
+    }
+}
