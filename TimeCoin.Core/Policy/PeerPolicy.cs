@@ -348,6 +348,42 @@ public sealed class PeerPolicy
         return removed;
     }
 
+    /// <summary>
+    /// Makes the bans of <paramref name="source"/> exactly <paramref name="ranges"/> (a configuration load): bans of
+    /// that source on ranges no longer listed are lifted, listed ranges are banned permanently. Bans of other
+    /// sources are untouched, so removing a line from <c>blacklisted_peers</c> lifts that line's ban after a restart
+    /// and nothing else.
+    /// </summary>
+    /// <returns>The ranges whose ban was lifted.</returns>
+    public IReadOnlyList<IpRange> ReplaceBans(BanSource source, IEnumerable<IpRange> ranges, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentNullException.ThrowIfNull(reason);
+        var wanted = ranges.Select(r => r ?? throw new ArgumentException("A range is null.", nameof(ranges))).ToHashSet();
+        var changes = new List<AuditRecord>();
+        var lifted = new List<IpRange>();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            PruneLocked(now);
+            foreach (var stale in _bans.Values.Where(b => b.Source == source && !wanted.Contains(b.Range)).OrderBy(b => b.Range).ToList())
+            {
+                _bans.Remove(stale.Range);
+                lifted.Add(stale.Range);
+                changes.Add(new AuditRecord(now, ToAuditSource(source), AuditAction.Unbanned, stale.Range, $"{reason}: no longer listed"));
+            }
+            foreach (var range in wanted.Order())
+            {
+                if (_bans.TryGetValue(range, out var existing) && existing.Source == source && existing.Until is null)
+                    continue;
+                SetBanLocked(new BanEntry(range, source, reason, now, null), changes);
+            }
+            AppendAuditLocked(changes);
+        }
+        Publish(changes);
+        return lifted;
+    }
+
     /// <summary>True when a ban applies to <paramref name="address"/> now (see the precedence rules).</summary>
     public bool IsBanned(IPAddress address) => GetBan(address) is not null;
 

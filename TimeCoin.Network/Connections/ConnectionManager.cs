@@ -108,6 +108,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _registry = new ConnectionRegistry(identity.PublicKey);
         _relayFilter = new RecentHashFilter(options.RelayFilterCapacity);
         _masternodes.MasternodeRemoved += OnMasternodeRemoved;
+        Policy.AuditRecorded += OnPolicyChanged;
     }
 
     private delegate bool TryParser<T>(string text, out T? value, out string error);
@@ -167,8 +168,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         Policy.ReplaceWhitelistWithSpecs(WhitelistSource.Config, _configWhitelist, "config whitelisted_peers");
         foreach (var spec in _configWhitelist)
             _logger.LogInformation("Whitelisted peer from config: {Ip}", spec.Range);
-        foreach (var range in _configBlacklist)
-            Policy.Ban(range, null, "config blacklisted_peers", BanSource.Config);
+        foreach (var lifted in Policy.ReplaceBans(BanSource.Config, _configBlacklist, "config blacklisted_peers"))
+            _logger.LogInformation("Lifted the config ban on {Range}: no longer in blacklisted_peers", lifted);
         foreach (var spec in _configWhitelist.Where(s => s.Range.IsSingleAddress))
             AddAddress(new IPEndPoint(spec.Range.Network, _options.DefaultPort), AddressSource.Persistent);
         foreach (var endpoint in _persistent)
@@ -199,6 +200,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             peer.Disconnect("node stopping");
         await Task.WhenAll(_tasks.Keys);
         _masternodes.MasternodeRemoved -= OnMasternodeRemoved;
+        Policy.AuditRecorded -= OnPolicyChanged;
         _ownedHttpClient?.Dispose();
     }
 
@@ -507,6 +509,25 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             lock (_gate)
                 _addresses.Remove(address.EndPoint);
             _logger.LogInformation("Forgot address {EndPoint}: it is ourselves", address.EndPoint);
+        }
+    }
+
+    /// <summary>
+    /// The owner of the ban rule: whoever placed a ban (config, RPC, the violation ladder), every live connection in
+    /// its range that the policy now holds banned is closed at once.
+    /// </summary>
+    private void OnPolicyChanged(object? sender, AuditRecord record)
+    {
+        if (record.Action != AuditAction.Banned)
+            return;
+        foreach (var peer in Peers)
+        {
+            var ip = peer.RemoteEndPoint.Address;
+            if (record.Range.Contains(IpRange.Normalize(ip)) && Policy.IsBanned(ip))
+            {
+                _logger.LogWarning("Closing {Peer}: {Range} was banned ({Source}: {Reason})", peer, record.Range, record.Source, record.Reason);
+                peer.Disconnect($"banned: {record.Reason}");
+            }
         }
     }
 
