@@ -148,7 +148,7 @@ public sealed partial class ConnectionManager
             ScheduleRetry(address, "handshake failed", stable: false);
             return;
         }
-        if (peer.CloseReason == "duplicate")
+        if (peer.CloseReason is "duplicate" or "goodbye: duplicate")
         {
             // The node is connected through the other connection; redial only once that one ends.
             lock (_gate)

@@ -193,15 +193,35 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
             return;
-        await _stopping.CancelAsync();
         if (_listener is not null)
             await _listener.DisposeAsync();
+        await SayGoodbyeAsync(Peers, "node stopping");
+        await _stopping.CancelAsync();
         foreach (var peer in Peers)
             peer.Disconnect("node stopping");
         await Task.WhenAll(_tasks.Keys);
         _masternodes.MasternodeRemoved -= OnMasternodeRemoved;
         Policy.AuditRecorded -= OnPolicyChanged;
         _ownedHttpClient?.Dispose();
+    }
+
+    /// <summary>Closes <paramref name="peers"/> in order (goodbye, drain), waiting at most <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>.</summary>
+    private async Task SayGoodbyeAsync(IReadOnlyList<PeerConnection> peers, string reason)
+    {
+        if (peers.Count == 0)
+            return;
+        var all = Task.WhenAll(peers.Select(p => p.CloseWithGoodbyeAsync(reason)));
+        using var cancel = new CancellationTokenSource();
+        var deadline = Task.Delay(_options.GoodbyeTimeout, _time, cancel.Token);
+        await Task.WhenAny(all, deadline);
+        await cancel.CancelAsync();
+        try
+        {
+            await deadline;
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <inheritdoc />
@@ -281,7 +301,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             while (_disconnects.Count > _options.DisconnectHistorySize)
                 _disconnects.Dequeue();
         }
-        if (whitelisted && reason != "node stopping")
+        // The event the analysis counts: the last connection to a whitelisted peer lost for a reason other than an
+        // orderly close (our stop, its goodbye, a duplicate closed while the other connection stays).
+        bool orderly = peer.ClosedByGoodbye || reason is "node stopping" or "duplicate";
+        bool last = _registry.Find(peer.NodeId) is not { } kept || ReferenceEquals(kept, peer);
+        if (whitelisted && !orderly && last)
             _logger.LogCritical("Whitelisted peer {PeerId} at {Ip} disconnected ({Direction}): {Reason}",
                 peer.NodeId.ToShortString(), peer.RemoteEndPoint, peer.IsInbound ? "inbound" : "outbound", reason);
         else
@@ -482,13 +506,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (ReferenceEquals(loser, peer))
         {
             _logger.LogInformation("Closing {Peer}: duplicate of the connection we keep to that node", peer);
-            peer.Disconnect("duplicate");
+            _ = peer.CloseWithGoodbyeAsync("duplicate");
             return false;
         }
         if (loser is PeerConnection displaced)
         {
             _logger.LogInformation("Closing {Peer}: duplicate, replaced by {NewPeer}", displaced, peer);
-            displaced.Disconnect("duplicate");
+            _ = displaced.CloseWithGoodbyeAsync("duplicate");
             // The handler hears of the old connection's end before the new one starts, so it sees one peer per node.
             if (displaced.TryMarkDisconnectAnnounced())
                 _handler.OnPeerDisconnected(displaced, "duplicate");

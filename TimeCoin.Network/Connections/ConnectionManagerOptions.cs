@@ -89,6 +89,9 @@ public sealed record ConnectionManagerOptions
     /// <summary>Disconnects remembered for RPC. Default 200.</summary>
     public int DisconnectHistorySize { get; init; } = 200;
 
+    /// <summary>How long a stop waits for goodbyes to drain before closing every connection. Default 2 s.</summary>
+    public TimeSpan GoodbyeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Hard maximum frame payload. Default 4 MiB.</summary>
     public int MaxPayloadLength { get; init; } = FrameFormat.DefaultMaxPayloadLength;
 
@@ -112,6 +115,8 @@ public sealed record ConnectionManagerOptions
             errors.Add("DialTimeout must be positive.");
         if (DialInterval <= TimeSpan.Zero)
             errors.Add("DialInterval must be positive.");
+        if (GoodbyeTimeout < TimeSpan.Zero)
+            errors.Add("GoodbyeTimeout must not be negative.");
         if (MaxPendingInboundHandshakes < 1)
             errors.Add("MaxPendingInboundHandshakes must be at least 1.");
         if (MaxKnownAddresses < 1)

@@ -39,6 +39,9 @@ public sealed class PeerConnection : IPeer
     private long _messagesReceived;
     private DateTimeOffset? _closedAt;
     private int _announceState; // 0: not announced to the handler, 1: connected announced, 2: disconnected announced
+    private int _goodbyeStarted;
+    private volatile bool _closedByGoodbye;
+    private readonly TaskCompletionSource _writeLoopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal PeerConnection(ConnectionManager owner, ITransportConnection connection, MessageReader reader, FrameWriter writer,
         VersionMessage remote, bool isInbound, PingState ping, TimeSpan checkInterval, int sendQueueCapacity, TimeProvider time, ILogger logger)
@@ -113,6 +116,9 @@ public sealed class PeerConnection : IPeer
     /// <summary>Why the connection closed, or null while it is open.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
 
+    /// <summary>True when the remote closed the connection in order (it sent <see cref="GoodbyeMessage"/>).</summary>
+    public bool ClosedByGoodbye => _closedByGoodbye;
+
     /// <summary>When the connection closed, or null while it is open.</summary>
     public DateTimeOffset? ClosedAt => _closedAt;
 
@@ -172,6 +178,7 @@ public sealed class PeerConnection : IPeer
             return;
         _closedAt = _time.GetUtcNow();
         _sendQueue.Writer.TryComplete();
+        _writeLoopEnded.TrySetResult();
         _connection.Close();
         try
         {
@@ -182,6 +189,22 @@ public sealed class PeerConnection : IPeer
             _logger.LogError(ex, "Error while closing peer {PeerId}", PeerId);
         }
         _owner.OnPeerClosing(this, reason);
+    }
+
+    /// <summary>
+    /// Closes in order: queues a <see cref="GoodbyeMessage"/> as the last message, lets the send queue drain (the
+    /// peer reads the goodbye and knows this is no failure), then closes with <paramref name="reason"/>. Messages
+    /// that arrive meanwhile are dropped. Completes once the queue is drained or the connection closed otherwise;
+    /// the caller bounds the wait (a peer that does not read keeps it open until closed).
+    /// </summary>
+    internal async Task CloseWithGoodbyeAsync(string reason)
+    {
+        if (IsClosed || Interlocked.Exchange(ref _goodbyeStarted, 1) != 0)
+            return;
+        _sendQueue.Writer.TryWrite(new GoodbyeMessage(reason));
+        _sendQueue.Writer.TryComplete();
+        await _writeLoopEnded.Task;
+        Disconnect(reason);
     }
 
     /// <summary>Short form for logs: direction, short node id and endpoint.</summary>
@@ -258,6 +281,8 @@ public sealed class PeerConnection : IPeer
                 case MessageReadStatus.Message:
                     Interlocked.Increment(ref _messagesReceived);
                     var message = read.Message!;
+                    if (Volatile.Read(ref _goodbyeStarted) != 0)
+                        continue; // we are closing in order: nothing more is handled
                     if (IsRateLimited(message.Type) && !_owner.Policy.TryConsume(PeerId, message.Type.ToString()))
                     {
                         _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit");
@@ -294,6 +319,10 @@ public sealed class PeerConnection : IPeer
                     _ping.OnPong(pong.Nonce);
                     lock (_chainGate)
                         _bestHeight = (long)Math.Min(pong.Height, long.MaxValue);
+                    return;
+                case GoodbyeMessage goodbye:
+                    _closedByGoodbye = true;
+                    Disconnect($"goodbye: {goodbye.Reason}");
                     return;
                 case VersionMessage or VerAckMessage:
                     _owner.ReportViolation(this, ViolationKind.MalformedMessage, $"{message.Type} after the handshake");
@@ -353,6 +382,10 @@ public sealed class PeerConnection : IPeer
         }
         catch (ObjectDisposedException)
         {
+        }
+        finally
+        {
+            _writeLoopEnded.TrySetResult();
         }
     }
 
