@@ -26,6 +26,8 @@ public sealed class SyncPlanner
         public DateTimeOffset RestUntil { get; set; } = DateTimeOffset.MinValue;
         public int InFlight { get; set; }
         public DateTimeOffset LastDeliveryAt { get; set; } = DateTimeOffset.MinValue;
+        public DateTimeOffset? UnbackedSince { get; set; }
+        public long ProvenAtCheck { get; set; } = long.MinValue;
     }
 
     private readonly record struct InFlightBlock(string PeerId, Hash256 Hash, DateTimeOffset SentAt);
@@ -312,6 +314,7 @@ public sealed class SyncPlanner
             if (_headerHeightByHash.TryGetValue(peer.Info.TipHash, out long tipHeight))
                 peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, tipHeight);
         }
+        CheckClaims(now);
         ExpireHeaderRequests(now);
         DetectStalls(now, stalls);
         PlanHeaderRequests(now, headerRequests);
@@ -341,12 +344,13 @@ public sealed class SyncPlanner
             if (count > 0)
                 perPeer[id] = count;
         }
+        // Decisions (production, lag alert, best peer) rest on heights headers proved, never on claims.
         var best = _peers.Values
-            .OrderByDescending(p => p.Info.BestHeight)
+            .OrderByDescending(ProvenHeight)
             .ThenByDescending(p => p.Info.IsPrioritySync)
             .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
             .FirstOrDefault();
-        long bestHeight = Math.Max(_chain.Height, best?.Info.BestHeight ?? long.MinValue);
+        long bestHeight = Math.Max(_chain.Height, best is null ? long.MinValue : ProvenHeight(best));
         int inFlight = perPeer.Values.Sum();
         bool forksActive = _forks.Values.Any(f => f.IsActive);
         return new SyncStatus(
@@ -359,6 +363,48 @@ public sealed class SyncPlanner
             perPeer,
             _stallTimeout,
             _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).Select(f => f.GetStatus()).ToArray());
+    }
+
+    /// <summary>The height of the peer's chain that headers proved: its known header height, or its tip's height when
+    /// the tip is on our header chain or our chain.</summary>
+    private long ProvenHeight(PeerState peer)
+    {
+        long proven = peer.KnownHeaderHeight;
+        if (_headerHeightByHash.TryGetValue(peer.Info.TipHash, out long inHeaders))
+            proven = Math.Max(proven, inHeaders);
+        else if (_chain.TryGetHeight(peer.Info.TipHash, out long inChain))
+            proven = Math.Max(proven, inChain);
+        return proven;
+    }
+
+    /// <summary>
+    /// A peer whose claimed height is above everything we know (our chain, our header chain, what its headers
+    /// proved) must prove it with headers within <see cref="SyncPlannerOptions.ClaimProofTimeout"/>; otherwise the
+    /// claim is reported, once per timeout. The clock restarts whenever what we know grows (its headers, or the
+    /// header chain others deliver, still on the way to the claim); it runs only while nothing moves towards it. Peers in fork resolution are left to it (it has its own limits).
+    /// </summary>
+    private void CheckClaims(DateTimeOffset now)
+    {
+        long known = Math.Max(_chain.Height, _headerTop);
+        foreach (var peer in _peers.Values)
+        {
+            bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId);
+            if (backed)
+            {
+                peer.UnbackedSince = null;
+                continue;
+            }
+            long proven = Math.Max(known, ProvenHeight(peer));
+            if (peer.UnbackedSince is null || proven > peer.ProvenAtCheck)
+                peer.UnbackedSince = now; // the clock runs while headers make no progress towards the claim
+            peer.ProvenAtCheck = Math.Max(peer.ProvenAtCheck, proven);
+            if (now - peer.UnbackedSince.Value >= _options.ClaimProofTimeout)
+            {
+                Report(peer.Info.PeerId, MisbehaviourKind.UnbackedHeightClaim,
+                    $"claims height {peer.Info.BestHeight} (tip {peer.Info.TipHash}) but its headers prove {Math.Max(ProvenHeight(peer), -1)} after {_options.ClaimProofTimeout.TotalSeconds:0} s");
+                peer.UnbackedSince = now;
+            }
+        }
     }
 
     private void Report(string peerId, MisbehaviourKind kind, string detail) =>

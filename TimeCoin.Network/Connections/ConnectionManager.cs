@@ -279,6 +279,9 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     internal (long Height, Hash256 Tip) BestChain() => _bestChain();
 
+    /// <summary>The bound on any height a peer claims now (see <see cref="ChainParameters.MaxPlausibleHeight"/>).</summary>
+    internal long MaxPlausibleHeight() => _chain.MaxPlausibleHeight(_time.GetUtcNow());
+
     /// <summary>
     /// Records a violation by <paramref name="peer"/> in the policy and carries out the outcome exactly as for a
     /// protocol violation: a disconnect closes this connection, a ban closes every connection from that IP. For the

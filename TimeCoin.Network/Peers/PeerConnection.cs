@@ -58,7 +58,7 @@ public sealed class PeerConnection : IPeer
         IsInbound = isInbound;
         RemoteEndPoint = connection.RemoteEndPoint;
         ConnectedAt = time.GetUtcNow();
-        _bestHeight = (long)Math.Min(remote.BestHeight, long.MaxValue);
+        _bestHeight = Math.Min((long)Math.Min(remote.BestHeight, long.MaxValue), owner.MaxPlausibleHeight());
         _tipHash = remote.TipHash;
         PeerId = remote.NodeId.ToString();
         _sendQueue = Channel.CreateBounded<NetworkMessage>(new BoundedChannelOptions(sendQueueCapacity)
@@ -226,6 +226,20 @@ public sealed class PeerConnection : IPeer
         }
     }
 
+    /// <summary>
+    /// A height from a pong: claims only ever raise what we hold (the monotonic rule: a late pong never lowers it)
+    /// and are bounded by the slot schedule. A claim is shown and used to order peers; decisions wait for headers.
+    /// </summary>
+    private void RaiseClaimedHeight(ulong claimed)
+    {
+        long height = Math.Min((long)Math.Min(claimed, long.MaxValue), _owner.MaxPlausibleHeight());
+        lock (_chainGate)
+        {
+            if (height > _bestHeight)
+                _bestHeight = height;
+        }
+    }
+
     internal async Task RunAsync(CancellationToken stopping)
     {
         // No Task.Run: the write loop's continuations follow the host's scheduler (the thread pool in production, the
@@ -317,8 +331,7 @@ public sealed class PeerConnection : IPeer
                     return;
                 case PongMessage pong:
                     _ping.OnPong(pong.Nonce);
-                    lock (_chainGate)
-                        _bestHeight = (long)Math.Min(pong.Height, long.MaxValue);
+                    RaiseClaimedHeight(pong.Height);
                     return;
                 case GoodbyeMessage goodbye:
                     _closedByGoodbye = true;
@@ -332,7 +345,7 @@ public sealed class PeerConnection : IPeer
                     _ping.OnRequestedDataReceived();
                     break;
                 case BlockAnnouncementMessage announcement:
-                    UpdateChain((long)Math.Min(announcement.Height, long.MaxValue), announcement.Hash);
+                    UpdateChain(Math.Min((long)Math.Min(announcement.Height, long.MaxValue), _owner.MaxPlausibleHeight()), announcement.Hash);
                     break;
             }
             await _owner.DispatchAsync(this, message, token);

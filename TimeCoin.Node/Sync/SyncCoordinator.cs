@@ -356,11 +356,13 @@ public sealed class SyncCoordinator : IAsyncDisposable
         _lastRoundAt = now;
         var tipBefore = _chain.State.TipHash;
 
+        // A claim is bounded by the slot schedule; the planner believes it only once headers prove it.
+        long plausible = _chain.Parameters.MaxPlausibleHeight(now);
         foreach (var entry in _peers.Values)
         {
             var (height, tip) = entry.ReportedTip;
             var peer = entry.Peer;
-            _planner.UpdatePeer(new PeerSyncInfo(peer.PeerId, height, tip,
+            _planner.UpdatePeer(new PeerSyncInfo(peer.PeerId, Math.Min(height, plausible), tip,
                 IsPrioritySync: peer.Permissions.HasFlag(PeerPermissions.PrioritySync),
                 IsMasternode: peer.IsMasternode,
                 ThroughputBlocksPerSecond: entry.Throughput));
@@ -566,6 +568,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
             var kind = item.Kind switch
             {
                 MisbehaviourKind.UnexpectedBlock => ViolationKind.UnrequestedData,
+                MisbehaviourKind.UnbackedHeightClaim => ViolationKind.UnbackedClaim,
                 _ => ViolationKind.InvalidBlock,
             };
             RecordError($"peer {item.PeerId}: {item.Kind}: {item.Detail}");
