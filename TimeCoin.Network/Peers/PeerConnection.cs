@@ -40,6 +40,8 @@ public sealed class PeerConnection : IPeer
     private DateTimeOffset? _closedAt;
     private int _announceState; // 0: not announced to the handler, 1: connected announced, 2: disconnected announced
     private int _goodbyeStarted;
+    private int _headerRequestsOpen; // GetHeaders queued to the peer and not yet answered (each gets exactly one Headers)
+    private int _blockRequestsOpen;  // GetBlocks queued to the peer and not yet answered (each gets exactly one Blocks)
     private volatile bool _closedByGoodbye;
     private readonly TaskCompletionSource _writeLoopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -143,6 +145,7 @@ public sealed class PeerConnection : IPeer
         ArgumentNullException.ThrowIfNull(message);
         if (IsClosed)
             return false;
+        OpenRequest(message, +1); // before the request can go out, so its reply always finds it open
         try
         {
             await _sendQueue.Writer.WriteAsync(message, cancellationToken);
@@ -150,7 +153,13 @@ public sealed class PeerConnection : IPeer
         }
         catch (ChannelClosedException)
         {
+            OpenRequest(message, -1);
             return false;
+        }
+        catch (OperationCanceledException)
+        {
+            OpenRequest(message, -1);
+            throw;
         }
     }
 
@@ -161,12 +170,40 @@ public sealed class PeerConnection : IPeer
     public bool TrySend(NetworkMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return !IsClosed && _sendQueue.Writer.TryWrite(message);
+        if (IsClosed)
+            return false;
+        OpenRequest(message, +1);
+        if (_sendQueue.Writer.TryWrite(message))
+            return true;
+        OpenRequest(message, -1);
+        return false;
+    }
+
+    private void OpenRequest(NetworkMessage message, int delta)
+    {
+        if (message is GetHeadersMessage)
+            Interlocked.Add(ref _headerRequestsOpen, delta);
+        else if (message is GetBlocksMessage)
+            Interlocked.Add(ref _blockRequestsOpen, delta);
+    }
+
+    /// <summary>Closes one open request of a kind; false when none is open (the reply was not asked for).</summary>
+    private static bool TryAnswer(ref int open)
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref open);
+            if (current <= 0)
+                return false;
+            if (Interlocked.CompareExchange(ref open, current - 1, current) == current)
+                return true;
+        }
     }
 
     /// <summary>
     /// Tells the liveness state that this peer delivered data we asked for, so it is not dropped for missed pongs
-    /// while busy serving us. Called automatically for non-empty headers and blocks; the node may call it too.
+    /// while busy serving us. Called automatically for non-empty replies to our own GetHeaders/GetBlocks (never for
+    /// data nobody asked for); the node may call it too.
     /// </summary>
     public void MarkRequestedDataReceived() => _ping.OnRequestedDataReceived();
 
@@ -271,8 +308,9 @@ public sealed class PeerConnection : IPeer
     /// <summary>
     /// Block download (GetBlocks and its Blocks reply) is flow-controlled, not metered by the policy's default
     /// per-message rate: requests are served one at a time on this read loop and their replies wait in a bounded
-    /// send queue, so a peer gets blocks only as fast as it reads them; replies are bounded by what we asked for (the
-    /// sync layer ignores blocks it did not request). Metering them at the default 20 messages/s capped catch-up at
+    /// send queue, so a peer gets blocks only as fast as it reads them; replies are bounded by what we asked for: each
+    /// GetBlocks we send opens one reply, and a Blocks message without an open request is an
+    /// <see cref="ViolationKind.UnrequestedData"/> violation, dropped before anything decodes it. Metering them at the default 20 messages/s capped catch-up at
     /// about 20 x 32 blocks/s per peer and dropped the excess requests, which then stalled. Headers stay metered
     /// (each one costs a signature check, and sync needs only a few such messages per second); an explicit
     /// <see cref="PeerPolicyOptions.RateLimits"/> entry for GetBlocks or Blocks still applies.
@@ -340,9 +378,23 @@ public sealed class PeerConnection : IPeer
                 case VersionMessage or VerAckMessage:
                     _owner.ReportViolation(this, ViolationKind.MalformedMessage, $"{message.Type} after the handshake");
                     return;
-                case HeadersMessage { Headers.Count: > 0 }:
-                case BlocksMessage { Blocks.Count: > 0 }:
-                    _ping.OnRequestedDataReceived();
+                case HeadersMessage headers:
+                    if (!TryAnswer(ref _headerRequestsOpen))
+                    {
+                        _owner.ReportViolation(this, ViolationKind.UnrequestedData, $"Headers ({headers.Headers.Count}) without a GetHeaders of ours");
+                        return; // dropped: never decoded, never queued, not liveness
+                    }
+                    if (headers.Headers.Count > 0)
+                        _ping.OnRequestedDataReceived();
+                    break;
+                case BlocksMessage blocks:
+                    if (!TryAnswer(ref _blockRequestsOpen))
+                    {
+                        _owner.ReportViolation(this, ViolationKind.UnrequestedData, $"Blocks ({blocks.Blocks.Count}) without a GetBlocks of ours");
+                        return;
+                    }
+                    if (blocks.Blocks.Count > 0)
+                        _ping.OnRequestedDataReceived();
                     break;
                 case BlockAnnouncementMessage announcement:
                     UpdateChain(Math.Min((long)Math.Min(announcement.Height, long.MaxValue), _owner.MaxPlausibleHeight()), announcement.Hash);
