@@ -39,6 +39,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly Random _random;
     private readonly ConnectionRegistry _registry;
     private readonly RecentHashFilter _relayFilter;
+    private readonly MasternodeWhitelist? _masternodeWhitelist;
     private readonly IReadOnlyList<WhitelistSpec> _configWhitelist;
     private readonly IReadOnlyList<IpRange> _configBlacklist;
     private readonly IReadOnlyList<IPEndPoint> _bootstrap;
@@ -108,7 +109,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _registry = new ConnectionRegistry(identity.PublicKey);
         _relayFilter = new RecentHashFilter(options.RelayFilterCapacity);
         _masternodes.MasternodeRemoved += OnMasternodeRemoved;
+        _masternodes.MasternodeAddressChanged += OnMasternodeAddressChanged;
         Policy.AuditRecorded += OnPolicyChanged;
+        if (options.AutoWhitelistMasternodes)
+            _masternodeWhitelist = new MasternodeWhitelist(policy, masternodes, id => FindPeer(id)?.RemoteEndPoint.Address,
+                loggerFactory.CreateLogger<MasternodeWhitelist>());
     }
 
     private delegate bool TryParser<T>(string text, out T? value, out string error);
@@ -168,6 +173,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         Policy.ReplaceWhitelistWithSpecs(WhitelistSource.Config, _configWhitelist, "config whitelisted_peers");
         foreach (var spec in _configWhitelist)
             _logger.LogInformation("Whitelisted peer from config: {Ip}", spec.Range);
+        _masternodeWhitelist?.ResetEntries();
         foreach (var lifted in Policy.ReplaceBans(BanSource.Config, _configBlacklist, "config blacklisted_peers"))
             _logger.LogInformation("Lifted the config ban on {Range}: no longer in blacklisted_peers", lifted);
         foreach (var spec in _configWhitelist.Where(s => s.Range.IsSingleAddress))
@@ -201,7 +207,9 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             peer.Disconnect("node stopping");
         await Task.WhenAll(_tasks.Keys);
         _masternodes.MasternodeRemoved -= OnMasternodeRemoved;
+        _masternodes.MasternodeAddressChanged -= OnMasternodeAddressChanged;
         Policy.AuditRecorded -= OnPolicyChanged;
+        _masternodeWhitelist?.Dispose();
         _ownedHttpClient?.Dispose();
     }
 
@@ -523,6 +531,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _logger.LogInformation("Connected {Peer} (height {Height}, {UserAgent})", peer, peer.BestHeight, peer.Remote.UserAgent);
         peer.MarkConnectAnnounced();
         _handler.OnPeerConnected(peer);
+        _masternodeWhitelist?.Refresh(peer.NodeId); // a handshake at a masternode's announced address proves it
         return true;
     }
 
@@ -645,17 +654,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             return;
         lock (_gate)
             _announcements[announcement.MasternodeKey] = bytes.ToArray();
+        // The address becomes a dial candidate; it is whitelisted only once a handshake there proves the key
+        // (MasternodeWhitelist), never on the announcement's word.
         if (announced is not null)
-        {
             AddAddress(announced, AddressSource.Masternode);
-            if (_options.AutoWhitelistMasternodes)
-            {
-                var range = IpRange.FromAddress(announced.Address);
-                if (Policy.AddWhitelist(range, WhitelistSource.Masternode, $"masternode {announcement.MasternodeKey.ToShortString()} ({(direct ? "announced directly" : "relayed")})"))
-                    _logger.LogInformation("Whitelisted masternode from announcement: {Ip} ({Key}, {How})", range, announcement.MasternodeKey.ToShortString(), direct ? "direct" : "relayed");
-            }
-        }
-        Broadcast(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
+        Relay(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
         Wake();
     }
 
@@ -679,7 +682,30 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             return;
         }
         if (_relayFilter.TryAdd(hash))
-            Broadcast(message, except: peer);
+            Relay(message, except: peer);
+    }
+
+    /// <summary>
+    /// Relays gossip someone else signed: once (the caller checked the seen-cache), to at most
+    /// <see cref="ConnectionManagerOptions.RelayFanOut"/> peers picked at random, so relay volume per node does not
+    /// grow with its connection count; push gossip to a few random peers still reaches every node of a connected
+    /// network in a few hops.
+    /// </summary>
+    private int Relay(NetworkMessage message, PeerConnection except)
+    {
+        var candidates = Peers.Where(p => !ReferenceEquals(p, except)).ToArray();
+        if (candidates.Length > _options.RelayFanOut)
+        {
+            lock (_random)
+                _random.Shuffle(candidates);
+        }
+        int sent = 0;
+        foreach (var peer in candidates.Take(_options.RelayFanOut))
+        {
+            if (peer.TrySend(message))
+                sent++;
+        }
+        return sent;
     }
 
     private void OnMasternodeRemoved(object? sender, MasternodeEventArgs e)
@@ -688,17 +714,27 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             _announcements.Remove(e.Key);
         if (!IPEndPoint.TryParse(e.Address, out var endpoint))
             return;
+        DemoteMasternodeAddress(endpoint);
+    }
+
+    /// <summary>A masternode moved: its old address is no longer a masternode address, the new one is a dial candidate.</summary>
+    private void OnMasternodeAddressChanged(object? sender, MasternodeEventArgs e)
+    {
+        if (e.PreviousAddress is not null && IPEndPoint.TryParse(e.PreviousAddress, out var previous))
+            DemoteMasternodeAddress(previous);
+        if (IPEndPoint.TryParse(e.Address, out var current))
+            AddAddress(current, AddressSource.Masternode);
+        Wake();
+    }
+
+    private void DemoteMasternodeAddress(IPEndPoint endpoint)
+    {
+        var normalized = new IPEndPoint(IpRange.Normalize(endpoint.Address), endpoint.Port);
         lock (_gate)
         {
-            if (_addresses.TryGetValue(endpoint, out var known) && known.Source == AddressSource.Masternode)
+            if (_addresses.TryGetValue(normalized, out var known) && known.Source == AddressSource.Masternode)
                 known.Source = AddressSource.Gossip;
         }
-        if (!_options.AutoWhitelistMasternodes)
-            return;
-        var ip = IpRange.Normalize(endpoint.Address);
-        bool shared = _masternodes.GetAll().Any(r => r.Key != e.Key && IPEndPoint.TryParse(r.Address, out var other) && IpRange.Normalize(other.Address).Equals(ip));
-        if (!shared && Policy.RemoveWhitelist(IpRange.FromAddress(ip), WhitelistSource.Masternode, $"masternode {e.Key.ToShortString()} removed"))
-            _logger.LogInformation("Removed masternode whitelist entry {Ip}: masternode {Key} was removed", ip, e.Key.ToShortString());
     }
 
     private static List<T> ParseAll<T>(IReadOnlyList<string> lines, string name, List<string> errors, TryParser<T> parse) where T : class

@@ -47,7 +47,7 @@ public sealed record ConnectionManagerOptions
     /// <summary>Config <c>auto_whitelist_discovered</c>: give every discovered address a discovery whitelist entry.</summary>
     public bool AutoWhitelistDiscovered { get; init; }
 
-    /// <summary>Config <c>auto_whitelist_masternodes</c>: give every accepted masternode a masternode whitelist entry.</summary>
+    /// <summary>Config <c>auto_whitelist_masternodes</c>: give each masternode proved at its announced address (a handshake there carrying its key) a masternode whitelist entry (see <see cref="MasternodeWhitelist"/>).</summary>
     public bool AutoWhitelistMasternodes { get; init; }
 
     /// <summary>True when this node runs as a masternode (announced in the handshake).</summary>
@@ -83,8 +83,14 @@ public sealed record ConnectionManagerOptions
     /// <summary>Messages queued per connection before senders wait. Default 256.</summary>
     public int SendQueueCapacity { get; init; } = 256;
 
-    /// <summary>Hashes remembered for relay deduplication. Default 20,000.</summary>
-    public int RelayFilterCapacity { get; init; } = 20_000;
+    /// <summary>
+    /// Hashes remembered for relay deduplication (the seen-cache). Default 50,000: five minutes of heartbeats from
+    /// 10,000 masternodes (one a minute each); an older heartbeat is refused by its sequence number anyway.
+    /// </summary>
+    public int RelayFilterCapacity { get; init; } = 50_000;
+
+    /// <summary>Peers each relayed heartbeat or announcement goes to, picked at random. Default 8.</summary>
+    public int RelayFanOut { get; init; } = 8;
 
     /// <summary>Disconnects remembered for RPC. Default 200.</summary>
     public int DisconnectHistorySize { get; init; } = 200;
@@ -123,6 +129,8 @@ public sealed record ConnectionManagerOptions
             errors.Add("MaxKnownAddresses must be at least 1.");
         if (SendQueueCapacity < 1)
             errors.Add("SendQueueCapacity must be at least 1.");
+        if (RelayFanOut < 1)
+            errors.Add("RelayFanOut must be at least 1.");
         if (RelayFilterCapacity < 1)
             errors.Add("RelayFilterCapacity must be at least 1.");
         if (DisconnectHistorySize < 1)

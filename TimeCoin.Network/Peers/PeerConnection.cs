@@ -335,10 +335,13 @@ public sealed class PeerConnection : IPeer
                     var message = read.Message!;
                     if (Volatile.Read(ref _goodbyeStarted) != 0)
                         continue; // we are closing in order: nothing more is handled
-                    if (IsRateLimited(message.Type) && !_owner.Policy.TryConsume(PeerId, message.Type.ToString()))
+                    if (IsRateLimited(message.Type))
                     {
-                        _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit");
-                        continue;
+                        var verdict = _owner.Policy.CheckRate(RemoteEndPoint.Address, PeerId, message.Type.ToString());
+                        if (verdict == RateLimitVerdict.DroppedAndScored)
+                            _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit (excess dropped, scored once per window)");
+                        if (verdict != RateLimitVerdict.Allowed)
+                            continue;
                     }
                     await HandleAsync(message, token);
                     break;

@@ -145,10 +145,54 @@ public static class NodeConfigLoader
             AutoWhitelistDiscovered = section.Bool("auto_whitelist_discovered", d.AutoWhitelistDiscovered),
             AutoWhitelistMasternodes = section.Bool("auto_whitelist_masternodes", d.AutoWhitelistMasternodes),
             MaxAutoWhitelist = section.Int("max_auto_whitelist", d.MaxAutoWhitelist, 0, 100000),
+            MaxMasternodeWhitelist = section.Int("max_masternode_whitelist", d.MaxMasternodeWhitelist, 0, 100000),
         };
+        if (section.Section("rate_limits") is { } limits)
+        {
+            var perKind = new Dictionary<string, Core.Policy.RateLimit>(d.RateLimits, StringComparer.Ordinal);
+            foreach (var type in Enum.GetValues<Network.Protocol.MessageType>())
+            {
+                string key = SnakeCase(type.ToString());
+                string text = limits.String(key, "", RateLimitSyntax);
+                if (text.Length > 0)
+                    perKind[type.ToString()] = ParseRateLimit(text);
+            }
+            string fallback = limits.String("default", "", RateLimitSyntax);
+            result = result with
+            {
+                RateLimits = perKind,
+                DefaultRateLimit = fallback.Length > 0 ? ParseRateLimit(fallback) : d.DefaultRateLimit,
+                RateLimitViolationWindowSecs = limits.Int("violation_window_secs", d.RateLimitViolationWindowSecs, 1, 86400),
+            };
+            limits.ReportUnknownKeys();
+        }
         section.ReportUnknownKeys();
         return result;
     }
+
+    private const string RateLimitForm = "\"per_second/burst\" with a positive rate and a burst of at least 1 (e.g. \"20/100\")";
+
+    private static string? RateLimitSyntax(string text) => TryParseRateLimit(text, out _) ? null : RateLimitForm;
+
+    private static Core.Policy.RateLimit ParseRateLimit(string text) => TryParseRateLimit(text, out var limit) ? limit : default;
+
+    private static bool TryParseRateLimit(string text, out Core.Policy.RateLimit limit)
+    {
+        limit = default;
+        var parts = text.Split('/');
+        if (parts.Length != 2
+            || !double.TryParse(parts[0].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate)
+            || !double.TryParse(parts[1].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double burst)
+            || !double.IsFinite(rate) || rate <= 0 || !double.IsFinite(burst) || burst < 1)
+        {
+            return false;
+        }
+        limit = new Core.Policy.RateLimit(rate, burst);
+        return true;
+    }
+
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     private static LivenessConfig ReadLiveness(ConfigTableReader? section, LivenessConfig d)
     {

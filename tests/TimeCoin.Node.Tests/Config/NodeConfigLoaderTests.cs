@@ -166,6 +166,27 @@ public sealed class NodeConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_RateLimitsSection_ReadsPerKindDefaultAndWindow()
+    {
+        var config = NodeConfigLoader.Parse("[p2p]\nmax_masternode_whitelist = 500\n[p2p.rate_limits]\nheartbeat = \"300/3000\"\nget_headers = \"5/10\"\ndefault = \"40/200\"\nviolation_window_secs = 30\n", "config.toml");
+
+        Assert.Equal(new Core.Policy.RateLimit(300, 3000), config.P2p.RateLimits["Heartbeat"]);
+        Assert.Equal(new Core.Policy.RateLimit(5, 10), config.P2p.RateLimits["GetHeaders"]);
+        Assert.Equal(new Core.Policy.RateLimit(50, 1000), config.P2p.RateLimits["MasternodeAnnouncement"]); // default kept
+        Assert.Equal(new Core.Policy.RateLimit(40, 200), config.P2p.DefaultRateLimit);
+        Assert.Equal(30, config.P2p.RateLimitViolationWindowSecs);
+        Assert.Equal(500, config.P2p.MaxMasternodeWhitelist);
+    }
+
+    [Fact]
+    public void Parse_BadRateLimit_NamesFileLineKeyAndForm()
+    {
+        var error = Assert.Single(Errors("[p2p.rate_limits]\nheartbeat = \"fast\"\n"));
+
+        Assert.StartsWith("config.toml:2: p2p.rate_limits.heartbeat: expected \"per_second/burst\"", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_WrongType_NamesFileLineKeyAndValue()
     {
         var errors = Errors("network = \"testnet\"\n\n[p2p]\nmax_inbound = \"lots\"\n");
