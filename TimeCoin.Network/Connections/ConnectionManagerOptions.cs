@@ -17,8 +17,14 @@ public sealed record ConnectionManagerOptions
     /// <summary>The network's P2P port, used for addresses written without one. Default 24000 (mainnet).</summary>
     public int DefaultPort { get; init; } = 24000;
 
-    /// <summary>Outbound connections to keep (whitelisted peers and masternodes are dialed in addition). Default 8.</summary>
+    /// <summary>Ordinary outbound connections to keep (bootstrap and gossiped addresses). Default 8.</summary>
     public int TargetOutbound { get; init; } = 8;
+
+    /// <summary>
+    /// Most automatic entries (known masternodes, discovered and automatically whitelisted addresses) connected or
+    /// being dialed at once, in addition to <see cref="TargetOutbound"/>; manual entries are dialed beyond it. Default 8.
+    /// </summary>
+    public int MaxAutomaticOutbound { get; init; } = 8;
 
     /// <summary>Config <c>whitelisted_peers</c>: whitelist lines (<c>perms@range</c> or a range), added as config entries before listening. Single addresses are also dialed on <see cref="DefaultPort"/>.</summary>
     public IReadOnlyList<string> WhitelistedPeers { get; init; } = [];
@@ -113,6 +119,8 @@ public sealed record ConnectionManagerOptions
         var errors = new List<string>();
         if (DefaultPort is < 1 or > 65535)
             errors.Add($"DefaultPort must be 1-65535, got {DefaultPort}.");
+        if (MaxAutomaticOutbound < 0)
+            errors.Add($"MaxAutomaticOutbound must not be negative, got {MaxAutomaticOutbound}.");
         if (TargetOutbound < 0)
             errors.Add($"TargetOutbound must not be negative, got {TargetOutbound}.");
         if (DiscoveryInterval <= TimeSpan.Zero)
