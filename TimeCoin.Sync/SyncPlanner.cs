@@ -49,6 +49,7 @@ public sealed class SyncPlanner
     private long _headerTop;
     private long _frontier;
     private TimeSpan _stallTimeout;
+    private DateTimeOffset _headerProgressAt = DateTimeOffset.MinValue;
 
     /// <summary>Creates a planner over our chain.</summary>
     public SyncPlanner(IChainView chain, SyncPlannerOptions options, TimeProvider time)
@@ -380,8 +381,9 @@ public sealed class SyncPlanner
     /// <summary>
     /// A peer whose claimed height is above everything we know (our chain, our header chain, what its headers
     /// proved) must prove it with headers within <see cref="SyncPlannerOptions.ClaimProofTimeout"/>; otherwise the
-    /// claim is reported, once per timeout. The clock restarts whenever what we know grows (its headers, or the
-    /// header chain others deliver, still on the way to the claim); it runs only while nothing moves towards it. Peers in fork resolution are left to it (it has its own limits).
+    /// claim is reported, once per timeout. The clock restarts whenever headers make progress: its own proven height
+    /// grows, or headers from any peer extend our header chain (sync is still on its way, and a peer not yet asked
+    /// is not to blame). Blocks we produce ourselves are no such progress. Peers in fork resolution are left to it (it has its own limits).
     /// </summary>
     private void CheckClaims(DateTimeOffset now)
     {
@@ -394,9 +396,9 @@ public sealed class SyncPlanner
                 peer.UnbackedSince = null;
                 continue;
             }
-            long proven = Math.Max(known, ProvenHeight(peer));
-            if (peer.UnbackedSince is null || proven > peer.ProvenAtCheck)
-                peer.UnbackedSince = now; // the clock runs while headers make no progress towards the claim
+            long proven = ProvenHeight(peer);
+            if (peer.UnbackedSince is null || proven > peer.ProvenAtCheck || _headerProgressAt > peer.UnbackedSince)
+                peer.UnbackedSince = now; // the clock runs only while no headers (its own or others') make progress
             peer.ProvenAtCheck = Math.Max(peer.ProvenAtCheck, proven);
             if (now - peer.UnbackedSince.Value >= _options.ClaimProofTimeout)
             {
@@ -489,6 +491,7 @@ public sealed class SyncPlanner
             _headerHeightByHash[headers[i].Hash] = headers[i].Height;
         }
         _headerTop = headers[^1].Height;
+        _headerProgressAt = _time.GetUtcNow();
     }
 
     /// <summary>Drops header-chain entries above <paramref name="height"/> and every request or delivery for them.</summary>

@@ -336,11 +336,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                     AddAddress(endpoint, AddressSource.Gossip);
                 return;
             case MasternodeAnnouncementMessage announcement:
-                HandleAnnouncement(peer, announcement.Announcement, announcement);
+                HandleAnnouncement(peer, announcement.Announcement, announcement, relay: true);
                 return;
             case MasternodesMessage list:
+                // A bulk list (the reply to GetMasternodes) is taken but not relayed item by item: one message must
+                // not turn into thousands of relays. New masternodes spread by their own announcements.
                 foreach (var bytes in list.Announcements)
-                    HandleAnnouncement(peer, bytes, null);
+                    HandleAnnouncement(peer, bytes, null, relay: false);
                 return;
             case HeartbeatMessage heartbeat:
                 HandleHeartbeat(peer, heartbeat);
@@ -623,7 +625,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         }
     }
 
-    private void HandleAnnouncement(PeerConnection peer, ReadOnlyMemory<byte> bytes, NetworkMessage? original)
+    private void HandleAnnouncement(PeerConnection peer, ReadOnlyMemory<byte> bytes, NetworkMessage? original, bool relay)
     {
         var hash = Hash256.DoubleSha256(bytes.Span);
         if (_relayFilter.Contains(hash))
@@ -658,7 +660,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         // (MasternodeWhitelist), never on the announcement's word.
         if (announced is not null)
             AddAddress(announced, AddressSource.Masternode);
-        Relay(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
+        if (relay)
+            Relay(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
         Wake();
     }
 
