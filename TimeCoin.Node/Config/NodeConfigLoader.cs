@@ -147,39 +147,44 @@ public static class NodeConfigLoader
             MaxAutoWhitelist = section.Int("max_auto_whitelist", d.MaxAutoWhitelist, 0, 100000),
             MaxMasternodeWhitelist = section.Int("max_masternode_whitelist", d.MaxMasternodeWhitelist, 0, 100000),
         };
-        if (section.Section("rate_limits") is { } limits)
+        var limitLines = section.StringList("rate_limits", [], RateLimitForm, line => TryParseRateLimitLine(line, out _, out _));
+        if (limitLines.Count > 0)
         {
             var perKind = new Dictionary<string, Core.Policy.RateLimit>(d.RateLimits, StringComparer.Ordinal);
-            foreach (var type in Enum.GetValues<Network.Protocol.MessageType>())
+            var fallback = d.DefaultRateLimit;
+            foreach (var line in limitLines)
             {
-                string key = SnakeCase(type.ToString());
-                string text = limits.String(key, "", RateLimitSyntax);
-                if (text.Length > 0)
-                    perKind[type.ToString()] = ParseRateLimit(text);
+                TryParseRateLimitLine(line, out var kind, out var limit);
+                if (kind is null)
+                    fallback = limit;
+                else
+                    perKind[kind] = limit;
             }
-            string fallback = limits.String("default", "", RateLimitSyntax);
-            result = result with
-            {
-                RateLimits = perKind,
-                DefaultRateLimit = fallback.Length > 0 ? ParseRateLimit(fallback) : d.DefaultRateLimit,
-                RateLimitViolationWindowSecs = limits.Int("violation_window_secs", d.RateLimitViolationWindowSecs, 1, 86400),
-            };
-            limits.ReportUnknownKeys();
+            result = result with { RateLimits = perKind, DefaultRateLimit = fallback };
         }
+        result = result with { RateLimitViolationWindowSecs = section.Int("rate_limit_window_secs", d.RateLimitViolationWindowSecs, 1, 86400) };
         section.ReportUnknownKeys();
         return result;
     }
 
-    private const string RateLimitForm = "\"per_second/burst\" with a positive rate and a burst of at least 1 (e.g. \"20/100\")";
+    private const string RateLimitForm = "\"message=per_second/burst\" (message: a message type in snake case such as heartbeat or get_headers, or default; a positive rate and a burst of at least 1, e.g. \"heartbeat=250/2500\")";
 
-    private static string? RateLimitSyntax(string text) => TryParseRateLimit(text, out _) ? null : RateLimitForm;
-
-    private static Core.Policy.RateLimit ParseRateLimit(string text) => TryParseRateLimit(text, out var limit) ? limit : default;
-
-    private static bool TryParseRateLimit(string text, out Core.Policy.RateLimit limit)
+    /// <summary>Parses <c>message=rate/burst</c>; <paramref name="kind"/> is the message type name, or null for <c>default</c>.</summary>
+    private static bool TryParseRateLimitLine(string line, out string? kind, out Core.Policy.RateLimit limit)
     {
+        kind = null;
         limit = default;
-        var parts = text.Split('/');
+        int equals = line.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+            return false;
+        string name = line[..equals].Trim();
+        if (name != "default")
+        {
+            kind = Enum.GetValues<Network.Protocol.MessageType>().Select(t => t.ToString()).FirstOrDefault(t => SnakeCase(t) == name);
+            if (kind is null)
+                return false;
+        }
+        var parts = line[(equals + 1)..].Split('/');
         if (parts.Length != 2
             || !double.TryParse(parts[0].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate)
             || !double.TryParse(parts[1].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double burst)

@@ -46,12 +46,12 @@ public sealed record P2pConfig
     /// <summary><c>max_masternode_whitelist</c>: most masternode whitelist entries (each proved by a handshake at its address); a cap of its own, so masternodes never crowd out discovery entries. Default 10000.</summary>
     public int MaxMasternodeWhitelist { get; init; } = 10_000;
 
-    /// <summary><c>[p2p.rate_limits]</c>: per message kind (type name, e.g. <c>Heartbeat</c>) a limit; kinds not listed use <see cref="DefaultRateLimit"/>. Default: the Core gossip limits.</summary>
+    /// <summary><c>rate_limits</c> (<c>"heartbeat=250/2500"</c> lines): per message kind (type name, e.g. <c>Heartbeat</c>) a limit; kinds not listed use <see cref="DefaultRateLimit"/>. Default: the Core gossip limits.</summary>
     public IReadOnlyDictionary<string, TimeCoin.Core.Policy.RateLimit> RateLimits { get; init; } = TimeCoin.Core.Policy.PeerPolicyOptions.GossipRateLimits;
 
-    /// <summary><c>[p2p.rate_limits] default</c>: the limit of every other message kind. Default 20 a second, burst 100.</summary>
+    /// <summary><c>rate_limits</c> line <c>default=rate/burst</c>: the limit of every other message kind. Default 20 a second, burst 100.</summary>
     public TimeCoin.Core.Policy.RateLimit DefaultRateLimit { get; init; } = new(20, 100);
 
-    /// <summary><c>[p2p.rate_limits] violation_window_secs</c>: excess above a limit is scored at most once per this window. Default 60.</summary>
+    /// <summary><c>rate_limit_window_secs</c>: excess above a limit is scored at most once per this window. Default 60.</summary>
     public int RateLimitViolationWindowSecs { get; init; } = 60;
 }

@@ -166,9 +166,9 @@ public sealed class NodeConfigLoaderTests
     }
 
     [Fact]
-    public void Parse_RateLimitsSection_ReadsPerKindDefaultAndWindow()
+    public void Parse_RateLimits_ReadsPerKindDefaultAndWindow()
     {
-        var config = NodeConfigLoader.Parse("[p2p]\nmax_masternode_whitelist = 500\n[p2p.rate_limits]\nheartbeat = \"300/3000\"\nget_headers = \"5/10\"\ndefault = \"40/200\"\nviolation_window_secs = 30\n", "config.toml");
+        var config = NodeConfigLoader.Parse("[p2p]\nmax_masternode_whitelist = 500\nrate_limits = [\"heartbeat=300/3000\", \"get_headers=5/10\", \"default=40/200\"]\nrate_limit_window_secs = 30\n", "config.toml");
 
         Assert.Equal(new Core.Policy.RateLimit(300, 3000), config.P2p.RateLimits["Heartbeat"]);
         Assert.Equal(new Core.Policy.RateLimit(5, 10), config.P2p.RateLimits["GetHeaders"]);
@@ -181,9 +181,10 @@ public sealed class NodeConfigLoaderTests
     [Fact]
     public void Parse_BadRateLimit_NamesFileLineKeyAndForm()
     {
-        var error = Assert.Single(Errors("[p2p.rate_limits]\nheartbeat = \"fast\"\n"));
+        var error = Assert.Single(Errors("[p2p]\nrate_limits = [\"heartbeat=fast\"]\n"));
 
-        Assert.StartsWith("config.toml:2: p2p.rate_limits.heartbeat: expected \"per_second/burst\"", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("config.toml:2: p2p.rate_limits", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("message=per_second/burst", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
