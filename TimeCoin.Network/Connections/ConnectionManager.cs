@@ -17,7 +17,8 @@ namespace TimeCoin.Network.Connections;
 /// <summary>
 /// Owns every connection of a node: the listener (banned addresses refused at accept, before any handshake;
 /// admission and eviction by the <see cref="PeerPolicy"/>), the dialer (keeps <see cref="ConnectionManagerOptions.TargetOutbound"/>
-/// outbound peers, dials whitelisted peers and known masternodes first and always, reconnects forever with
+/// ordinary outbound peers, dials manual entries always and at most <see cref="ConnectionManagerOptions.MaxAutomaticOutbound"/>
+/// automatic entries (masternodes, discovered peers; see <see cref="DialSetSelector"/>), reconnects forever with
 /// <see cref="ReconnectBackoff"/>), the <see cref="ConnectionRegistry"/> keyed by node id with deterministic duplicate
 /// resolution, discovery, and the connection-level services (peer addresses, masternode announcements and heartbeats
 /// with relay-once gossip). Every other message goes to the single <see cref="IPeerMessageHandler"/>, whatever the

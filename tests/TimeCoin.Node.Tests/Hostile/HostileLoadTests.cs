@@ -73,7 +73,8 @@ public sealed class HostileLoadTests(ITestOutputHelper output) : IAsyncDisposabl
             Chain = chain, DataDirectory = "", Identity = producerKey, Seed = 2,
             Connections = new ConnectionManagerOptions { DefaultPort = 24200, PersistentPeers = [endpoint.ToString()] },
         });
-        await Eventually.True(() => good.Connections.Peers.Count == 1 && good.Chain.State.Height >= node.Chain.State.Height - 1,
+        await Eventually.True(() => good.Connections.Peers.Count == 1 && node.Connections.FindPeer(good.Connections.NodeId) is not null
+                                    && good.Chain.State.Height >= node.Chain.State.Height - 1,
             TimeSpan.FromSeconds(30), () => $"good at {good.Chain.State.Height}, node at {node.Chain.State.Height}");
         var goodAtNode = node.Connections.FindPeer(good.Connections.NodeId)!;
         Assert.NotNull(goodAtNode);
