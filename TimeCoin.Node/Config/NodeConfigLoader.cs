@@ -196,7 +196,8 @@ public static class NodeConfigLoader
         return true;
     }
 
-    private static string SnakeCase(string name) =>
+    /// <summary>A message type name in config form: <c>MasternodeAnnouncement</c> → <c>masternode_announcement</c>.</summary>
+    internal static string SnakeCase(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     private static LivenessConfig ReadLiveness(ConfigTableReader? section, LivenessConfig d)
