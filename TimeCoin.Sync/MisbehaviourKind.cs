@@ -14,4 +14,7 @@ public enum MisbehaviourKind
 
     /// <summary>A fork branch that failed validation.</summary>
     InvalidBranch,
+
+    /// <summary>A claimed height (handshake, announcement, pong) above everything we know, not proved by headers in time.</summary>
+    UnbackedHeightClaim,
 }

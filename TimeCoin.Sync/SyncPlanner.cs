@@ -26,6 +26,8 @@ public sealed class SyncPlanner
         public DateTimeOffset RestUntil { get; set; } = DateTimeOffset.MinValue;
         public int InFlight { get; set; }
         public DateTimeOffset LastDeliveryAt { get; set; } = DateTimeOffset.MinValue;
+        public DateTimeOffset? UnbackedSince { get; set; }
+        public long ProvenAtCheck { get; set; } = long.MinValue;
     }
 
     private readonly record struct InFlightBlock(string PeerId, Hash256 Hash, DateTimeOffset SentAt);
@@ -47,6 +49,7 @@ public sealed class SyncPlanner
     private long _headerTop;
     private long _frontier;
     private TimeSpan _stallTimeout;
+    private DateTimeOffset _headerProgressAt = DateTimeOffset.MinValue;
 
     /// <summary>Creates a planner over our chain.</summary>
     public SyncPlanner(IChainView chain, SyncPlannerOptions options, TimeProvider time)
@@ -312,6 +315,7 @@ public sealed class SyncPlanner
             if (_headerHeightByHash.TryGetValue(peer.Info.TipHash, out long tipHeight))
                 peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, tipHeight);
         }
+        CheckClaims(now);
         ExpireHeaderRequests(now);
         DetectStalls(now, stalls);
         PlanHeaderRequests(now, headerRequests);
@@ -341,12 +345,13 @@ public sealed class SyncPlanner
             if (count > 0)
                 perPeer[id] = count;
         }
+        // Decisions (production, lag alert, best peer) rest on heights headers proved, never on claims.
         var best = _peers.Values
-            .OrderByDescending(p => p.Info.BestHeight)
+            .OrderByDescending(ProvenHeight)
             .ThenByDescending(p => p.Info.IsPrioritySync)
             .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
             .FirstOrDefault();
-        long bestHeight = Math.Max(_chain.Height, best?.Info.BestHeight ?? long.MinValue);
+        long bestHeight = Math.Max(_chain.Height, best is null ? long.MinValue : ProvenHeight(best));
         int inFlight = perPeer.Values.Sum();
         bool forksActive = _forks.Values.Any(f => f.IsActive);
         return new SyncStatus(
@@ -359,6 +364,49 @@ public sealed class SyncPlanner
             perPeer,
             _stallTimeout,
             _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).Select(f => f.GetStatus()).ToArray());
+    }
+
+    /// <summary>The height of the peer's chain that headers proved: its known header height, or its tip's height when
+    /// the tip is on our header chain or our chain.</summary>
+    private long ProvenHeight(PeerState peer)
+    {
+        long proven = peer.KnownHeaderHeight;
+        if (_headerHeightByHash.TryGetValue(peer.Info.TipHash, out long inHeaders))
+            proven = Math.Max(proven, inHeaders);
+        else if (_chain.TryGetHeight(peer.Info.TipHash, out long inChain))
+            proven = Math.Max(proven, inChain);
+        return proven;
+    }
+
+    /// <summary>
+    /// A peer whose claimed height is above everything we know (our chain, our header chain, what its headers
+    /// proved) must prove it with headers within <see cref="SyncPlannerOptions.ClaimProofTimeout"/>; otherwise the
+    /// claim is reported, once per timeout. The clock restarts whenever headers make progress: its own proven height
+    /// grows, or headers from any peer extend our header chain (sync is still on its way, and a peer not yet asked
+    /// is not to blame). Blocks we produce ourselves are no such progress. Peers in fork resolution are left to it (it has its own limits).
+    /// </summary>
+    private void CheckClaims(DateTimeOffset now)
+    {
+        long known = Math.Max(_chain.Height, _headerTop);
+        foreach (var peer in _peers.Values)
+        {
+            bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId);
+            if (backed)
+            {
+                peer.UnbackedSince = null;
+                continue;
+            }
+            long proven = ProvenHeight(peer);
+            if (peer.UnbackedSince is null || proven > peer.ProvenAtCheck || _headerProgressAt > peer.UnbackedSince)
+                peer.UnbackedSince = now; // the clock runs only while no headers (its own or others') make progress
+            peer.ProvenAtCheck = Math.Max(peer.ProvenAtCheck, proven);
+            if (now - peer.UnbackedSince.Value >= _options.ClaimProofTimeout)
+            {
+                Report(peer.Info.PeerId, MisbehaviourKind.UnbackedHeightClaim,
+                    $"claims height {peer.Info.BestHeight} (tip {peer.Info.TipHash}) but its headers prove {Math.Max(ProvenHeight(peer), -1)} after {_options.ClaimProofTimeout.TotalSeconds:0} s");
+                peer.UnbackedSince = now;
+            }
+        }
     }
 
     private void Report(string peerId, MisbehaviourKind kind, string detail) =>
@@ -443,6 +491,7 @@ public sealed class SyncPlanner
             _headerHeightByHash[headers[i].Hash] = headers[i].Height;
         }
         _headerTop = headers[^1].Height;
+        _headerProgressAt = _time.GetUtcNow();
     }
 
     /// <summary>Drops header-chain entries above <paramref name="height"/> and every request or delivery for them.</summary>

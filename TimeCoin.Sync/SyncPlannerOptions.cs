@@ -42,6 +42,14 @@ public sealed record SyncPlannerOptions
     /// <summary>Limits of fork resolution.</summary>
     public ForkResolverOptions ForkResolution { get; init; } = new();
 
+    /// <summary>
+    /// How long a peer may claim a height above everything we know (handshake, announcements, pongs) without
+    /// headers that prove it before the claim is reported as <see cref="MisbehaviourKind.UnbackedHeightClaim"/>
+    /// (again after each further period); the clock restarts whenever what we know grows. Default 5 minutes: well above a header
+    /// request timeout plus the longest stall rest, so a slow honest peer is not reported.
+    /// </summary>
+    public TimeSpan ClaimProofTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -56,6 +64,7 @@ public sealed record SyncPlannerOptions
         if (!(StallTimeoutDecay > 0 && StallTimeoutDecay <= 1))
             throw new ArgumentOutOfRangeException(nameof(StallTimeoutDecay), StallTimeoutDecay, "must be in (0, 1]");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ConnectBacklogThreshold, nameof(ConnectBacklogThreshold));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ClaimProofTimeout, TimeSpan.Zero, nameof(ClaimProofTimeout));
         ArgumentNullException.ThrowIfNull(ForkResolution, nameof(ForkResolution));
         ForkResolution.Validate();
     }

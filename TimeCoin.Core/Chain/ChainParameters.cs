@@ -175,6 +175,21 @@ public sealed class ChainParameters
     /// <summary>The genesis block's header.</summary>
     public BlockHeader GenesisHeader => GenesisBlock.Header;
 
+    /// <summary>
+    /// The tallest chain an honest peer can have at <paramref name="now"/>: every block takes a slot after its
+    /// parent's and genesis is slot 0 at height 0, so no chain is taller than the number of slots since genesis
+    /// (counting slots that start within <see cref="FutureToleranceSeconds"/>). A height a peer claims is bounded
+    /// by it. A devnet's <c>generate</c> fills slots ahead of the wall clock on purpose, so a devnet has no bound
+    /// (<see cref="long.MaxValue"/>).
+    /// </summary>
+    public long MaxPlausibleHeight(DateTimeOffset now)
+    {
+        if (NetworkMagic == DevnetMagic)
+            return long.MaxValue;
+        ulong slot = Schedule.SlotAt(now.ToUnixTimeSeconds() + FutureToleranceSeconds);
+        return slot >= long.MaxValue ? long.MaxValue : (long)slot;
+    }
+
     /// <summary>The built-in parameters for <paramref name="networkName"/> (mainnet, testnet, devnet; case-insensitive).</summary>
     /// <exception cref="ArgumentException">Unknown name; the message lists the known ones.</exception>
     public static ChainParameters ForNetwork(string networkName) =>

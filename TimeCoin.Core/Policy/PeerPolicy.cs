@@ -28,7 +28,8 @@ public sealed class PeerPolicy
     private readonly Dictionary<IpRange, BanEntry> _bans = [];
     private readonly Dictionary<IPAddress, ViolationCounter> _violations = [];
     private readonly Queue<AuditRecord> _audit = new();
-    private int _automaticEntryCount;
+    private int _discoveryEntryCount;
+    private int _masternodeEntryCount;
 
     /// <summary>Creates an empty policy.</summary>
     /// <param name="options">Limits and thresholds.</param>
@@ -168,7 +169,7 @@ public sealed class PeerPolicy
         if (dropped.Count > 0)
         {
             _logger.LogWarning("Whitelist refresh from {Source}: {Dropped} entries dropped, cap of {Cap} automatic entries reached",
-                source, dropped.Count, Options.MaxAutomaticWhitelistEntries);
+                source, dropped.Count, CapOf(source));
         }
         Publish(changes);
         return new WhitelistReplaceReport(source, added, removed, dropped);
@@ -203,7 +204,7 @@ public sealed class PeerPolicy
         get
         {
             lock (_gate)
-                return _automaticEntryCount;
+                return _discoveryEntryCount + _masternodeEntryCount;
         }
     }
 
@@ -348,6 +349,42 @@ public sealed class PeerPolicy
         return removed;
     }
 
+    /// <summary>
+    /// Makes the bans of <paramref name="source"/> exactly <paramref name="ranges"/> (a configuration load): bans of
+    /// that source on ranges no longer listed are lifted, listed ranges are banned permanently. Bans of other
+    /// sources are untouched, so removing a line from <c>blacklisted_peers</c> lifts that line's ban after a restart
+    /// and nothing else.
+    /// </summary>
+    /// <returns>The ranges whose ban was lifted.</returns>
+    public IReadOnlyList<IpRange> ReplaceBans(BanSource source, IEnumerable<IpRange> ranges, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentNullException.ThrowIfNull(reason);
+        var wanted = ranges.Select(r => r ?? throw new ArgumentException("A range is null.", nameof(ranges))).ToHashSet();
+        var changes = new List<AuditRecord>();
+        var lifted = new List<IpRange>();
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            PruneLocked(now);
+            foreach (var stale in _bans.Values.Where(b => b.Source == source && !wanted.Contains(b.Range)).OrderBy(b => b.Range).ToList())
+            {
+                _bans.Remove(stale.Range);
+                lifted.Add(stale.Range);
+                changes.Add(new AuditRecord(now, ToAuditSource(source), AuditAction.Unbanned, stale.Range, $"{reason}: no longer listed"));
+            }
+            foreach (var range in wanted.Order())
+            {
+                if (_bans.TryGetValue(range, out var existing) && existing.Source == source && existing.Until is null)
+                    continue;
+                SetBanLocked(new BanEntry(range, source, reason, now, null), changes);
+            }
+            AppendAuditLocked(changes);
+        }
+        Publish(changes);
+        return lifted;
+    }
+
     /// <summary>True when a ban applies to <paramref name="address"/> now (see the precedence rules).</summary>
     public bool IsBanned(IPAddress address) => GetBan(address) is not null;
 
@@ -389,6 +426,28 @@ public sealed class PeerPolicy
 
     /// <summary>Takes a token for (<paramref name="peerId"/>, <paramref name="kind"/>); false means the limit is exceeded.</summary>
     public bool TryConsume(string peerId, string kind) => RateLimiter.TryConsume(peerId, kind);
+
+    /// <summary>
+    /// Decides one message of <paramref name="kind"/> from <paramref name="peerId"/> at <paramref name="address"/>:
+    /// a peer covered by a manual (config or rpc) whitelist entry is exempt (the operator vouches for it); any other
+    /// peer, automatic entries included, takes a token, and its excess is dropped and scored at most once per
+    /// <see cref="PeerPolicyOptions.RateLimitScoreWindow"/>.
+    /// </summary>
+    public RateLimitVerdict CheckRate(IPAddress address, string peerId, string kind)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (IsManuallyWhitelisted(address))
+            return RateLimitVerdict.Allowed;
+        return RateLimiter.Check(peerId, kind, Options.RateLimitScoreWindow);
+    }
+
+    /// <summary>True when a config or rpc whitelist entry contains <paramref name="address"/>.</summary>
+    public bool IsManuallyWhitelisted(IPAddress address)
+    {
+        var normalized = IpRange.Normalize(address);
+        lock (_gate)
+            return _whitelist.Values.Any(e => !PeerPermissionNames.IsAutomatic(e.Source) && e.Range.Contains(normalized));
+    }
 
     /// <summary>Forgets the rate-limit buckets of a closed connection.</summary>
     public void RemovePeer(string peerId) => RateLimiter.RemovePeer(peerId);
@@ -485,12 +544,12 @@ public sealed class PeerPolicy
             _whitelist.Clear();
             _bans.Clear();
             _violations.Clear();
-            _automaticEntryCount = 0;
+            _discoveryEntryCount = 0;
+            _masternodeEntryCount = 0;
             foreach (var entry in snapshot.Whitelist)
             {
                 _whitelist[(entry.Range, entry.Source)] = entry;
-                if (PeerPermissionNames.IsAutomatic(entry.Source))
-                    _automaticEntryCount++;
+                CountLocked(entry.Source, +1);
             }
             foreach (var ban in snapshot.Bans.Where(b => b.IsActiveAt(now)))
                 _bans[ban.Range] = ban;
@@ -503,6 +562,20 @@ public sealed class PeerPolicy
     }
 
     // ---------------------------------------------------------------- internals (call with _gate held)
+
+    private int CapOf(WhitelistSource source) =>
+        source == WhitelistSource.Masternode ? Options.MaxMasternodeWhitelistEntries : Options.MaxAutomaticWhitelistEntries;
+
+    private int CountOf(WhitelistSource source) =>
+        source == WhitelistSource.Masternode ? _masternodeEntryCount : _discoveryEntryCount;
+
+    private void CountLocked(WhitelistSource source, int delta)
+    {
+        if (source == WhitelistSource.Masternode)
+            _masternodeEntryCount += delta;
+        else if (source == WhitelistSource.Discovery)
+            _discoveryEntryCount += delta;
+    }
 
     private static PeerPermissions ResolvePermissions(WhitelistSource source, PeerPermissions? requested)
     {
@@ -529,13 +602,15 @@ public sealed class PeerPolicy
         }
         if (PeerPermissionNames.IsAutomatic(source))
         {
-            if (_automaticEntryCount >= Options.MaxAutomaticWhitelistEntries)
+            // Each automatic source has its own cap, and a full cap refuses newcomers: it never pushes out an entry
+            // already there (a proved, connected masternode keeps its entry whoever announces more).
+            if (CountOf(source) >= CapOf(source))
             {
                 changes.Add(new AuditRecord(now, auditSource, AuditAction.WhitelistDropped, range,
-                    $"{reason} (cap of {Options.MaxAutomaticWhitelistEntries} automatic entries reached)"));
+                    $"{reason} (cap of {CapOf(source)} {source.ToString().ToLowerInvariant()} entries reached)"));
                 return false;
             }
-            _automaticEntryCount++;
+            CountLocked(source, +1);
         }
         _whitelist[(range, source)] = new WhitelistEntry(range, source, permissions, reason, now);
         changes.Add(new AuditRecord(now, auditSource, AuditAction.WhitelistAdded, range, $"{reason} [{PeerPermissionNames.Format(permissions)}]"));
@@ -546,8 +621,7 @@ public sealed class PeerPolicy
     {
         if (!_whitelist.Remove((range, source)))
             return false;
-        if (PeerPermissionNames.IsAutomatic(source))
-            _automaticEntryCount--;
+        CountLocked(source, -1);
         changes.Add(new AuditRecord(now, ToAuditSource(source), AuditAction.WhitelistRemoved, range, reason));
         return true;
     }

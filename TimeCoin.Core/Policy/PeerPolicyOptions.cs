@@ -3,8 +3,14 @@ namespace TimeCoin.Core.Policy;
 /// <summary>Limits and thresholds of a <see cref="PeerPolicy"/>. Defaults follow the issue and Bitcoin Core.</summary>
 public sealed class PeerPolicyOptions
 {
-    /// <summary>Maximum number of discovery plus masternode whitelist entries (default 1,000).</summary>
+    /// <summary>Maximum number of discovery whitelist entries (default 1,000; config <c>max_auto_whitelist</c>).</summary>
     public int MaxAutomaticWhitelistEntries { get; init; } = 1000;
+
+    /// <summary>
+    /// Maximum number of masternode whitelist entries (default 10,000), a cap separate from discovery's so neither
+    /// crowds out the other. A full cap refuses newcomers and never removes an entry.
+    /// </summary>
+    public int MaxMasternodeWhitelistEntries { get; init; } = 10_000;
 
     /// <summary>A violation score resets when no violation was recorded for this long (default 1 hour).</summary>
     public TimeSpan ViolationResetAfter { get; init; } = TimeSpan.FromHours(1);
@@ -44,8 +50,26 @@ public sealed class PeerPolicyOptions
     /// </summary>
     public int ReservedInboundSlots { get; init; } = 32;
 
-    /// <summary>Rate limits per message kind (ordinal, case-sensitive keys). Empty by default.</summary>
-    public IReadOnlyDictionary<string, RateLimit> RateLimits { get; init; } = new Dictionary<string, RateLimit>();
+    /// <summary>
+    /// Limits sized for honest masternode gossip on a network of 10,000 masternodes: each sends one heartbeat a
+    /// minute (about 167 a second network-wide) and every node relays each heartbeat once, so one peer relays us at
+    /// most about 167 heartbeats a second; <c>Heartbeat</c> allows 250 a second with a burst of 2,500. Announcements
+    /// are rarer (start, address change): <c>MasternodeAnnouncement</c> allows 50 a second with a burst of 1,000.
+    /// </summary>
+    public static IReadOnlyDictionary<string, RateLimit> GossipRateLimits { get; } = new Dictionary<string, RateLimit>(StringComparer.Ordinal)
+    {
+        ["Heartbeat"] = new(250, 2500),
+        ["MasternodeAnnouncement"] = new(50, 1000),
+    };
+
+    /// <summary>Rate limits per message kind (ordinal, case-sensitive keys, the message type names). Default <see cref="GossipRateLimits"/>.</summary>
+    public IReadOnlyDictionary<string, RateLimit> RateLimits { get; init; } = GossipRateLimits;
+
+    /// <summary>
+    /// A peer above a rate limit has its excess dropped and is scored at most once per this window per message kind
+    /// (default 60 s), so a burst is one ordinary violation, not one per message.
+    /// </summary>
+    public TimeSpan RateLimitScoreWindow { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Rate limit for message kinds not in <see cref="RateLimits"/> (default 20 per second, burst 100).</summary>
     public RateLimit DefaultRateLimit { get; init; } = new(20, 100);
@@ -64,6 +88,7 @@ public sealed class PeerPolicyOptions
         }
 
         Require(MaxAutomaticWhitelistEntries >= 0, $"{nameof(MaxAutomaticWhitelistEntries)} must be 0 or more.");
+        Require(MaxMasternodeWhitelistEntries >= 0, $"{nameof(MaxMasternodeWhitelistEntries)} must be 0 or more.");
         Require(ViolationResetAfter > TimeSpan.Zero, $"{nameof(ViolationResetAfter)} must be positive.");
         Require(OrdinaryViolationWeight > 0, $"{nameof(OrdinaryViolationWeight)} must be positive.");
         Require(SevereViolationWeight > 0, $"{nameof(SevereViolationWeight)} must be positive.");
@@ -83,6 +108,7 @@ public sealed class PeerPolicyOptions
                 Require(RateLimiter.IsValid(limit), $"{nameof(RateLimits)}[{kind}] needs a positive rate and a burst of at least 1.");
         }
         Require(RateLimiter.IsValid(DefaultRateLimit), $"{nameof(DefaultRateLimit)} needs a positive rate and a burst of at least 1.");
+        Require(RateLimitScoreWindow > TimeSpan.Zero, $"{nameof(RateLimitScoreWindow)} must be positive.");
         Require(AuditHistorySize >= 0, $"{nameof(AuditHistorySize)} must be 0 or more.");
         return errors;
     }

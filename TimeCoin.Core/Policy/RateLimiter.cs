@@ -65,6 +65,44 @@ public sealed class RateLimiter
         }
     }
 
+    /// <summary>
+    /// Takes one token like <see cref="TryConsume"/>, and decides about an excess message: it is dropped, and only the
+    /// first excess in each <paramref name="scoreWindow"/> of a (peer, kind) bucket is to be scored, so a burst of
+    /// excess costs a peer one violation per window, not one per message.
+    /// </summary>
+    public RateLimitVerdict Check(string peerId, string kind, TimeSpan scoreWindow)
+    {
+        ArgumentNullException.ThrowIfNull(peerId);
+        ArgumentNullException.ThrowIfNull(kind);
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            var bucket = RefillLocked(peerId, kind, now);
+            if (bucket.Tokens >= 1)
+            {
+                bucket.Tokens -= 1;
+                return RateLimitVerdict.Allowed;
+            }
+            if (bucket.LastScoredAt is { } last && now - last < scoreWindow)
+                return RateLimitVerdict.Dropped;
+            bucket.LastScoredAt = now;
+            return RateLimitVerdict.DroppedAndScored;
+        }
+    }
+
+    private Bucket RefillLocked(string peerId, string kind, DateTimeOffset now)
+    {
+        if (!_buckets.TryGetValue(peerId, out var byKind))
+            _buckets[peerId] = byKind = new Dictionary<string, Bucket>(StringComparer.Ordinal);
+        var limit = LimitFor(kind);
+        if (!byKind.TryGetValue(kind, out var bucket))
+            byKind[kind] = bucket = new Bucket(limit.Burst, now);
+        var elapsed = Math.Max(0, (now - bucket.RefilledAt).TotalSeconds);
+        bucket.Tokens = Math.Min(limit.Burst, bucket.Tokens + elapsed * limit.TokensPerSecond);
+        bucket.RefilledAt = now > bucket.RefilledAt ? now : bucket.RefilledAt;
+        return bucket;
+    }
+
     /// <summary>Forgets every bucket of <paramref name="peerId"/> (call when the connection closes).</summary>
     public void RemovePeer(string peerId)
     {
@@ -92,5 +130,7 @@ public sealed class RateLimiter
         public double Tokens { get; set; } = tokens;
 
         public DateTimeOffset RefilledAt { get; set; } = refilledAt;
+
+        public DateTimeOffset? LastScoredAt { get; set; }
     }
 }

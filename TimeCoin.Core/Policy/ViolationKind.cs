@@ -1,7 +1,7 @@
 namespace TimeCoin.Core.Policy;
 
 /// <summary>
-/// A protocol violation by a peer. The first four are ordinary (weight
+/// A protocol violation by a peer. The first four and <see cref="UnbackedClaim"/> are ordinary (weight
 /// <see cref="PeerPolicyOptions.OrdinaryViolationWeight"/>); the rest are severe
 /// (<see cref="PeerPolicyOptions.SevereViolationWeight"/>), see <see cref="ViolationKinds.IsSevere"/>.
 /// </summary>
@@ -30,4 +30,7 @@ public enum ViolationKind
 
     /// <summary>Announced a frame larger than the protocol maximum (severe).</summary>
     OversizedFrame,
+
+    /// <summary>Claimed a chain height that headers did not prove in time (ordinary).</summary>
+    UnbackedClaim,
 }

@@ -3,11 +3,11 @@ namespace TimeCoin.Network.Connections;
 /// <summary>Where the connection manager learned a dialable address; earlier values are dialed first.</summary>
 public enum AddressSource
 {
-    /// <summary>Configured as persistent or whitelisted: dialed always, never given up.</summary>
+    /// <summary>An operator's entry (config whitelist address, persistent peer, RPC addnode): dialed always, never given up.</summary>
     Persistent,
-    /// <summary>A known masternode (from an accepted announcement): dialed always, never given up.</summary>
+    /// <summary>A known masternode (from an accepted announcement): an automatic entry, never given up, but at most <see cref="ConnectionManagerOptions.MaxAutomaticOutbound"/> of them dialed at once.</summary>
     Masternode,
-    /// <summary>The discovery service.</summary>
+    /// <summary>The discovery service: an automatic entry, like <see cref="Masternode"/>.</summary>
     Discovery,
     /// <summary>Configured bootstrap peers (fallback when discovery fails).</summary>
     Bootstrap,

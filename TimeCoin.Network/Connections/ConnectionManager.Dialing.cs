@@ -43,8 +43,15 @@ public sealed partial class ConnectionManager
         }
     }
 
-    private bool IsPersistent(KnownAddress address) =>
-        address.Source is AddressSource.Persistent or AddressSource.Masternode || Policy.IsWhitelisted(address.EndPoint.Address);
+    /// <summary>Never given up (short backoff, retried forever): manual and automatic entries.</summary>
+    private bool IsPersistent(KnownAddress address) => ClassOf(address) != DialClass.Ordinary;
+
+    private DialClass ClassOf(KnownAddress address) => address.Source switch
+    {
+        AddressSource.Persistent => DialClass.Manual,
+        AddressSource.Masternode or AddressSource.Discovery => DialClass.Automatic,
+        _ => Policy.IsWhitelisted(address.EndPoint.Address) ? DialClass.Automatic : DialClass.Ordinary,
+    };
 
     private async Task DialLoopAsync(CancellationToken token)
     {
@@ -83,27 +90,23 @@ public sealed partial class ConnectionManager
         var toDial = new List<(KnownAddress Address, bool Persistent)>();
         lock (_gate)
         {
-            int outbound = connected.Count(p => !p.IsInbound) + _addresses.Values.Count(a => a.Busy && a.NodeId is null);
+            // In use: our outbound connections and dials, by class (an address stays busy while its connection lives).
+            var busy = _addresses.Values.Where(a => a.Busy).ToList();
+            int automaticInUse = busy.Count(a => ClassOf(a) == DialClass.Automatic);
+            int ordinaryInUse = busy.Count(a => ClassOf(a) == DialClass.Ordinary);
             var due = _addresses.Values
                 .Where(a => !a.Busy && a.NextAttemptAt <= now)
                 .Where(a => !(a.NodeId is { } id && connectedIds.Contains(id)) && !connectedEndpoints.Contains(a.EndPoint))
                 .Where(a => !Policy.IsBanned(a.EndPoint.Address))
-                .Select(a => (Address: a, Persistent: IsPersistent(a)))
-                .ToList();
-            foreach (var candidate in due.Where(d => d.Persistent))
-                toDial.Add(candidate);
-            int slots = _options.TargetOutbound - outbound - toDial.Count;
-            if (slots > 0)
+                .ToDictionary(a => new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures), a => a);
+            var chosen = DialSetSelector.Select(due.Keys.ToList(), automaticInUse, ordinaryInUse, _options.MaxAutomaticOutbound,
+                _options.TargetOutbound, _identity.PublicKey.Bytes);
+            foreach (var candidate in chosen)
             {
-                var ordinary = due.Where(d => !d.Persistent)
-                    .OrderBy(d => d.Address.Source)
-                    .ThenBy(d => d.Address.Failures)
-                    .ThenBy(_ => _random.Next())
-                    .Take(slots);
-                toDial.AddRange(ordinary);
-            }
-            foreach (var (address, _) in toDial)
+                var address = due[candidate];
                 address.Busy = true;
+                toDial.Add((address, candidate.Class != DialClass.Ordinary));
+            }
         }
         foreach (var (address, persistent) in toDial)
             Track(DialAsync(address, persistent, token));
@@ -148,7 +151,7 @@ public sealed partial class ConnectionManager
             ScheduleRetry(address, "handshake failed", stable: false);
             return;
         }
-        if (peer.CloseReason == "duplicate")
+        if (peer.CloseReason is "duplicate" or "goodbye: duplicate")
         {
             // The node is connected through the other connection; redial only once that one ends.
             lock (_gate)

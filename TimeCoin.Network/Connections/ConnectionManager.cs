@@ -17,7 +17,8 @@ namespace TimeCoin.Network.Connections;
 /// <summary>
 /// Owns every connection of a node: the listener (banned addresses refused at accept, before any handshake;
 /// admission and eviction by the <see cref="PeerPolicy"/>), the dialer (keeps <see cref="ConnectionManagerOptions.TargetOutbound"/>
-/// outbound peers, dials whitelisted peers and known masternodes first and always, reconnects forever with
+/// ordinary outbound peers, dials manual entries always and at most <see cref="ConnectionManagerOptions.MaxAutomaticOutbound"/>
+/// automatic entries (masternodes, discovered peers; see <see cref="DialSetSelector"/>), reconnects forever with
 /// <see cref="ReconnectBackoff"/>), the <see cref="ConnectionRegistry"/> keyed by node id with deterministic duplicate
 /// resolution, discovery, and the connection-level services (peer addresses, masternode announcements and heartbeats
 /// with relay-once gossip). Every other message goes to the single <see cref="IPeerMessageHandler"/>, whatever the
@@ -39,6 +40,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly Random _random;
     private readonly ConnectionRegistry _registry;
     private readonly RecentHashFilter _relayFilter;
+    private readonly MasternodeWhitelist? _masternodeWhitelist;
     private readonly IReadOnlyList<WhitelistSpec> _configWhitelist;
     private readonly IReadOnlyList<IpRange> _configBlacklist;
     private readonly IReadOnlyList<IPEndPoint> _bootstrap;
@@ -108,6 +110,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _registry = new ConnectionRegistry(identity.PublicKey);
         _relayFilter = new RecentHashFilter(options.RelayFilterCapacity);
         _masternodes.MasternodeRemoved += OnMasternodeRemoved;
+        _masternodes.MasternodeAddressChanged += OnMasternodeAddressChanged;
+        Policy.AuditRecorded += OnPolicyChanged;
+        if (options.AutoWhitelistMasternodes)
+            _masternodeWhitelist = new MasternodeWhitelist(policy, masternodes, id => FindPeer(id)?.RemoteEndPoint.Address,
+                loggerFactory.CreateLogger<MasternodeWhitelist>());
     }
 
     private delegate bool TryParser<T>(string text, out T? value, out string error);
@@ -167,8 +174,9 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         Policy.ReplaceWhitelistWithSpecs(WhitelistSource.Config, _configWhitelist, "config whitelisted_peers");
         foreach (var spec in _configWhitelist)
             _logger.LogInformation("Whitelisted peer from config: {Ip}", spec.Range);
-        foreach (var range in _configBlacklist)
-            Policy.Ban(range, null, "config blacklisted_peers", BanSource.Config);
+        _masternodeWhitelist?.ResetEntries();
+        foreach (var lifted in Policy.ReplaceBans(BanSource.Config, _configBlacklist, "config blacklisted_peers"))
+            _logger.LogInformation("Lifted the config ban on {Range}: no longer in blacklisted_peers", lifted);
         foreach (var spec in _configWhitelist.Where(s => s.Range.IsSingleAddress))
             AddAddress(new IPEndPoint(spec.Range.Network, _options.DefaultPort), AddressSource.Persistent);
         foreach (var endpoint in _persistent)
@@ -192,14 +200,37 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
             return;
-        await _stopping.CancelAsync();
         if (_listener is not null)
             await _listener.DisposeAsync();
+        await SayGoodbyeAsync(Peers, "node stopping");
+        await _stopping.CancelAsync();
         foreach (var peer in Peers)
             peer.Disconnect("node stopping");
         await Task.WhenAll(_tasks.Keys);
         _masternodes.MasternodeRemoved -= OnMasternodeRemoved;
+        _masternodes.MasternodeAddressChanged -= OnMasternodeAddressChanged;
+        Policy.AuditRecorded -= OnPolicyChanged;
+        _masternodeWhitelist?.Dispose();
         _ownedHttpClient?.Dispose();
+    }
+
+    /// <summary>Closes <paramref name="peers"/> in order (goodbye, drain), waiting at most <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>.</summary>
+    private async Task SayGoodbyeAsync(IReadOnlyList<PeerConnection> peers, string reason)
+    {
+        if (peers.Count == 0)
+            return;
+        var all = Task.WhenAll(peers.Select(p => p.CloseWithGoodbyeAsync(reason)));
+        using var cancel = new CancellationTokenSource();
+        var deadline = Task.Delay(_options.GoodbyeTimeout, _time, cancel.Token);
+        await Task.WhenAny(all, deadline);
+        await cancel.CancelAsync();
+        try
+        {
+            await deadline;
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <inheritdoc />
@@ -257,6 +288,9 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     internal (long Height, Hash256 Tip) BestChain() => _bestChain();
 
+    /// <summary>The bound on any height a peer claims now (see <see cref="ChainParameters.MaxPlausibleHeight"/>).</summary>
+    internal long MaxPlausibleHeight() => _chain.MaxPlausibleHeight(_time.GetUtcNow());
+
     /// <summary>
     /// Records a violation by <paramref name="peer"/> in the policy and carries out the outcome exactly as for a
     /// protocol violation: a disconnect closes this connection, a ban closes every connection from that IP. For the
@@ -279,7 +313,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             while (_disconnects.Count > _options.DisconnectHistorySize)
                 _disconnects.Dequeue();
         }
-        if (whitelisted && reason != "node stopping")
+        // The event the analysis counts: the last connection to a whitelisted peer lost for a reason other than an
+        // orderly close (our stop, its goodbye, a duplicate closed while the other connection stays).
+        bool orderly = peer.ClosedByGoodbye || reason is "node stopping" or "duplicate";
+        bool last = _registry.Find(peer.NodeId) is not { } kept || ReferenceEquals(kept, peer);
+        if (whitelisted && !orderly && last)
             _logger.LogCritical("Whitelisted peer {PeerId} at {Ip} disconnected ({Direction}): {Reason}",
                 peer.NodeId.ToShortString(), peer.RemoteEndPoint, peer.IsInbound ? "inbound" : "outbound", reason);
         else
@@ -299,11 +337,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                     AddAddress(endpoint, AddressSource.Gossip);
                 return;
             case MasternodeAnnouncementMessage announcement:
-                HandleAnnouncement(peer, announcement.Announcement, announcement);
+                HandleAnnouncement(peer, announcement.Announcement, announcement, relay: true);
                 return;
             case MasternodesMessage list:
+                // A bulk list (the reply to GetMasternodes) is taken but not relayed item by item: one message must
+                // not turn into thousands of relays. New masternodes spread by their own announcements.
                 foreach (var bytes in list.Announcements)
-                    HandleAnnouncement(peer, bytes, null);
+                    HandleAnnouncement(peer, bytes, null, relay: false);
                 return;
             case HeartbeatMessage heartbeat:
                 HandleHeartbeat(peer, heartbeat);
@@ -480,13 +520,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (ReferenceEquals(loser, peer))
         {
             _logger.LogInformation("Closing {Peer}: duplicate of the connection we keep to that node", peer);
-            peer.Disconnect("duplicate");
+            _ = peer.CloseWithGoodbyeAsync("duplicate");
             return false;
         }
         if (loser is PeerConnection displaced)
         {
             _logger.LogInformation("Closing {Peer}: duplicate, replaced by {NewPeer}", displaced, peer);
-            displaced.Disconnect("duplicate");
+            _ = displaced.CloseWithGoodbyeAsync("duplicate");
             // The handler hears of the old connection's end before the new one starts, so it sees one peer per node.
             if (displaced.TryMarkDisconnectAnnounced())
                 _handler.OnPeerDisconnected(displaced, "duplicate");
@@ -494,6 +534,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _logger.LogInformation("Connected {Peer} (height {Height}, {UserAgent})", peer, peer.BestHeight, peer.Remote.UserAgent);
         peer.MarkConnectAnnounced();
         _handler.OnPeerConnected(peer);
+        _masternodeWhitelist?.Refresh(peer.NodeId); // a handshake at a masternode's announced address proves it
         return true;
     }
 
@@ -507,6 +548,25 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             lock (_gate)
                 _addresses.Remove(address.EndPoint);
             _logger.LogInformation("Forgot address {EndPoint}: it is ourselves", address.EndPoint);
+        }
+    }
+
+    /// <summary>
+    /// The owner of the ban rule: whoever placed a ban (config, RPC, the violation ladder), every live connection in
+    /// its range that the policy now holds banned is closed at once.
+    /// </summary>
+    private void OnPolicyChanged(object? sender, AuditRecord record)
+    {
+        if (record.Action != AuditAction.Banned)
+            return;
+        foreach (var peer in Peers)
+        {
+            var ip = peer.RemoteEndPoint.Address;
+            if (record.Range.Contains(IpRange.Normalize(ip)) && Policy.IsBanned(ip))
+            {
+                _logger.LogWarning("Closing {Peer}: {Range} was banned ({Source}: {Reason})", peer, record.Range, record.Source, record.Reason);
+                peer.Disconnect($"banned: {record.Reason}");
+            }
         }
     }
 
@@ -566,7 +626,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         }
     }
 
-    private void HandleAnnouncement(PeerConnection peer, ReadOnlyMemory<byte> bytes, NetworkMessage? original)
+    private void HandleAnnouncement(PeerConnection peer, ReadOnlyMemory<byte> bytes, NetworkMessage? original, bool relay)
     {
         var hash = Hash256.DoubleSha256(bytes.Span);
         if (_relayFilter.Contains(hash))
@@ -597,17 +657,12 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             return;
         lock (_gate)
             _announcements[announcement.MasternodeKey] = bytes.ToArray();
+        // The address becomes a dial candidate; it is whitelisted only once a handshake there proves the key
+        // (MasternodeWhitelist), never on the announcement's word.
         if (announced is not null)
-        {
             AddAddress(announced, AddressSource.Masternode);
-            if (_options.AutoWhitelistMasternodes)
-            {
-                var range = IpRange.FromAddress(announced.Address);
-                if (Policy.AddWhitelist(range, WhitelistSource.Masternode, $"masternode {announcement.MasternodeKey.ToShortString()} ({(direct ? "announced directly" : "relayed")})"))
-                    _logger.LogInformation("Whitelisted masternode from announcement: {Ip} ({Key}, {How})", range, announcement.MasternodeKey.ToShortString(), direct ? "direct" : "relayed");
-            }
-        }
-        Broadcast(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
+        if (relay)
+            Relay(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
         Wake();
     }
 
@@ -631,7 +686,30 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             return;
         }
         if (_relayFilter.TryAdd(hash))
-            Broadcast(message, except: peer);
+            Relay(message, except: peer);
+    }
+
+    /// <summary>
+    /// Relays gossip someone else signed: once (the caller checked the seen-cache), to at most
+    /// <see cref="ConnectionManagerOptions.RelayFanOut"/> peers picked at random, so relay volume per node does not
+    /// grow with its connection count; push gossip to a few random peers still reaches every node of a connected
+    /// network in a few hops.
+    /// </summary>
+    private int Relay(NetworkMessage message, PeerConnection except)
+    {
+        var candidates = Peers.Where(p => !ReferenceEquals(p, except)).ToArray();
+        if (candidates.Length > _options.RelayFanOut)
+        {
+            lock (_random)
+                _random.Shuffle(candidates);
+        }
+        int sent = 0;
+        foreach (var peer in candidates.Take(_options.RelayFanOut))
+        {
+            if (peer.TrySend(message))
+                sent++;
+        }
+        return sent;
     }
 
     private void OnMasternodeRemoved(object? sender, MasternodeEventArgs e)
@@ -640,17 +718,27 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             _announcements.Remove(e.Key);
         if (!IPEndPoint.TryParse(e.Address, out var endpoint))
             return;
+        DemoteMasternodeAddress(endpoint);
+    }
+
+    /// <summary>A masternode moved: its old address is no longer a masternode address, the new one is a dial candidate.</summary>
+    private void OnMasternodeAddressChanged(object? sender, MasternodeEventArgs e)
+    {
+        if (e.PreviousAddress is not null && IPEndPoint.TryParse(e.PreviousAddress, out var previous))
+            DemoteMasternodeAddress(previous);
+        if (IPEndPoint.TryParse(e.Address, out var current))
+            AddAddress(current, AddressSource.Masternode);
+        Wake();
+    }
+
+    private void DemoteMasternodeAddress(IPEndPoint endpoint)
+    {
+        var normalized = new IPEndPoint(IpRange.Normalize(endpoint.Address), endpoint.Port);
         lock (_gate)
         {
-            if (_addresses.TryGetValue(endpoint, out var known) && known.Source == AddressSource.Masternode)
+            if (_addresses.TryGetValue(normalized, out var known) && known.Source == AddressSource.Masternode)
                 known.Source = AddressSource.Gossip;
         }
-        if (!_options.AutoWhitelistMasternodes)
-            return;
-        var ip = IpRange.Normalize(endpoint.Address);
-        bool shared = _masternodes.GetAll().Any(r => r.Key != e.Key && IPEndPoint.TryParse(r.Address, out var other) && IpRange.Normalize(other.Address).Equals(ip));
-        if (!shared && Policy.RemoveWhitelist(IpRange.FromAddress(ip), WhitelistSource.Masternode, $"masternode {e.Key.ToShortString()} removed"))
-            _logger.LogInformation("Removed masternode whitelist entry {Ip}: masternode {Key} was removed", ip, e.Key.ToShortString());
     }
 
     private static List<T> ParseAll<T>(IReadOnlyList<string> lines, string name, List<string> errors, TryParser<T> parse) where T : class

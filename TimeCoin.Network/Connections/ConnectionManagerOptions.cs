@@ -17,8 +17,14 @@ public sealed record ConnectionManagerOptions
     /// <summary>The network's P2P port, used for addresses written without one. Default 24000 (mainnet).</summary>
     public int DefaultPort { get; init; } = 24000;
 
-    /// <summary>Outbound connections to keep (whitelisted peers and masternodes are dialed in addition). Default 8.</summary>
+    /// <summary>Ordinary outbound connections to keep (bootstrap and gossiped addresses). Default 8.</summary>
     public int TargetOutbound { get; init; } = 8;
+
+    /// <summary>
+    /// Most automatic entries (known masternodes, discovered and automatically whitelisted addresses) connected or
+    /// being dialed at once, in addition to <see cref="TargetOutbound"/>; manual entries are dialed beyond it. Default 8.
+    /// </summary>
+    public int MaxAutomaticOutbound { get; init; } = 8;
 
     /// <summary>Config <c>whitelisted_peers</c>: whitelist lines (<c>perms@range</c> or a range), added as config entries before listening. Single addresses are also dialed on <see cref="DefaultPort"/>.</summary>
     public IReadOnlyList<string> WhitelistedPeers { get; init; } = [];
@@ -47,7 +53,7 @@ public sealed record ConnectionManagerOptions
     /// <summary>Config <c>auto_whitelist_discovered</c>: give every discovered address a discovery whitelist entry.</summary>
     public bool AutoWhitelistDiscovered { get; init; }
 
-    /// <summary>Config <c>auto_whitelist_masternodes</c>: give every accepted masternode a masternode whitelist entry.</summary>
+    /// <summary>Config <c>auto_whitelist_masternodes</c>: give each masternode proved at its announced address (a handshake there carrying its key) a masternode whitelist entry (see <see cref="MasternodeWhitelist"/>).</summary>
     public bool AutoWhitelistMasternodes { get; init; }
 
     /// <summary>True when this node runs as a masternode (announced in the handshake).</summary>
@@ -83,11 +89,20 @@ public sealed record ConnectionManagerOptions
     /// <summary>Messages queued per connection before senders wait. Default 256.</summary>
     public int SendQueueCapacity { get; init; } = 256;
 
-    /// <summary>Hashes remembered for relay deduplication. Default 20,000.</summary>
-    public int RelayFilterCapacity { get; init; } = 20_000;
+    /// <summary>
+    /// Hashes remembered for relay deduplication (the seen-cache). Default 50,000: five minutes of heartbeats from
+    /// 10,000 masternodes (one a minute each); an older heartbeat is refused by its sequence number anyway.
+    /// </summary>
+    public int RelayFilterCapacity { get; init; } = 50_000;
+
+    /// <summary>Peers each relayed heartbeat or announcement goes to, picked at random. Default 8.</summary>
+    public int RelayFanOut { get; init; } = 8;
 
     /// <summary>Disconnects remembered for RPC. Default 200.</summary>
     public int DisconnectHistorySize { get; init; } = 200;
+
+    /// <summary>How long a stop waits for goodbyes to drain before closing every connection. Default 2 s.</summary>
+    public TimeSpan GoodbyeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Hard maximum frame payload. Default 4 MiB.</summary>
     public int MaxPayloadLength { get; init; } = FrameFormat.DefaultMaxPayloadLength;
@@ -104,6 +119,8 @@ public sealed record ConnectionManagerOptions
         var errors = new List<string>();
         if (DefaultPort is < 1 or > 65535)
             errors.Add($"DefaultPort must be 1-65535, got {DefaultPort}.");
+        if (MaxAutomaticOutbound < 0)
+            errors.Add($"MaxAutomaticOutbound must not be negative, got {MaxAutomaticOutbound}.");
         if (TargetOutbound < 0)
             errors.Add($"TargetOutbound must not be negative, got {TargetOutbound}.");
         if (DiscoveryInterval <= TimeSpan.Zero)
@@ -112,12 +129,16 @@ public sealed record ConnectionManagerOptions
             errors.Add("DialTimeout must be positive.");
         if (DialInterval <= TimeSpan.Zero)
             errors.Add("DialInterval must be positive.");
+        if (GoodbyeTimeout < TimeSpan.Zero)
+            errors.Add("GoodbyeTimeout must not be negative.");
         if (MaxPendingInboundHandshakes < 1)
             errors.Add("MaxPendingInboundHandshakes must be at least 1.");
         if (MaxKnownAddresses < 1)
             errors.Add("MaxKnownAddresses must be at least 1.");
         if (SendQueueCapacity < 1)
             errors.Add("SendQueueCapacity must be at least 1.");
+        if (RelayFanOut < 1)
+            errors.Add("RelayFanOut must be at least 1.");
         if (RelayFilterCapacity < 1)
             errors.Add("RelayFilterCapacity must be at least 1.");
         if (DisconnectHistorySize < 1)

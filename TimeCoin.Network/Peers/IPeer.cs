@@ -29,7 +29,10 @@ public interface IPeer
     /// <summary>The peer's permissions from the whitelist, read now (whitelisting a connected peer shows at once).</summary>
     PeerPermissions Permissions { get; }
 
-    /// <summary>The best height the peer reported (handshake, then announcements and pongs).</summary>
+    /// <summary>
+    /// The best height the peer claims (handshake, then announcements and pongs): it only rises, is bounded by the slot
+    /// schedule, and is never proof. Decisions (production, lag alert, best peer) use header-verified heights instead.
+    /// </summary>
     long BestHeight { get; }
 
     /// <summary>The tip hash the peer reported most recently.</summary>

@@ -39,6 +39,11 @@ public sealed class PeerConnection : IPeer
     private long _messagesReceived;
     private DateTimeOffset? _closedAt;
     private int _announceState; // 0: not announced to the handler, 1: connected announced, 2: disconnected announced
+    private int _goodbyeStarted;
+    private int _headerRequestsOpen; // GetHeaders queued to the peer and not yet answered (each gets exactly one Headers)
+    private int _blockRequestsOpen;  // GetBlocks queued to the peer and not yet answered (each gets exactly one Blocks)
+    private volatile bool _closedByGoodbye;
+    private readonly TaskCompletionSource _writeLoopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal PeerConnection(ConnectionManager owner, ITransportConnection connection, MessageReader reader, FrameWriter writer,
         VersionMessage remote, bool isInbound, PingState ping, TimeSpan checkInterval, int sendQueueCapacity, TimeProvider time, ILogger logger)
@@ -55,7 +60,7 @@ public sealed class PeerConnection : IPeer
         IsInbound = isInbound;
         RemoteEndPoint = connection.RemoteEndPoint;
         ConnectedAt = time.GetUtcNow();
-        _bestHeight = (long)Math.Min(remote.BestHeight, long.MaxValue);
+        _bestHeight = Math.Min((long)Math.Min(remote.BestHeight, long.MaxValue), owner.MaxPlausibleHeight());
         _tipHash = remote.TipHash;
         PeerId = remote.NodeId.ToString();
         _sendQueue = Channel.CreateBounded<NetworkMessage>(new BoundedChannelOptions(sendQueueCapacity)
@@ -113,6 +118,9 @@ public sealed class PeerConnection : IPeer
     /// <summary>Why the connection closed, or null while it is open.</summary>
     public string? CloseReason => Volatile.Read(ref _closeReason);
 
+    /// <summary>True when the remote closed the connection in order (it sent <see cref="GoodbyeMessage"/>).</summary>
+    public bool ClosedByGoodbye => _closedByGoodbye;
+
     /// <summary>When the connection closed, or null while it is open.</summary>
     public DateTimeOffset? ClosedAt => _closedAt;
 
@@ -137,6 +145,7 @@ public sealed class PeerConnection : IPeer
         ArgumentNullException.ThrowIfNull(message);
         if (IsClosed)
             return false;
+        OpenRequest(message, +1); // before the request can go out, so its reply always finds it open
         try
         {
             await _sendQueue.Writer.WriteAsync(message, cancellationToken);
@@ -144,7 +153,13 @@ public sealed class PeerConnection : IPeer
         }
         catch (ChannelClosedException)
         {
+            OpenRequest(message, -1);
             return false;
+        }
+        catch (OperationCanceledException)
+        {
+            OpenRequest(message, -1);
+            throw;
         }
     }
 
@@ -155,12 +170,40 @@ public sealed class PeerConnection : IPeer
     public bool TrySend(NetworkMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return !IsClosed && _sendQueue.Writer.TryWrite(message);
+        if (IsClosed)
+            return false;
+        OpenRequest(message, +1);
+        if (_sendQueue.Writer.TryWrite(message))
+            return true;
+        OpenRequest(message, -1);
+        return false;
+    }
+
+    private void OpenRequest(NetworkMessage message, int delta)
+    {
+        if (message is GetHeadersMessage)
+            Interlocked.Add(ref _headerRequestsOpen, delta);
+        else if (message is GetBlocksMessage)
+            Interlocked.Add(ref _blockRequestsOpen, delta);
+    }
+
+    /// <summary>Closes one open request of a kind; false when none is open (the reply was not asked for).</summary>
+    private static bool TryAnswer(ref int open)
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref open);
+            if (current <= 0)
+                return false;
+            if (Interlocked.CompareExchange(ref open, current - 1, current) == current)
+                return true;
+        }
     }
 
     /// <summary>
     /// Tells the liveness state that this peer delivered data we asked for, so it is not dropped for missed pongs
-    /// while busy serving us. Called automatically for non-empty headers and blocks; the node may call it too.
+    /// while busy serving us. Called automatically for non-empty replies to our own GetHeaders/GetBlocks (never for
+    /// data nobody asked for); the node may call it too.
     /// </summary>
     public void MarkRequestedDataReceived() => _ping.OnRequestedDataReceived();
 
@@ -172,6 +215,7 @@ public sealed class PeerConnection : IPeer
             return;
         _closedAt = _time.GetUtcNow();
         _sendQueue.Writer.TryComplete();
+        _writeLoopEnded.TrySetResult();
         _connection.Close();
         try
         {
@@ -182,6 +226,22 @@ public sealed class PeerConnection : IPeer
             _logger.LogError(ex, "Error while closing peer {PeerId}", PeerId);
         }
         _owner.OnPeerClosing(this, reason);
+    }
+
+    /// <summary>
+    /// Closes in order: queues a <see cref="GoodbyeMessage"/> as the last message, lets the send queue drain (the
+    /// peer reads the goodbye and knows this is no failure), then closes with <paramref name="reason"/>. Messages
+    /// that arrive meanwhile are dropped. Completes once the queue is drained or the connection closed otherwise;
+    /// the caller bounds the wait (a peer that does not read keeps it open until closed).
+    /// </summary>
+    internal async Task CloseWithGoodbyeAsync(string reason)
+    {
+        if (IsClosed || Interlocked.Exchange(ref _goodbyeStarted, 1) != 0)
+            return;
+        _sendQueue.Writer.TryWrite(new GoodbyeMessage(reason));
+        _sendQueue.Writer.TryComplete();
+        await _writeLoopEnded.Task;
+        Disconnect(reason);
     }
 
     /// <summary>Short form for logs: direction, short node id and endpoint.</summary>
@@ -200,6 +260,20 @@ public sealed class PeerConnection : IPeer
                 _bestHeight = height;
                 _tipHash = tip;
             }
+        }
+    }
+
+    /// <summary>
+    /// A height from a pong: claims only ever raise what we hold (the monotonic rule: a late pong never lowers it)
+    /// and are bounded by the slot schedule. A claim is shown and used to order peers; decisions wait for headers.
+    /// </summary>
+    private void RaiseClaimedHeight(ulong claimed)
+    {
+        long height = Math.Min((long)Math.Min(claimed, long.MaxValue), _owner.MaxPlausibleHeight());
+        lock (_chainGate)
+        {
+            if (height > _bestHeight)
+                _bestHeight = height;
         }
     }
 
@@ -234,8 +308,9 @@ public sealed class PeerConnection : IPeer
     /// <summary>
     /// Block download (GetBlocks and its Blocks reply) is flow-controlled, not metered by the policy's default
     /// per-message rate: requests are served one at a time on this read loop and their replies wait in a bounded
-    /// send queue, so a peer gets blocks only as fast as it reads them; replies are bounded by what we asked for (the
-    /// sync layer ignores blocks it did not request). Metering them at the default 20 messages/s capped catch-up at
+    /// send queue, so a peer gets blocks only as fast as it reads them; replies are bounded by what we asked for: each
+    /// GetBlocks we send opens one reply, and a Blocks message without an open request is an
+    /// <see cref="ViolationKind.UnrequestedData"/> violation, dropped before anything decodes it. Metering them at the default 20 messages/s capped catch-up at
     /// about 20 x 32 blocks/s per peer and dropped the excess requests, which then stalled. Headers stay metered
     /// (each one costs a signature check, and sync needs only a few such messages per second); an explicit
     /// <see cref="PeerPolicyOptions.RateLimits"/> entry for GetBlocks or Blocks still applies.
@@ -258,10 +333,15 @@ public sealed class PeerConnection : IPeer
                 case MessageReadStatus.Message:
                     Interlocked.Increment(ref _messagesReceived);
                     var message = read.Message!;
-                    if (IsRateLimited(message.Type) && !_owner.Policy.TryConsume(PeerId, message.Type.ToString()))
+                    if (Volatile.Read(ref _goodbyeStarted) != 0)
+                        continue; // we are closing in order: nothing more is handled
+                    if (IsRateLimited(message.Type))
                     {
-                        _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit");
-                        continue;
+                        var verdict = _owner.Policy.CheckRate(RemoteEndPoint.Address, PeerId, message.Type.ToString());
+                        if (verdict == RateLimitVerdict.DroppedAndScored)
+                            _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit (excess dropped, scored once per window)");
+                        if (verdict != RateLimitVerdict.Allowed)
+                            continue;
                     }
                     await HandleAsync(message, token);
                     break;
@@ -292,18 +372,35 @@ public sealed class PeerConnection : IPeer
                     return;
                 case PongMessage pong:
                     _ping.OnPong(pong.Nonce);
-                    lock (_chainGate)
-                        _bestHeight = (long)Math.Min(pong.Height, long.MaxValue);
+                    RaiseClaimedHeight(pong.Height);
+                    return;
+                case GoodbyeMessage goodbye:
+                    _closedByGoodbye = true;
+                    Disconnect($"goodbye: {goodbye.Reason}");
                     return;
                 case VersionMessage or VerAckMessage:
                     _owner.ReportViolation(this, ViolationKind.MalformedMessage, $"{message.Type} after the handshake");
                     return;
-                case HeadersMessage { Headers.Count: > 0 }:
-                case BlocksMessage { Blocks.Count: > 0 }:
-                    _ping.OnRequestedDataReceived();
+                case HeadersMessage headers:
+                    if (!TryAnswer(ref _headerRequestsOpen))
+                    {
+                        _owner.ReportViolation(this, ViolationKind.UnrequestedData, $"Headers ({headers.Headers.Count}) without a GetHeaders of ours");
+                        return; // dropped: never decoded, never queued, not liveness
+                    }
+                    if (headers.Headers.Count > 0)
+                        _ping.OnRequestedDataReceived();
+                    break;
+                case BlocksMessage blocks:
+                    if (!TryAnswer(ref _blockRequestsOpen))
+                    {
+                        _owner.ReportViolation(this, ViolationKind.UnrequestedData, $"Blocks ({blocks.Blocks.Count}) without a GetBlocks of ours");
+                        return;
+                    }
+                    if (blocks.Blocks.Count > 0)
+                        _ping.OnRequestedDataReceived();
                     break;
                 case BlockAnnouncementMessage announcement:
-                    UpdateChain((long)Math.Min(announcement.Height, long.MaxValue), announcement.Hash);
+                    UpdateChain(Math.Min((long)Math.Min(announcement.Height, long.MaxValue), _owner.MaxPlausibleHeight()), announcement.Hash);
                     break;
             }
             await _owner.DispatchAsync(this, message, token);
@@ -353,6 +450,10 @@ public sealed class PeerConnection : IPeer
         }
         catch (ObjectDisposedException)
         {
+        }
+        finally
+        {
+            _writeLoopEnded.TrySetResult();
         }
     }
 

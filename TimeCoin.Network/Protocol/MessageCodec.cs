@@ -15,7 +15,7 @@ public static class MessageCodec
     private const int OpaqueItemMinSize = 4;
 
     /// <summary>True for the message types this version understands.</summary>
-    public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.Masternodes;
+    public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.Goodbye;
 
     /// <summary>Encodes <paramref name="message"/> to its payload bytes.</summary>
     /// <exception cref="ArgumentException">A list or string is above its bound in <see cref="ProtocolLimits"/>.</exception>
@@ -99,6 +99,9 @@ public static class MessageCodec
             case MasternodesMessage m:
                 WriteOpaqueList(w, m.Announcements, ProtocolLimits.MaxMasternodesPerMessage, "masternode announcements");
                 break;
+            case GoodbyeMessage m:
+                w.String(m.Reason, "goodbye reason");
+                break;
             default:
                 throw new ArgumentException($"No encoding for {message.GetType().Name}.", nameof(message));
         }
@@ -130,6 +133,7 @@ public static class MessageCodec
             MessageType.Heartbeat => new HeartbeatMessage(r.Bytes("heartbeat")),
             MessageType.GetMasternodes => new GetMasternodesMessage(),
             MessageType.Masternodes => new MasternodesMessage(ReadOpaqueList(ref r, "masternode announcements", ProtocolLimits.MaxMasternodesPerMessage)),
+            MessageType.Goodbye => new GoodbyeMessage(r.String("goodbye reason")),
             _ => null,
         };
         if (message is null && !r.Failed)

@@ -33,4 +33,6 @@ public enum MessageType : ushort
     GetMasternodes = 14,
     /// <summary>Known masternodes as signed announcements (<see cref="MasternodesMessage"/>).</summary>
     Masternodes = 15,
+    /// <summary>An orderly close: the sender closes the connection on purpose (<see cref="GoodbyeMessage"/>).</summary>
+    Goodbye = 16,
 }

@@ -9,6 +9,12 @@ namespace TimeCoin.Network.Transport;
 /// </summary>
 public sealed class TcpTransport : ITransport
 {
+    /// <summary>
+    /// The local address outgoing connections are bound to (a host with several addresses, or a test that needs
+    /// peers at distinct loopback addresses 127.0.0.x); null lets the system choose.
+    /// </summary>
+    public IPAddress? LocalAddress { get; init; }
+
     /// <inheritdoc />
     public ValueTask<IConnectionListener> ListenAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -37,6 +43,8 @@ public sealed class TcpTransport : ITransport
         var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (LocalAddress is not null)
+                socket.Bind(new IPEndPoint(LocalAddress, 0));
             await socket.ConnectAsync(remote, cancellationToken);
         }
         catch (SocketException ex)

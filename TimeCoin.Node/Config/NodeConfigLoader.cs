@@ -145,10 +145,60 @@ public static class NodeConfigLoader
             AutoWhitelistDiscovered = section.Bool("auto_whitelist_discovered", d.AutoWhitelistDiscovered),
             AutoWhitelistMasternodes = section.Bool("auto_whitelist_masternodes", d.AutoWhitelistMasternodes),
             MaxAutoWhitelist = section.Int("max_auto_whitelist", d.MaxAutoWhitelist, 0, 100000),
+            MaxMasternodeWhitelist = section.Int("max_masternode_whitelist", d.MaxMasternodeWhitelist, 0, 100000),
         };
+        var limitLines = section.StringList("rate_limits", [], RateLimitForm, line => TryParseRateLimitLine(line, out _, out _));
+        if (limitLines.Count > 0)
+        {
+            var perKind = new Dictionary<string, Core.Policy.RateLimit>(d.RateLimits, StringComparer.Ordinal);
+            var fallback = d.DefaultRateLimit;
+            foreach (var line in limitLines)
+            {
+                TryParseRateLimitLine(line, out var kind, out var limit);
+                if (kind is null)
+                    fallback = limit;
+                else
+                    perKind[kind] = limit;
+            }
+            result = result with { RateLimits = perKind, DefaultRateLimit = fallback };
+        }
+        result = result with { RateLimitViolationWindowSecs = section.Int("rate_limit_window_secs", d.RateLimitViolationWindowSecs, 1, 86400) };
         section.ReportUnknownKeys();
         return result;
     }
+
+    private const string RateLimitForm = "\"message=per_second/burst\" (message: a message type in snake case such as heartbeat or get_headers, or default; a positive rate and a burst of at least 1, e.g. \"heartbeat=250/2500\")";
+
+    /// <summary>Parses <c>message=rate/burst</c>; <paramref name="kind"/> is the message type name, or null for <c>default</c>.</summary>
+    private static bool TryParseRateLimitLine(string line, out string? kind, out Core.Policy.RateLimit limit)
+    {
+        kind = null;
+        limit = default;
+        int equals = line.IndexOf('=', StringComparison.Ordinal);
+        if (equals <= 0)
+            return false;
+        string name = line[..equals].Trim();
+        if (name != "default")
+        {
+            kind = Enum.GetValues<Network.Protocol.MessageType>().Select(t => t.ToString()).FirstOrDefault(t => SnakeCase(t) == name);
+            if (kind is null)
+                return false;
+        }
+        var parts = line[(equals + 1)..].Split('/');
+        if (parts.Length != 2
+            || !double.TryParse(parts[0].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate)
+            || !double.TryParse(parts[1].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double burst)
+            || !double.IsFinite(rate) || rate <= 0 || !double.IsFinite(burst) || burst < 1)
+        {
+            return false;
+        }
+        limit = new Core.Policy.RateLimit(rate, burst);
+        return true;
+    }
+
+    /// <summary>A message type name in config form: <c>MasternodeAnnouncement</c> → <c>masternode_announcement</c>.</summary>
+    internal static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     private static LivenessConfig ReadLiveness(ConfigTableReader? section, LivenessConfig d)
     {

@@ -59,10 +59,19 @@ public static class NodeConfigWriter
         w.Key("discovery_interval_secs", p2p.DiscoveryIntervalSecs);
         w.Comment("Whitelist the peers returned by discovery_url (logged as \"Whitelisted masternode from discovery: IP\"). Default true.");
         w.Key("auto_whitelist_discovered", p2p.AutoWhitelistDiscovered);
-        w.Comment("Whitelist masternodes whose signed announcement verified. Default true.");
+        w.Comment("Whitelist masternodes proved at their address: a signed announcement plus a handshake from that address");
+        w.Comment("carrying the announced key. A relayed announcement alone whitelists nothing. Default true.");
         w.Key("auto_whitelist_masternodes", p2p.AutoWhitelistMasternodes);
-        w.Comment("Most automatically whitelisted entries kept (operator entries are not counted). 0..100000. Default 1000.");
+        w.Comment("Most discovery whitelist entries kept (operator and masternode entries are not counted). 0..100000. Default 1000.");
         w.Key("max_auto_whitelist", p2p.MaxAutoWhitelist);
+        w.Comment("Most masternode whitelist entries (a cap of their own). 0..100000. Default 10000.");
+        w.Key("max_masternode_whitelist", p2p.MaxMasternodeWhitelist);
+        w.Comment("Per-peer rate limits, \"message=per_second/burst\" (message: a type in snake case, or default). Peers");
+        w.Comment("whitelisted by config or rpc are exempt. The gossip defaults are sized for 10,000 masternodes.");
+        w.Key("rate_limits", p2p.RateLimits.Select(kv => $"{NodeConfigLoader.SnakeCase(kv.Key)}={Number(kv.Value.TokensPerSecond)}/{Number(kv.Value.Burst)}")
+            .Append($"default={Number(p2p.DefaultRateLimit.TokensPerSecond)}/{Number(p2p.DefaultRateLimit.Burst)}").ToList());
+        w.Comment("Seconds in which excess above a rate limit counts as one violation (the excess is dropped). 1..86400. Default 60.");
+        w.Key("rate_limit_window_secs", p2p.RateLimitViolationWindowSecs);
 
         var liveness = config.Liveness;
         w.Section("liveness");
@@ -135,6 +144,8 @@ public static class NodeConfigWriter
     public static string RenderDefaults(NetworkName network) => Render(NodeConfig.ForNetwork(network),
         $"time-node configuration for {NetworkDefaults.ConfigName(network)}: every key with its default. Copy it to <data_dir>/config.toml " +
         "(time-node start --datadir reads it) or anywhere with --config; `time-node init` writes one for you.");
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>A TOML basic string: quoted, with backslash, quote and control characters escaped.</summary>
     public static string Quote(string value)

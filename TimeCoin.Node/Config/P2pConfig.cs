@@ -16,7 +16,7 @@ public sealed record P2pConfig
     /// <summary><c>max_inbound</c>: most inbound connections accepted at once. Default 125 (as Bitcoin Core).</summary>
     public int MaxInbound { get; init; } = 125;
 
-    /// <summary><c>max_outbound</c>: most outbound connections kept at once (whitelisted peers and masternodes are dialed beyond it). Default 16.</summary>
+    /// <summary><c>max_outbound</c>: ordinary outbound connections kept at once; up to 8 automatic entries (masternodes, discovered peers) are kept beyond it, and operator entries (config whitelist addresses, RPC addnode) are always dialed. Default 16.</summary>
     public int MaxOutbound { get; init; } = 16;
 
     /// <summary><c>bootstrap_peers</c>: addresses dialed at start (<c>ip</c>, <c>ip:port</c>, <c>host:port</c>, <c>[ipv6]:port</c>).</summary>
@@ -37,9 +37,21 @@ public sealed record P2pConfig
     /// <summary><c>auto_whitelist_discovered</c>: whitelist peers returned by the discovery URL. Default true.</summary>
     public bool AutoWhitelistDiscovered { get; init; } = true;
 
-    /// <summary><c>auto_whitelist_masternodes</c>: whitelist masternodes whose signed announcement verified. Default true.</summary>
+    /// <summary><c>auto_whitelist_masternodes</c>: whitelist masternodes proved at their address (signed announcement plus a handshake from that address with the announced key). Default true.</summary>
     public bool AutoWhitelistMasternodes { get; init; } = true;
 
-    /// <summary><c>max_auto_whitelist</c>: most automatically whitelisted entries kept (operator entries are not counted). Default 1000.</summary>
+    /// <summary><c>max_auto_whitelist</c>: most discovery whitelist entries kept (operator and masternode entries are not counted). Default 1000.</summary>
     public int MaxAutoWhitelist { get; init; } = 1000;
+
+    /// <summary><c>max_masternode_whitelist</c>: most masternode whitelist entries (each proved by a handshake at its address); a cap of its own, so masternodes never crowd out discovery entries. Default 10000.</summary>
+    public int MaxMasternodeWhitelist { get; init; } = 10_000;
+
+    /// <summary><c>rate_limits</c> (<c>"heartbeat=250/2500"</c> lines): per message kind (type name, e.g. <c>Heartbeat</c>) a limit; kinds not listed use <see cref="DefaultRateLimit"/>. Default: the Core gossip limits.</summary>
+    public IReadOnlyDictionary<string, TimeCoin.Core.Policy.RateLimit> RateLimits { get; init; } = TimeCoin.Core.Policy.PeerPolicyOptions.GossipRateLimits;
+
+    /// <summary><c>rate_limits</c> line <c>default=rate/burst</c>: the limit of every other message kind. Default 20 a second, burst 100.</summary>
+    public TimeCoin.Core.Policy.RateLimit DefaultRateLimit { get; init; } = new(20, 100);
+
+    /// <summary><c>rate_limit_window_secs</c>: excess above a limit is scored at most once per this window. Default 60.</summary>
+    public int RateLimitViolationWindowSecs { get; init; } = 60;
 }

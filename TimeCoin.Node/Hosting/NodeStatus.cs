@@ -18,14 +18,16 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
 
     public int PeerCount => connections.Peers.Count;
 
+    /// <summary>
+    /// The best height headers proved (the sync planner's verified best and header chain), never a height a peer
+    /// merely claims: one peer claiming 2^63-1 must not stop production.
+    /// </summary>
     public long BestPeerHeight
     {
         get
         {
-            long best = -1;
-            foreach (var peer in connections.Peers)
-                best = Math.Max(best, peer.BestHeight);
-            return best;
+            var status = sync.GetStatus();
+            return Math.Max(status.BestHeight, status.HeaderHeight);
         }
     }
 

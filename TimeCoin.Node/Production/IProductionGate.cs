@@ -9,7 +9,7 @@ public interface IProductionGate
     /// <summary>Number of peers connected now (handshake completed).</summary>
     int PeerCount { get; }
 
-    /// <summary>The highest chain height any connected peer reports; 0 (or less) when none is known.</summary>
+    /// <summary>The highest chain height headers from peers proved (never a merely claimed height); our own height or less when none is known.</summary>
     long BestPeerHeight { get; }
 
     /// <summary>

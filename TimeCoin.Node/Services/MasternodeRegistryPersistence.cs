@@ -9,7 +9,9 @@ namespace TimeCoin.Node.Services;
 
 /// <summary>
 /// Keeps the masternode registry in the node database: <see cref="Start"/> restores the saved records, then the
-/// registry is saved on every add, remove, status or address change, every <see cref="SaveInterval"/> (heartbeats
+/// registry is saved after an add, remove, status or address change (at once, then at most once per
+/// <see cref="MinSaveSpacing"/>: anyone able to make keys can announce thousands of masternodes, and a full save per
+/// announcement would cost quadratic time), every <see cref="SaveInterval"/> (heartbeats
 /// move sequence numbers and last-seen times without an event), and once more on <see cref="Dispose"/>. Persisted
 /// sequence numbers keep replayed heartbeats refused across restarts. An unreadable document is logged and the node
 /// starts with an empty registry (masternodes re-announce).
@@ -33,6 +35,12 @@ public sealed class MasternodeRegistryPersistence : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _saveLock = new();
     private ITimer? _timer;
+    private ITimer? _coalesce;
+    private DateTimeOffset _lastChangeSave = DateTimeOffset.MinValue;
+    private bool _savePending;
+
+    /// <summary>Changes closer together than this are saved together (the first at once, the rest when it has passed).</summary>
+    public static readonly TimeSpan MinSaveSpacing = TimeSpan.FromSeconds(2);
 
     /// <summary>Creates the persistence for <paramref name="registry"/>; call <see cref="Start"/>.</summary>
     public MasternodeRegistryPersistence(HeartbeatRegistry registry, NodeDatabase db, TimeProvider time, ILogger<MasternodeRegistryPersistence>? logger = null)
@@ -58,6 +66,7 @@ public sealed class MasternodeRegistryPersistence : IDisposable
         _registry.MasternodeStatusChanged += OnChanged;
         _registry.MasternodeAddressChanged += OnChanged;
         _timer = _time.CreateTimer(_ => SaveLogged(), null, SaveInterval, SaveInterval);
+        _coalesce = _time.CreateTimer(_ => SavePending(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         return restored;
     }
 
@@ -75,6 +84,8 @@ public sealed class MasternodeRegistryPersistence : IDisposable
             return;
         _timer.Dispose();
         _timer = null;
+        _coalesce?.Dispose();
+        _coalesce = null;
         _registry.MasternodeAdded -= OnChanged;
         _registry.MasternodeRemoved -= OnChanged;
         _registry.MasternodeStatusChanged -= OnChanged;
@@ -101,7 +112,33 @@ public sealed class MasternodeRegistryPersistence : IDisposable
         }
     }
 
-    private void OnChanged(object? sender, MasternodeEventArgs e) => SaveLogged();
+    private void OnChanged(object? sender, MasternodeEventArgs e)
+    {
+        var now = _time.GetUtcNow();
+        lock (_saveLock)
+        {
+            if (_savePending)
+                return;
+            if (now - _lastChangeSave < MinSaveSpacing)
+            {
+                _savePending = true;
+                _coalesce?.Change(MinSaveSpacing - (now - _lastChangeSave), Timeout.InfiniteTimeSpan);
+                return;
+            }
+            _lastChangeSave = now;
+        }
+        SaveLogged();
+    }
+
+    private void SavePending()
+    {
+        lock (_saveLock)
+        {
+            _savePending = false;
+            _lastChangeSave = _time.GetUtcNow();
+        }
+        SaveLogged();
+    }
 
     private void SaveLogged()
     {

@@ -81,10 +81,10 @@ public sealed class ChainSyncService : IPeerMessageHandler
                 await peer.SendAsync(ServeBlocks(request), cancellationToken);
                 break;
             case HeadersMessage headers:
-                ReceiveHeaders(peer, headers);
+                await ReceiveHeadersAsync(peer, headers, cancellationToken);
                 break;
             case BlocksMessage blocks:
-                ReceiveBlocks(peer, blocks);
+                await ReceiveBlocksAsync(peer, blocks, cancellationToken);
                 break;
             case BlockAnnouncementMessage announcement:
                 if (announcement.Height > long.MaxValue)
@@ -92,7 +92,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
                     _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"announced height {announcement.Height} is out of range");
                     break;
                 }
-                _coordinator.OnBlockAnnounced(peer, announcement.Hash, (long)announcement.Height);
+                await _coordinator.OnBlockAnnouncedAsync(peer, announcement.Hash, (long)announcement.Height, cancellationToken);
                 break;
             default:
                 _logger.LogDebug("Chain sync ignores {Type} from peer {PeerId}", message.Type, peer.PeerId);
@@ -151,7 +151,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
         return new BlocksMessage(blocks);
     }
 
-    private void ReceiveHeaders(IPeer peer, HeadersMessage message)
+    private async ValueTask ReceiveHeadersAsync(IPeer peer, HeadersMessage message, CancellationToken cancellationToken)
     {
         var parameters = _chain.Parameters;
         var links = new List<BlockLink>(message.Headers.Count);
@@ -170,7 +170,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
             }
             links.Add(new BlockLink(header.Height, header.Hash, header.PreviousHash));
         }
-        _coordinator.OnHeadersReceived(peer, links);
+        await _coordinator.OnHeadersReceivedAsync(peer, links, cancellationToken);
     }
 
     private (bool Forged, string Reason)? CheckHeader(ChainParameters parameters, BlockHeader header)
@@ -190,7 +190,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
         return null;
     }
 
-    private void ReceiveBlocks(IPeer peer, BlocksMessage message)
+    private async ValueTask ReceiveBlocksAsync(IPeer peer, BlocksMessage message, CancellationToken cancellationToken)
     {
         var limits = _chain.Parameters.Limits;
         var blocks = new List<Block>(message.Blocks.Count);
@@ -204,7 +204,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
             blocks.Add(block);
         }
         // Always forwarded, even empty: the reply itself tells the coordinator the request was answered.
-        _coordinator.OnBlocksReceived(peer, blocks);
+        await _coordinator.OnBlocksReceivedAsync(peer, blocks, cancellationToken);
     }
 
     private void OnTipChanged(BlockHeader tip)

@@ -17,7 +17,8 @@ namespace TimeCoin.Node.Sync;
 /// </summary>
 /// <remarks>
 /// <para>Everything that touches the planner happens on the loop. The input methods (<see cref="OnPeerConnected"/>,
-/// <see cref="OnHeadersReceived"/>, <see cref="OnBlocksReceived"/>, ...) are thread-safe: they queue an event and wake
+/// <see cref="OnHeadersReceivedAsync"/>, <see cref="OnBlocksReceivedAsync"/>, ...) are thread-safe: they queue an event (data
+/// events in a queue bounded by <see cref="SyncCoordinatorOptions.MaxQueuedEvents"/>, waiting while it is full) and wake
 /// the loop, which drains every queued event and then runs one sync round. The loop also wakes every
 /// <see cref="SyncCoordinatorOptions.Interval"/> (60 s), or every <see cref="SyncCoordinatorOptions.ActiveInterval"/>
 /// while syncing so that stalls are noticed.</para>
@@ -57,7 +58,11 @@ public sealed class SyncCoordinator : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly SyncPlanner _planner;
     private readonly BlockValidator _validator;
-    private readonly Channel<SyncEvent> _events = Channel.CreateUnbounded<SyncEvent>(new UnboundedChannelOptions { SingleReader = true });
+    // Data from peers (announcements, headers, blocks) waits in a bounded queue: a full queue makes the delivering
+    // connection wait (it stops reading that peer), so nothing on the receive path grows without bound. Connects,
+    // disconnects and wakes go through _control, bounded by the number of connections (one of each per connection).
+    private readonly Channel<SyncEvent> _events;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<SyncEvent> _control = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly object _startGate = new();
 
@@ -97,6 +102,11 @@ public sealed class SyncCoordinator : IAsyncDisposable
         _options = options;
         _time = time;
         _logger = logger;
+        _events = Channel.CreateBounded<SyncEvent>(new BoundedChannelOptions(options.MaxQueuedEvents)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
         // The fork resolver meets its per-class search depths with the chain's maximum reorg depth (ChainStateView).
         _planner = new SyncPlanner(new ChainStateView(chain.State), options.Planner, time);
         _validator = new BlockValidator(chain.Parameters, chain.State.SignatureCache);
@@ -174,23 +184,26 @@ public sealed class SyncCoordinator : IAsyncDisposable
     }
 
     /// <summary>A peer is ready (handshake done).</summary>
-    public void OnPeerConnected(IPeer peer) => Post(new PeerConnectedEvent(peer ?? throw new ArgumentNullException(nameof(peer))));
+    public void OnPeerConnected(IPeer peer) => PostControl(new PeerConnectedEvent(peer ?? throw new ArgumentNullException(nameof(peer))));
 
     /// <summary>A peer's connection closed: its requests move to other peers.</summary>
     public void OnPeerDisconnected(IPeer peer, string reason) =>
-        Post(new PeerDisconnectedEvent(peer ?? throw new ArgumentNullException(nameof(peer)), reason ?? ""));
+        PostControl(new PeerDisconnectedEvent(peer ?? throw new ArgumentNullException(nameof(peer)), reason ?? ""));
 
-    /// <summary>A peer announced a new best block.</summary>
-    public void OnBlockAnnounced(IPeer peer, Hash256 hash, long height) =>
-        Post(new AnnouncementEvent(peer ?? throw new ArgumentNullException(nameof(peer)), hash, height));
+    /// <summary>A peer announced a new best block. Waits while the loop's queue is full.</summary>
+    public ValueTask OnBlockAnnouncedAsync(IPeer peer, Hash256 hash, long height, CancellationToken cancellationToken = default) =>
+        PostAsync(new AnnouncementEvent(peer ?? throw new ArgumentNullException(nameof(peer)), hash, height), cancellationToken);
 
-    /// <summary>Headers from a peer, already decoded and checked (network, schedule, signature).</summary>
-    public void OnHeadersReceived(IPeer peer, IReadOnlyList<BlockLink> headers) =>
-        Post(new HeadersEvent(peer ?? throw new ArgumentNullException(nameof(peer)), headers ?? throw new ArgumentNullException(nameof(headers))));
+    /// <summary>Headers from a peer, already decoded and checked (network, schedule, signature). Waits while the loop's queue is full.</summary>
+    public ValueTask OnHeadersReceivedAsync(IPeer peer, IReadOnlyList<BlockLink> headers, CancellationToken cancellationToken = default) =>
+        PostAsync(new HeadersEvent(peer ?? throw new ArgumentNullException(nameof(peer)), headers ?? throw new ArgumentNullException(nameof(headers))), cancellationToken);
 
-    /// <summary>Blocks from a peer, already decoded. Only blocks we asked for are kept.</summary>
-    public void OnBlocksReceived(IPeer peer, IReadOnlyList<Block> blocks) =>
-        Post(new BlocksEvent(peer ?? throw new ArgumentNullException(nameof(peer)), blocks ?? throw new ArgumentNullException(nameof(blocks))));
+    /// <summary>Blocks from a peer, already decoded. Only blocks we asked for are kept. Waits while the loop's queue is full.</summary>
+    public ValueTask OnBlocksReceivedAsync(IPeer peer, IReadOnlyList<Block> blocks, CancellationToken cancellationToken = default) =>
+        PostAsync(new BlocksEvent(peer ?? throw new ArgumentNullException(nameof(peer)), blocks ?? throw new ArgumentNullException(nameof(blocks))), cancellationToken);
+
+    /// <summary>Data events queued for the loop now (at most <see cref="SyncCoordinatorOptions.MaxQueuedEvents"/>).</summary>
+    public int QueuedEvents => _events.Reader.Count;
 
     /// <summary>Asks for a sync round now (for example after the node produced a block).</summary>
     public void RequestSync() => Wake();
@@ -203,11 +216,26 @@ public sealed class SyncCoordinator : IAsyncDisposable
         PeerMisbehaved?.Invoke(peer, kind, detail);
     }
 
-    private void Post(SyncEvent item)
+    private void PostControl(SyncEvent item)
     {
         if (!_options.Enabled)
             return;
-        _events.Writer.TryWrite(item);
+        _control.Enqueue(item);
+        Wake();
+    }
+
+    private async ValueTask PostAsync(SyncEvent item, CancellationToken cancellationToken)
+    {
+        if (!_options.Enabled)
+            return;
+        try
+        {
+            await _events.Writer.WriteAsync(item, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            // The coordinator stopped: nothing more is taken.
+        }
     }
 
     private void Wake()
@@ -226,12 +254,17 @@ public sealed class SyncCoordinator : IAsyncDisposable
             while (await reader.WaitToReadAsync(cancellationToken))
             {
                 Interlocked.Exchange(ref _wakePending, 0);
+                while (_control.TryDequeue(out var control))
+                    Apply(control);
                 int drained = 0;
                 while (drained < 10_000 && reader.TryRead(out var item))
                 {
-                    Apply(item);
+                    if (item is not WakeEvent)
+                        Apply(item);
                     drained++;
                 }
+                while (_control.TryDequeue(out var control))
+                    Apply(control); // a connect posted while data drained comes before the round
                 try
                 {
                     await RunRoundAsync(cancellationToken);
@@ -356,11 +389,13 @@ public sealed class SyncCoordinator : IAsyncDisposable
         _lastRoundAt = now;
         var tipBefore = _chain.State.TipHash;
 
+        // A claim is bounded by the slot schedule; the planner believes it only once headers prove it.
+        long plausible = _chain.Parameters.MaxPlausibleHeight(now);
         foreach (var entry in _peers.Values)
         {
             var (height, tip) = entry.ReportedTip;
             var peer = entry.Peer;
-            _planner.UpdatePeer(new PeerSyncInfo(peer.PeerId, height, tip,
+            _planner.UpdatePeer(new PeerSyncInfo(peer.PeerId, Math.Min(height, plausible), tip,
                 IsPrioritySync: peer.Permissions.HasFlag(PeerPermissions.PrioritySync),
                 IsMasternode: peer.IsMasternode,
                 ThroughputBlocksPerSecond: entry.Throughput));
@@ -566,6 +601,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
             var kind = item.Kind switch
             {
                 MisbehaviourKind.UnexpectedBlock => ViolationKind.UnrequestedData,
+                MisbehaviourKind.UnbackedHeightClaim => ViolationKind.UnbackedClaim,
                 _ => ViolationKind.InvalidBlock,
             };
             RecordError($"peer {item.PeerId}: {item.Kind}: {item.Detail}");

@@ -36,6 +36,12 @@ public sealed record SyncCoordinatorOptions
     /// <summary>Download bounds and fork-resolution limits (the fork depth limits are capped at the chain's maximum reorg depth).</summary>
     public SyncPlannerOptions Planner { get; init; } = new();
 
+    /// <summary>
+    /// Most peer data events (announcements, headers, blocks) waiting for the sync loop; a connection delivering more
+    /// waits (stops reading its peer) until the loop catches up. Default 1,024.
+    /// </summary>
+    public int MaxQueuedEvents { get; init; } = 1024;
+
     /// <summary>Options from the node configuration's <c>[sync]</c> section, other settings at their defaults.</summary>
     public static SyncCoordinatorOptions FromConfig(SyncConfig config)
     {
@@ -58,6 +64,7 @@ public sealed record SyncCoordinatorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(LagGracePeriod, TimeSpan.Zero, nameof(LagGracePeriod));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBlocksPerBatch, nameof(MaxBlocksPerBatch));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(StaleBlockTimeout, TimeSpan.Zero, nameof(StaleBlockTimeout));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxQueuedEvents, nameof(MaxQueuedEvents));
         ArgumentNullException.ThrowIfNull(Planner, nameof(Planner));
         Planner.Validate();
         if (Planner.BlocksPerRequest > Network.Protocol.ProtocolLimits.MaxBlocksPerMessage)

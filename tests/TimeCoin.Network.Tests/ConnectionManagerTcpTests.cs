@@ -205,6 +205,10 @@ public class ConnectionManagerTcpTests
             await Until(() => a.PeerFor(b) is not null && b.PeerFor(a) is not null, "both connected");
             // Give a second connection time to show up, then check that exactly one remains on each side.
             await Until(() => a.Manager.Peers.Count == 1 && b.Manager.Peers.Count == 1 && a.PeerFor(b)!.IsInbound != b.PeerFor(a)!.IsInbound, "one agreed connection");
+            // Both sides may first register the connection the higher id dialed while the other is still in its
+            // handshake (a loaded machine); once it completes it replaces that one. Wait for the state to settle.
+            await Task.Delay(500);
+            await Until(() => a.Manager.Peers.Count == 1 && b.Manager.Peers.Count == 1 && a.PeerFor(b)!.IsInbound != b.PeerFor(a)!.IsInbound, "one agreed connection");
 
             var lower = a.Key.PublicKey.CompareTo(b.Key.PublicKey) < 0 ? a : b;
             var higher = ReferenceEquals(lower, a) ? b : a;

@@ -29,6 +29,7 @@ public class MessageCodecTests
         new HeartbeatMessage(new byte[130]),
         new GetMasternodesMessage(),
         new MasternodesMessage([new byte[] { 1 }, new byte[] { 2, 2 }]),
+        new GoodbyeMessage("node stopping"),
     ];
 
     public static TheoryData<NetworkMessage> AllMessages() => new(Samples);

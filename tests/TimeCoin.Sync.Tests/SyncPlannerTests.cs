@@ -562,3 +562,79 @@ public class SyncPlannerTests
         Assert.Equal("DownloadWindow", error.ParamName);
     }
 }
+
+/// <summary>Claimed heights are believed only when headers prove them (issue 9, finding 1).</summary>
+public class SyncPlannerClaimTests
+{
+    private static readonly Core.Crypto.Hash256 Unknown = FakeChain.HashOf("nowhere", 7);
+
+    [Fact]
+    public void GetStatus_PeerClaimsAbsurdHeightWithoutHeaders_BestHeightStaysHeaderVerified()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 50));
+        harness.AddPeer("honest", FakeChain.Create("main", 50));
+        harness.Planner.UpdatePeer(new PeerSyncInfo("liar", long.MaxValue, Unknown));
+
+        harness.Planner.Plan();
+        var status = harness.Planner.GetStatus();
+
+        Assert.Equal(50, status.BestHeight);
+        Assert.False(status.IsSyncing);
+        Assert.NotEqual("liar", status.BestPeerId);
+    }
+
+    [Fact]
+    public void GetStatus_PeerAheadProvesHeaders_BestHeightFollowsTheHeaders()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 50));
+        var ahead = FakeChain.Create("main", 80);
+        harness.AddPeer("ahead", ahead);
+
+        var plan = harness.Planner.Plan();
+        var request = Assert.Single(plan.HeaderRequests);
+        Assert.Equal(50, harness.Planner.GetStatus().BestHeight); // claimed, not yet proved
+        harness.Planner.OnHeadersReceived("ahead", ahead.HeadersAfter(request.Locator, request.MaxHeaders));
+
+        var status = harness.Planner.GetStatus();
+        Assert.Equal(80, status.BestHeight);
+        Assert.Equal("ahead", status.BestPeerId);
+        Assert.True(status.IsSyncing);
+    }
+
+    [Fact]
+    public void Plan_ClaimNotBackedByHeadersWithinTheProofTimeout_ReportedOncePerTimeout()
+    {
+        var options = new SyncPlannerOptions { ClaimProofTimeout = TimeSpan.FromMinutes(2) };
+        var harness = new SyncHarness(FakeChain.Create("main", 50), options);
+        harness.Planner.UpdatePeer(new PeerSyncInfo("liar", 1_000_000, Unknown));
+
+        var first = harness.Planner.Plan();
+        Assert.Single(first.HeaderRequests); // asked to prove it
+        harness.Planner.OnHeadersReceived("liar", []); // and it has nothing
+        harness.Time.Advance(TimeSpan.FromSeconds(119));
+        Assert.DoesNotContain(harness.Planner.Plan().Misbehaviours, m => m.Kind == MisbehaviourKind.UnbackedHeightClaim);
+
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+        var reported = harness.Planner.Plan().Misbehaviours.Where(m => m.Kind == MisbehaviourKind.UnbackedHeightClaim).ToList();
+        var again = harness.Planner.Plan().Misbehaviours;
+
+        Assert.Equal("liar", Assert.Single(reported).PeerId);
+        Assert.DoesNotContain(again, m => m.Kind == MisbehaviourKind.UnbackedHeightClaim);
+    }
+
+    [Fact]
+    public void Plan_HonestPeerAheadAnswersHeaders_NeverReportedForItsClaim()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 50), new SyncPlannerOptions { ClaimProofTimeout = TimeSpan.FromSeconds(30) });
+        harness.AddPeer("honest", FakeChain.Create("main", 3_000));
+
+        for (int i = 0; i < 40; i++)
+        {
+            harness.Step();
+            harness.Time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        Assert.DoesNotContain(harness.Misbehaviours, m => m.Kind == MisbehaviourKind.UnbackedHeightClaim);
+        Assert.Equal(3_000, harness.Chain.Height);
+    }
+}

@@ -128,16 +128,21 @@ public class PeerPolicyWhitelistTests
     }
 
     [Fact]
-    public void ReplaceWhitelist_CapSharedWithMasternodeEntries_DropsOnlyWhatDoesNotFit()
+    public void ReplaceWhitelist_MasternodeCapFull_DiscoveryEntriesStillFitTheirOwnCap()
     {
-        var policy = NewPolicy(NewClock(), new PeerPolicyOptions { MaxAutomaticWhitelistEntries = 3 });
+        // Issue 9, finding 3: masternode entries (which anyone able to make a key could try to cause) have a cap of
+        // their own and never crowd out discovery entries.
+        var policy = NewPolicy(NewClock(), new PeerPolicyOptions { MaxAutomaticWhitelistEntries = 3, MaxMasternodeWhitelistEntries = 2 });
         policy.AddWhitelist(Range("9.9.9.1"), WhitelistSource.Masternode, "mn");
         policy.AddWhitelist(Range("9.9.9.2"), WhitelistSource.Masternode, "mn");
+        Assert.False(policy.AddWhitelist(Range("9.9.9.3"), WhitelistSource.Masternode, "mn"));
 
-        var report = policy.ReplaceWhitelist(WhitelistSource.Discovery, [Range("1.1.1.1"), Range("2.2.2.2")], "api");
+        var report = policy.ReplaceWhitelist(WhitelistSource.Discovery, [Range("1.1.1.1"), Range("2.2.2.2"), Range("3.3.3.3")], "api");
 
-        Assert.Equal([Range("1.1.1.1")], report.Added);
-        Assert.Equal([Range("2.2.2.2")], report.DroppedByCap);
+        Assert.Equal(3, report.Added.Count);
+        Assert.Empty(report.DroppedByCap);
+        Assert.True(policy.IsWhitelisted(Ip("9.9.9.1"))); // a full cap refuses newcomers, never removes an entry
+        Assert.Equal(5, policy.AutomaticWhitelistCount);
     }
 
     [Fact]
@@ -168,7 +173,7 @@ public class PeerPolicyWhitelistTests
     [Fact]
     public void AddWhitelist_AutomaticAtCap_ReturnsFalseAndRecordsDrop()
     {
-        var policy = NewPolicy(NewClock(), new PeerPolicyOptions { MaxAutomaticWhitelistEntries = 1 });
+        var policy = NewPolicy(NewClock(), new PeerPolicyOptions { MaxMasternodeWhitelistEntries = 1 });
         Assert.True(policy.AddWhitelist(Range("1.1.1.1"), WhitelistSource.Masternode, "mn"));
 
         Assert.False(policy.AddWhitelist(Range("2.2.2.2"), WhitelistSource.Masternode, "mn"));
@@ -180,7 +185,7 @@ public class PeerPolicyWhitelistTests
     [Fact]
     public void AddWhitelist_ManualSourcesAtAutomaticCap_NotCapped()
     {
-        var policy = NewPolicy(NewClock(), new PeerPolicyOptions { MaxAutomaticWhitelistEntries = 0 });
+        var policy = NewPolicy(NewClock(), new PeerPolicyOptions { MaxAutomaticWhitelistEntries = 0, MaxMasternodeWhitelistEntries = 0 });
         Assert.True(policy.AddWhitelist(Range("1.1.1.1"), WhitelistSource.Config, "cfg"));
         Assert.True(policy.AddWhitelist(Range("2.2.2.2"), WhitelistSource.Rpc, "rpc"));
         Assert.Equal(2, policy.ListWhitelist().Count);

@@ -166,6 +166,28 @@ public sealed class NodeConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_RateLimits_ReadsPerKindDefaultAndWindow()
+    {
+        var config = NodeConfigLoader.Parse("[p2p]\nmax_masternode_whitelist = 500\nrate_limits = [\"heartbeat=300/3000\", \"get_headers=5/10\", \"default=40/200\"]\nrate_limit_window_secs = 30\n", "config.toml");
+
+        Assert.Equal(new Core.Policy.RateLimit(300, 3000), config.P2p.RateLimits["Heartbeat"]);
+        Assert.Equal(new Core.Policy.RateLimit(5, 10), config.P2p.RateLimits["GetHeaders"]);
+        Assert.Equal(new Core.Policy.RateLimit(50, 1000), config.P2p.RateLimits["MasternodeAnnouncement"]); // default kept
+        Assert.Equal(new Core.Policy.RateLimit(40, 200), config.P2p.DefaultRateLimit);
+        Assert.Equal(30, config.P2p.RateLimitViolationWindowSecs);
+        Assert.Equal(500, config.P2p.MaxMasternodeWhitelist);
+    }
+
+    [Fact]
+    public void Parse_BadRateLimit_NamesFileLineKeyAndForm()
+    {
+        var error = Assert.Single(Errors("[p2p]\nrate_limits = [\"heartbeat=fast\"]\n"));
+
+        Assert.Contains("config.toml:2: p2p.rate_limits", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("message=per_second/burst", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_WrongType_NamesFileLineKeyAndValue()
     {
         var errors = Errors("network = \"testnet\"\n\n[p2p]\nmax_inbound = \"lots\"\n");

@@ -40,6 +40,27 @@ public sealed class MasternodeRegistryPersistenceTests : IDisposable
     }
 
     [Fact]
+    public void Save_ThousandAnnouncementsAtOnce_SavedOnceAtFirstThenOnceTogether()
+    {
+        // Issue 9: anyone able to make keys can announce thousands of masternodes; one full save per announcement
+        // would be quadratic. The first change is saved at once, the rest together once MinSaveSpacing has passed.
+        using var db = NodeDatabase.Open(_dir.Path);
+        var registry = NewRegistry();
+        using var persistence = new MasternodeRegistryPersistence(registry, db, _clock);
+        persistence.Start();
+        for (int i = 0; i < 1000; i++)
+        {
+            using var key = KeyPair.Generate();
+            registry.Accept(MasternodeAnnouncement.Create(key, "devnet", $"203.0.{i / 250}.{i % 250 + 1}:24100", MasternodeTier.Free, _clock.GetUtcNow()));
+        }
+        int Saved() => System.Text.Json.JsonDocument.Parse(db.LoadDocument(MasternodeRegistryPersistence.DocumentName)!).RootElement.GetArrayLength();
+
+        Assert.Equal(1, Saved());
+        _clock.Advance(MasternodeRegistryPersistence.MinSaveSpacing);
+        Assert.Equal(1000, Saved());
+    }
+
+    [Fact]
     public void Start_CorruptDocument_StartsEmpty()
     {
         using var db = NodeDatabase.Open(_dir.Path);

@@ -146,3 +146,48 @@ public sealed class ChainSyncServiceTests : IAsyncLifetime
         Assert.Equal([ViolationKind.MalformedMessage], reports);
     }
 }
+
+/// <summary>Nothing on the receive path queues without a bound (issue 9, finding 2).</summary>
+public sealed class SyncCoordinatorQueueTests : IAsyncLifetime
+{
+    private readonly SyncTestChain _chain = new();
+    private readonly TempDirectory _directory = new();
+    private readonly NodeDatabase _database;
+    private readonly ChainStore _store;
+    private readonly SyncCoordinator _coordinator;
+
+    public SyncCoordinatorQueueTests()
+    {
+        _database = NodeDatabase.Open(_directory.Path);
+        _store = ChainStore.Open(_database, _chain.Parameters);
+        _coordinator = new SyncCoordinator(_store, new SyncCoordinatorOptions { MaxQueuedEvents = 4 }, new FakeTimeProvider(SyncTestChain.Clock),
+            NullLogger<SyncCoordinator>.Instance);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        await _coordinator.DisposeAsync();
+        _database.Dispose();
+        _directory.Dispose();
+        _chain.Dispose();
+    }
+
+    [Fact]
+    public async Task OnBlocksReceived_QueueFull_DelivererWaitsUntilTheLoopDrains()
+    {
+        var peer = Substitute.For<IPeer>();
+        peer.PeerId.Returns("p");
+        for (int i = 0; i < 4; i++)
+            Assert.True(_coordinator.OnBlocksReceivedAsync(peer, []).IsCompletedSuccessfully);
+
+        var fifth = _coordinator.OnBlocksReceivedAsync(peer, []).AsTask();
+        await Task.Delay(50);
+        Assert.False(fifth.IsCompleted); // bounded: the fifth waits, nothing grows
+        Assert.Equal(4, _coordinator.QueuedEvents);
+
+        _coordinator.Start();
+        await fifth.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+}

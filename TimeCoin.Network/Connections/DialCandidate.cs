@@ -1,0 +1,10 @@
+using System.Net;
+
+namespace TimeCoin.Network.Connections;
+
+/// <summary>An address due for a dial, as the <see cref="DialSetSelector"/> sees it.</summary>
+/// <param name="EndPoint">Where to dial.</param>
+/// <param name="Class">Manual, automatic or ordinary.</param>
+/// <param name="Source">Where it was learned (ordinary addresses prefer earlier sources).</param>
+/// <param name="Failures">Consecutive failed attempts (fewer first).</param>
+public sealed record DialCandidate(IPEndPoint EndPoint, DialClass Class, AddressSource Source, int Failures);

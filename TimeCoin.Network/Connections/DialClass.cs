@@ -1,0 +1,14 @@
+namespace TimeCoin.Network.Connections;
+
+/// <summary>How the dialer treats an address (see <see cref="DialSetSelector"/>).</summary>
+public enum DialClass
+{
+    /// <summary>An operator's entry (config whitelist address, <c>persistent_peers</c>, RPC <c>addnode</c>): always dialed.</summary>
+    Manual,
+
+    /// <summary>An automatic entry (a masternode, a discovered or automatically whitelisted address): dialed within a bound, never given up.</summary>
+    Automatic,
+
+    /// <summary>Anything else (bootstrap, gossip): fills the ordinary outbound target.</summary>
+    Ordinary,
+}

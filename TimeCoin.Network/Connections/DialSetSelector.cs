@@ -1,0 +1,55 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace TimeCoin.Network.Connections;
+
+/// <summary>
+/// Chooses which due addresses to dial now, as a pure function. Manual entries are always dialed (the operator asked
+/// for them). Automatic entries (masternodes, discovered addresses) are dialed only while fewer than
+/// <c>maxAutomatic</c> of them are connected or being dialed: every node keeps a bounded number of them, not a full
+/// mesh, yet never gives one up (each stays a candidate forever). Which ones is spread across the network by a
+/// rendezvous hash of our node id and the address, so different nodes pick different subsets (a random k-out graph,
+/// connected with high probability for k of 8) while each node's choice is stable; fewer failures come first, so a
+/// lost connection is replaced at once by the next candidate. Ordinary addresses fill the ordinary outbound target.
+/// </summary>
+public static class DialSetSelector
+{
+    /// <summary>The addresses to dial now, manual first.</summary>
+    /// <param name="due">Addresses due for an attempt, not connected and not being dialed.</param>
+    /// <param name="automaticInUse">Outbound connections and dials to automatic entries now.</param>
+    /// <param name="ordinaryInUse">Outbound connections and dials to ordinary addresses now.</param>
+    /// <param name="maxAutomatic">Most automatic entries kept at once.</param>
+    /// <param name="targetOrdinary">Ordinary outbound connections to keep.</param>
+    /// <param name="spreadKey">Our node id's bytes: what makes our choice differ from other nodes'.</param>
+    public static IReadOnlyList<DialCandidate> Select(IReadOnlyList<DialCandidate> due, int automaticInUse, int ordinaryInUse,
+        int maxAutomatic, int targetOrdinary, ReadOnlySpan<byte> spreadKey)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        var key = spreadKey.ToArray();
+        var chosen = new List<DialCandidate>();
+        chosen.AddRange(due.Where(d => d.Class == DialClass.Manual));
+        chosen.AddRange(due.Where(d => d.Class == DialClass.Automatic)
+            .OrderBy(d => d.Failures)
+            .ThenBy(d => Rank(key, d))
+            .Take(Math.Max(0, maxAutomatic - automaticInUse)));
+        chosen.AddRange(due.Where(d => d.Class == DialClass.Ordinary)
+            .OrderBy(d => d.Source)
+            .ThenBy(d => d.Failures)
+            .ThenBy(d => Rank(key, d))
+            .Take(Math.Max(0, targetOrdinary - ordinaryInUse)));
+        return chosen;
+    }
+
+    /// <summary>A stable pseudo-random rank of <paramref name="candidate"/> for the node with <paramref name="key"/>.</summary>
+    public static ulong Rank(ReadOnlySpan<byte> key, DialCandidate candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var text = System.Text.Encoding.UTF8.GetBytes(candidate.EndPoint.ToString());
+        Span<byte> input = stackalloc byte[key.Length + text.Length];
+        key.CopyTo(input);
+        text.CopyTo(input[key.Length..]);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(input, hash);
+        return BinaryPrimitives.ReadUInt64LittleEndian(hash);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Masternodes;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Network.Transport;
+using static TimeCoin.Network.Tests.ConnectionTestKit;
+
+namespace TimeCoin.Network.Tests;
+
+/// <summary>A bounded, spread dial set instead of a full mesh; manual entries always dialed (issue 9, finding 5).</summary>
+public class DialSetTests
+{
+    private static readonly IPAddress NodeIp = IPAddress.Parse("10.7.0.1");
+
+    private static IPAddress Ip(int i) => IPAddress.Parse($"10.7.1.{i + 1}");
+
+    [Fact]
+    public async Task Dial_TwelveKnownMasternodesAndTwoManualPeers_BoundedAutomaticSetManualAlwaysAndALostOneReplaced()
+    {
+        var network = new InMemoryNetwork();
+        var masternodes = new List<TestNode>();
+        try
+        {
+            for (int i = 0; i < 14; i++)
+            {
+                var m = new TestNode(network.CreateTransport(Ip(i)), new ConnectionManagerOptions
+                {
+                    ListenEndPoint = new IPEndPoint(Ip(i), 24200), DefaultPort = 24200, TargetOutbound = 0,
+                });
+                await m.StartAsync();
+                masternodes.Add(m);
+            }
+            await using var node = new TestNode(network.CreateTransport(NodeIp), new ConnectionManagerOptions
+            {
+                ListenEndPoint = new IPEndPoint(NodeIp, 24200), DefaultPort = 24200, TargetOutbound = 0, MaxAutomaticOutbound = 4,
+                PersistentPeers = [$"{Ip(12)}:24200", $"{Ip(13)}:24200"], // the operator's two: always dialed
+                DialInterval = TimeSpan.FromMilliseconds(20),
+                Reconnect = new ReconnectBackoff(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30)),
+            });
+            await node.StartAsync();
+            await using var relay = await RawPeer.ConnectAsync(network.CreateTransport(IPAddress.Parse("10.7.9.9")), node.EndPoint);
+            for (int i = 0; i < 12; i++)
+            {
+                var announcement = MasternodeAnnouncement.Create(masternodes[i].Key, Chain.NetworkName, $"{Ip(i)}:24200", MasternodeTier.Free, DateTimeOffset.UtcNow);
+                await relay.Writer.WriteAsync(new MasternodeAnnouncementMessage(announcement.Encode()));
+            }
+
+            await Until(() => node.Manager.OutboundCount == 6, "four automatic and two manual outbound connections");
+            await Task.Delay(300);
+            Assert.Equal(6, node.Manager.OutboundCount); // not twelve plus two: no full mesh
+            Assert.NotNull(node.PeerFor(masternodes[12]));
+            Assert.NotNull(node.PeerFor(masternodes[13]));
+
+            var lost = node.Manager.Peers.First(p => !p.IsInbound && masternodes.Take(12).Any(m => m.Key.PublicKey == p.NodeId));
+            network.BreakConnections(lost.RemoteEndPoint.Address);
+
+            await Until(() => node.Manager.OutboundCount == 6 && node.Manager.FindPeer(lost.NodeId) is null, "the lost one is replaced by another at once");
+        }
+        finally
+        {
+            foreach (var m in masternodes)
+                await m.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Select_TwoNodesSameCandidates_PickDifferentSubsetsOfTheBound()
+    {
+        var candidates = Enumerable.Range(0, 100)
+            .Select(i => new DialCandidate(new IPEndPoint(IPAddress.Parse($"10.8.{i / 250}.{i % 250 + 1}"), 24200), DialClass.Automatic, AddressSource.Masternode, 0))
+            .ToList();
+        using var a = KeyPair.Generate();
+        using var b = KeyPair.Generate();
+
+        var byA = DialSetSelector.Select(candidates, 0, 0, 8, 0, a.PublicKey.Bytes).Select(c => c.EndPoint).ToHashSet();
+        var byB = DialSetSelector.Select(candidates, 0, 0, 8, 0, b.PublicKey.Bytes).Select(c => c.EndPoint).ToHashSet();
+
+        Assert.Equal(8, byA.Count);
+        Assert.Equal(8, byB.Count);
+        Assert.True(byA.Intersect(byB).Count() < 8, "two nodes chose the same eight of a hundred");
+        Assert.Equal(byA, DialSetSelector.Select(candidates, 0, 0, 8, 0, a.PublicKey.Bytes).Select(c => c.EndPoint).ToHashSet()); // stable
+    }
+
+    [Fact]
+    public void Select_ManualEntries_AlwaysChosenWhateverTheBounds()
+    {
+        var manual = new DialCandidate(new IPEndPoint(IPAddress.Parse("10.9.0.1"), 24200), DialClass.Manual, AddressSource.Persistent, 7);
+        var automatic = new DialCandidate(new IPEndPoint(IPAddress.Parse("10.9.0.2"), 24200), DialClass.Automatic, AddressSource.Masternode, 0);
+
+        var chosen = DialSetSelector.Select([manual, automatic], automaticInUse: 8, ordinaryInUse: 8, maxAutomatic: 8, targetOrdinary: 8, [1, 2, 3]);
+
+        Assert.Equal([manual], chosen);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Core.Masternodes;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Network.Transport;
+using static TimeCoin.Network.Tests.ConnectionTestKit;
+
+namespace TimeCoin.Network.Tests;
+
+/// <summary>Rate-limit excess costs one violation per window; manual entries are exempt; relay has a bounded fan-out (issue 9, finding 6).</summary>
+public class GossipVolumeTests
+{
+    private static readonly IPAddress NodeIp = IPAddress.Parse("10.5.0.1");
+    private static readonly IPAddress PeerIp = IPAddress.Parse("10.5.0.2");
+
+    private static ConnectionManagerOptions Options(params string[] whitelist) => new()
+    {
+        ListenEndPoint = new IPEndPoint(NodeIp, 24200),
+        DefaultPort = 24200,
+        TargetOutbound = 0,
+        WhitelistedPeers = whitelist,
+    };
+
+    private static readonly PeerPolicyOptions Tight = new() { DefaultRateLimit = new RateLimit(0.001, 2) };
+
+    [Fact]
+    public async Task RateLimit_BurstOfTenAboveTheLimit_ExcessDroppedAndScoredOnceNotBanned()
+    {
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options(), policyOptions: Tight);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint);
+        peer.StartDraining();
+
+        for (int i = 0; i < 12; i++) // burst 2: ten above the limit
+            await peer.Writer.WriteAsync(new GetPeersMessage());
+        await peer.Writer.WriteAsync(new GetMasternodesMessage()); // handled in order: once it is answered, all were decided
+        await Until(() => peer.Received.OfType<MasternodesMessage>().Any(), "the marker is answered");
+
+        Assert.Equal(1, node.Policy.GetViolationScore(PeerIp));
+        Assert.False(node.Policy.IsBanned(PeerIp));
+        Assert.Single(node.Manager.Peers);
+        Assert.Equal(2, peer.Received.OfType<PeersMessage>().Count());
+    }
+
+    [Fact]
+    public async Task RateLimit_ManuallyWhitelistedPeer_ExemptEveryMessageHandled()
+    {
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options("prioritysync@" + PeerIp), policyOptions: Tight);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint);
+        peer.StartDraining();
+
+        for (int i = 0; i < 12; i++)
+            await peer.Writer.WriteAsync(new GetPeersMessage());
+
+        await Until(() => peer.Received.OfType<PeersMessage>().Count() == 12, "all twelve answered");
+        Assert.Equal(0, node.Policy.GetViolationScore(PeerIp));
+    }
+
+    [Fact]
+    public async Task Relay_AnnouncementFromOnePeer_RelayedToAtMostTheFanOut()
+    {
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options() with { RelayFanOut = 3 },
+            policyOptions: new PeerPolicyOptions { MaxInboundPerIp = 20 });
+        await node.StartAsync();
+        var listeners = new List<RawPeer>();
+        try
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                var listener = await RawPeer.ConnectAsync(network.CreateTransport(IPAddress.Parse($"10.5.1.{i + 1}")), node.EndPoint);
+                listener.StartDraining();
+                listeners.Add(listener);
+            }
+            await using var sender = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint);
+            await Until(() => node.Manager.Peers.Count == 11, "eleven peers connected");
+            using var masternode = KeyPair.Generate();
+            var announcement = MasternodeAnnouncement.Create(masternode, Chain.NetworkName, "10.5.9.9:24200", MasternodeTier.Free, DateTimeOffset.UtcNow);
+
+            await sender.Writer.WriteAsync(new MasternodeAnnouncementMessage(announcement.Encode()));
+            await Until(() => node.Masternodes.Find(masternode.PublicKey) is not null, "the announcement is accepted");
+            await Task.Delay(200);
+
+            Assert.Equal(3, listeners.Count(l => l.Received.OfType<MasternodeAnnouncementMessage>().Any()));
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+                await listener.DisposeAsync();
+        }
+    }
+}
