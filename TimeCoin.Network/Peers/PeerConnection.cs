@@ -437,7 +437,10 @@ public sealed class PeerConnection : IPeer
                     }
                     if (!written)
                     {
-                        Disconnect("send failed: connection closed");
+                        // The remote side closed. What it sent last (an orderly Goodbye, say) may still be unread:
+                        // let the read loop reach it, and close for the send failure only if it has not ended the
+                        // connection within a short grace (otherwise a clean shutdown would read as a failure).
+                        _ = DisconnectAfterSendFailureAsync();
                         return;
                     }
                     Interlocked.Add(ref _bytesSent, FrameFormat.HeaderSize + payload.Length);
@@ -455,6 +458,22 @@ public sealed class PeerConnection : IPeer
         {
             _writeLoopEnded.TrySetResult();
         }
+    }
+
+    /// <summary>How long the read loop gets to reach the end of the input after a send failed (see the write loop).</summary>
+    private static readonly TimeSpan SendFailureGrace = TimeSpan.FromSeconds(2);
+
+    private async Task DisconnectAfterSendFailureAsync()
+    {
+        try
+        {
+            await Task.Delay(SendFailureGrace, _time, _closing.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // closed meanwhile, for the reason the read loop found
+        }
+        Disconnect("send failed: connection closed");
     }
 
     private void SendPing(ulong nonce)
