@@ -56,7 +56,7 @@ public static class IdlePeersBenchmark
         output.WriteLine($"load average before: {MachineLoad.Describe()}");
         var dataDir = Path.Combine(Path.GetTempPath(), "timecoin-idlebench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
-        using var loggerFactory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Error).AddSimpleConsole(o => o.SingleLine = true));
+        using var loggerFactory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Error).AddFilter("TimeCoin.Network.Connections.ConnectionManager", LogLevel.None).AddSimpleConsole(o => o.SingleLine = true));
         var options = new TimeNodeOptions
         {
             Chain = Parameters(),
@@ -78,10 +78,11 @@ public static class IdlePeersBenchmark
             var program = Environment.ProcessPath!;
             var assembly = typeof(IdlePeersBenchmark).Assembly.Location;
             var start = new ProcessStartInfo(program) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-            if (!Path.GetFileNameWithoutExtension(program).Equals("TimeCoin.Benchmarks", StringComparison.OrdinalIgnoreCase))
+            if (!Path.GetFileName(program).StartsWith("TimeCoin.Benchmarks", StringComparison.OrdinalIgnoreCase))
                 start.ArgumentList.Add(assembly); // running under the dotnet host
             start.ArgumentList.Add("idle-clients");
             start.ArgumentList.Add(endpoint.ToString());
+            output.WriteLine($"client process: {start.FileName} {string.Join(' ', start.ArgumentList)}");
             using var clients = Process.Start(start)!;
 
             // Warm up: the first peers JIT the code paths and fill the pools; their cost is not per-peer memory.
