@@ -90,16 +90,25 @@ public static class IdlePeersBenchmark
             await SettleAsync();
             long rssBefore = ResidentBytes();
             long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+            long committedBefore = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            long rssCompactBefore = CompactedResidentBytes();
+            int threadsBefore = Process.GetCurrentProcess().Threads.Count;
             var watch = Stopwatch.StartNew();
             await AddClientsAsync(clients, node, warmup + peers);
             double connectSeconds = watch.Elapsed.TotalSeconds;
             await SettleAsync();
             long rssAfter = ResidentBytes();
             long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+            long committedAfter = GC.GetGCMemoryInfo().TotalCommittedBytes;
+            long rssCompactAfter = CompactedResidentBytes();
+            int threadsAfter = Process.GetCurrentProcess().Threads.Count;
             output.WriteLine($"connected {peers:N0} more peers in {connectSeconds:F1} s (node inbound: {node.Connections.InboundCount:N0})");
             output.WriteLine($"node RSS:                {rssBefore / 1_048_576.0,10:F1} MiB with {warmup} peers -> {rssAfter / 1_048_576.0:F1} MiB with {warmup + peers:N0}");
             output.WriteLine($"RSS per idle peer:       {(rssAfter - rssBefore) / 1024.0 / peers,10:F1} KiB (target < 32 KiB)");
-            output.WriteLine($"managed heap per peer:   {(heapAfter - heapBefore) / 1024.0 / peers,10:F1} KiB (after a full collection)");
+            output.WriteLine($"RSS per idle peer:       {(rssCompactAfter - rssCompactBefore) / 1024.0 / peers,10:F1} KiB after an aggressive collection at both points (the GC gives back what it holds but does not use)");
+            output.WriteLine($"managed heap per peer:   {(heapAfter - heapBefore) / 1024.0 / peers,10:F1} KiB (live objects after a full collection)");
+            output.WriteLine($"GC committed per peer:   {(committedAfter - committedBefore) / 1024.0 / peers,10:F1} KiB (memory the GC holds, live or not)");
+            output.WriteLine($"threads:                 {threadsBefore} -> {threadsAfter} (no thread per connection)");
 
             using var self = Process.GetCurrentProcess();
             self.Refresh();
@@ -112,7 +121,7 @@ public static class IdlePeersBenchmark
             int inbound = node.Connections.InboundCount;
             output.WriteLine($"idle window:             {watch.Elapsed.TotalSeconds:F0} s, node process CPU {cpu:F2} s with {inbound:N0} peers still connected");
             output.WriteLine($"CPU per idle peer:       {cpu / inbound / minutes * 1000,10:F2} ms per minute (includes the liveness pings)");
-            output.WriteLine($"| {DateTime.UtcNow:yyyy-MM-dd HH:mm} | {MachineLoad.Describe()} | {peers:N0} | {(rssAfter - rssBefore) / 1024.0 / peers:F1} KiB | {(heapAfter - heapBefore) / 1024.0 / peers:F1} KiB | {cpu / inbound / minutes * 1000:F2} ms/min |");
+            output.WriteLine($"| {DateTime.UtcNow:yyyy-MM-dd HH:mm} | {MachineLoad.Describe()} | {peers:N0} | {(rssAfter - rssBefore) / 1024.0 / peers:F1} KiB | {(rssCompactAfter - rssCompactBefore) / 1024.0 / peers:F1} KiB | {(heapAfter - heapBefore) / 1024.0 / peers:F1} KiB | {cpu / inbound / minutes * 1000:F2} ms/min |");
             output.WriteLine($"load average after: {MachineLoad.Describe()}");
             await clients.StandardInput.WriteLineAsync("quit");
             clients.StandardInput.Close();
@@ -145,6 +154,14 @@ public static class IdlePeersBenchmark
         GC.WaitForPendingFinalizers();
         GC.Collect();
         await Task.Delay(500);
+    }
+
+    /// <summary>RSS after a blocking, compacting, aggressive collection (which also decommits the GC's free memory).</summary>
+    private static long CompactedResidentBytes()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return ResidentBytes();
     }
 
     /// <summary>VmRSS from /proc/self/status (the resident set now), or the working set where that does not exist.</summary>
