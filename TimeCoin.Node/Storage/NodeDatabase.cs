@@ -114,9 +114,11 @@ public sealed class NodeDatabase : IDisposable
             delete.Parameters.AddWithValue("$n", move.FirstHeight);
             delete.ExecuteNonQuery();
         }
+        // The foreign key (active_chain.hash REFERENCES blocks(hash), foreign_keys=ON) is the "is it stored" check:
+        // one index lookup per height instead of a SELECT and then the same lookup again for the key.
         using var insert = db.CreateCommand();
         insert.Transaction = tx;
-        insert.CommandText = "INSERT INTO active_chain(height, hash) SELECT $n, hash FROM blocks WHERE hash = $h;";
+        insert.CommandText = "INSERT INTO active_chain(height, hash) VALUES ($n, $h);";
         var n = insert.Parameters.Add("$n", SqliteType.Integer);
         var h = insert.Parameters.Add("$h", SqliteType.Blob);
         insert.Prepare();
@@ -124,8 +126,14 @@ public sealed class NodeDatabase : IDisposable
         {
             n.Value = move.FirstHeight + i;
             h.Value = move.Hashes[i].ToArray();
-            if (insert.ExecuteNonQuery() != 1)
-                throw new InvalidOperationException($"Cannot make block {move.Hashes[i]} active at height {move.FirstHeight + i}: it is not stored.");
+            try
+            {
+                insert.ExecuteNonQuery();
+            }
+            catch (SqliteException e) when (e.SqliteExtendedErrorCode == 787) // SQLITE_CONSTRAINT_FOREIGNKEY
+            {
+                throw new InvalidOperationException($"Cannot make block {move.Hashes[i]} active at height {move.FirstHeight + i}: it is not stored.", e);
+            }
         }
     }
 
