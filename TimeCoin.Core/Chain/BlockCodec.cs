@@ -103,8 +103,8 @@ public static class BlockCodec
 
     /// <summary>
     /// Decodes a block, checking the total size, the transaction count and every transaction's size against
-    /// <paramref name="limits"/> (use <see cref="ChainParameters.Limits"/>) before allocating. The transactions of the
-    /// decoded block share one copy of the payload bytes.
+    /// <paramref name="limits"/> (use <see cref="ChainParameters.Limits"/>) before allocating. The decoded block keeps one
+    /// copy of <paramref name="data"/> as its <see cref="Block.Encoded"/> form, and its transactions are slices of it.
     /// </summary>
     /// <returns>True with <paramref name="block"/> set, or false with <paramref name="error"/> saying what was wrong.</returns>
     public static bool TryDecode(ReadOnlySpan<byte> data, BlockLimits limits,
@@ -166,18 +166,18 @@ public static class BlockCodec
         if (!TryReadHeader(data[..HeaderSize], out var header, out error))
             return false;
 
-        // Second pass: one copy of the payload, transactions are slices of it.
-        var payloadCopy = payload.ToArray();
+        // Second pass: one copy of the whole block, kept as its encoding; transactions are slices of it.
+        var encoded = data.ToArray();
         var transactions = new ReadOnlyMemory<byte>[count];
-        offset = 0;
+        offset = EmptyBlockSize;
         for (int i = 0; i < transactions.Length; i++)
         {
-            int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(payloadCopy.AsSpan(offset));
+            int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(encoded.AsSpan(offset));
             offset += LengthPrefixSize;
-            transactions[i] = new ReadOnlyMemory<byte>(payloadCopy, offset, length);
+            transactions[i] = new ReadOnlyMemory<byte>(encoded, offset, length);
             offset += length;
         }
-        block = new Block(header, transactions);
+        block = new Block(header, transactions, encoded);
         return true;
     }
 

@@ -15,6 +15,7 @@ public sealed class BlockHeader
     private static ReadOnlySpan<byte> SigningTag => "TIMECOIN-BLOCK-HEADER-V1"u8;
 
     private readonly byte[] _signature;
+    private System.Runtime.CompilerServices.StrongBox<Hash256>? _producerCacheKey;
 
     /// <summary>Creates a header; the hash is computed once here.</summary>
     /// <param name="version">Block format version (<see cref="CurrentVersion"/>).</param>
@@ -109,6 +110,24 @@ public sealed class BlockHeader
         SigningTag.CopyTo(bytes);
         WriteUnsigned(bytes[SigningTag.Length..]);
         return key.Verify(bytes, _signature);
+    }
+
+    /// <summary>
+    /// This header's <see cref="SignatureCache"/> entry for <paramref name="signer"/>. For the header's own producer
+    /// (the only signer validation asks about) it is computed once and kept, so checking the same header object
+    /// ahead on another thread and again in order hashes it once. The header is immutable, so the key cannot go stale.
+    /// </summary>
+    internal Hash256 SignatureCacheKey(PublicKey signer)
+    {
+        if (signer != Producer)
+            return SignatureCache.ComputeEntry(this, signer);
+        var key = Volatile.Read(ref _producerCacheKey);
+        if (key is null)
+        {
+            key = new System.Runtime.CompilerServices.StrongBox<Hash256>(SignatureCache.ComputeEntry(this, signer));
+            Volatile.Write(ref _producerCacheKey, key);
+        }
+        return key.Value;
     }
 
     /// <summary>A copy of this header with another signature (same hash).</summary>

@@ -99,7 +99,7 @@ public sealed class BlockValidator
             return BlockValidationResult.Reject(BlockRejectionReason.TooLarge,
                 $"The block is {block.EncodedSize} bytes, the limit is {limits.MaxBlockBytes}.");
 
-        var root = MerkleTree.ComputeRoot(transactions);
+        var root = block.PayloadMerkleRoot;
         if (root != header.MerkleRoot)
             return BlockValidationResult.Reject(BlockRejectionReason.MerkleMismatch,
                 $"Merkle root {header.MerkleRoot} does not match the payload's {root}.");

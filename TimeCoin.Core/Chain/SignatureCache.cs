@@ -77,7 +77,10 @@ public sealed class SignatureCache
         return true;
     }
 
-    private static Hash256 EntryFor(BlockHeader header, PublicKey signer)
+    private static Hash256 EntryFor(BlockHeader header, PublicKey signer) => header.SignatureCacheKey(signer);
+
+    /// <summary>SHA-256 over the header's signing bytes, its signature and <paramref name="signer"/>'s key.</summary>
+    internal static Hash256 ComputeEntry(BlockHeader header, PublicKey signer)
     {
         var signing = header.SigningBytes();
         int length = signing.Length + PublicKey.SignatureSize + PublicKey.Size;

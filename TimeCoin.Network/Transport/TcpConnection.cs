@@ -19,8 +19,10 @@ internal sealed class TcpConnection : ITransportConnection
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         _stream = new NetworkStream(socket, ownsSocket: true);
         // The reader only buffers what the consumer has not yet consumed (the frame reader consumes frame by frame,
-        // so at most one maximum-size frame); the writer buffers until each flush.
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: ReadBufferSize, leaveOpen: true));
+        // so at most one maximum-size frame); the writer buffers until each flush. Zero-byte reads: an idle
+        // connection waits for data without holding a read buffer (a pending 64 KiB read buffer per idle peer was
+        // most of an idle connection's memory); the buffer is rented only once bytes have arrived.
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: ReadBufferSize, leaveOpen: true, useZeroByteReads: true));
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
 

@@ -90,7 +90,7 @@ public sealed class TimeNode : IAsyncDisposable
         var db = NodeDatabase.Open(options.DataDirectory);
         try
         {
-            var chain = ChainStore.Open(db, options.Chain);
+            var chain = ChainStore.Open(db, options.Chain, options.Store);
             var policy = new PeerPolicy(options.Policy, time, loggerFactory.CreateLogger<PeerPolicy>());
             var policyPersistence = new PolicyPersistence(policy, db, time, loggerFactory.CreateLogger<PolicyPersistence>());
             policyPersistence.Start();

@@ -4,6 +4,7 @@ using TimeCoin.Core.Masternodes;
 using TimeCoin.Core.Policy;
 using TimeCoin.Network.Connections;
 using TimeCoin.Node.Rpc;
+using TimeCoin.Node.Storage;
 using TimeCoin.Node.Sync;
 
 namespace TimeCoin.Node.Hosting;
@@ -32,6 +33,9 @@ public sealed record TimeNodeOptions
 
     /// <summary>Heartbeat registry settings.</summary>
     public HeartbeatOptions Heartbeats { get; init; } = new();
+
+    /// <summary>Chain store settings (how many threads verify block signatures; 1 = inline, no thread pool).</summary>
+    public ChainStoreOptions Store { get; init; } = new();
 
     /// <summary>True when this node announces itself as a masternode and sends signed heartbeats.</summary>
     public bool IsMasternode { get; init; }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TimeCoin.Core.Chain;
 using TimeCoin.Core.Crypto;
 
@@ -17,11 +18,19 @@ public sealed class ChainStore
     private readonly NodeDatabase _db;
     private readonly object _writeGate = new();
 
-    private ChainStore(NodeDatabase db, ChainState state)
+    private ChainStore(NodeDatabase db, ChainState state, ChainStoreOptions options)
     {
         _db = db;
         State = state;
+        Verifier = new ParallelBlockVerifier(state.Parameters, state.SignatureCache, options.VerificationParallelism);
     }
+
+    /// <summary>
+    /// Checks signatures (into <see cref="ChainState.SignatureCache"/>), merkle roots and encodings of blocks ahead of
+    /// their sequential validation, on <see cref="ChainStoreOptions.VerificationParallelism"/> threads; sync uses it
+    /// for header batches too.
+    /// </summary>
+    public ParallelBlockVerifier Verifier { get; }
 
     /// <summary>The block tree and active chain.</summary>
     public ChainState State { get; }
@@ -34,8 +43,17 @@ public sealed class ChainStore
     /// on first use. Stored headers are trusted (they were validated before they were stored) and not re-verified.
     /// </summary>
     /// <exception cref="InvalidDataException">The database holds another network's chain or is inconsistent.</exception>
-    public static ChainStore Open(NodeDatabase db, ChainParameters parameters)
+    public static ChainStore Open(NodeDatabase db, ChainParameters parameters) => Open(db, parameters, new ChainStoreOptions());
+
+    /// <summary>As <see cref="Open(NodeDatabase, ChainParameters)"/>, with <paramref name="options"/> (verification parallelism).</summary>
+    /// <exception cref="InvalidDataException">The database holds another network's chain or is inconsistent.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public static ChainStore Open(NodeDatabase db, ChainParameters parameters, ChainStoreOptions options)
     {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var genesis = parameters.GenesisBlock;
         var stored = db.GetActiveHash(0);
         if (stored is null)
@@ -59,7 +77,7 @@ public sealed class ChainStore
         }
         if (!ChainState.TryLoad(parameters, headers, active[^1], out var state, out var loadError))
             throw new InvalidDataException($"The stored chain in '{db.DatabasePath}' is inconsistent: {loadError}");
-        return new ChainStore(db, state);
+        return new ChainStore(db, state, options);
     }
 
     /// <summary>Validates and adds one block; an accepted block is durable when this returns.</summary>
@@ -78,21 +96,29 @@ public sealed class ChainStore
     /// </summary>
     public IReadOnlyList<BlockAddResult> AddBatch(IReadOnlyList<Block> blocks, Func<ChainState, DateTimeOffset> now)
     {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ArgumentNullException.ThrowIfNull(now);
         lock (_writeGate)
         {
+            // Signatures (and roots, encodings) are checked ahead on the other threads while this one validates in
+            // order and inserts each accepted block into the open transaction: verifying overlaps writing.
+            var verification = Verifier.Start(blocks);
             var results = new BlockAddResult[blocks.Count];
-            var toStore = new List<StoredBlock>(blocks.Count);
             long firstChanged = long.MaxValue;
+            // If anything here throws the in-memory tree may be ahead of the disk; the node treats that as fatal and
+            // stops, and the restart reloads the last committed state.
+            using var write = _db.BeginBlockWrite();
             for (int i = 0; i < blocks.Count; i++)
             {
+                verification.WaitFor(i);
                 var result = State.TryAdd(blocks[i], now(State));
                 results[i] = result;
                 if (result.Status is BlockAddStatus.Extended or BlockAddStatus.Reorganized or BlockAddStatus.SideBranch)
-                    toStore.Add(ToStored(blocks[i]));
+                    write.Insert(ToStored(blocks[i]));
                 if (result.TipChanged)
                     firstChanged = Math.Min(firstChanged, result.ForkHeight + 1);
             }
-            if (toStore.Count == 0)
+            if (write.Count == 0)
                 return results;
 
             ActiveChainUpdate? move = null;
@@ -103,9 +129,7 @@ public sealed class ChainStore
                     hashes.Add(State.GetHashAtHeight(h) ?? throw new InvalidOperationException($"No active block at height {h}."));
                 move = new ActiveChainUpdate(firstChanged, hashes);
             }
-            // If this throws the in-memory tree is ahead of the disk; the node treats that as fatal and stops,
-            // and the restart reloads the last committed state.
-            _db.StoreBlocks(toStore, move);
+            write.Commit(move);
             return results;
         }
     }
@@ -124,6 +148,13 @@ public sealed class ChainStore
             : throw new InvalidDataException($"Stored block {hash} does not decode: {error}");
     }
 
-    private static StoredBlock ToStored(Block block) =>
-        new(block.Hash, block.Header.Height, block.Header.PreviousHash, BlockCodec.EncodeHeader(block.Header), BlockCodec.Encode(block));
+    /// <summary>The block as stored: its kept encoding (a received block's own bytes; no copy, no re-encoding).</summary>
+    private static StoredBlock ToStored(Block block)
+    {
+        var encoded = block.Encoded;
+        var body = MemoryMarshal.TryGetArray(encoded, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : encoded.ToArray();
+        return new StoredBlock(block.Hash, block.Header.Height, block.Header.PreviousHash, body);
+    }
 }

@@ -17,7 +17,7 @@ namespace TimeCoin.Node.Storage;
 public sealed class NodeDatabase : IDisposable
 {
     /// <summary>The schema version this code writes. Older databases are upgraded on open.</summary>
-    public const int CurrentSchemaVersion = 2;
+    public const int CurrentSchemaVersion = 3;
 
     /// <summary>File name of the database inside the data directory.</summary>
     public const string FileName = "node.db";
@@ -80,48 +80,45 @@ public sealed class NodeDatabase : IDisposable
     /// </summary>
     public void StoreBlocks(IReadOnlyList<StoredBlock> blocks, ActiveChainUpdate? move)
     {
-        lock (_gate)
+        using var write = BeginBlockWrite();
+        foreach (var block in blocks)
+            write.Insert(block);
+        write.Commit(move);
+    }
+
+    /// <summary>
+    /// Opens one write transaction for blocks and a tip move: the caller inserts blocks as it accepts them (so
+    /// inserting overlaps with verifying the next ones) and commits once. The database is held by the calling thread
+    /// until the transaction is committed or disposed (disposing without committing rolls everything back).
+    /// </summary>
+    public BlockWriteTransaction BeginBlockWrite()
+    {
+        Monitor.Enter(_gate);
+        try
         {
-            using var tx = _db.BeginTransaction();
-            if (blocks.Count > 0)
-            {
-                using var insert = _db.CreateCommand();
-                insert.Transaction = tx;
-                insert.CommandText = "INSERT OR IGNORE INTO blocks(hash, height, prev, header, body) VALUES ($h, $n, $p, $hd, $b);";
-                var h = insert.Parameters.Add("$h", SqliteType.Blob);
-                var n = insert.Parameters.Add("$n", SqliteType.Integer);
-                var p = insert.Parameters.Add("$p", SqliteType.Blob);
-                var hd = insert.Parameters.Add("$hd", SqliteType.Blob);
-                var b = insert.Parameters.Add("$b", SqliteType.Blob);
-                insert.Prepare();
-                foreach (var block in blocks)
-                {
-                    h.Value = block.Hash.ToArray();
-                    n.Value = block.Height;
-                    p.Value = block.PreviousHash.ToArray();
-                    hd.Value = block.Header;
-                    b.Value = block.Body;
-                    insert.ExecuteNonQuery();
-                }
-            }
-            if (move is not null)
-                ApplyMove(tx, move);
-            tx.Commit();
+            return new BlockWriteTransaction(_db, () => Monitor.Exit(_gate));
+        }
+        catch
+        {
+            Monitor.Exit(_gate);
+            throw;
         }
     }
 
-    private void ApplyMove(SqliteTransaction tx, ActiveChainUpdate move)
+    internal static void ApplyMove(SqliteConnection db, SqliteTransaction tx, ActiveChainUpdate move)
     {
-        using (var delete = _db.CreateCommand())
+        using (var delete = db.CreateCommand())
         {
             delete.Transaction = tx;
             delete.CommandText = "DELETE FROM active_chain WHERE height >= $n;";
             delete.Parameters.AddWithValue("$n", move.FirstHeight);
             delete.ExecuteNonQuery();
         }
-        using var insert = _db.CreateCommand();
+        // The foreign key (active_chain.hash REFERENCES blocks(hash), foreign_keys=ON) is the "is it stored" check:
+        // one index lookup per height instead of a SELECT and then the same lookup again for the key.
+        using var insert = db.CreateCommand();
         insert.Transaction = tx;
-        insert.CommandText = "INSERT INTO active_chain(height, hash) SELECT $n, hash FROM blocks WHERE hash = $h;";
+        insert.CommandText = "INSERT INTO active_chain(height, hash) VALUES ($n, $h);";
         var n = insert.Parameters.Add("$n", SqliteType.Integer);
         var h = insert.Parameters.Add("$h", SqliteType.Blob);
         insert.Prepare();
@@ -129,8 +126,14 @@ public sealed class NodeDatabase : IDisposable
         {
             n.Value = move.FirstHeight + i;
             h.Value = move.Hashes[i].ToArray();
-            if (insert.ExecuteNonQuery() != 1)
-                throw new InvalidOperationException($"Cannot make block {move.Hashes[i]} active at height {move.FirstHeight + i}: it is not stored.");
+            try
+            {
+                insert.ExecuteNonQuery();
+            }
+            catch (SqliteException e) when (e.SqliteExtendedErrorCode == 787) // SQLITE_CONSTRAINT_FOREIGNKEY
+            {
+                throw new InvalidOperationException($"Cannot make block {move.Hashes[i]} active at height {move.FirstHeight + i}: it is not stored.", e);
+            }
         }
     }
 
@@ -203,14 +206,17 @@ public sealed class NodeDatabase : IDisposable
         }
     }
 
-    /// <summary>Every stored header (all branches), parents before children.</summary>
+    /// <summary>
+    /// Every stored header (all branches), parents before children: the first <see cref="StoredBlock.HeaderSize"/>
+    /// bytes of each stored block (the header is stored once, as the start of the encoded block).
+    /// </summary>
     public IReadOnlyList<byte[]> LoadAllHeaders()
     {
         lock (_gate)
         {
             var result = new List<byte[]>();
             using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT header FROM blocks ORDER BY height;";
+            cmd.CommandText = $"SELECT substr(body, 1, {StoredBlock.HeaderSize}) FROM blocks ORDER BY height;";
             using var reader = cmd.ExecuteReader();
             while (reader.Read())
                 result.Add((byte[])reader[0]);

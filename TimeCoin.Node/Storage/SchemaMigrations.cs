@@ -69,6 +69,11 @@ internal static class SchemaMigrations
         ALTER TABLE active_chain_v2 RENAME TO active_chain;
         CREATE INDEX blocks_by_height ON blocks(height);
         """,
+        // 3: the header is stored once, as the first 192 bytes of the encoded block (start-up reads it with
+        // substr); version 2 also kept a copy in its own column. Every block and the active chain stay.
+        """
+        ALTER TABLE blocks DROP COLUMN header;
+        """,
     ];
 
     public static int ReadVersion(SqliteConnection db)

@@ -154,14 +154,22 @@ public sealed class ChainSyncService : IPeerMessageHandler
     private async ValueTask ReceiveHeadersAsync(IPeer peer, HeadersMessage message, CancellationToken cancellationToken)
     {
         var parameters = _chain.Parameters;
-        var links = new List<BlockLink>(message.Headers.Count);
-        for (int i = 0; i < message.Headers.Count; i++)
+        var headers = new List<BlockHeader>(message.Headers.Count);
+        string? decodeError = null;
+        for (int i = 0; i < message.Headers.Count && decodeError is null; i++)
         {
-            if (!BlockCodec.TryDecodeHeader(message.Headers[i].Span, out var header, out var error))
-            {
-                _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"header {i} does not decode: {error}");
-                return;
-            }
+            if (BlockCodec.TryDecodeHeader(message.Headers[i].Span, out var header, out var error))
+                headers.Add(header);
+            else
+                decodeError = $"header {i} does not decode: {error}";
+        }
+        // Signatures of the whole message on every core first (into the chain's cache); the checks below, in order,
+        // then find them there. The first problem in message order is still the one reported.
+        if (_options.VerifyHeaderSignatures)
+            _chain.Verifier.VerifyHeaders(headers);
+        var links = new List<BlockLink>(headers.Count);
+        foreach (var header in headers)
+        {
             if (CheckHeader(parameters, header) is { } problem)
             {
                 var kind = problem.Forged ? ViolationKind.ForgedSignature : ViolationKind.InvalidBlock;
@@ -169,6 +177,11 @@ public sealed class ChainSyncService : IPeerMessageHandler
                 return;
             }
             links.Add(new BlockLink(header.Height, header.Hash, header.PreviousHash));
+        }
+        if (decodeError is not null)
+        {
+            _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, decodeError);
+            return;
         }
         await _coordinator.OnHeadersReceivedAsync(peer, links, cancellationToken);
     }

@@ -9,8 +9,10 @@ namespace TimeCoin.Benchmarks;
 /// <param name="ValidateOnlySeconds">Time of in-memory validation alone (0 when not measured).</param>
 /// <param name="BuildSeconds">Time building and signing the blocks (not part of the rate).</param>
 /// <param name="TipHash">Hash of the last block.</param>
+/// <param name="StoreCpuSeconds">Process CPU time (all threads) spent while inside <c>ChainStore.AddBatch</c>.</param>
+/// <param name="ValidateOnlyCpuSeconds">Process CPU time of the in-memory validation (0 when not measured).</param>
 public sealed record ValidateStoreResult(int Blocks, long EncodedBytes, double StoreSeconds, double ValidateOnlySeconds,
-    double BuildSeconds, Hash256 TipHash)
+    double BuildSeconds, Hash256 TipHash, double StoreCpuSeconds, double ValidateOnlyCpuSeconds)
 {
     /// <summary>Validate + store rate in blocks per second.</summary>
     public double BlocksPerSecond => Blocks / StoreSeconds;

@@ -36,6 +36,26 @@ public class BlockCodecTests
     }
 
     [Fact]
+    public void TryDecode_ValidBlock_KeepsACopyOfTheDecodedBytesAsItsEncoding()
+    {
+        var bytes = BlockCodec.Encode(SampleBlock());
+        Assert.True(BlockCodec.TryDecode(bytes, out var decoded, out var error), error);
+
+        Assert.Equal(bytes, decoded.Encoded.ToArray());
+        bytes[^1] ^= 0xff; // a copy: the caller's buffer (a network frame) may be reused
+        Assert.NotEqual(bytes[^1], decoded.Encoded.Span[^1]);
+        Assert.Equal(decoded.Header.MerkleRoot, decoded.PayloadMerkleRoot);
+    }
+
+    [Fact]
+    public void Encoded_BuiltBlock_IsTheCanonicalEncodingMadeOnce()
+    {
+        var block = SampleBlock();
+        Assert.Equal(BlockCodec.Encode(block), block.Encoded.ToArray());
+        Assert.True(block.Encoded.Span == block.Encoded.Span); // the same kept bytes each time, not a new encoding
+    }
+
+    [Fact]
     public void EncodeHeader_ThenTryDecodeHeader_SameHashAndSignature()
     {
         var header = SampleBlock().Header;

@@ -95,4 +95,70 @@ public class ChainStoreTests
         Assert.Equal([genesis.Hash, b1.Hash, b2.Hash, b3.Hash], db.LoadActiveChain());
         Assert.True(db.HasBlock(a2.Hash));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void AddBatch_OneBadSignature_RejectsThatBlockNamingItAndStoresOnlyTheBlocksBefore(int parallelism)
+    {
+        using var dir = new TempDirectory();
+        using var chain = new DeterministicChain("bad-signature");
+        var blocks = new List<Block>();
+        IReadOnlyList<BlockAddResult> results;
+        using (var db = NodeDatabase.Open(dir.Path))
+        {
+            var store = ChainStore.Open(db, chain.Parameters, new ChainStoreOptions { VerificationParallelism = parallelism });
+            var parent = store.State.Tip;
+            for (int i = 0; i < 60; i++)
+            {
+                var block = chain.Next(parent);
+                blocks.Add(block);
+                parent = block.Header;
+            }
+            var bad = blocks[23];
+            blocks[23] = new Block(bad.Header.WithSignature(new byte[64]), bad.Transactions);
+            results = store.AddBatch(blocks, chain.ClockFor(blocks[^1]));
+        }
+
+        Assert.Equal(60, results.Count);
+        Assert.All(results.Take(23), r => Assert.Equal(BlockAddStatus.Extended, r.Status));
+        Assert.Equal(BlockAddStatus.Rejected, results[23].Status);
+        Assert.Equal(BlockRejectionReason.BadSignature, results[23].Reason);
+        Assert.Equal(blocks[23].Hash, results[23].Header.Hash);
+        Assert.All(results.Skip(24), r => Assert.Equal(BlockAddStatus.Orphan, r.Status));
+        using var reopened = NodeDatabase.Open(dir.Path);
+        var again = ChainStore.Open(reopened, chain.Parameters);
+        Assert.Equal(23, again.State.Height);
+        Assert.Equal(blocks[22].Hash, again.State.TipHash);
+        Assert.False(reopened.HasBlock(blocks[23].Hash));
+        Assert.Equal(24, reopened.CountBlocks()); // genesis and the 23 good blocks
+    }
+
+    [Fact]
+    public void AddBatch_ParallelVerification_VerifiesEachSignatureOnce()
+    {
+        using var dir = new TempDirectory();
+        using var chain = new DeterministicChain("parallel-once");
+        using var db = NodeDatabase.Open(dir.Path);
+        var store = ChainStore.Open(db, chain.Parameters, new ChainStoreOptions { VerificationParallelism = 3 });
+        var blocks = new List<Block>();
+        var parent = store.State.Tip;
+        for (int i = 0; i < 30; i++)
+        {
+            var block = chain.Next(parent);
+            blocks.Add(block);
+            parent = block.Header;
+        }
+        var results = store.AddBatch(blocks, chain.ClockFor(blocks[^1]));
+        Assert.All(results, r => Assert.Equal(BlockAddStatus.Extended, r.Status));
+        Assert.Equal(30, store.State.SignatureCache.Verifications);
+        Assert.Equal(30, store.State.SignatureCache.Hits); // the sequential TryAdd found each one verified
+    }
+
+    [Fact]
+    public void Options_ParallelismBelowOne_IsRefusedNamingTheOption()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new ChainStoreOptions { VerificationParallelism = 0 }.Validate());
+        Assert.Contains(nameof(ChainStoreOptions.VerificationParallelism), ex.Message);
+    }
 }

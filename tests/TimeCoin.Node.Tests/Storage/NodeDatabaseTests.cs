@@ -8,8 +8,11 @@ public class NodeDatabaseTests
 {
     private static StoredBlock FakeBlock(long height, Hash256 prev, string tag)
     {
-        var body = System.Text.Encoding.UTF8.GetBytes($"{tag}/{height}");
-        return new StoredBlock(Hash256.Sha256(body), height, prev, body[..Math.Min(body.Length, 4)], body);
+        // A header-sized start (what start-up reads back) and a payload after it.
+        var body = new byte[StoredBlock.HeaderSize + 16];
+        System.Text.Encoding.UTF8.GetBytes($"{tag}/{height}").CopyTo(body, 0);
+        body[^1] = 0xee;
+        return new StoredBlock(Hash256.Sha256(body), height, prev, body);
     }
 
     private static List<StoredBlock> FakeChain(int count, string tag, StoredBlock? from = null)
@@ -148,7 +151,7 @@ public class NodeDatabaseTests
         using var db = NodeDatabase.Open(dir.Path);
         var chain = FakeChain(5, "a");
         db.StoreBlocks(chain.AsEnumerable().Reverse().ToList(), null);
-        Assert.Equal(chain.Select(b => b.Header), db.LoadAllHeaders());
+        Assert.Equal(chain.Select(b => b.Body[..StoredBlock.HeaderSize]), db.LoadAllHeaders());
     }
 
     [Fact]
@@ -228,12 +231,70 @@ public class NodeDatabaseMigrationTests
         }
 
         using var db = NodeDatabase.Open(dir.Path);
-        Assert.Equal(2, db.SchemaVersion);
+        Assert.Equal(NodeDatabase.CurrentSchemaVersion, db.SchemaVersion);
         Assert.Equal(hashes, db.LoadActiveChain());
         Assert.Equal(new byte[] { 3, 1, 2, 3 }, db.GetBlockBody(hashes[3]));
         // The upgraded tables still take new blocks and tip moves.
-        var next = new StoredBlock(Hash256.Sha256("next"u8), 5, hashes[4], [9], [9]);
+        var next = new StoredBlock(Hash256.Sha256("next"u8), 5, hashes[4], [9]);
         db.StoreBlocks([next], new ActiveChainUpdate(5, [next.Hash]));
         Assert.Equal(5, db.GetTipHeight());
+    }
+
+    [Fact]
+    public void Open_Version2Database_UpgradesStoringTheHeaderOnceAndKeepsEveryBlock()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, NodeDatabase.FileName);
+        var hashes = new List<Hash256>();
+        var bodies = new List<byte[]>();
+        using (var raw = new SqliteConnection($"Data Source={path};Pooling=false"))
+        {
+            raw.Open();
+            using var cmd = raw.CreateCommand();
+            cmd.CommandText = SchemaMigrations.StepSql(1) + "\n" + SchemaMigrations.StepSql(2) + "\nPRAGMA user_version = 2;";
+            cmd.ExecuteNonQuery();
+            var prev = Hash256.Zero;
+            for (int h = 0; h < 5; h++)
+            {
+                var body = new byte[StoredBlock.HeaderSize + 100];
+                body[0] = (byte)h;
+                body[^1] = (byte)(100 + h);
+                var hash = Hash256.Sha256(body);
+                using var insert = raw.CreateCommand();
+                insert.CommandText = "INSERT INTO blocks(hash, height, prev, header, body) VALUES ($h, $n, $p, $hd, $b); " +
+                                     "INSERT INTO active_chain(height, hash) VALUES ($n, $h);";
+                insert.Parameters.AddWithValue("$h", hash.ToArray());
+                insert.Parameters.AddWithValue("$n", h);
+                insert.Parameters.AddWithValue("$p", prev.ToArray());
+                insert.Parameters.AddWithValue("$hd", body[..StoredBlock.HeaderSize]);
+                insert.Parameters.AddWithValue("$b", body);
+                insert.ExecuteNonQuery();
+                hashes.Add(hash);
+                bodies.Add(body);
+                prev = hash;
+            }
+        }
+
+        using (var db = NodeDatabase.Open(dir.Path))
+        {
+            Assert.Equal(3, db.SchemaVersion);
+            Assert.Equal(hashes, db.LoadActiveChain());
+            Assert.Equal(bodies[3], db.GetBlockBody(hashes[3]));
+            Assert.Equal(bodies.Select(b => b[..StoredBlock.HeaderSize]), db.LoadAllHeaders());
+            var next = new StoredBlock(Hash256.Sha256("next"u8), 5, hashes[4], new byte[StoredBlock.HeaderSize + 1]);
+            db.StoreBlocks([next], new ActiveChainUpdate(5, [next.Hash]));
+            Assert.Equal(5, db.GetTipHeight());
+        }
+        using var check = new SqliteConnection($"Data Source={path};Pooling=false");
+        check.Open();
+        using var columns = check.CreateCommand();
+        columns.CommandText = "SELECT name FROM pragma_table_info('blocks') ORDER BY cid;";
+        var names = new List<string>();
+        using (var reader = columns.ExecuteReader())
+        {
+            while (reader.Read())
+                names.Add(reader.GetString(0));
+        }
+        Assert.Equal(["id", "hash", "height", "prev", "body"], names); // no separate header column any more
     }
 }
