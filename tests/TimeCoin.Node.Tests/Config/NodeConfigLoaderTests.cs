@@ -37,7 +37,7 @@ public sealed class NodeConfigLoaderTests
         Assert.Equal(60, config.Masternode.HeartbeatIntervalSecs);
         Assert.False(config.Masternode.Enabled);
         Assert.True(config.Sync.Enabled);
-        Assert.Equal(100, config.Sync.LagWarningBlocks);
+        Assert.Equal(50, config.Sync.LagWarningBlocks);
         Assert.Equal(60, config.Sync.IntervalSecs);
         Assert.Equal("127.0.0.1", config.Rpc.Bind);
         Assert.Equal(24101, config.Rpc.Port);
