@@ -53,13 +53,13 @@ public sealed class NodeObservability : IAsyncDisposable
 
     /// <summary>Creates the alerts, monitor, meter and exporter of one node over its services (nothing runs yet).</summary>
     internal static NodeObservability Create(AlertCenter alerts, ConnectionManager connections, PeerPolicy policy, SyncCoordinator sync,
-        ChainState chain, HeartbeatRegistry masternodes, string nodeId, TimeProvider time, ILoggerFactory loggerFactory)
+        ChainState chain, HeartbeatRegistry masternodes, string nodeId, NodeAlertMonitorOptions alertOptions, TimeProvider time, ILoggerFactory loggerFactory)
     {
         var monitor = new NodeAlertMonitor(alerts, () => new AlertInputs(
                 policy.ListWhitelist(),
                 connections.Peers.Where(p => p.IsWhitelisted).Select(p => p.RemoteEndPoint.Address).ToArray(),
                 sync.GetStatus().ForkResolutions),
-            new NodeAlertMonitorOptions(), time);
+            alertOptions, time);
         var metrics = new NodeMetrics(new NodeMetricsSources
         {
             Connections = connections, Sync = sync, Chain = chain, Policy = policy, Masternodes = masternodes, Alerts = alerts,

@@ -112,7 +112,7 @@ public sealed class TimeNode : IAsyncDisposable
             var alerts = new AlertCenter(time, loggerFactory.CreateLogger<AlertCenter>());
             var status = new NodeStatus(connections, sync, policy, alerts, time, options.SingleNodeDevnet);
             var observability = NodeObservability.Create(alerts, connections, policy, sync, chain.State, masternodes,
-                options.Identity.PublicKey.ToShortString(), time, loggerFactory);
+                options.Identity.PublicKey.ToShortString(), options.Alerts, time, loggerFactory);
             policyPersistence.SaveCompleted += observability.StoreResults("peer policy");
             registryPersistence.SaveCompleted += observability.StoreResults("masternode registry");
             var producer = new BlockProducer(chain, [options.Identity], status, time, null, loggerFactory.CreateLogger<BlockProducer>());

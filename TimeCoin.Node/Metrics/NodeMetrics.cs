@@ -193,8 +193,12 @@ public sealed class NodeMetrics : IDisposable
 
     private IEnumerable<Measurement<long>> ObserveViolations()
     {
+        // Every (kind, action) pair is published, 0 until it happens (8 kinds x 3 actions), so rules can reference any.
         lock (_gate)
-            return _violations.Select(kv => new Measurement<long>(kv.Value, Tag("kind", kv.Key.Kind), Tag("action", kv.Key.Action))).ToArray();
+            return (from kind in Enum.GetValues<ViolationKind>()
+                    from action in Enum.GetValues<ViolationAction>()
+                    let key = (kind.ToString(), action.ToString().ToLowerInvariant())
+                    select new Measurement<long>(_violations.GetValueOrDefault(key), Tag("kind", key.Item1), Tag("action", key.Item2))).ToArray();
     }
 
     private IEnumerable<Measurement<int>> ObserveAlerts()

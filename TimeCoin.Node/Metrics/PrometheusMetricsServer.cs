@@ -22,6 +22,13 @@ public sealed class PrometheusMetricsServer : IAsyncDisposable
     /// <summary>Buckets of <c>timecoin_ping_rtt_seconds</c>: 1 ms to 30 s.</summary>
     public static readonly double[] PingBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+    static PrometheusMetricsServer()
+    {
+        // The process-wide default registry would, on its first collection, start a MeterAdapter over every meter in
+        // the process (all nodes mixed). Nothing exports it; make sure it never starts one.
+        Prometheus.Metrics.SuppressDefaultMetrics();
+    }
+
     private readonly CollectorRegistry _registry;
     private readonly IDisposable _adapter;
     private readonly ILogger _logger;
@@ -42,6 +49,9 @@ public sealed class PrometheusMetricsServer : IAsyncDisposable
         _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
             Registry = _registry,
+            // prometheus-net 8 defaults MetricFactory to the process-wide default registry's factory, which takes
+            // precedence over Registry: point it at this node's registry.
+            MetricFactory = Prometheus.Metrics.WithCustomRegistry(_registry),
             InstrumentFilterPredicate = instrument => ReferenceEquals(instrument.Meter, meter),
             ResolveHistogramBuckets = _ => PingBuckets,
             // Series are refreshed at every scrape (observable instruments) or kept by their owner; keep them a day.
