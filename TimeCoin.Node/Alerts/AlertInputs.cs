@@ -1,4 +1,3 @@
-using System.Net;
 using TimeCoin.Core.Policy;
 using TimeCoin.Sync;
 
@@ -6,9 +5,9 @@ namespace TimeCoin.Node.Alerts;
 
 /// <summary>The state the <see cref="NodeAlertMonitor"/> evaluates, read from the node's services at one instant.</summary>
 /// <param name="Whitelist">Every whitelist entry (all sources).</param>
-/// <param name="ConnectedWhitelistedAddresses">The (normalized) addresses of the whitelisted peers connected now.</param>
+/// <param name="ConnectedWhitelisted">The live connections to whitelisted addresses (a closing one may still be listed).</param>
 /// <param name="ForkResolutions">The sync planner's fork resolutions, by peer.</param>
 public sealed record AlertInputs(
     IReadOnlyList<WhitelistEntry> Whitelist,
-    IReadOnlyCollection<IPAddress> ConnectedWhitelistedAddresses,
+    IReadOnlyCollection<ConnectedWhitelistedPeer> ConnectedWhitelisted,
     IReadOnlyList<ForkResolutionStatus> ForkResolutions);

@@ -62,11 +62,14 @@ public sealed class NodeAlertMonitor : IDisposable
         }
     }
 
-    /// <summary>A connection closed: a whitelisted one raises <see cref="AlertCodes.WhitelistedPeerDisconnected"/> unless its IP is still connected.</summary>
+    /// <summary>
+    /// A connection closed: a whitelisted one raises <see cref="AlertCodes.WhitelistedPeerDisconnected"/> unless another
+    /// connection from its IP is live. (The node stops listening before it closes its own connections at shutdown.)
+    /// </summary>
     public void OnPeerDisconnected(DisconnectRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (!record.WasWhitelisted || record.Reason == "node stopping")
+        if (!record.WasWhitelisted)
             return;
         lock (_gate)
             _lostWhitelisted[IpRange.Normalize(record.RemoteEndPoint.Address)] = record;
@@ -111,14 +114,18 @@ public sealed class NodeAlertMonitor : IDisposable
     {
         var inputs = _inputs();
         var now = _time.GetUtcNow();
-        var connected = inputs.ConnectedWhitelistedAddresses.Select(IpRange.Normalize).ToHashSet();
         bool IsWhitelisted(IPAddress ip) => inputs.Whitelist.Any(e => e.Range.Contains(ip));
 
         var lost = new Dictionary<string, string>(StringComparer.Ordinal);
         var resolutions = new Dictionary<string, string>(StringComparer.Ordinal);
         var violations = new Dictionary<string, string>(StringComparer.Ordinal);
+        HashSet<IPAddress> connected;
         lock (_gate)
         {
+            // The connection a disconnect record is about may still be listed while it closes: it does not count.
+            var closing = _lostWhitelisted.Values.Select(r => (r.PeerId, r.At - r.Duration)).ToHashSet();
+            connected = inputs.ConnectedWhitelisted.Where(c => !closing.Contains((c.PeerId, c.ConnectedAt)))
+                .Select(c => IpRange.Normalize(c.Address)).ToHashSet();
             foreach (var (ip, record) in _lostWhitelisted.ToArray())
             {
                 if (connected.Contains(ip))

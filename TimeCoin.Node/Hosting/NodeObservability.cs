@@ -57,7 +57,7 @@ public sealed class NodeObservability : IAsyncDisposable
     {
         var monitor = new NodeAlertMonitor(alerts, () => new AlertInputs(
                 policy.ListWhitelist(),
-                connections.Peers.Where(p => p.IsWhitelisted).Select(p => p.RemoteEndPoint.Address).ToArray(),
+                connections.Peers.Where(p => p.IsWhitelisted).Select(p => new ConnectedWhitelistedPeer(p.RemoteEndPoint.Address, p.PeerId, p.ConnectedAt)).ToArray(),
                 sync.GetStatus().ForkResolutions),
             alertOptions, time);
         var metrics = new NodeMetrics(new NodeMetricsSources

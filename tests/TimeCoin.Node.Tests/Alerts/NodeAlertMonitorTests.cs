@@ -16,22 +16,30 @@ public sealed class NodeAlertMonitorTests
     private readonly RecordingLogger<AlertCenter> _log = new();
     private readonly AlertCenter _center;
     private readonly List<WhitelistEntry> _whitelist = [];
-    private readonly List<IPAddress> _connected = [];
+    private readonly List<ConnectedWhitelistedPeer> _live = [];
     private readonly List<ForkResolutionStatus> _forks = [];
     private readonly NodeAlertMonitor _monitor;
 
     public NodeAlertMonitorTests()
     {
         _center = new AlertCenter(_time, _log);
-        _monitor = new NodeAlertMonitor(_center, () => new AlertInputs(_whitelist.ToArray(), _connected.ToArray(), _forks.ToArray()),
+        _monitor = new NodeAlertMonitor(_center, () => new AlertInputs(_whitelist.ToArray(), _live.ToArray(), _forks.ToArray()),
             new NodeAlertMonitorOptions(), _time);
     }
 
     private void Whitelist(IPAddress ip, WhitelistSource source = WhitelistSource.Config) =>
         _whitelist.Add(new WhitelistEntry(IpRange.FromAddress(ip), source, PeerPermissions.All, "test", _time.GetUtcNow()));
 
-    private DisconnectRecord Disconnect(IPAddress ip, string reason = "ping timeout: 3 missed pongs") =>
-        new("ab12", new IPEndPoint(ip, 24100), false, true, reason, _time.GetUtcNow(), TimeSpan.FromMinutes(5));
+    private ConnectedWhitelistedPeer Connect(IPAddress ip, string peerId = "ab12")
+    {
+        var peer = new ConnectedWhitelistedPeer(ip, peerId, _time.GetUtcNow());
+        _live.Add(peer);
+        return peer;
+    }
+
+    /// <summary>The record of <paramref name="peer"/>'s connection closing now (it stays in the live list, as while a connection closes).</summary>
+    private DisconnectRecord Closed(ConnectedWhitelistedPeer peer, string reason = "liveness: 3 missed pongs") =>
+        new(peer.PeerId, new IPEndPoint(peer.Address, 24100), false, true, reason, _time.GetUtcNow(), _time.GetUtcNow() - peer.ConnectedAt);
 
     private string[] Active() => _center.GetActive().Select(a => a.Subject is null ? a.Code : $"{a.Code}:{a.Subject}").ToArray();
 
@@ -47,7 +55,7 @@ public sealed class NodeAlertMonitorTests
         Assert.Equal(AlertLevel.Error, _center.GetActive()[0].Level);
 
         Whitelist(Trusted);
-        _connected.Add(Trusted);
+        Connect(Trusted);
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Empty(Active());
         Assert.Equal(2, _log.Entries.Count); // raised once, cleared once, despite evaluations every 5 s
@@ -66,7 +74,7 @@ public sealed class NodeAlertMonitorTests
         _time.Advance(TimeSpan.FromMinutes(10));
         Assert.Equal(_time.GetUtcNow() - TimeSpan.FromMinutes(10), Assert.Single(_center.GetActive()).Since);
 
-        _connected.Add(Trusted);
+        Connect(Trusted);
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Empty(Active());
     }
@@ -77,22 +85,39 @@ public sealed class NodeAlertMonitorTests
         var other = IPAddress.Parse("10.0.0.6");
         Whitelist(Trusted);
         Whitelist(other);
-        _connected.AddRange([Trusted, other]);
+        var trusted = Connect(Trusted);
+        Connect(other, "cd34");
         _monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(5));
 
-        _connected.Remove(Trusted);
-        _monitor.OnPeerDisconnected(Disconnect(Trusted));
+        // The closing connection is still listed when its disconnect is reported: it does not count as "back".
+        _monitor.OnPeerDisconnected(Closed(trusted));
         var alert = Assert.Single(_center.GetActive());
         Assert.Equal((AlertCodes.WhitelistedPeerDisconnected, AlertLevel.Critical, "10.0.0.5"), (alert.Code, alert.Level, alert.Subject));
-        Assert.Contains("ping timeout: 3 missed pongs", alert.Message);
+        Assert.Contains("liveness: 3 missed pongs", alert.Message);
+        _live.Remove(trusted);
 
         _time.Advance(TimeSpan.FromMinutes(30)); // critical for as long as it is away
         Assert.Equal(["whitelisted_peer_disconnected:10.0.0.5"], Active());
 
-        _connected.Add(Trusted);
+        Connect(Trusted);
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Empty(Active());
         Assert.Contains(_log.Entries, e => e.Message.Contains("a connection from that address is back"));
+    }
+
+    [Fact]
+    public void OnPeerDisconnected_LastWhitelistedPeerGone_BothCriticalAlerts()
+    {
+        Whitelist(Trusted);
+        var trusted = Connect(Trusted);
+        _monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty(Active());
+
+        _monitor.OnPeerDisconnected(Closed(trusted, "connection closed by the remote"));
+
+        Assert.Equal(["no_whitelisted_peer_connected", "whitelisted_peer_disconnected:10.0.0.5"], Active().Order());
     }
 
     [Fact]
@@ -100,8 +125,11 @@ public sealed class NodeAlertMonitorTests
     {
         Whitelist(Trusted);
         Whitelist(IPAddress.Parse("10.0.0.6"));
-        _connected.Add(IPAddress.Parse("10.0.0.6"));
-        _monitor.OnPeerDisconnected(Disconnect(Trusted));
+        Connect(IPAddress.Parse("10.0.0.6"), "cd34");
+        var trusted = Connect(Trusted);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _monitor.OnPeerDisconnected(Closed(trusted));
+        _live.Remove(trusted);
         Assert.True(_center.IsActive(AlertCodes.WhitelistedPeerDisconnected, "10.0.0.5"));
 
         _whitelist.RemoveAll(e => e.Range.Contains(Trusted));
@@ -112,13 +140,14 @@ public sealed class NodeAlertMonitorTests
     }
 
     [Fact]
-    public void OnPeerDisconnected_AlreadyReconnectedOrOrdinaryOrStopping_RaisesNothing()
+    public void OnPeerDisconnected_DuplicateClosedOrOrdinaryPeer_RaisesNothing()
     {
         Whitelist(Trusted);
-        _connected.Add(Trusted); // a duplicate was closed; the node still has a connection from that address
-        _monitor.OnPeerDisconnected(Disconnect(Trusted, "duplicate"));
-        _monitor.OnPeerDisconnected(Disconnect(Trusted, "node stopping") with { });
-        _monitor.OnPeerDisconnected(Disconnect(IPAddress.Parse("192.0.2.1")) with { WasWhitelisted = false });
+        Connect(Trusted); // the connection the node keeps to that node
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var duplicate = Connect(Trusted);
+        _monitor.OnPeerDisconnected(Closed(duplicate, "duplicate"));
+        _monitor.OnPeerDisconnected(Closed(new ConnectedWhitelistedPeer(IPAddress.Parse("192.0.2.1"), "ef56", _time.GetUtcNow())) with { WasWhitelisted = false });
 
         Assert.Empty(Active());
     }
@@ -159,7 +188,7 @@ public sealed class NodeAlertMonitorTests
     public void Evaluate_ForkResolutionGaveUp_WarningUntilItLeavesThatState()
     {
         Whitelist(Trusted);
-        _connected.Add(Trusted);
+        Connect(Trusted);
         var gaveUp = new ForkResolutionStatus("peer1", ForkResolutionState.GaveUp, 90, 0, 3, 3, "depth limit 2000 reached", null, null);
         _forks.Add(gaveUp);
         _monitor.Evaluate();
