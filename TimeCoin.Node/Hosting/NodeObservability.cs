@@ -84,7 +84,7 @@ public sealed class NodeObservability : IAsyncDisposable
         AlertMonitor.Start();
         Metrics.Start();
         if (metricsListen is not null)
-            await Exporter.StartAsync(metricsListen, cancellationToken).ConfigureAwait(false);
+            await Exporter.StartAsync(metricsListen, cancellationToken);
     }
 
     /// <summary>Stops the endpoint, the timers and the subscriptions.</summary>
@@ -94,7 +94,7 @@ public sealed class NodeObservability : IAsyncDisposable
         _policy.ViolationRecorded -= _onViolation;
         _sync.LagAlertChanged -= AlertMonitor.OnSyncLagChanged;
         AlertMonitor.Dispose();
-        await Exporter.DisposeAsync().ConfigureAwait(false);
+        await Exporter.DisposeAsync();
         Metrics.Dispose();
     }
 }

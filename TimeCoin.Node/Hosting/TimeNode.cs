@@ -154,7 +154,7 @@ public sealed class TimeNode : IAsyncDisposable
                 Connections.AddPeer(endpoint, persistent: false);
         await Connections.StartAsync(cancellationToken);
         Sync.Start();
-        await Observability.StartAsync(Options.MetricsListen, cancellationToken).ConfigureAwait(false);
+        await Observability.StartAsync(Options.MetricsListen, cancellationToken);
         _loops.Add(Watch("sync", Sync.Completion));
         _loops.Add(Watch("production", Producer.RunAsync(token)));
         _loops.Add(Watch("masternode registry", EvaluateRegistryAsync(token)));

@@ -82,11 +82,11 @@ public sealed class PrometheusMetricsServer : IAsyncDisposable
         app.Run(HandleAsync);
         try
         {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            await app.StartAsync(cancellationToken);
         }
         catch
         {
-            await app.DisposeAsync().ConfigureAwait(false);
+            await app.DisposeAsync();
             throw;
         }
         _app = app;
@@ -103,7 +103,7 @@ public sealed class PrometheusMetricsServer : IAsyncDisposable
             return;
         }
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await ExportAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+        await ExportAsync(context.Response.Body, context.RequestAborted);
     }
 
     /// <summary>Stops serving and detaches from the meter.</summary>
@@ -112,8 +112,8 @@ public sealed class PrometheusMetricsServer : IAsyncDisposable
         if (_app is { } app)
         {
             _app = null;
-            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
         }
         _adapter.Dispose();
     }
