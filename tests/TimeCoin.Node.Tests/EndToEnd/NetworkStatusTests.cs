@@ -37,6 +37,10 @@ public sealed class NetworkStatusTests
         var (b, bDir) = await cluster.StartAsync(1, []); // b dials nobody, so a's one connection is outbound
         await Eventually.True(() => a.Connections.Peers.Count == 1, TimeSpan.FromSeconds(30), () => "a never connected to b");
         await Eventually.True(() => a.Connections.Peers[0].PingStatistics.LastPongAt is not null, TimeSpan.FromSeconds(60), () => "no pong yet");
+        // Before b was connected, no_whitelisted_peer_connected was true (these nodes have no startup grace); the next
+        // evaluation (every 100 ms here) clears it.
+        await Eventually.True(() => a.Observability.Alerts.GetActive().Count == 0, TimeSpan.FromSeconds(10),
+            () => string.Join(", ", a.Observability.Alerts.GetActive().Select(x => x.Code)));
 
         var info = await NetworkInfo(a, aDir);
         Assert.Equal(1, (int)info["connections"]!);
