@@ -46,7 +46,8 @@ public static class CliApplication
     {
         var globals = new GlobalOptions();
         var root = new RootCommand(
-            "time-cli: talk to a running time-node over JSON-RPC. Each command calls one RPC method and prints its JSON result; " +
+            "time-cli: talk to a running time-node over JSON-RPC. Each command calls one RPC method and prints its JSON result " +
+            "(--format table: aligned columns); " +
             "an RPC error prints 'error <code>: <message>' and exits 1; an unreachable node exits 2.");
         root.Options.Add(globals.RpcUrl);
         root.Options.Add(globals.Network);
@@ -54,6 +55,7 @@ public static class CliApplication
         root.Options.Add(globals.RpcUser);
         root.Options.Add(globals.RpcPassword);
         root.Options.Add(globals.Timeout);
+        root.Options.Add(globals.Format);
 
         var runner = new RpcCommandRunner(globals, output, error);
 
@@ -67,6 +69,16 @@ public static class CliApplication
             "Ask the node how far behind the best peer it is and what the sync coordinator is doing, and print it."));
         root.Subcommands.Add(runner.Simple("get-masternodes", "get_masternodes",
             "Ask the node for the masternodes it knows (key, tier, address, last heartbeat) and print them."));
+        root.Subcommands.Add(runner.Simple("get-chain-tips", "get_chain_tips",
+            "Ask the node for every tip of its block tree (the active tip and side branches: height, hash, branch length, status) and print them."));
+        root.Subcommands.Add(GetBlock(runner));
+
+        var limit = new Option<int?>("--limit") { Description = "How many rows, newest first (1 to 10000; the node's default is 100)." };
+        var audit = new Command("get-audit-log", "Print the most recent whitelist and ban changes, newest first (RPC get_audit_log).");
+        audit.Options.Add(limit);
+        runner.Bind(audit, "get_audit_log", parse => parse.GetValue(limit) is { } rows ? new JsonObject { ["limit"] = rows } : []);
+        root.Subcommands.Add(audit);
+
         root.Subcommands.Add(Whitelist(runner));
         root.Subcommands.Add(Ban(runner));
 
@@ -133,6 +145,29 @@ public static class CliApplication
                 output.WriteLine(result.ToJsonString(PrettyJson));
                 return;
         }
+    }
+
+    private static Command GetBlock(RpcCommandRunner runner)
+    {
+        var block = new Argument<string>("height-or-hash") { Description = "A height on the active chain (e.g. 4805) or a block hash (64 hex characters)." };
+        var command = new Command("get-block", "Print one block's header fields, transaction count and size, by height or by hash (RPC get_block).");
+        command.Arguments.Add(block);
+        runner.Bind(command, "get_block", parse =>
+        {
+            var text = parse.GetValue(block)!.Trim();
+            if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var height))
+            {
+                return new JsonObject { ["height"] = height };
+            }
+
+            if (text.Length == 64 && text.All(Uri.IsHexDigit))
+            {
+                return new JsonObject { ["hash"] = text };
+            }
+
+            throw new ArgumentException($"height-or-hash must be a height (digits) or a 64-character hex hash, got '{text}'");
+        });
+        return command;
     }
 
     private static Command Whitelist(RpcCommandRunner runner)

@@ -38,6 +38,20 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string> Format { get; } = CreateFormat();
+
+    private static Option<string> CreateFormat()
+    {
+        var option = new Option<string>("--format")
+        {
+            Description = "How to print results: json (default; indented JSON) or table (aligned columns: one row per item of a list, FIELD/VALUE for an object).",
+            DefaultValueFactory = _ => "json",
+            Recursive = true,
+        };
+        option.AcceptOnlyFromAmong("json", "table");
+        return option;
+    }
+
     private static Option<string> CreateNetwork()
     {
         var option = new Option<string>("--network")

@@ -60,7 +60,10 @@ internal sealed class RpcCommandRunner
             var credentials = ResolveCredentials(parse, network, home);
             using var client = new RpcClient(url, credentials, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(_globals.Timeout))));
             var result = await client.CallAsync(method(parse), parameters, cancellationToken).ConfigureAwait(false);
-            CliApplication.WriteResult(result, _output);
+            if (parse.GetValue(_globals.Format) == "table")
+                TableWriter.Write(result, _output);
+            else
+                CliApplication.WriteResult(result, _output);
             return CliApplication.ExitOk;
         }
         catch (RpcCallException e)

@@ -226,6 +226,31 @@ public sealed class ChainState
     }
 
     /// <summary>
+    /// Every tip of the header tree (a header no known header builds on): the active tip and the tips of side branches,
+    /// each with the length of its branch off the active chain (0 for the active tip). Highest first. O(headers).
+    /// </summary>
+    public IReadOnlyList<ChainTip> GetTips()
+    {
+        lock (_gate)
+        {
+            var parents = new HashSet<Hash256>(_headers.Values.Where(h => h.Height > 0).Select(h => h.PreviousHash));
+            var tips = new List<ChainTip>();
+            foreach (var header in _headers.Values.Where(h => !parents.Contains(h.Hash)))
+            {
+                int branch = 0;
+                var cursor = header;
+                while (!IsActive(cursor) && _headers.TryGetValue(cursor.PreviousHash, out var parent))
+                {
+                    branch++;
+                    cursor = parent;
+                }
+                tips.Add(new ChainTip(header.Height, header.Hash, branch, IsActive(header)));
+            }
+            return tips.OrderByDescending(t => t.IsActive).ThenByDescending(t => t.Height).ThenBy(t => t.Hash.ToString(), StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>
     /// A block locator, Bitcoin style: hashes from the tip back to genesis, the first <see cref="LocatorDenseCount"/>
     /// consecutive, then with the gap doubling each step, always ending with genesis. About 10 + log2(height) hashes.
     /// </summary>

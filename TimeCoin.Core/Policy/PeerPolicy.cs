@@ -52,6 +52,9 @@ public sealed class PeerPolicy
     /// <summary>Raised after each whitelist or ban change, outside the policy's lock, so the node can persist it.</summary>
     public event EventHandler<AuditRecord>? AuditRecorded;
 
+    /// <summary>Raised after each recorded violation, outside the policy's lock, so the node can alert and count it.</summary>
+    public event EventHandler<ViolationRecord>? ViolationRecorded;
+
     /// <summary>The options this policy was built with.</summary>
     public PeerPolicyOptions Options { get; }
 
@@ -281,6 +284,7 @@ public sealed class PeerPolicy
                 normalized, kind, detail, outcome.Action, outcome.Score);
         }
         Publish(changes);
+        ViolationRecorded?.Invoke(this, new ViolationRecord(normalized, kind, detail, noBan, outcome, _time.GetUtcNow()));
         return outcome;
     }
 

@@ -119,6 +119,9 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     private delegate bool TryParser<T>(string text, out T? value, out string error);
 
+    /// <summary>A connection closed (after its handshake); raised once per connection, on the connection's thread.</summary>
+    public event Action<DisconnectRecord>? PeerDisconnected;
+
     /// <summary>The peer policy this manager enforces.</summary>
     public PeerPolicy Policy { get; }
 
@@ -307,12 +310,14 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     {
         var now = _time.GetUtcNow();
         bool whitelisted = Policy.IsWhitelisted(peer.RemoteEndPoint.Address);
+        var record = new DisconnectRecord(peer.PeerId, peer.RemoteEndPoint, peer.IsInbound, whitelisted, reason, now, now - peer.ConnectedAt);
         lock (_gate)
         {
-            _disconnects.Enqueue(new DisconnectRecord(peer.PeerId, peer.RemoteEndPoint, peer.IsInbound, whitelisted, reason, now, now - peer.ConnectedAt));
+            _disconnects.Enqueue(record);
             while (_disconnects.Count > _options.DisconnectHistorySize)
                 _disconnects.Dequeue();
         }
+        PeerDisconnected?.Invoke(record);
         // The event the analysis counts: the last connection to a whitelisted peer lost for a reason other than an
         // orderly close (our stop, its goodbye, a duplicate closed while the other connection stays).
         bool orderly = peer.ClosedByGoodbye || reason is "node stopping" or "duplicate";

@@ -27,6 +27,9 @@ public sealed record NodeConfig
     /// <summary>The <c>[rpc]</c> section.</summary>
     public RpcConfig Rpc { get; init; } = new();
 
+    /// <summary>The <c>[metrics]</c> section (Prometheus endpoint; off by default).</summary>
+    public MetricsConfig Metrics { get; init; } = new();
+
     /// <summary>The <c>[genesis]</c> section.</summary>
     public GenesisConfig Genesis { get; init; } = new();
 

@@ -117,6 +117,7 @@ public static class NodeConfigLoader
             Masternode = ReadMasternode(root.Section("masternode"), defaults.Masternode),
             Sync = ReadSync(root.Section("sync"), defaults.Sync),
             Rpc = ReadRpc(root.Section("rpc"), defaults.Rpc),
+            Metrics = ReadMetrics(root.Section("metrics"), defaults.Metrics),
             Genesis = ReadGenesis(root.Section("genesis"), defaults.Genesis),
         };
     }
@@ -278,6 +279,23 @@ public static class NodeConfigLoader
         section.ReportUnknownKeys();
         return result;
     }
+
+    private static MetricsConfig ReadMetrics(ConfigTableReader? section, MetricsConfig d)
+    {
+        if (section is null)
+        {
+            return d;
+        }
+
+        var result = new MetricsConfig { Listen = section.String("listen", d.Listen, MetricsListen) };
+        section.ReportUnknownKeys();
+        return result;
+    }
+
+    private static string? MetricsListen(string value) =>
+        value.Length == 0 || (System.Net.IPEndPoint.TryParse(value, out var endpoint) && endpoint.Port is > 0 and <= 65535 && value.Contains(':', StringComparison.Ordinal))
+            ? null
+            : "ip:port (\"127.0.0.1:9464\", \"[::1]:9464\"), or \"\" for no metrics endpoint";
 
     private static GenesisConfig ReadGenesis(ConfigTableReader? section, GenesisConfig d)
     {

@@ -108,7 +108,7 @@ public static class NodeConfigWriter
         w.Section("sync");
         w.Comment("Run the continuous sync coordinator. Default true.");
         w.Key("enabled", sync.Enabled);
-        w.Comment("Blocks behind the best peer at which a warning alert is raised. 1..1000000.");
+        w.Comment("Blocks behind the best peer above which the sync_lag warning is raised (after lag_grace_secs). 1..1000000. Default 50.");
         w.Key("lag_warning_blocks", sync.LagWarningBlocks);
         w.Comment("Seconds a lag must last before it is reported. 0..86400. Default 120.");
         w.Key("lag_grace_secs", sync.LagGraceSecs);
@@ -134,6 +134,11 @@ public static class NodeConfigWriter
         w.Comment("A genesis file to use instead of the network's built-in genesis; \"\" means built-in. A relative path");
         w.Comment("is inside data_dir. `time-node devnet init` writes one for a multi-process devnet.");
         w.Key("file", config.Genesis.File);
+
+        w.Section("metrics");
+        w.Comment("ip:port where GET /metrics serves Prometheus text (docs/alerts-and-metrics.md), e.g. \"127.0.0.1:9464\".");
+        w.Comment("\"\" (the default) serves no metrics. There is no authentication: bind to loopback or a monitoring network.");
+        w.Key("listen", config.Metrics.Listen);
         return w.ToString();
     }
 

@@ -6,8 +6,8 @@ public sealed record SyncConfig
     /// <summary><c>enabled</c>: run the sync coordinator. Default true.</summary>
     public bool Enabled { get; init; } = true;
 
-    /// <summary><c>lag_warning_blocks</c>: blocks behind the best peer at which a warning alert is raised. Default 100.</summary>
-    public int LagWarningBlocks { get; init; } = 100;
+    /// <summary><c>lag_warning_blocks</c>: blocks behind the best peer above which the `sync_lag` warning is raised. Default 50 (the analysis' suggestion: far above the few blocks of normal propagation, far below a stuck node).</summary>
+    public int LagWarningBlocks { get; init; } = 50;
 
     /// <summary><c>lag_grace_secs</c>: seconds a lag must last before it is reported (a new block is not a lag). Default 120.</summary>
     public int LagGraceSecs { get; init; } = 120;

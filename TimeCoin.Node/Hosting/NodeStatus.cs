@@ -1,6 +1,7 @@
-using System.Text.Json.Nodes;
+using System.Net;
 using TimeCoin.Core.Policy;
 using TimeCoin.Network.Connections;
+using TimeCoin.Node.Alerts;
 using TimeCoin.Node.Production;
 using TimeCoin.Node.Services;
 using TimeCoin.Node.Sync;
@@ -8,12 +9,16 @@ using TimeCoin.Node.Sync;
 namespace TimeCoin.Node.Hosting;
 
 /// <summary>
-/// One view of the running network and sync layers for the parts that only need a summary: block production
-/// (peer count, best peer height) and the RPC methods.
+/// One view of the running network and sync layers as plain status records, for block production (peer count, best
+/// peer height), the RPC methods, metrics and the devnet view. It reads; it owns nothing.
 /// </summary>
-internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator sync, PeerPolicy policy, bool singleNodeDevnet)
+internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator sync, PeerPolicy policy, AlertCenter alerts,
+    TimeProvider time, bool singleNodeDevnet)
     : INetworkStatus, ISyncStatus, IProductionGate
 {
+    /// <summary>How many recent disconnects the report carries.</summary>
+    public const int ReportedDisconnects = 20;
+
     public bool IsRunning => true;
 
     public int PeerCount => connections.Peers.Count;
@@ -46,51 +51,68 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
         }
     }
 
-    public void Describe(JsonObject answer)
+    SyncCoordinatorStatus? ISyncStatus.GetCoordinatorStatus() => sync.GetStatus();
+
+    public NetworkStatusReport GetReport()
     {
+        var now = time.GetUtcNow();
+        var peers = connections.Peers;
         var entries = policy.ListWhitelist();
-        var whitelisted = new JsonArray();
-        foreach (var peer in connections.GetPeerInfos().Where(p => p.IsWhitelisted))
+        var disconnects = connections.RecentDisconnects;
+        var known = connections.GetKnownAddresses();
+
+        var rows = new SortedDictionary<IPAddress, WhitelistedPeerStatus>(AddressOrder.Instance);
+        foreach (var peer in peers.Where(p => p.IsWhitelisted))
         {
-            var sources = entries.Where(e => e.Range.Contains(peer.RemoteEndPoint.Address))
-                .Select(e => JsonValue.Create(e.Source.ToString().ToLowerInvariant())).ToArray();
-            whitelisted.Add(new JsonObject
-            {
-                ["peer_id"] = peer.PeerId,
-                ["address"] = peer.RemoteEndPoint.ToString(),
-                ["sources"] = new JsonArray(sources),
-                ["permissions"] = PeerPermissionNames.Format(peer.Permissions),
-                ["uptime_secs"] = (long)peer.Uptime.TotalSeconds,
-                ["missed_pongs"] = peer.MissedPongs,
-                ["best_height"] = peer.BestHeight,
-            });
+            var ip = IpRange.Normalize(peer.RemoteEndPoint.Address);
+            if (rows.ContainsKey(ip))
+                continue; // one row per address; duplicates are resolved by the connection layer
+            var covering = entries.Where(e => e.Range.Contains(ip)).ToList();
+            var ping = peer.PingStatistics;
+            int? port = peer.AdvertisedEndPoint?.Port ?? (peer.IsInbound ? KnownPort(known, ip) : peer.RemoteEndPoint.Port);
+            rows[ip] = new WhitelistedPeerStatus(ip, port, covering.FirstOrDefault()?.Reason ?? "", Sources(covering), true, peer.PeerId,
+                peer.Permissions, peer.IsInbound, now - peer.ConnectedAt, ping.MissedPongs,
+                ping.LastPongAt is { } pong ? now - pong : null, ping.LastRtt, peer.BestHeight, LastDisconnect(disconnects, ip));
         }
-        answer["inbound"] = connections.InboundCount;
-        answer["outbound"] = connections.OutboundCount;
-        answer["whitelisted_peers"] = whitelisted;
-        answer["whitelist_entries"] = entries.Count;
-        answer["bans"] = policy.ListBans().Count;
-        answer["recent_disconnects"] = new JsonArray(connections.RecentDisconnects.TakeLast(10)
-            .Select(d => (JsonNode)JsonValue.Create(d.ToString())!).ToArray());
+        foreach (var group in entries.Where(e => e.Range.IsSingleAddress).GroupBy(e => IpRange.Normalize(e.Range.Network)))
+        {
+            if (rows.ContainsKey(group.Key))
+                continue;
+            var covering = entries.Where(e => e.Range.Contains(group.Key)).ToList();
+            rows[group.Key] = new WhitelistedPeerStatus(group.Key, KnownPort(known, group.Key), group.First().Reason, Sources(covering), false,
+                null, PermissionsOf(covering), null, null, 0, null, null, null, LastDisconnect(disconnects, group.Key));
+        }
+
         var status = sync.GetStatus();
-        var alerts = new JsonArray();
-        if (status.LagAlertRaised)
-            alerts.Add($"sync lag: {status.BestHeight - status.Height} blocks behind since {status.LaggingSince:O}");
-        answer["alerts"] = alerts;
+        var best = status.BestPeerId is { } bestId ? peers.FirstOrDefault(p => p.PeerId == bestId) : null;
+        var summary = new SyncStatusSummary(status.Height, status.BestPeerId, best?.RemoteEndPoint.Address.ToString(),
+            Math.Max(status.BestHeight, status.Height), status.IsSyncing, status.BlocksInFlight);
+        return new NetworkStatusReport(peers.Count, peers.Count(p => p.IsInbound), peers.Count(p => !p.IsInbound), entries.Count,
+            rows.Values.ToArray(), policy.ListBans().Count, summary, alerts.GetActive(),
+            disconnects.Reverse().Take(ReportedDisconnects).ToArray());
     }
 
-    void ISyncStatus.Describe(JsonObject answer)
+    private static IReadOnlyList<WhitelistSource> Sources(List<WhitelistEntry> covering) =>
+        covering.Select(e => e.Source).Distinct().Order().ToArray();
+
+    private static PeerPermissions PermissionsOf(List<WhitelistEntry> covering) =>
+        covering.Aggregate(PeerPermissions.None, (all, e) => all | e.Permissions);
+
+    private static int? KnownPort(IReadOnlyList<KnownPeer> known, IPAddress ip) =>
+        known.Where(k => IpRange.Normalize(k.EndPoint.Address).Equals(ip)).OrderBy(k => k.Source).Select(k => (int?)k.EndPoint.Port).FirstOrDefault();
+
+    private static DisconnectRecord? LastDisconnect(IReadOnlyList<DisconnectRecord> disconnects, IPAddress ip) =>
+        disconnects.LastOrDefault(d => IpRange.Normalize(d.RemoteEndPoint.Address).Equals(ip));
+
+    private sealed class AddressOrder : IComparer<IPAddress>
     {
-        var status = sync.GetStatus();
-        answer["best_peer"] = status.BestPeerId;
-        answer["best_height"] = status.BestHeight;
-        answer["header_height"] = status.HeaderHeight;
-        answer["blocks_in_flight"] = status.BlocksInFlight;
-        answer["lag_alert"] = status.LagAlertRaised;
-        answer["fork_resolution"] = status.ForkResolution is { } fork
-            ? JsonValue.Create(fork.ToString())
-            : null;
-        answer["last_error"] = status.LastError;
-        answer["rounds"] = status.Rounds;
+        public static AddressOrder Instance { get; } = new();
+
+        public int Compare(IPAddress? x, IPAddress? y)
+        {
+            var a = x!.GetAddressBytes();
+            var b = y!.GetAddressBytes();
+            return a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.AsSpan().SequenceCompareTo(b);
+        }
     }
 }

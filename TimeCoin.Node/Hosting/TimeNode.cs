@@ -4,6 +4,7 @@ using TimeCoin.Core.Masternodes;
 using TimeCoin.Core.Policy;
 using TimeCoin.Network.Connections;
 using TimeCoin.Network.Transport;
+using TimeCoin.Node.Alerts;
 using TimeCoin.Node.Production;
 using TimeCoin.Node.Rpc;
 using TimeCoin.Node.Rpc.Methods;
@@ -73,6 +74,9 @@ public sealed class TimeNode : IAsyncDisposable
     /// <summary>Block production for the federation keys this node holds.</summary>
     public BlockProducer Producer { get; }
 
+    /// <summary>Alerts, metrics and the Prometheus exporter of this node.</summary>
+    public required NodeObservability Observability { get; init; }
+
     /// <summary>The JSON-RPC endpoint, when RPC is enabled and started.</summary>
     public Uri? RpcUrl => _rpc?.Url;
 
@@ -105,7 +109,12 @@ public sealed class TimeNode : IAsyncDisposable
                 options.Connections with { IsMasternode = options.IsMasternode }, time, loggerFactory, options.Seed);
             sync.PeerMisbehaved += connections.ReportViolation;
 
-            var status = new NodeStatus(connections, sync, policy, options.SingleNodeDevnet);
+            var alerts = new AlertCenter(time, loggerFactory.CreateLogger<AlertCenter>());
+            var status = new NodeStatus(connections, sync, policy, alerts, time, options.SingleNodeDevnet);
+            var observability = NodeObservability.Create(alerts, connections, policy, sync, chain.State, masternodes,
+                options.Identity.PublicKey.ToShortString(), options.Alerts, time, loggerFactory);
+            policyPersistence.SaveCompleted += observability.StoreResults("peer policy");
+            registryPersistence.SaveCompleted += observability.StoreResults("masternode registry");
             var producer = new BlockProducer(chain, [options.Identity], status, time, null, loggerFactory.CreateLogger<BlockProducer>());
             producer.BlockProduced += block =>
             {
@@ -114,7 +123,7 @@ public sealed class TimeNode : IAsyncDisposable
             };
 
             var node = new TimeNode(options, db, chain, policy, policyPersistence, masternodes, registryPersistence, sync, chainSync,
-                connections, producer, time, logger);
+                connections, producer, time, logger) { Observability = observability };
             try
             {
                 await node.StartLoopsAsync(status, loggerFactory, cancellationToken);
@@ -145,6 +154,7 @@ public sealed class TimeNode : IAsyncDisposable
                 Connections.AddPeer(endpoint, persistent: false);
         await Connections.StartAsync(cancellationToken);
         Sync.Start();
+        await Observability.StartAsync(Options.MetricsListen, cancellationToken);
         _loops.Add(Watch("sync", Sync.Completion));
         _loops.Add(Watch("production", Producer.RunAsync(token)));
         _loops.Add(Watch("masternode registry", EvaluateRegistryAsync(token)));
@@ -206,6 +216,8 @@ public sealed class TimeNode : IAsyncDisposable
         }
         catch (Exception ex)
         {
+            if (ex is ChainStoreFailedException)
+                Observability.AlertMonitor.OnStoreFailed("chain", ex);
             _logger.LogCritical(ex, "The {Loop} loop failed; the node stops", name);
             Failed = true;
             RequestStop();
@@ -238,6 +250,7 @@ public sealed class TimeNode : IAsyncDisposable
         if (_rpc is not null)
             await _rpc.DisposeAsync();
         SaveKnownPeers();
+        await Observability.DisposeAsync();
         await Connections.DisposeAsync();
         await Sync.DisposeAsync();
         await Task.WhenAll(_loops);

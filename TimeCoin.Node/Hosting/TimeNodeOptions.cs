@@ -49,6 +49,12 @@ public sealed record TimeNodeOptions
     /// <summary>The JSON-RPC server, or null for none.</summary>
     public RpcServerOptions? Rpc { get; init; }
 
+    /// <summary>Timing of the alert monitor (evaluation interval, startup grace, violation hold).</summary>
+    public Alerts.NodeAlertMonitorOptions Alerts { get; init; } = new();
+
+    /// <summary>Where <c>GET /metrics</c> serves Prometheus text, or null for no metrics endpoint (<c>[metrics] listen</c>).</summary>
+    public System.Net.IPEndPoint? MetricsListen { get; init; }
+
     /// <summary>Seed of the connection layer's randomness (jitter, nonces).</summary>
     public int Seed { get; init; } = Environment.TickCount;
 }

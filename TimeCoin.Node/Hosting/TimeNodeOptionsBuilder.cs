@@ -81,6 +81,7 @@ public static class TimeNodeOptionsBuilder
             Tier = Enum.Parse<Core.Masternodes.MasternodeTier>(config.Masternode.Tier.ToString()),
             SingleNodeDevnet = builtInDevnet && p2p.BootstrapPeers.Count == 0,
             Rpc = config.Rpc.Enabled ? RpcServerOptions.FromConfig(config, homeDirectory) : null,
+            MetricsListen = config.Metrics.Listen.Length > 0 ? System.Net.IPEndPoint.Parse(config.Metrics.Listen) : null,
         };
     }
 

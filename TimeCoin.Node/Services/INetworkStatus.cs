@@ -12,8 +12,6 @@ public interface INetworkStatus
     /// <summary>Highest chain height reported by a connected peer; 0 when none.</summary>
     long BestPeerHeight { get; }
 
-    /// <summary>Adds detail fields to the RPC answer about the network (peers, alerts, fork resolution); nothing by default.</summary>
-    void Describe(System.Text.Json.Nodes.JsonObject answer)
-    {
-    }
+    /// <summary>The full report (connections, whitelisted peers, sync summary, alerts, disconnects); null when not running.</summary>
+    NetworkStatusReport? GetReport() => null;
 }

@@ -12,8 +12,6 @@ public interface ISyncStatus
     /// <summary>The height the node is syncing towards; 0 when not syncing.</summary>
     long TargetHeight { get; }
 
-    /// <summary>Adds detail fields to the RPC answer about the sync (peers, alerts, fork resolution); nothing by default.</summary>
-    void Describe(System.Text.Json.Nodes.JsonObject answer)
-    {
-    }
+    /// <summary>The sync coordinator's full status (best peer, header height, fork resolution, last error); null when not running.</summary>
+    TimeCoin.Node.Sync.SyncCoordinatorStatus? GetCoordinatorStatus() => null;
 }

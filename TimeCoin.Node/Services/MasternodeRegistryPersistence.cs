@@ -112,6 +112,9 @@ public sealed class MasternodeRegistryPersistence : IDisposable
         }
     }
 
+    /// <summary>The registry was saved (null) or saving it failed (the exception); the node's alerts listen.</summary>
+    public event Action<Exception?>? SaveCompleted;
+
     private void OnChanged(object? sender, MasternodeEventArgs e)
     {
         var now = _time.GetUtcNow();
@@ -149,6 +152,9 @@ public sealed class MasternodeRegistryPersistence : IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _logger.LogError(e, "Could not save the masternode registry");
+            SaveCompleted?.Invoke(e);
+            return;
         }
+        SaveCompleted?.Invoke(null);
     }
 }

@@ -35,6 +35,9 @@ public sealed class PolicyPersistence : IDisposable
     private readonly Lock _saveLock = new();
     private bool _started;
 
+    /// <summary>A change was saved (null) or saving it failed (the exception); the node's alerts listen.</summary>
+    public event Action<Exception?>? SaveCompleted;
+
     /// <summary>Creates the persistence for <paramref name="policy"/> in <paramref name="db"/>; call <see cref="Start"/>.</summary>
     public PolicyPersistence(PeerPolicy policy, NodeDatabase db, TimeProvider time, ILogger<PolicyPersistence>? logger = null)
     {
@@ -130,6 +133,9 @@ public sealed class PolicyPersistence : IDisposable
         {
             // The policy raised this from an operator command or a connection; never let storage failure break it.
             _logger.LogError(e, "Could not persist peer policy change {Action} {Range}", record.Action, record.Range);
+            SaveCompleted?.Invoke(e);
+            return;
         }
+        SaveCompleted?.Invoke(null);
     }
 }

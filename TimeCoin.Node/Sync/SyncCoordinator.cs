@@ -120,7 +120,11 @@ public sealed class SyncCoordinator : IAsyncDisposable
     /// </summary>
     public event Action<IPeer, ViolationKind, string>? PeerMisbehaved;
 
-    /// <summary>The sync-lag alert was raised or cleared. Raised on the coordinator loop.</summary>
+    /// <summary>
+    /// The sync-lag condition started (lagging more than <see cref="SyncCoordinatorOptions.LagWarningBlocks"/> for
+    /// <see cref="SyncCoordinatorOptions.LagGracePeriod"/>) or ended. Raised on the coordinator loop. The coordinator only
+    /// detects; the node's <c>AlertCenter</c> owns, logs and publishes the <c>sync_lag</c> alert.
+    /// </summary>
     public event Action<SyncLagAlert>? LagAlertChanged;
 
     /// <summary>Our tip changed during a sync round (blocks connected or a fork switch): announce it. Raised on the loop.</summary>
@@ -642,9 +646,6 @@ public sealed class SyncCoordinator : IAsyncDisposable
             if (!_lagAlertRaised && now - _laggingSince.Value >= _options.LagGracePeriod)
             {
                 _lagAlertRaised = true;
-                _logger.LogWarning(
-                    "Sync lag alert: {Behind} blocks behind peer {PeerId} (height {Height}, best {BestHeight}) since {Since}",
-                    behind, status.BestPeerId, status.Height, status.BestHeight, _laggingSince);
                 LagAlertChanged?.Invoke(new SyncLagAlert(true, status.Height, status.BestHeight, _laggingSince, now));
             }
         }
@@ -654,7 +655,6 @@ public sealed class SyncCoordinator : IAsyncDisposable
             if (_lagAlertRaised)
             {
                 _lagAlertRaised = false;
-                _logger.LogInformation("Sync lag alert cleared: height {Height}, best {BestHeight}", status.Height, status.BestHeight);
                 LagAlertChanged?.Invoke(new SyncLagAlert(false, status.Height, status.BestHeight, null, now));
             }
         }

@@ -19,7 +19,7 @@ public sealed record SyncCoordinatorOptions
     public TimeSpan ActiveInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>More than this many blocks behind the best peer counts as lagging (<c>sync.lag_warning_blocks</c>).</summary>
-    public int LagWarningBlocks { get; init; } = 100;
+    public int LagWarningBlocks { get; init; } = 50;
 
     /// <summary>How long a lag must last before the alert is raised (<c>sync.lag_grace_secs</c>).</summary>
     public TimeSpan LagGracePeriod { get; init; } = TimeSpan.FromSeconds(120);

@@ -9,7 +9,7 @@ namespace TimeCoin.Node.Sync;
 public sealed record SyncLagAlert(bool IsRaised, long Height, long BestHeight, DateTimeOffset? LaggingSince, DateTimeOffset At)
 {
     /// <summary>The alert's stable code, as docs/TROUBLESHOOTING.md lists it.</summary>
-    public const string Code = "sync_lag";
+    public const string Code = Alerts.AlertCodes.SyncLag;
 
     /// <summary>Blocks behind the best peer (zero or more).</summary>
     public long BlocksBehind => Math.Max(0, BestHeight - Height);

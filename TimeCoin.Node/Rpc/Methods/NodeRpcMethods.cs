@@ -9,7 +9,7 @@ namespace TimeCoin.Node.Rpc.Methods;
 
 /// <summary>
 /// The node's JSON-RPC methods over its real state: <c>get_blockchain_info</c>, <c>get_block</c>,
-/// <c>get_network_info</c>, <c>get_sync_status</c>, <c>whitelist_add/remove/list</c>, <c>ban_add/remove/list</c>,
+/// <c>get_network_info</c>, <c>get_sync_status</c>, <c>get_chain_tips</c>, <c>whitelist_add/remove/list</c>, <c>ban_add/remove/list</c>,
 /// <c>get_audit_log</c> and (devnet) <c>generate</c>. Parameter names are the ones time-cli sends. Every bad parameter
 /// is answered with <see cref="RpcErrorCodes.InvalidParams"/> naming it; a request that is understood but cannot be
 /// carried out gets <see cref="RpcErrorCodes.MiscError"/>.
@@ -36,7 +36,7 @@ public static class NodeRpcMethods
                 new RpcParameter("height", RpcParameterKind.Integer, false, "the height on the active chain"),
             ],
             (args, _) => Result(GetBlock(context, args)));
-        registry.Register("get_network_info", "Peer count, best peer height, whitelisted peers (source, uptime, missed pongs), whitelist and ban counts, recent disconnects, alerts.", [],
+        registry.Register("get_network_info", "Connections (in/out), whitelisted peers connected or not (ip, port, reason, source, uptime, missed pongs, last pong, ping), whitelist count, sync_status, alerts, recent disconnects.", [],
             (_, _) =>
             {
                 var answer = new JsonObject
@@ -46,7 +46,8 @@ public static class NodeRpcMethods
                     ["peers"] = context.Network.PeerCount,
                     ["best_peer_height"] = context.Network.BestPeerHeight,
                 };
-                context.Network.Describe(answer);
+                if (context.Network.GetReport() is { } report)
+                    StatusJson.AddNetworkReport(answer, report);
                 return Result(answer);
             });
         registry.Register("get_sync_status", "Whether the node is syncing, our height, the height it syncs towards, best peer, blocks in flight, fork resolution, lag alert, last error.", [],
@@ -59,9 +60,18 @@ public static class NodeRpcMethods
                     ["height"] = context.Chain.State.Height,
                     ["target_height"] = context.Sync.TargetHeight,
                 };
-                context.Sync.Describe(answer);
+                if (context.Sync.GetCoordinatorStatus() is { } status)
+                    StatusJson.AddCoordinatorStatus(answer, status);
                 return Result(answer);
             });
+        registry.Register("get_chain_tips", "Every tip of the block tree: the active tip and each side branch, with height, hash, branch length and status.", [],
+            (_, _) => Result(new JsonArray(context.Chain.State.GetTips().Select(t => (JsonNode)new JsonObject
+            {
+                ["height"] = t.Height,
+                ["hash"] = t.Hash.ToString(),
+                ["branch_length"] = t.BranchLength,
+                ["status"] = t.IsActive ? "active" : "valid-fork",
+            }).ToArray())));
 
         registry.Register("whitelist_add", "Whitelist a range (source rpc) until removed; permissions as names or in config syntax perm,perm@range.",
             [

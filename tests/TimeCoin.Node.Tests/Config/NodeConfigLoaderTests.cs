@@ -37,7 +37,7 @@ public sealed class NodeConfigLoaderTests
         Assert.Equal(60, config.Masternode.HeartbeatIntervalSecs);
         Assert.False(config.Masternode.Enabled);
         Assert.True(config.Sync.Enabled);
-        Assert.Equal(100, config.Sync.LagWarningBlocks);
+        Assert.Equal(50, config.Sync.LagWarningBlocks);
         Assert.Equal(60, config.Sync.IntervalSecs);
         Assert.Equal("127.0.0.1", config.Rpc.Bind);
         Assert.Equal(24101, config.Rpc.Port);
@@ -215,9 +215,9 @@ public sealed class NodeConfigLoaderTests
     [Fact]
     public void Parse_UnknownSection_IsReported()
     {
-        var error = Assert.Single(Errors("[metrics]\nport = 9100\n"));
+        var error = Assert.Single(Errors("[telemetry]\nport = 9100\n"));
 
-        Assert.Equal("metrics", error.Key);
+        Assert.Equal("telemetry", error.Key);
         Assert.Equal(1, error.Line);
         Assert.Contains("unknown key", error.Message);
     }
@@ -254,6 +254,26 @@ public sealed class NodeConfigLoaderTests
         Assert.Equal(2, error.Line);
         Assert.StartsWith("item 1: expected ", error.Message);
         Assert.EndsWith($"got \"{entry}\"", error.Message);
+    }
+
+    [Fact]
+    public void Parse_MetricsListen_OffByDefaultAndReadWhenSet()
+    {
+        Assert.Equal("", NodeConfigLoader.Parse("", "config.toml").Metrics.Listen);
+        Assert.Equal("127.0.0.1:9464", NodeConfigLoader.Parse("[metrics]\nlisten = \"127.0.0.1:9464\"\n", "config.toml").Metrics.Listen);
+        Assert.Equal("[::1]:9464", NodeConfigLoader.Parse("[metrics]\nlisten = \"[::1]:9464\"\n", "config.toml").Metrics.Listen);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost:9464")]
+    [InlineData("127.0.0.1:0")]
+    [InlineData("127.0.0.1:70000")]
+    public void Parse_BadMetricsListen_NamesKeyAndFile(string value)
+    {
+        var error = Assert.Single(Errors($"[metrics]\nlisten = \"{value}\"\n"));
+
+        Assert.Equal($"config.toml:2: metrics.listen: expected ip:port (\"127.0.0.1:9464\", \"[::1]:9464\"), or \"\" for no metrics endpoint, got \"{value}\"", error.ToString());
     }
 
     [Fact]

@@ -82,6 +82,20 @@ public sealed class NodeRpcMethodsTests : IDisposable
     }
 
     [Fact]
+    public async Task GetChainTips_AfterGenerate_OneActiveTipAtTheHeight()
+    {
+        var hashes = (await Call("generate", """{"count":3}"""))!.AsArray();
+
+        var tips = (await Call("get_chain_tips"))!.AsArray();
+
+        var tip = Assert.Single(tips)!;
+        Assert.Equal(3, (long)tip["height"]!);
+        Assert.Equal((string)hashes[2]!, (string)tip["hash"]!);
+        Assert.Equal(0, (int)tip["branch_length"]!);
+        Assert.Equal("active", (string)tip["status"]!);
+    }
+
+    [Fact]
     public async Task GetBlock_ByHeightAndByHash_ReturnsHeaderFieldsTxCountAndSize()
     {
         await Call("generate", """{"count":2}""");

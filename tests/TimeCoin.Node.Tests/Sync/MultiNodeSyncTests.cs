@@ -4,6 +4,7 @@ using TimeCoin.Core.Chain;
 using TimeCoin.Core.Crypto;
 using TimeCoin.Core.Policy;
 using TimeCoin.Network.Protocol;
+using TimeCoin.Node.Alerts;
 using TimeCoin.Node.Sync;
 using TimeCoin.Sync;
 using Xunit.Abstractions;
@@ -255,6 +256,11 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
         peer.Load(blocks);
         var options = new SyncCoordinatorOptions { LagWarningBlocks = 100, LagGracePeriod = TimeSpan.FromSeconds(120) };
         var behind = Node("behind", options).Start();
+        // The coordinator only detects; the node's alert center owns, logs and publishes the sync_lag alert.
+        var alertLog = new RecordingLogger<AlertCenter>();
+        var alerts = new AlertCenter(_time, alertLog);
+        var monitor = new NodeAlertMonitor(alerts, () => new AlertInputs([], [], []), new NodeAlertMonitorOptions(), _time);
+        behind.Coordinator.LagAlertChanged += monitor.OnSyncLagChanged;
         var (behindSide, peerSide) = TestNode.Link(behind, peer);
         // The peer proves its chain with headers but its block replies come back empty: we stay 500 behind. (A lag
         // rests on header-verified heights: a height a peer only claims raises no alert.)
@@ -274,7 +280,9 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
         Assert.True(raised.IsRaised);
         Assert.Equal(500, raised.BlocksBehind);
         Assert.True(behind.Coordinator.GetStatus().LagAlertRaised);
-        Assert.Contains(behind.Log.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("500 blocks behind"));
+        Assert.Contains(alertLog.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("Alert raised: sync_lag") && e.Message.Contains("500 blocks behind"));
+        Assert.DoesNotContain(behind.Log.Entries, e => e.Message.Contains("blocks behind")); // one owner logs it
+        Assert.Equal(AlertCodes.SyncLag, Assert.Single(alerts.GetActive()).Code);
 
         peerSide.Tamper = null;
         // Let the stalled requests time out and the peer's rest pass, then sync runs on events alone.
@@ -286,6 +294,8 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
         }, () => Heights(behind, peer));
         await Eventually.AssertAsync(() => behind.Alerts.Count == 2, () => "alert not cleared");
         Assert.False(behind.Alerts.Last().IsRaised);
+        Assert.Empty(alerts.GetActive());
+        Assert.Contains(alertLog.Entries, e => e.Level == LogLevel.Information && e.Message.StartsWith("Alert cleared: sync_lag", StringComparison.Ordinal));
         Assert.False(behind.Coordinator.GetStatus().LagAlertRaised);
         Assert.Null(behind.Coordinator.GetStatus().LaggingSince);
     }

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging;
+
+namespace TimeCoin.Node.Alerts;
+
+/// <summary>
+/// The one owner of the node's alerts. Detectors (the <see cref="NodeAlertMonitor"/>, the sync coordinator's lag
+/// detection, store writers) raise and clear alerts here; RPC (<c>get_network_info</c>), logs and metrics read them
+/// from here. An alert is identified by its code and subject: raising an active alert again only updates its message
+/// (its <see cref="NodeAlert.Since"/> stays), so each alert is logged exactly once when it starts and once when it clears.
+/// Thread-safe.
+/// </summary>
+public sealed class AlertCenter
+{
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private readonly Dictionary<(string Code, string Subject), NodeAlert> _active = new();
+    private readonly Dictionary<string, long> _raisedTotals = new(StringComparer.Ordinal);
+
+    /// <summary>Creates an empty alert center.</summary>
+    /// <param name="time">Clock for <see cref="NodeAlert.Since"/>.</param>
+    /// <param name="logger">Where raises and clears are logged (at the alert's level, and Information for a clear).</param>
+    public AlertCenter(TimeProvider time, ILogger<AlertCenter> logger)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>An alert was raised or cleared. Raised on the caller's thread, outside the center's lock.</summary>
+    public event Action<AlertChange>? Changed;
+
+    /// <summary>Raises the alert <paramref name="code"/> about <paramref name="subject"/>, or updates its message if active.</summary>
+    /// <returns>True when the alert was not active before (it was raised and logged now).</returns>
+    public bool Raise(string code, string message, string? subject = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(code);
+        ArgumentNullException.ThrowIfNull(message);
+        var key = (code, subject ?? "");
+        NodeAlert alert;
+        lock (_gate)
+        {
+            if (_active.TryGetValue(key, out var existing))
+            {
+                _active[key] = existing with { Message = message };
+                return false;
+            }
+            alert = new NodeAlert(code, AlertCodes.LevelOf(code), message, _time.GetUtcNow(), subject);
+            _active[key] = alert;
+            _raisedTotals[code] = _raisedTotals.GetValueOrDefault(code) + 1;
+        }
+        _logger.Log(ToLogLevel(alert.Level), "Alert raised: {AlertCode} ({AlertLevel}){AlertSubject}: {AlertMessage}",
+            alert.Code, alert.Level.ToString().ToLowerInvariant(), subject is null ? "" : " " + subject, alert.Message);
+        Changed?.Invoke(new AlertChange(alert, true, alert.Since, null));
+        return true;
+    }
+
+    /// <summary>Clears the alert <paramref name="code"/> about <paramref name="subject"/>.</summary>
+    /// <returns>True when it was active (it was cleared and logged now).</returns>
+    public bool Clear(string code, string? subject = null, string resolution = "condition cleared")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(code);
+        NodeAlert? alert;
+        lock (_gate)
+        {
+            if (!_active.Remove((code, subject ?? ""), out alert))
+                return false;
+        }
+        var now = _time.GetUtcNow();
+        _logger.LogInformation("Alert cleared: {AlertCode}{AlertSubject} after {AlertDuration}: {AlertResolution}",
+            alert.Code, subject is null ? "" : " " + subject, FormatDuration(now - alert.Since), resolution);
+        Changed?.Invoke(new AlertChange(alert, false, now, resolution));
+        return true;
+    }
+
+    /// <summary>
+    /// Makes the active alerts of <paramref name="code"/> exactly <paramref name="wanted"/> (subject to message):
+    /// raises the new ones, updates the messages of those that stay, clears the rest with <paramref name="resolution"/>.
+    /// </summary>
+    public void Reconcile(string code, IReadOnlyDictionary<string, string> wanted, Func<string, string> resolution)
+    {
+        ArgumentNullException.ThrowIfNull(wanted);
+        ArgumentNullException.ThrowIfNull(resolution);
+        List<string> stale;
+        lock (_gate)
+            stale = _active.Keys.Where(k => k.Code == code && !wanted.ContainsKey(k.Subject)).Select(k => k.Subject).ToList();
+        foreach (var subject in stale)
+            Clear(code, subject, resolution(subject));
+        foreach (var (subject, message) in wanted)
+            Raise(code, message, subject);
+    }
+
+    /// <summary>True when <paramref name="code"/> is active for <paramref name="subject"/> (any subject when null).</summary>
+    public bool IsActive(string code, string? subject = null)
+    {
+        lock (_gate)
+            return subject is null ? _active.Keys.Any(k => k.Code == code) : _active.ContainsKey((code, subject));
+    }
+
+    /// <summary>The active alerts, most urgent first, then oldest first.</summary>
+    public IReadOnlyList<NodeAlert> GetActive()
+    {
+        lock (_gate)
+            return _active.Values.OrderByDescending(a => a.Level).ThenBy(a => a.Since).ThenBy(a => a.Code, StringComparer.Ordinal)
+                .ThenBy(a => a.Subject, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>How many times <paramref name="code"/> was raised since start.</summary>
+    public long RaisedTotal(string code)
+    {
+        lock (_gate)
+            return _raisedTotals.GetValueOrDefault(code);
+    }
+
+    private static LogLevel ToLogLevel(AlertLevel level) => level switch
+    {
+        AlertLevel.Critical => LogLevel.Critical,
+        AlertLevel.Error => LogLevel.Error,
+        _ => LogLevel.Warning,
+    };
+
+    private static string FormatDuration(TimeSpan duration) =>
+        duration.TotalSeconds < 120 ? $"{duration.TotalSeconds:0} s" : duration.TotalMinutes < 120 ? $"{duration.TotalMinutes:0} min" : $"{duration.TotalHours:0.0} h";
+}

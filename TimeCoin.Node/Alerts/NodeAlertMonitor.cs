@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Net;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Connections;
+using TimeCoin.Node.Sync;
+using TimeCoin.Sync;
+
+namespace TimeCoin.Node.Alerts;
+
+/// <summary>
+/// Decides the node's alert conditions and raises and clears them in the <see cref="AlertCenter"/>: the analysis' four
+/// (a whitelisted peer disconnected, sync lag, no whitelisted peer connected, an empty whitelist) and the operator's
+/// extras (a failing store, a severe violation by a no-ban peer, a fork resolution that gave up). State-based conditions
+/// are evaluated every <see cref="NodeAlertMonitorOptions.EvaluateInterval"/> on the node's clock and right after each
+/// disconnect; events (disconnects, violations, lag changes, store results) come in through the <c>On...</c> methods.
+/// </summary>
+public sealed class NodeAlertMonitor : IDisposable
+{
+    private readonly AlertCenter _center;
+    private readonly Func<AlertInputs> _inputs;
+    private readonly NodeAlertMonitorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly DateTimeOffset _startedAt;
+    private readonly object _gate = new();
+    private readonly Dictionary<IPAddress, DisconnectRecord> _lostWhitelisted = new();
+    private readonly Dictionary<IPAddress, (string Message, DateTimeOffset At)> _noBanViolations = new();
+    private ITimer? _timer;
+
+    /// <summary>Creates a monitor; call <see cref="Start"/> to evaluate on a timer.</summary>
+    /// <param name="center">Where alerts are raised and cleared.</param>
+    /// <param name="inputs">Reads the current state (whitelist, connected whitelisted peers, fork resolutions).</param>
+    /// <param name="options">Timing.</param>
+    /// <param name="time">The node's clock.</param>
+    public NodeAlertMonitor(AlertCenter center, Func<AlertInputs> inputs, NodeAlertMonitorOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(center);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        options.Validate();
+        _center = center;
+        _inputs = inputs;
+        _options = options;
+        _time = time;
+        _startedAt = time.GetUtcNow();
+    }
+
+    /// <summary>Evaluates now and then every <see cref="NodeAlertMonitorOptions.EvaluateInterval"/>.</summary>
+    public void Start()
+    {
+        lock (_gate)
+            _timer ??= _time.CreateTimer(static state => ((NodeAlertMonitor)state!).Evaluate(), this, TimeSpan.Zero, _options.EvaluateInterval);
+    }
+
+    /// <summary>Stops the timer.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
+    /// <summary>
+    /// A connection closed: a whitelisted one raises <see cref="AlertCodes.WhitelistedPeerDisconnected"/> unless another
+    /// connection from its IP is live. (The node stops listening before it closes its own connections at shutdown.)
+    /// </summary>
+    public void OnPeerDisconnected(DisconnectRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (!record.WasWhitelisted)
+            return;
+        lock (_gate)
+            _lostWhitelisted[IpRange.Normalize(record.RemoteEndPoint.Address)] = record;
+        Evaluate();
+    }
+
+    /// <summary>The sync coordinator's lag detection changed: raise or clear <see cref="AlertCodes.SyncLag"/>.</summary>
+    public void OnSyncLagChanged(SyncLagAlert lag)
+    {
+        ArgumentNullException.ThrowIfNull(lag);
+        if (lag.IsRaised)
+            _center.Raise(AlertCodes.SyncLag, string.Create(CultureInfo.InvariantCulture,
+                $"{lag.BlocksBehind} blocks behind the best peer (height {lag.Height}, best {lag.BestHeight}) since {lag.LaggingSince:yyyy-MM-ddTHH:mm:ssZ}"));
+        else
+            _center.Clear(AlertCodes.SyncLag, null, string.Create(CultureInfo.InvariantCulture, $"caught up: height {lag.Height}, best {lag.BestHeight}"));
+    }
+
+    /// <summary>The policy recorded a violation: a severe one by a no-ban peer raises <see cref="AlertCodes.NoBanPeerSevereViolation"/>.</summary>
+    public void OnViolation(ViolationRecord violation)
+    {
+        ArgumentNullException.ThrowIfNull(violation);
+        if (!violation.IsSevereByNoBanPeer)
+            return;
+        var message = $"whitelisted no-ban peer committed {violation.Kind}: {violation.Detail} (disconnected, not banned)";
+        lock (_gate)
+            _noBanViolations[violation.Address] = (message, violation.At);
+        _center.Raise(AlertCodes.NoBanPeerSevereViolation, message, violation.Address.ToString());
+    }
+
+    /// <summary>Writing <paramref name="store"/> failed: raise <see cref="AlertCodes.StoreFailing"/> about it.</summary>
+    public void OnStoreFailed(string store, Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        _center.Raise(AlertCodes.StoreFailing, $"writing {store} failed: {error.Message}", store);
+    }
+
+    /// <summary>Writing <paramref name="store"/> succeeded: clear its <see cref="AlertCodes.StoreFailing"/>.</summary>
+    public void OnStoreSucceeded(string store) => _center.Clear(AlertCodes.StoreFailing, store, "a later write succeeded");
+
+    /// <summary>Evaluates every state-based condition now (the timer calls it; tests may too).</summary>
+    public void Evaluate()
+    {
+        var inputs = _inputs();
+        var now = _time.GetUtcNow();
+        bool IsWhitelisted(IPAddress ip) => inputs.Whitelist.Any(e => e.Range.Contains(ip));
+
+        var lost = new Dictionary<string, string>(StringComparer.Ordinal);
+        var resolutions = new Dictionary<string, string>(StringComparer.Ordinal);
+        var violations = new Dictionary<string, string>(StringComparer.Ordinal);
+        HashSet<IPAddress> connected;
+        lock (_gate)
+        {
+            // The connection a disconnect record is about may still be listed while it closes: it does not count.
+            var closing = _lostWhitelisted.Values.Select(r => (r.PeerId, r.At - r.Duration)).ToHashSet();
+            connected = inputs.ConnectedWhitelisted.Where(c => !closing.Contains((c.PeerId, c.ConnectedAt)))
+                .Select(c => IpRange.Normalize(c.Address)).ToHashSet();
+            foreach (var (ip, record) in _lostWhitelisted.ToArray())
+            {
+                if (connected.Contains(ip))
+                {
+                    resolutions[ip.ToString()] = "a connection from that address is back";
+                    _lostWhitelisted.Remove(ip);
+                }
+                else if (!IsWhitelisted(ip))
+                {
+                    resolutions[ip.ToString()] = "the address is no longer whitelisted";
+                    _lostWhitelisted.Remove(ip);
+                }
+                else
+                {
+                    lost[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
+                        $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) disconnected at {record.At:yyyy-MM-ddTHH:mm:ssZ}: {record.Reason}");
+                }
+            }
+            foreach (var (ip, violation) in _noBanViolations.ToArray())
+            {
+                if (now - violation.At >= _options.ViolationHold)
+                    _noBanViolations.Remove(ip);
+                else
+                    violations[ip.ToString()] = violation.Message;
+            }
+        }
+        _center.Reconcile(AlertCodes.WhitelistedPeerDisconnected, lost,
+            subject => resolutions.GetValueOrDefault(subject, "a connection from that address is back"));
+        _center.Reconcile(AlertCodes.NoBanPeerSevereViolation, violations,
+            _ => string.Create(CultureInfo.InvariantCulture, $"no further severe violation for {_options.ViolationHold.TotalMinutes:0} min"));
+
+        bool pastGrace = now - _startedAt >= _options.StartupGrace;
+        int entries = inputs.Whitelist.Count;
+        if (entries == 0 && pastGrace)
+            _center.Raise(AlertCodes.WhitelistEmpty, "the whitelist is empty: set [p2p] whitelisted_peers or a discovery URL, or check that discovery answers");
+        else if (entries > 0)
+            _center.Clear(AlertCodes.WhitelistEmpty, null, string.Create(CultureInfo.InvariantCulture, $"the whitelist has {entries} entries"));
+
+        if (entries > 0 && connected.Count == 0 && pastGrace)
+            _center.Raise(AlertCodes.NoWhitelistedPeerConnected, string.Create(CultureInfo.InvariantCulture,
+                $"none of the {entries} whitelist entries has a connected peer"));
+        else if (entries == 0 || connected.Count > 0)
+            _center.Clear(AlertCodes.NoWhitelistedPeerConnected, null, entries == 0
+                ? "the whitelist is empty (see whitelist_empty)"
+                : string.Create(CultureInfo.InvariantCulture, $"{connected.Count} whitelisted peers connected"));
+
+        var gaveUp = inputs.ForkResolutions.Where(f => f.State == ForkResolutionState.GaveUp)
+            .ToDictionary(f => f.PeerId, GaveUpMessage, StringComparer.Ordinal);
+        _center.Reconcile(AlertCodes.ForkResolutionGaveUp, gaveUp, _ => "the fork resolution was retried or the peer left");
+    }
+
+    private static string GaveUpMessage(ForkResolutionStatus fork)
+    {
+        var retry = fork.RetryAllowedAt is { } at ? string.Create(CultureInfo.InvariantCulture, $"; retry allowed at {at:yyyy-MM-ddTHH:mm:ssZ}") : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"fork resolution with peer {fork.PeerId} gave up after {fork.FailedAttempts} failed attempts: {fork.LastError ?? fork.Outcome ?? "no reason given"}{retry}");
+    }
+}

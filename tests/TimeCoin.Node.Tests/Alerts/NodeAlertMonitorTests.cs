@@ -1,0 +1,215 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Connections;
+using TimeCoin.Node.Alerts;
+using TimeCoin.Node.Sync;
+using TimeCoin.Node.Tests.Sync;
+using TimeCoin.Sync;
+
+namespace TimeCoin.Node.Tests.Alerts;
+
+public sealed class NodeAlertMonitorTests
+{
+    private static readonly IPAddress Trusted = IPAddress.Parse("10.0.0.5");
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly RecordingLogger<AlertCenter> _log = new();
+    private readonly AlertCenter _center;
+    private readonly List<WhitelistEntry> _whitelist = [];
+    private readonly List<ConnectedWhitelistedPeer> _live = [];
+    private readonly List<ForkResolutionStatus> _forks = [];
+    private readonly NodeAlertMonitor _monitor;
+
+    public NodeAlertMonitorTests()
+    {
+        _center = new AlertCenter(_time, _log);
+        _monitor = new NodeAlertMonitor(_center, () => new AlertInputs(_whitelist.ToArray(), _live.ToArray(), _forks.ToArray()),
+            new NodeAlertMonitorOptions(), _time);
+    }
+
+    private void Whitelist(IPAddress ip, WhitelistSource source = WhitelistSource.Config) =>
+        _whitelist.Add(new WhitelistEntry(IpRange.FromAddress(ip), source, PeerPermissions.All, "test", _time.GetUtcNow()));
+
+    private ConnectedWhitelistedPeer Connect(IPAddress ip, string peerId = "ab12")
+    {
+        var peer = new ConnectedWhitelistedPeer(ip, peerId, _time.GetUtcNow());
+        _live.Add(peer);
+        return peer;
+    }
+
+    /// <summary>The record of <paramref name="peer"/>'s connection closing now (it stays in the live list, as while a connection closes).</summary>
+    private DisconnectRecord Closed(ConnectedWhitelistedPeer peer, string reason = "liveness: 3 missed pongs") =>
+        new(peer.PeerId, new IPEndPoint(peer.Address, 24100), false, true, reason, _time.GetUtcNow(), _time.GetUtcNow() - peer.ConnectedAt);
+
+    private string[] Active() => _center.GetActive().Select(a => a.Subject is null ? a.Code : $"{a.Code}:{a.Subject}").ToArray();
+
+    [Fact]
+    public void Start_EmptyWhitelist_RaisesWhitelistEmptyOnlyAfterStartupGrace()
+    {
+        _monitor.Start();
+        _time.Advance(TimeSpan.FromSeconds(25));
+        Assert.Empty(Active());
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(["whitelist_empty"], Active());
+        Assert.Equal(AlertLevel.Error, _center.GetActive()[0].Level);
+
+        Whitelist(Trusted);
+        Connect(Trusted);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(Active());
+        Assert.Equal(2, _log.Entries.Count); // raised once, cleared once, despite evaluations every 5 s
+    }
+
+    [Fact]
+    public void Evaluate_WhitelistButNoneConnected_CriticalUntilOneConnects()
+    {
+        Whitelist(Trusted);
+        _monitor.Start();
+        _time.Advance(TimeSpan.FromSeconds(30));
+        var alert = Assert.Single(_center.GetActive());
+        Assert.Equal((AlertCodes.NoWhitelistedPeerConnected, AlertLevel.Critical), (alert.Code, alert.Level));
+        Assert.Equal(_time.GetUtcNow(), alert.Since);
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Equal(_time.GetUtcNow() - TimeSpan.FromMinutes(10), Assert.Single(_center.GetActive()).Since);
+
+        Connect(Trusted);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(Active());
+    }
+
+    [Fact]
+    public void OnPeerDisconnected_WhitelistedPeerStaysAway_CriticalUntilItIsBack()
+    {
+        var other = IPAddress.Parse("10.0.0.6");
+        Whitelist(Trusted);
+        Whitelist(other);
+        var trusted = Connect(Trusted);
+        Connect(other, "cd34");
+        _monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        // The closing connection is still listed when its disconnect is reported: it does not count as "back".
+        _monitor.OnPeerDisconnected(Closed(trusted));
+        var alert = Assert.Single(_center.GetActive());
+        Assert.Equal((AlertCodes.WhitelistedPeerDisconnected, AlertLevel.Critical, "10.0.0.5"), (alert.Code, alert.Level, alert.Subject));
+        Assert.Contains("liveness: 3 missed pongs", alert.Message);
+        _live.Remove(trusted);
+
+        _time.Advance(TimeSpan.FromMinutes(30)); // critical for as long as it is away
+        Assert.Equal(["whitelisted_peer_disconnected:10.0.0.5"], Active());
+
+        Connect(Trusted);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(Active());
+        Assert.Contains(_log.Entries, e => e.Message.Contains("a connection from that address is back"));
+    }
+
+    [Fact]
+    public void OnPeerDisconnected_LastWhitelistedPeerGone_BothCriticalAlerts()
+    {
+        Whitelist(Trusted);
+        var trusted = Connect(Trusted);
+        _monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty(Active());
+
+        _monitor.OnPeerDisconnected(Closed(trusted, "connection closed by the remote"));
+
+        Assert.Equal(["no_whitelisted_peer_connected", "whitelisted_peer_disconnected:10.0.0.5"], Active().Order());
+    }
+
+    [Fact]
+    public void OnPeerDisconnected_AddressRemovedFromWhitelist_Clears()
+    {
+        Whitelist(Trusted);
+        Whitelist(IPAddress.Parse("10.0.0.6"));
+        Connect(IPAddress.Parse("10.0.0.6"), "cd34");
+        var trusted = Connect(Trusted);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _monitor.OnPeerDisconnected(Closed(trusted));
+        _live.Remove(trusted);
+        Assert.True(_center.IsActive(AlertCodes.WhitelistedPeerDisconnected, "10.0.0.5"));
+
+        _whitelist.RemoveAll(e => e.Range.Contains(Trusted));
+        _monitor.Evaluate();
+
+        Assert.Empty(Active());
+        Assert.Contains(_log.Entries, e => e.Message.Contains("no longer whitelisted"));
+    }
+
+    [Fact]
+    public void OnPeerDisconnected_DuplicateClosedOrOrdinaryPeer_RaisesNothing()
+    {
+        Whitelist(Trusted);
+        Connect(Trusted); // the connection the node keeps to that node
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var duplicate = Connect(Trusted);
+        _monitor.OnPeerDisconnected(Closed(duplicate, "duplicate"));
+        _monitor.OnPeerDisconnected(Closed(new ConnectedWhitelistedPeer(IPAddress.Parse("192.0.2.1"), "ef56", _time.GetUtcNow())) with { WasWhitelisted = false });
+
+        Assert.Empty(Active());
+    }
+
+    [Fact]
+    public void OnSyncLagChanged_RaisedThenCleared_OneWarningAlertLoggedTwice()
+    {
+        var start = _time.GetUtcNow();
+        _monitor.OnSyncLagChanged(new SyncLagAlert(true, 100, 180, start, start));
+        var alert = Assert.Single(_center.GetActive());
+        Assert.Equal((AlertCodes.SyncLag, AlertLevel.Warning), (alert.Code, alert.Level));
+        Assert.StartsWith("80 blocks behind the best peer (height 100, best 180)", alert.Message);
+
+        _monitor.OnSyncLagChanged(new SyncLagAlert(false, 180, 180, null, start));
+        Assert.Empty(Active());
+        Assert.Equal(2, _log.Entries.Count);
+    }
+
+    [Fact]
+    public void OnViolation_SevereByNoBanPeer_ErrorHeldForAnHourAfterTheLast()
+    {
+        var severe = new ViolationRecord(Trusted, ViolationKind.WrongGenesis, "genesis mismatch", true,
+            new ViolationOutcome(ViolationAction.Disconnect, 0, null, "severe"), _time.GetUtcNow());
+        _monitor.OnViolation(severe with { Kind = ViolationKind.MalformedMessage }); // not severe: tolerated silently
+        _monitor.OnViolation(severe with { IsNoBan = false }); // an ordinary peer is banned by the ladder: no alert
+        Assert.Empty(Active());
+
+        _monitor.OnViolation(severe);
+        Assert.Equal(["noban_peer_severe_violation:10.0.0.5"], Active());
+        _monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(59));
+        Assert.Single(Active(), a => a.StartsWith("noban", StringComparison.Ordinal));
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.DoesNotContain(Active(), a => a.StartsWith("noban", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Evaluate_ForkResolutionGaveUp_WarningUntilItLeavesThatState()
+    {
+        Whitelist(Trusted);
+        Connect(Trusted);
+        var gaveUp = new ForkResolutionStatus("peer1", ForkResolutionState.GaveUp, 90, 0, 3, 3, "depth limit 2000 reached", null, null);
+        _forks.Add(gaveUp);
+        _monitor.Evaluate();
+        var alert = Assert.Single(_center.GetActive());
+        Assert.Equal((AlertCodes.ForkResolutionGaveUp, "peer1"), (alert.Code, alert.Subject));
+        Assert.Contains("depth limit 2000 reached", alert.Message);
+
+        _forks[0] = gaveUp with { State = ForkResolutionState.FindingAncestor };
+        _monitor.Evaluate();
+        Assert.Empty(Active());
+    }
+
+    [Fact]
+    public void OnStoreFailed_ThenSucceeded_RaisesAndClearsPerStore()
+    {
+        _monitor.OnStoreFailed("peer policy", new IOException("disk full"));
+        var alert = Assert.Single(_center.GetActive());
+        Assert.Equal((AlertCodes.StoreFailing, AlertLevel.Error, "peer policy"), (alert.Code, alert.Level, alert.Subject));
+        Assert.Contains("disk full", alert.Message);
+
+        _monitor.OnStoreSucceeded("peer policy");
+        Assert.Empty(Active());
+    }
+}

@@ -1,0 +1,124 @@
+using System.Text.Json.Nodes;
+using TimeCoin.Cli;
+using TimeCoin.Node.Alerts;
+using TimeCoin.Node.Hosting;
+using TimeCoin.Node.Tests.Metrics;
+
+namespace TimeCoin.Node.Tests.EndToEnd;
+
+/// <summary>
+/// get_network_info and /metrics of a node whose whitelisted peers come and go, read the way an operator reads them:
+/// time-cli over JSON-RPC and an HTTP scrape. The peers are whole nodes on the in-memory network.
+/// </summary>
+public sealed class NetworkStatusTests
+{
+    private static async Task<JsonNode> NetworkInfo(TimeNode node, string dataDir)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await CliApplication.RunAsync(["--rpc-url", node.RpcUrl!.ToString(), "--datadir", dataDir, "get-network-info"], output, error);
+        Assert.True(exit == 0, error.ToString());
+        return JsonNode.Parse(output.ToString())!;
+    }
+
+    private static JsonNode Row(JsonNode info, string ip) =>
+        info["whitelisted_peers"]!.AsArray().Single(p => (string?)p!["ip"] == ip)!;
+
+    private static string[] AlertCodesOf(JsonNode info) =>
+        info["alerts"]!.AsArray().Select(a => (string)a!["code"]!).ToArray();
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task GetNetworkInfo_WhitelistedPeerGoesDownAndComesBack_FieldsAndAlertsFollow()
+    {
+        await using var cluster = new InMemoryNodeCluster(producers: 2);
+        // a whitelists b (10.0.0.2) and a peer that never runs (10.0.0.9).
+        var (a, aDir) = await cluster.StartAsync(0, ["10.0.0.2", "noban@10.0.0.9"], rpc: true, metrics: true);
+        var (b, bDir) = await cluster.StartAsync(1, []); // b dials nobody, so a's one connection is outbound
+        await Eventually.True(() => a.Connections.Peers.Count == 1, TimeSpan.FromSeconds(30), () => "a never connected to b");
+        await Eventually.True(() => a.Connections.Peers[0].PingStatistics.LastPongAt is not null, TimeSpan.FromSeconds(60), () => "no pong yet");
+        // Before b was connected, no_whitelisted_peer_connected was true (these nodes have no startup grace); the next
+        // evaluation (every 100 ms here) clears it.
+        await Eventually.True(() => a.Observability.Alerts.GetActive().Count == 0, TimeSpan.FromSeconds(10),
+            () => string.Join(", ", a.Observability.Alerts.GetActive().Select(x => x.Code)));
+
+        var info = await NetworkInfo(a, aDir);
+        Assert.Equal(1, (int)info["connections"]!);
+        Assert.Equal(0, (int)info["connections_in"]!);
+        Assert.Equal(1, (int)info["connections_out"]!);
+        Assert.Equal(2, (int)info["whitelist_count"]!);
+        var up = Row(info, "10.0.0.2");
+        Assert.True((bool)up["connected"]!);
+        Assert.Equal(InMemoryNodeCluster.Port, (int)up["port"]!);
+        Assert.Equal("config", (string?)up["source"]);
+        Assert.Equal(["config"], up["sources"]!.AsArray().Select(s => (string)s!));
+        Assert.Equal("config whitelisted_peers", (string?)up["reason"]);
+        Assert.Equal(b.Options.Identity.PublicKey.ToString(), (string?)up["peer_id"]);
+        Assert.True((long)up["uptime_secs"]! >= 0);
+        Assert.Equal(0, (int)up["missed_pongs"]!);
+        Assert.NotNull(up["last_pong_secs_ago"]);
+        Assert.NotNull(up["ping_ms"]);
+        var down = Row(info, "10.0.0.9");
+        Assert.False((bool)down["connected"]!);
+        Assert.Equal(InMemoryNodeCluster.Port, (int)down["port"]!);
+        Assert.Equal("noban", (string?)down["permissions"]);
+        Assert.Null(down["peer_id"]);
+        Assert.Null(down["ping_ms"]);
+        var sync = info["sync_status"]!;
+        foreach (var field in new[] { "height", "best_peer", "best_height", "syncing", "blocks_in_flight" })
+            Assert.True(sync.AsObject().ContainsKey(field), $"sync_status.{field} missing");
+        Assert.Empty(AlertCodesOf(info));
+
+        // b goes away: a whitelisted peer disconnected, and no whitelisted peer is left.
+        await cluster.StopAsync(b);
+        await Eventually.True(() => a.Observability.Alerts.IsActive(AlertCodes.NoWhitelistedPeerConnected), TimeSpan.FromSeconds(30), () => "no alert");
+        info = await NetworkInfo(a, aDir);
+        Assert.Equal(["no_whitelisted_peer_connected", "whitelisted_peer_disconnected"], AlertCodesOf(info).Order());
+        var lost = info["alerts"]!.AsArray().Single(x => (string?)x!["code"] == "whitelisted_peer_disconnected")!;
+        Assert.Equal("critical", (string?)lost["level"]);
+        Assert.Equal("10.0.0.2", (string?)lost["subject"]);
+        Assert.NotNull(lost["since"]);
+        Assert.False((bool)Row(info, "10.0.0.2")["connected"]!);
+        var disconnect = info["recent_disconnects"]!.AsArray()[0]!;
+        Assert.Equal("10.0.0.2", (string?)disconnect["ip"]);
+        Assert.Equal(b.Options.Identity.PublicKey.ToString(), (string?)disconnect["peer"]);
+        Assert.True((bool)disconnect["whitelisted"]!);
+        Assert.False(string.IsNullOrEmpty((string?)disconnect["reason"]));
+        Assert.NotNull(disconnect["at"]);
+
+        using var http = new HttpClient();
+        var metricsUrl = $"http://127.0.0.1:{a.Observability.Exporter.LocalEndPoint!.Port}/metrics";
+        var scraped = PrometheusText.Parse(await http.GetStringAsync(metricsUrl));
+        Assert.Equal(1, scraped.Value("timecoin_alerts_active", ("code", "whitelisted_peer_disconnected"), ("level", "critical")));
+        Assert.Equal(1, scraped.Value("timecoin_alerts_active", ("code", "no_whitelisted_peer_connected")));
+        Assert.Equal(0, scraped.Value("timecoin_whitelisted_peers_connected"));
+        Assert.True(scraped.Samples.Where(s => s.Name == "timecoin_peer_disconnects_total" && s.Labels["class"] == "whitelisted").Sum(s => s.Value) >= 1);
+
+        // b comes back on the same address: a redials its whitelisted peer and both alerts clear.
+        var (back, _) = await cluster.StartAsync(1, [], dataDir: bDir);
+        await Eventually.True(() => a.Observability.Alerts.GetActive().Count == 0, TimeSpan.FromSeconds(60),
+            () => string.Join(", ", a.Observability.Alerts.GetActive().Select(x => x.Code)));
+        info = await NetworkInfo(a, aDir);
+        Assert.Empty(AlertCodesOf(info));
+        Assert.True((bool)Row(info, "10.0.0.2")["connected"]!);
+        scraped = PrometheusText.Parse(await http.GetStringAsync(metricsUrl));
+        Assert.Equal(0, scraped.Value("timecoin_alerts_active", ("code", "whitelisted_peer_disconnected")));
+        Assert.Equal(1, scraped.Value("timecoin_whitelisted_peers_connected"));
+        GC.KeepAlive(back);
+    }
+
+    [Fact]
+    public async Task GetNetworkInfo_EmptyWhitelist_ReportsWhitelistEmptyError()
+    {
+        await using var cluster = new InMemoryNodeCluster(producers: 1);
+        var (node, dir) = await cluster.StartAsync(0, [], rpc: true);
+        await Eventually.True(() => node.Observability.Alerts.IsActive(AlertCodes.WhitelistEmpty), TimeSpan.FromSeconds(10), () => "no alert");
+
+        var info = await NetworkInfo(node, dir);
+        Assert.Equal(0, (int)info["whitelist_count"]!);
+        Assert.Empty(info["whitelisted_peers"]!.AsArray());
+        var alert = Assert.Single(info["alerts"]!.AsArray())!;
+        Assert.Equal(("whitelist_empty", "error"), ((string)alert["code"]!, (string)alert["level"]!));
+        Assert.Null(alert["subject"]);
+    }
+}
