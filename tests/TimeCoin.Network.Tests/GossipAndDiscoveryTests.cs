@@ -36,6 +36,8 @@ public class GossipAndDiscoveryTests
         await a.StartAsync();
         await c.StartAsync();
         await Until(() => b.Manager.Peers.Count == 2, "a and c connected to b");
+        // Each side registers the connection when its own handshake ends: a's broadcast needs b in a's registry.
+        await Until(() => a.PeerFor(b) is not null && c.PeerFor(b) is not null, "a and c registered b");
 
         var announcement = MasternodeAnnouncement.Create(a.Key, Chain.NetworkName, "10.0.0.1:24200", MasternodeTier.Gold, DateTimeOffset.UtcNow);
         a.Manager.Broadcast(new MasternodeAnnouncementMessage(announcement.Encode()));
