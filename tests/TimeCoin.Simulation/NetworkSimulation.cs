@@ -1,0 +1,338 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TimeCoin.Core.Chain;
+using TimeCoin.Core.Crypto;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Peers;
+using TimeCoin.Node.Hosting;
+using TimeCoin.Node.Storage;
+using TimeCoin.Simulation.Networking;
+using TimeCoin.Simulation.Runtime;
+
+namespace TimeCoin.Simulation;
+
+/// <summary>
+/// A whole network of real <see cref="TimeNode"/>s (the same composition <c>time-node</c> runs: storage, chain, peer
+/// policy, heartbeat registry, connection manager, sync coordinator, block production, heartbeats) on one thread in
+/// virtual time, over a <see cref="SimulatedNetwork"/>. The harness builds the federation and genesis from the seed,
+/// starts, crashes and restarts nodes, injects faults, samples the figures of the report and checks invariants.
+/// </summary>
+public sealed class NetworkSimulation : IDisposable
+{
+    /// <summary>The port every simulated node listens on.</summary>
+    public const int Port = 24000;
+
+    private static int s_runs;
+
+    private readonly List<SimulatedNode> _nodes = [];
+    private readonly Random _random;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly Dictionary<(int Node, int Incarnation), (DateTimeOffset At, HashSet<DisconnectRecord> SeenAtLast)> _disconnectCursor = [];
+    private readonly Dictionary<PeerConnection, (int Node, long Missed)> _pongCursor = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<int, (long Height, Hash256 Hash)> _tips = [];
+    private readonly Stopwatch _wall = new();
+    private readonly int _run = Interlocked.Increment(ref s_runs);
+    private ITimer? _sampler;
+
+    /// <summary>Builds the network (nothing runs until <see cref="Start"/>).</summary>
+    public NetworkSimulation(SimulationOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Producers > options.Masternodes)
+            throw new ArgumentException("Producers must be masternodes.", nameof(options));
+        Options = options;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _random = new Random(Derive(options.Seed, 0, 0));
+        // Genesis on a round date plus a seeded offset: the first slot boundaries differ between seeds.
+        var epoch = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(_random.Next(0, 1_000_000));
+        Trace = new TraceHash();
+        Scheduler = new SimulationScheduler(epoch, Trace);
+        Network = new SimulatedNetwork(Scheduler, new Random(Derive(options.Seed, 1, 0)));
+        if (options.Links is { } links)
+            Network.Profiles = links;
+
+        int total = options.Masternodes + options.OrdinaryNodes;
+        for (int i = 0; i < total; i++)
+        {
+            bool masternode = i < options.Masternodes;
+            var key = KeyPair.FromPrivateKey(SHA256.HashData(BitConverter.GetBytes(Derive(options.Seed, 2, i))));
+            var address = masternode ? new IPAddress([10, 1, (byte)(i / 250), (byte)(i % 250 + 1)]) : new IPAddress([10, 2, (byte)(i / 250), (byte)(i % 250 + 1)]);
+            var node = new SimulatedNode(i, address, key, masternode, isProducer: false, $"timecoin-sim-{Environment.ProcessId}-{_run}-{i}")
+            {
+                Skew = TimeSpan.FromTicks((long)((_random.NextDouble() * 2 - 1) * options.MaxClockSkew.Ticks)),
+            };
+            _nodes.Add(node);
+        }
+        // Producers spread over the masternodes (every k-th), chosen by the seed's shuffle.
+        var order = Enumerable.Range(0, options.Masternodes).ToArray();
+        _random.Shuffle(order);
+        ProducerIndexes = order.Take(options.Producers).Order().ToArray();
+        var chain = ChainParameters.CreateDevnet(ProducerIndexes.Select(i => _nodes[i].Identity.PublicKey), epoch.ToUnixTimeSeconds(), options.BlockTimeSeconds);
+        Chain = options.MaxReorgDepth is { } depth ? chain.WithMaxReorgDepth(depth) : chain;
+        Bootstrap = _nodes.Select(n => PickBootstrap(n.Index)).ToArray();
+    }
+
+    /// <summary>The options.</summary>
+    public SimulationOptions Options { get; }
+
+    /// <summary>The scheduler (virtual time).</summary>
+    public SimulationScheduler Scheduler { get; }
+
+    /// <summary>The simulated network.</summary>
+    public SimulatedNetwork Network { get; }
+
+    /// <summary>The trace of the run.</summary>
+    public TraceHash Trace { get; }
+
+    /// <summary>The chain every node follows (federation of the producers, genesis at virtual time zero).</summary>
+    public ChainParameters Chain { get; }
+
+    /// <summary>The hosts.</summary>
+    public IReadOnlyList<SimulatedNode> Nodes => _nodes;
+
+    /// <summary>Indexes of the nodes holding a federation key.</summary>
+    public IReadOnlyList<int> ProducerIndexes { get; }
+
+    /// <summary>Each node's bootstrap peers.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Bootstrap { get; }
+
+    /// <summary>What was measured.</summary>
+    public SimulationMetrics Metrics { get; } = new();
+
+    /// <summary>Peers whose missed pongs are not counted as the node's fault (their pongs are withheld on purpose).</summary>
+    public HashSet<IPAddress> PongFaulted { get; } = [];
+
+    /// <summary>Wall time spent in <see cref="RunFor"/>.</summary>
+    public TimeSpan WallTime => _wall.Elapsed;
+
+    /// <summary>Virtual time elapsed.</summary>
+    public TimeSpan Elapsed => Scheduler.Elapsed;
+
+    /// <summary>Starts every node (staggered over the first seconds) and the sampler.</summary>
+    public void Start()
+    {
+        foreach (var node in _nodes)
+            StartNode(node);
+        _sampler = Scheduler.Schedule(Scheduler.Harness, Options.SampleInterval, Sample, traced: false);
+        _sampler.Change(Options.SampleInterval, Options.SampleInterval);
+    }
+
+    /// <summary>Runs the network for <paramref name="duration"/> of virtual time.</summary>
+    public void RunFor(TimeSpan duration)
+    {
+        _wall.Start();
+        try
+        {
+            Scheduler.RunUntil(Scheduler.Elapsed + duration);
+        }
+        finally
+        {
+            _wall.Stop();
+        }
+    }
+
+    /// <summary>Runs until <paramref name="condition"/> holds (checked every <paramref name="step"/>) or <paramref name="limit"/> passes.</summary>
+    /// <returns>The virtual time it took, or null when the limit passed first.</returns>
+    public TimeSpan? RunUntil(Func<bool> condition, TimeSpan limit, TimeSpan? step = null)
+    {
+        var start = Elapsed;
+        var every = step ?? TimeSpan.FromMilliseconds(500);
+        while (!condition())
+        {
+            if (Elapsed - start >= limit)
+                return null;
+            RunFor(every);
+        }
+        return Elapsed - start;
+    }
+
+    /// <summary>The process of node <paramref name="index"/> dies: its work is dropped, its connections reset; the store keeps what it committed.</summary>
+    public void Crash(int index)
+    {
+        var node = _nodes[index];
+        if (node.Node is null)
+            return;
+        Sample(); // account what the incarnation saw before it goes
+        Trace.Note(Elapsed.Ticks, $"crash {index}");
+        node.Context!.Kill();
+        Network.CrashHost(node.Address);
+        node.Node = null;
+        node.Context = null;
+        node.DownSince = Elapsed;
+    }
+
+    /// <summary>Starts node <paramref name="index"/> again on its store.</summary>
+    public void Restart(int index)
+    {
+        var node = _nodes[index];
+        if (node.Node is not null)
+            return;
+        Trace.Note(Elapsed.Ticks, $"restart {index}");
+        StartNode(node);
+    }
+
+    /// <summary>Heights of the running nodes.</summary>
+    public IEnumerable<long> RunningHeights() => _nodes.Where(n => n.IsUp).Select(n => n.Node!.Chain.State.Height);
+
+    /// <summary>True when every running node has the same tip.</summary>
+    public bool AllOnOneTip()
+    {
+        Hash256? tip = null;
+        foreach (var node in _nodes.Where(n => n.IsUp))
+        {
+            var hash = node.Node!.Chain.State.TipHash;
+            if (tip is null)
+                tip = hash;
+            else if (tip.Value != hash)
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>The replay command for this run's seed.</summary>
+    public static string ReplayCommand(string scenario, int seed, double hours, int nodes) =>
+        $"dotnet run -c Release --project tests/TimeCoin.Simulation -- run {scenario} --seed {seed} --hours {hours.ToString(System.Globalization.CultureInfo.InvariantCulture)} --nodes {nodes}";
+
+    private void StartNode(SimulatedNode node)
+    {
+        node.Incarnation++;
+        var context = Scheduler.CreateContext($"node{node.Index}#{node.Incarnation}");
+        var clock = Scheduler.CreateClock(context, node.Skew);
+        var transport = Network.CreateTransport(node.Address, context, clock);
+        var nonces = new Random(Derive(Options.Seed, 3, node.Index * 1000 + node.Incarnation));
+        var endpoint = new IPEndPoint(node.Address, Port);
+        var options = new TimeNodeOptions
+        {
+            Chain = Chain,
+            DataDirectory = "/simulation/" + node.StoreName,
+            Database = new NodeDatabaseOptions { InMemoryName = node.StoreName },
+            Identity = node.Identity,
+            IsMasternode = node.IsMasternode,
+            Seed = Derive(Options.Seed, 4, node.Index * 1000 + node.Incarnation),
+            Connections = new ConnectionManagerOptions
+            {
+                ListenEndPoint = endpoint,
+                AdvertisedEndPoint = endpoint,
+                DefaultPort = Port,
+                TargetOutbound = Options.TargetOutbound,
+                WhitelistedPeers = Options.Whitelist ?? ["10.1.0.0/16"],
+                BootstrapPeers = Bootstrap[node.Index],
+                AutoWhitelistMasternodes = Options.AutoWhitelistMasternodes,
+                Ping = Options.Ping,
+                DisconnectHistorySize = 5000,
+                HandshakeNonceSource = () => (ulong)nonces.NextInt64(),
+            },
+        };
+        Task<TimeNode>? start = null;
+        context.Post(_ => start = TimeNode.StartAsync(options, transport, clock, _loggerFactory), null);
+        Scheduler.RunPending();
+        while (start is null || !start.IsCompleted)
+            Scheduler.RunUntil(Scheduler.Elapsed + TimeSpan.FromMilliseconds(10));
+        var timeNode = start.GetAwaiter().GetResult();
+        node.Node = timeNode;
+        node.Context = context;
+        node.DownSince = null;
+        int index = node.Index;
+        _tips[index] = (timeNode.Chain.State.Height, timeNode.Chain.State.TipHash);
+        timeNode.Sync.TipChanged += header => OnTipChanged(index, header.Height, header.Hash);
+        timeNode.Producer.BlockProduced += block => OnTipChanged(index, block.Header.Height, block.Hash);
+    }
+
+    private void OnTipChanged(int node, long height, Hash256 hash)
+    {
+        Metrics.TipChanges++;
+        Span<byte> bytes = stackalloc byte[32];
+        hash.WriteTo(bytes);
+        Trace.TipChanged(Elapsed.Ticks, node, height, bytes);
+        if (_tips.TryGetValue(node, out var previous))
+        {
+            // Fork choice: more blocks win; at equal height the lower hash wins. A tip never moves to a chain it prefers less.
+            bool preferred = height > previous.Height || (height == previous.Height && hash.CompareTo(previous.Hash) <= 0);
+            if (!preferred)
+                Metrics.InvariantViolations.Add($"{Elapsed}: node {node} moved its tip from {previous.Height}/{previous.Hash} to {height}/{hash}, which fork choice does not prefer");
+        }
+        _tips[node] = (height, hash);
+    }
+
+    private void Sample()
+    {
+        var up = _nodes.Where(n => n.IsUp).ToList();
+        if (up.Count == 0)
+            return;
+        var now = Elapsed;
+        long best = up.Max(n => n.Node!.Chain.State.Height);
+        long worst = up.Min(n => n.Node!.Chain.State.Height);
+        Metrics.Spreads.Add((now, best - worst));
+        foreach (var node in up)
+            Metrics.Lags.Add(new SimulationMetrics.LagSample(now, node.Index, best - node.Node!.Chain.State.Height));
+
+        foreach (var node in up)
+        {
+            var key = (node.Index, node.Incarnation);
+            var (lastAt, seen) = _disconnectCursor.GetValueOrDefault(key, (DateTimeOffset.MinValue, []));
+            var fresh = node.Node!.Connections.RecentDisconnects.Where(r => r.At > lastAt || (r.At == lastAt && !seen.Contains(r))).ToList();
+            foreach (var record in fresh)
+                Metrics.Disconnects.Add(new SimulationMetrics.Disconnect(record.At - Scheduler.Epoch - node.Skew, node.Index, record.RemoteEndPoint.Address.ToString(), record.WasWhitelisted, record.Reason));
+            if (fresh.Count > 0)
+            {
+                var newest = fresh.Max(r => r.At);
+                var atNewest = fresh.Where(r => r.At == newest).ToHashSet();
+                if (newest == lastAt)
+                    atNewest.UnionWith(seen);
+                _disconnectCursor[key] = (newest, atNewest);
+            }
+            foreach (var peer in node.Node.Connections.Peers)
+                _pongCursor.TryAdd(peer, (node.Index, 0));
+        }
+
+        foreach (var (peer, (nodeIndex, last)) in _pongCursor.ToList())
+        {
+            long total = peer.PingStatistics.TotalMissedPongs;
+            long delta = total - last;
+            if (delta > 0)
+            {
+                if (peer.IsWhitelisted && !PongFaulted.Contains(peer.RemoteEndPoint.Address) && !PongFaulted.Contains(_nodes[nodeIndex].Address))
+                    Metrics.WhitelistedMissedPongs += delta;
+                else
+                    Metrics.OtherMissedPongs += delta;
+            }
+            if (peer.IsClosed)
+                _pongCursor.Remove(peer);
+            else
+                _pongCursor[peer] = (nodeIndex, total);
+        }
+    }
+
+    private List<string> PickBootstrap(int index)
+    {
+        var candidates = Enumerable.Range(0, Options.Masternodes).Where(i => i != index).ToArray();
+        _random.Shuffle(candidates);
+        return candidates.Take(Options.BootstrapPeers).Select(i => new IPEndPoint(_nodes[i].Address, Port).ToString()).ToList();
+    }
+
+    /// <summary>A 32-bit seed derived from the run seed, a purpose and an index (SplitMix64; stable across processes).</summary>
+    public static int Derive(int seed, int purpose, int index)
+    {
+        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ ((ulong)(uint)purpose << 32) ^ (uint)index;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z & 0x7FFFFFFF) ^ (int)(z >> 33);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _sampler?.Dispose();
+        foreach (var node in _nodes)
+        {
+            node.Context?.Kill();
+            node.Dispose();
+        }
+        Trace.Dispose();
+    }
+}

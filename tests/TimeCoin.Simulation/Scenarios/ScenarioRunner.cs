@@ -1,0 +1,209 @@
+using TimeCoin.Simulation.Networking;
+
+namespace TimeCoin.Simulation.Scenarios;
+
+/// <summary>The scenarios of issue 8, each building a network, injecting its faults and checking its thresholds.</summary>
+public static class ScenarioRunner
+{
+    /// <summary>Scenario names and what they do.</summary>
+    public static IReadOnlyDictionary<string, string> Descriptions { get; } = new Dictionary<string, string>
+    {
+        ["a"] = "steady state: 5 % segment loss, 20-300 ms latency, 200 ms jitter",
+        ["b"] = "a node offline for 2 h rejoins",
+        ["c"] = "50/50 partition for 1 h with producers on both sides, then heal",
+        ["d"] = "pongs withheld 5 min: whitelisted peer kept, ordinary peer cut in 120-170 s",
+    };
+
+    /// <summary>Runs scenario <paramref name="name"/>.</summary>
+    public static ScenarioReport Run(string name, ScenarioSettings settings) => name switch
+    {
+        "a" => SteadyState(settings),
+        "b" => OfflineRejoin(settings),
+        "c" => PartitionHeal(settings),
+        "d" => PongWithholding(settings),
+        _ => throw new ArgumentException($"Unknown scenario '{name}'; known: {string.Join(", ", Descriptions.Keys)}.", nameof(name)),
+    };
+
+    /// <summary>The links of (a): per link a base latency of 20-300 ms, up to 200 ms jitter, 5 % segment loss.</summary>
+    public static Func<System.Net.IPAddress, System.Net.IPAddress, LinkProfile> LossyLinks(int seed, double loss = 0.05)
+    {
+        var cache = new Dictionary<(System.Net.IPAddress, System.Net.IPAddress), LinkProfile>();
+        return (from, to) =>
+        {
+            if (cache.TryGetValue((from, to), out var profile))
+                return profile;
+            // The base latency is a property of the pair (the same both ways), derived from the seed and the addresses.
+            var (x, y) = string.CompareOrdinal(from.ToString(), to.ToString()) < 0 ? (from, to) : (to, from);
+            int h = NetworkSimulation.Derive(seed, 10, (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(x.GetAddressBytes()) * 31 +
+                (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(y.GetAddressBytes()));
+            profile = new LinkProfile
+            {
+                BaseLatency = TimeSpan.FromMilliseconds(20 + h % 281),
+                Jitter = TimeSpan.FromMilliseconds(200),
+                SegmentLoss = loss,
+            };
+            cache[(from, to)] = profile;
+            return profile;
+        };
+    }
+
+    private static SimulationOptions BaseOptions(ScenarioSettings s) => new()
+    {
+        Seed = s.Seed,
+        Masternodes = s.Nodes,
+        Producers = s.Producers,
+        OrdinaryNodes = 2,
+    };
+
+    /// <summary>(a) Steady state under loss, latency and jitter.</summary>
+    public static ScenarioReport SteadyState(ScenarioSettings s)
+    {
+        using var sim = new NetworkSimulation(BaseOptions(s) with { Links = LossyLinks(s.Seed) });
+        sim.Start();
+        sim.RunFor(TimeSpan.FromHours(s.Hours));
+        var report = Summarize(sim, "a", s);
+        Require(report, report.WhitelistedDisconnects.Values.Sum() == 0, $"whitelisted disconnects {report.WhitelistedDisconnects.Values.Sum()} > 0");
+        Require(report, report.WhitelistedMissedPongs == 0, $"missed pongs of whitelisted peers {report.WhitelistedMissedPongs} > 0");
+        Require(report, report.SyncLag.P99 <= 2, $"sync lag p99 {report.SyncLag.P99} > 2 blocks");
+        Require(report, report.Spread.AfterWarmUp <= 2, $"height spread after warm-up {report.Spread.AfterWarmUp} > 2");
+        return report;
+    }
+
+    /// <summary>(b) A node offline for 2 h rejoins and reaches the tip within 30 s.</summary>
+    public static ScenarioReport OfflineRejoin(ScenarioSettings s)
+    {
+        using var sim = new NetworkSimulation(BaseOptions(s));
+        sim.Start();
+        var warm = TimeSpan.FromMinutes(10);
+        sim.RunFor(warm);
+        // An ordinary masternode (not a producer) goes down for 2 h.
+        int victim = Enumerable.Range(0, s.Nodes).First(i => !sim.ProducerIndexes.Contains(i));
+        sim.Crash(victim);
+        var offline = TimeSpan.FromHours(Math.Min(2, Math.Max(0.25, s.Hours)));
+        sim.RunFor(offline);
+        long before = sim.Nodes[victim].Node?.Chain.State.Height ?? -1;
+        sim.Restart(victim);
+        long startHeight = sim.Nodes[victim].Node!.Chain.State.Height;
+        var took = sim.RunUntil(() => sim.Nodes[victim].Node!.Chain.State.Height >= sim.RunningHeights().Max(), TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
+        long caughtUp = sim.Nodes[victim].Node!.Chain.State.Height - startHeight;
+        sim.RunFor(TimeSpan.FromMinutes(2));
+        var report = Summarize(sim, "b", s, catchUp: took is { } t && t > TimeSpan.Zero ? caughtUp / t.TotalMinutes : null,
+            excludeFromLag: (at, node) => node == victim && at >= warm);
+        report.Extra.Add(("offline", $"{offline.TotalHours:0.##} h, {caughtUp} blocks behind at restart (stored height {startHeight}, before {before})"));
+        report.Extra.Add(("time to tip after restart", took is { } d ? $"{d.TotalSeconds:0.0} s" : "not within 5 min"));
+        Require(report, took is { } x && x <= TimeSpan.FromSeconds(30), $"rejoining node not at the tip within 30 s ({(took is { } y ? $"{y.TotalSeconds:0.0} s" : "not within 5 min")})");
+        return report;
+    }
+
+    /// <summary>(c) A 50/50 partition for 1 h with producers on both sides heals without operator action.</summary>
+    public static ScenarioReport PartitionHeal(ScenarioSettings s)
+    {
+        using var sim = new NetworkSimulation(BaseOptions(s));
+        sim.Start();
+        var warm = TimeSpan.FromMinutes(10);
+        sim.RunFor(warm);
+        // Halves by index parity: producers end up on both sides (asserted below).
+        var sideA = sim.Nodes.Where(n => n.Index % 2 == 0).Select(n => n.Address).ToHashSet();
+        bool producersBothSides = sim.ProducerIndexes.Any(i => i % 2 == 0) && sim.ProducerIndexes.Any(i => i % 2 == 1);
+        sim.Network.Partition = (from, to) => sideA.Contains(from) != sideA.Contains(to);
+        sim.Trace.Note(sim.Elapsed.Ticks, "partition");
+        var length = TimeSpan.FromHours(Math.Min(1, Math.Max(0.25, s.Hours)));
+        sim.RunFor(length);
+        long heightA = sim.Nodes.Where(n => n.Index % 2 == 0).Max(n => n.Node!.Chain.State.Height);
+        long heightB = sim.Nodes.Where(n => n.Index % 2 == 1).Max(n => n.Node!.Chain.State.Height);
+        var healedAt = sim.Elapsed;
+        sim.Network.Partition = null;
+        sim.Trace.Note(sim.Elapsed.Ticks, "heal");
+        var took = sim.RunUntil(sim.AllOnOneTip, TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(500));
+        // One tip may be a coincidence between two blocks: it must also hold a little later.
+        sim.RunFor(TimeSpan.FromMinutes(1));
+        var report = Summarize(sim, "c", s, forkResolution: took ?? TimeSpan.MaxValue,
+            excludeFromLag: (at, _) => at >= warm && at < healedAt + TimeSpan.FromMinutes(10));
+        report.Extra.Add(("partition", $"{length.TotalHours:0.##} h; best heights at heal {heightA} / {heightB}; producers on both sides: {producersBothSides}"));
+        Require(report, producersBothSides, "the partition did not put producers on both sides");
+        Require(report, took is { } t && t <= TimeSpan.FromSeconds(30), $"not on one tip within 30 s after healing ({(took is { } u ? $"{u.TotalSeconds:0.0} s" : "not within 10 min")})");
+        Require(report, sim.AllOnOneTip(), "the nodes are not on one tip 1 min after that");
+        return report;
+    }
+
+    /// <summary>(d) The analysis' Test 3: pongs withheld for 5 min.</summary>
+    public static ScenarioReport PongWithholding(ScenarioSettings s)
+    {
+        using var sim = new NetworkSimulation(BaseOptions(s));
+        sim.Start();
+        sim.RunFor(TimeSpan.FromMinutes(5));
+        var whitelisted = sim.Nodes.First(n => n.IsMasternode && !sim.ProducerIndexes.Contains(n.Index));
+        var ordinary = sim.Nodes.First(n => !n.IsMasternode);
+        var faultStart = sim.Elapsed;
+        foreach (var host in new[] { whitelisted, ordinary })
+        {
+            sim.Network.SetWithholdPongs(host.Address, true);
+            sim.PongFaulted.Add(host.Address);
+        }
+        sim.Trace.Note(sim.Elapsed.Ticks, "withhold pongs");
+        sim.RunFor(TimeSpan.FromMinutes(5));
+        foreach (var host in new[] { whitelisted, ordinary })
+            sim.Network.SetWithholdPongs(host.Address, false);
+        sim.RunFor(TimeSpan.FromMinutes(2));
+        var report = Summarize(sim, "d", s);
+        var cuts = sim.Metrics.Disconnects.Where(d => d.At >= faultStart && d.Kind == "liveness").ToList();
+        var whitelistedCuts = cuts.Where(d => d.Peer == whitelisted.Address.ToString()).ToList();
+        var ordinaryCuts = cuts.Where(d => d.Peer == ordinary.Address.ToString()).Select(d => d.At - faultStart).ToList();
+        report.Extra.Add(("whitelisted peer cut for liveness", whitelistedCuts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        report.Extra.Add(("ordinary peer cut after", ordinaryCuts.Count == 0 ? "never" : string.Join(", ", ordinaryCuts.Select(t => $"{t.TotalSeconds:0} s"))));
+        Require(report, whitelistedCuts.Count == 0, $"the whitelisted peer was cut {whitelistedCuts.Count} times for liveness");
+        Require(report, ordinaryCuts.Count > 0, "the ordinary peer was never cut");
+        Require(report, ordinaryCuts.All(t => t >= TimeSpan.FromSeconds(120) && t <= TimeSpan.FromSeconds(170)),
+            $"the ordinary peer was cut outside 120-170 s ({string.Join(", ", ordinaryCuts.Select(t => $"{t.TotalSeconds:0} s"))})");
+        return report;
+    }
+
+    private static void Require(ScenarioReport report, bool condition, string failure)
+    {
+        if (!condition)
+            report.Failures.Add(failure);
+    }
+
+    /// <summary>Builds the report table from what the simulation measured.</summary>
+    public static ScenarioReport Summarize(NetworkSimulation sim, string scenario, ScenarioSettings settings, double? catchUp = null,
+        TimeSpan? forkResolution = null, Func<TimeSpan, int, bool>? excludeFromLag = null)
+    {
+        var m = sim.Metrics;
+        var warmUp = sim.Options.WarmUp;
+        var lags = m.Lags.Where(l => l.At >= warmUp && !(excludeFromLag?.Invoke(l.At, l.Node) ?? false)).Select(l => l.Lag).Order().ToArray();
+        var spreadsAfter = m.Spreads.Where(p => p.At >= warmUp && !(excludeFromLag?.Invoke(p.At, -1) ?? false)).Select(p => p.Spread).ToArray();
+        var whitelisted = m.Disconnects.Where(d => d.WasWhitelisted && d.Kind != "duplicate")
+            .GroupBy(d => d.Kind).ToDictionary(g => g.Key, g => g.Count());
+        double nodeHours = sim.Nodes.Count * sim.Elapsed.TotalHours;
+        var report = new ScenarioReport
+        {
+            Scenario = scenario,
+            Description = Descriptions[scenario],
+            Settings = settings,
+            WhitelistedDisconnects = whitelisted,
+            WhitelistedMissedPongs = m.WhitelistedMissedPongs,
+            SyncLag = lags.Length == 0 ? (0, 0, 0) : (Percentile(lags, 0.50), Percentile(lags, 0.99), lags[^1]),
+            Spread = (m.Spreads.Count == 0 ? 0 : m.Spreads.Max(p => p.Spread), spreadsAfter.Length == 0 ? 0 : spreadsAfter.Max()),
+            CatchUpBlocksPerMinute = catchUp,
+            ForkResolution = forkResolution,
+            MessagesPerNodeHour = sim.Network.MessagesDelivered / nodeHours,
+            BytesPerNodeHour = sim.Network.BytesDelivered / nodeHours,
+            NodeHoursPerWallSecond = nodeHours / Math.Max(0.001, sim.WallTime.TotalSeconds),
+            WallTime = sim.WallTime,
+            TraceHash = sim.Trace.Current(),
+        };
+        report.Extra.Add(("heights (min / max) at the end", $"{sim.RunningHeights().Min()} / {sim.RunningHeights().Max()}"));
+        report.Extra.Add(("connections open / opened", $"{sim.Network.OpenConnections} / {sim.Network.ConnectionsOpened}"));
+        report.Extra.Add(("all disconnects (whitelisted incl. duplicates)", $"{m.Disconnects.Count} ({m.Disconnects.Count(d => d.WasWhitelisted)})"));
+        report.Extra.Add(("max run queue / max bytes in flight", $"{sim.Scheduler.MaxRunQueueLength} / {sim.Network.MaxInFlightBytes}"));
+        foreach (var d in m.Disconnects.Where(d => d.WasWhitelisted && d.Kind != "duplicate").Take(5))
+            report.Extra.Add(("  whitelisted disconnect", $"{d.At:hh\\:mm\\:ss\\.fff} node {d.Node} ({sim.Nodes[d.Node].Address}) from {d.Peer}: {d.Reason}"));
+        foreach (var violation in m.InvariantViolations.Take(5))
+            report.Failures.Add("invariant: " + violation);
+        if (m.InvariantViolations.Count > 5)
+            report.Failures.Add($"invariant: {m.InvariantViolations.Count - 5} more violations");
+        return report;
+    }
+
+    private static long Percentile(long[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
