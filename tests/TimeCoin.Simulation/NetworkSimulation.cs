@@ -103,8 +103,39 @@ public sealed class NetworkSimulation : IDisposable
     /// <summary>What was measured.</summary>
     public SimulationMetrics Metrics { get; } = new();
 
-    /// <summary>Peers whose missed pongs are not counted as the node's fault (their pongs are withheld on purpose).</summary>
-    public HashSet<IPAddress> PongFaulted { get; } = [];
+    /// <summary>
+    /// Injected faults: from, until (null: still on) and which pairs of hosts (node, peer) each one affects. A
+    /// disconnect or missed pong between an affected pair during a fault (or within <see cref="FaultAftermath"/> after
+    /// it) is the fault's doing, not the node's.
+    /// </summary>
+    public List<FaultWindow> Faults { get; } = [];
+
+    /// <summary>How long after a fault its effects still count as the fault's.</summary>
+    public static TimeSpan FaultAftermath { get; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Starts recording a fault that affects the pairs <paramref name="affects"/> says.</summary>
+    public FaultWindow BeginFault(string name, Func<IPAddress, IPAddress, bool> affects)
+    {
+        var fault = new FaultWindow(name, Elapsed, affects);
+        Faults.Add(fault);
+        Trace.Note(Elapsed.Ticks, "fault " + name);
+        return fault;
+    }
+
+    /// <summary>True when <paramref name="d"/> happened between hosts a fault affected, during it or just after.</summary>
+    public bool IsFaultInduced(SimulationMetrics.Disconnect d)
+    {
+        var self = _nodes[d.Node].Address;
+        var peer = IPAddress.Parse(d.Peer);
+        return Faults.Any(f => d.At >= f.From && d.At <= (f.Until ?? TimeSpan.MaxValue - FaultAftermath) + FaultAftermath
+            && (f.Affects(self, peer) || f.Affects(peer, self)));
+    }
+
+    /// <summary>True when a fault affects the pair now or did within <see cref="FaultAftermath"/> (or, for a pong
+    /// count, within the lenient pong timeout: a pong missed then was asked for during the fault).</summary>
+    private bool IsPairFaulted(TimeSpan now, IPAddress a, IPAddress b) =>
+        Faults.Any(f => now >= f.From && now <= (f.Until ?? TimeSpan.MaxValue - FaultAftermath - Options.Ping.LenientPongTimeout) + FaultAftermath + Options.Ping.LenientPongTimeout
+            && (f.Affects(a, b) || f.Affects(b, a)));
 
     /// <summary>Wall time spent in <see cref="RunFor"/>.</summary>
     public TimeSpan WallTime => _wall.Elapsed;
@@ -157,7 +188,8 @@ public sealed class NetworkSimulation : IDisposable
         if (node.Node is null)
             return;
         Sample(); // account what the incarnation saw before it goes
-        Trace.Note(Elapsed.Ticks, $"crash {index}");
+        var address = node.Address;
+        node.CrashFault = BeginFault($"crash {index}", (a, b) => a.Equals(address) || b.Equals(address));
         node.Context!.Kill();
         Network.CrashHost(node.Address);
         node.Node = null;
@@ -172,6 +204,8 @@ public sealed class NetworkSimulation : IDisposable
         if (node.Node is not null)
             return;
         Trace.Note(Elapsed.Ticks, $"restart {index}");
+        node.CrashFault?.End(Elapsed);
+        node.CrashFault = null;
         StartNode(node);
     }
 
@@ -295,7 +329,7 @@ public sealed class NetworkSimulation : IDisposable
             long delta = total - last;
             if (delta > 0)
             {
-                if (peer.IsWhitelisted && !PongFaulted.Contains(peer.RemoteEndPoint.Address) && !PongFaulted.Contains(_nodes[nodeIndex].Address))
+                if (peer.IsWhitelisted && !IsPairFaulted(now, _nodes[nodeIndex].Address, peer.RemoteEndPoint.Address))
                     Metrics.WhitelistedMissedPongs += delta;
                 else
                     Metrics.OtherMissedPongs += delta;

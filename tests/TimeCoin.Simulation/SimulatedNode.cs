@@ -60,6 +60,9 @@ public sealed class SimulatedNode : IDisposable
     /// <summary>True while a node runs on the host.</summary>
     public bool IsUp => Node is not null;
 
+    /// <summary>The fault window of the current outage, while down after a crash.</summary>
+    public FaultWindow? CrashFault { get; internal set; }
+
     /// <summary>The node's clock skew.</summary>
     public TimeSpan Skew { get; internal set; }
 

@@ -47,6 +47,9 @@ public sealed class SimulationScheduler
     /// <summary>The current virtual time.</summary>
     public DateTimeOffset Now => Epoch + Elapsed;
 
+    /// <summary>When set, wall ticks spent per kind of work item (diagnostics: SIM_PROFILE=1).</summary>
+    public Dictionary<string, long>? Profile { get; set; } = Environment.GetEnvironmentVariable("SIM_PROFILE") == "1" ? [] : null;
+
     /// <summary>Work items executed so far.</summary>
     public long StepsExecuted { get; private set; }
 
@@ -169,7 +172,17 @@ public sealed class SimulationScheduler
         try
         {
             StepsExecuted++;
-            callback(state);
+            if (Profile is { } profile)
+            {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                callback(state);
+                var what = state is WorkItem w ? w.State?.GetType().ToString() ?? w.Callback.Method.ToString() : state?.GetType().ToString() ?? callback.Method.ToString();
+                profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
+            }
+            else
+            {
+                callback(state);
+            }
         }
         finally
         {

@@ -48,6 +48,9 @@ public static class ScenarioCommand
         {
             var report = ScenarioRunner.Run(name, settings);
             output.WriteLine(report.ToString());
+            if (ScenarioRunner.LastProfile is { } profile)
+                foreach (var (what, ticks) in profile.OrderByDescending(p => p.Value).Take(25))
+                    output.WriteLine($"   {TimeSpan.FromTicks(ticks).TotalMilliseconds,10:0} ms  {what}");
             if (!report.Passed)
                 exit = 1;
         }

@@ -11,5 +11,5 @@ public sealed record ScenarioSettings(int Seed, double Hours, int Nodes, int Pro
     public static ScenarioSettings Full(int seed) => new(seed, 24, 100, 20);
 
     /// <summary>The CI length: fewer nodes and hours so the whole suite fits in minutes on two cores.</summary>
-    public static ScenarioSettings Ci(int seed) => new(seed, 1, 16, 6);
+    public static ScenarioSettings Ci(int seed) => new(seed, 1, 12, 4);
 }
