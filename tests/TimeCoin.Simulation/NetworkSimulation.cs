@@ -228,8 +228,8 @@ public sealed class NetworkSimulation : IDisposable
     }
 
     /// <summary>The replay command for this run's seed.</summary>
-    public static string ReplayCommand(string scenario, int seed, double hours, int nodes) =>
-        $"dotnet run -c Release --project tests/TimeCoin.Simulation -- run {scenario} --seed {seed} --hours {hours.ToString(System.Globalization.CultureInfo.InvariantCulture)} --nodes {nodes}";
+    public static string ReplayCommand(string scenario, int seed, double hours, int nodes, int producers) =>
+        $"dotnet run -c Release --project tests/TimeCoin.Simulation -- run {scenario} --seed {seed} --hours {hours.ToString(System.Globalization.CultureInfo.InvariantCulture)} --nodes {nodes} --producers {producers}";
 
     private void StartNode(SimulatedNode node)
     {

@@ -27,6 +27,11 @@ public static class ScenarioCommand
         int? producers = null;
         for (int i = 2; i < args.Length - 1; i++)
         {
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i] != "--ci" && !args[i + 1].All(ch => char.IsDigit(ch) || ch == '.'))
+            {
+                output.WriteLine($"{args[i]}: '{args[i + 1]}' is not a number");
+                return 2;
+            }
             switch (args[i])
             {
                 case "--seed": seed = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;

@@ -58,7 +58,7 @@ public sealed class ScenarioReport
     public bool Passed => Failures.Count == 0;
 
     /// <summary>The one-line command that replays this run.</summary>
-    public string ReplayCommand => NetworkSimulation.ReplayCommand(Scenario, Settings.Seed, Settings.Hours, Settings.Nodes);
+    public string ReplayCommand => NetworkSimulation.ReplayCommand(Scenario, Settings.Seed, Settings.Hours, Settings.Nodes, Settings.Producers);
 
     /// <summary>The report table.</summary>
     public override string ToString()

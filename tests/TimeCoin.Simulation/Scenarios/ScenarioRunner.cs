@@ -79,7 +79,7 @@ public static class ScenarioRunner
         // An ordinary masternode (not a producer) goes down for 2 h.
         int victim = Enumerable.Range(0, s.Nodes).First(i => !sim.ProducerIndexes.Contains(i));
         sim.Crash(victim);
-        var offline = TimeSpan.FromHours(Math.Min(2, Math.Max(0.25, s.Hours)));
+        var offline = TimeSpan.FromHours(2);
         sim.RunFor(offline);
         long before = sim.Nodes[victim].Node?.Chain.State.Height ?? -1;
         sim.Restart(victim);
@@ -102,15 +102,18 @@ public static class ScenarioRunner
         sim.Start();
         var warm = TimeSpan.FromMinutes(10);
         sim.RunFor(warm);
-        // Halves by index parity: producers end up on both sides (asserted below).
-        var sideA = sim.Nodes.Where(n => n.Index % 2 == 0).Select(n => n.Address).ToHashSet();
-        bool producersBothSides = sim.ProducerIndexes.Any(i => i % 2 == 0) && sim.ProducerIndexes.Any(i => i % 2 == 1);
+        // Halves: every other producer and every other other node on side A, so both sides hold half the federation.
+        var producers = sim.ProducerIndexes.ToHashSet();
+        var sideAIndexes = sim.ProducerIndexes.Where((_, k) => k % 2 == 0)
+            .Concat(sim.Nodes.Where(n => !producers.Contains(n.Index)).Select(n => n.Index).Where((_, k) => k % 2 == 0)).ToHashSet();
+        var sideA = sideAIndexes.Select(i => sim.Nodes[i].Address).ToHashSet();
+        bool producersBothSides = sim.ProducerIndexes.Any(sideAIndexes.Contains) && sim.ProducerIndexes.Any(i => !sideAIndexes.Contains(i));
         sim.Network.Partition = (from, to) => sideA.Contains(from) != sideA.Contains(to);
         var partition = sim.BeginFault("partition", (from, to) => sideA.Contains(from) != sideA.Contains(to));
-        var length = TimeSpan.FromHours(Math.Min(1, Math.Max(0.25, s.Hours)));
+        var length = TimeSpan.FromHours(1);
         sim.RunFor(length);
-        long heightA = sim.Nodes.Where(n => n.Index % 2 == 0).Max(n => n.Node!.Chain.State.Height);
-        long heightB = sim.Nodes.Where(n => n.Index % 2 == 1).Max(n => n.Node!.Chain.State.Height);
+        long heightA = sim.Nodes.Where(n => sideAIndexes.Contains(n.Index)).Max(n => n.Node!.Chain.State.Height);
+        long heightB = sim.Nodes.Where(n => !sideAIndexes.Contains(n.Index)).Max(n => n.Node!.Chain.State.Height);
         var healedAt = sim.Elapsed;
         sim.Network.Partition = null;
         partition.End(sim.Elapsed);
