@@ -185,9 +185,9 @@ public sealed class NetworkSimulation : IDisposable
     public void Crash(int index)
     {
         var node = _nodes[index];
-        if (node.Node is null)
+        if (node.Context is null)
             return;
-        Sample(); // account what the incarnation saw before it goes
+        SampleMetrics(); // account what the incarnation saw before it goes
         var address = node.Address;
         node.CrashFault = BeginFault($"crash {index}", (a, b) => a.Equals(address) || b.Equals(address));
         node.Context!.Kill();
@@ -201,7 +201,7 @@ public sealed class NetworkSimulation : IDisposable
     public void Restart(int index)
     {
         var node = _nodes[index];
-        if (node.Node is not null)
+        if (node.Context is not null)
             return;
         Trace.Note(Elapsed.Ticks, $"restart {index}");
         node.CrashFault?.End(Elapsed);
@@ -261,19 +261,29 @@ public sealed class NetworkSimulation : IDisposable
                 HandshakeNonceSource = () => (ulong)nonces.NextInt64(),
             },
         };
-        Task<TimeNode>? start = null;
-        context.Post(_ => start = TimeNode.StartAsync(options, transport, clock, _loggerFactory), null);
-        Scheduler.RunPending();
-        while (start is null || !start.IsCompleted)
-            Scheduler.RunUntil(Scheduler.Elapsed + TimeSpan.FromMilliseconds(10));
-        var timeNode = start.GetAwaiter().GetResult();
-        node.Node = timeNode;
         node.Context = context;
-        node.DownSince = null;
-        int index = node.Index;
-        _tips[index] = (timeNode.Chain.State.Height, timeNode.Chain.State.TipHash);
-        timeNode.Sync.TipChanged += header => OnTipChanged(index, header.Height, header.Hash);
-        timeNode.Producer.BlockProduced += block => OnTipChanged(index, block.Header.Height, block.Hash);
+        Task? started = null;
+        context.Post(_ => started = StartAsync(), null);
+        // From the harness's own thread of control, wait for the start; from inside a harness timer (a scheduled
+        // restart), the start simply runs next in the queue.
+        if (!Scheduler.IsRunning)
+        {
+            Scheduler.RunPending();
+            while (started is null || !started.IsCompleted)
+                Scheduler.RunUntil(Scheduler.Elapsed + TimeSpan.FromMilliseconds(10));
+            started.GetAwaiter().GetResult();
+        }
+
+        async Task StartAsync()
+        {
+            var timeNode = await TimeNode.StartAsync(options, transport, clock, _loggerFactory);
+            node.Node = timeNode;
+            node.DownSince = null;
+            int index = node.Index;
+            _tips[index] = (timeNode.Chain.State.Height, timeNode.Chain.State.TipHash);
+            timeNode.Sync.TipChanged += header => OnTipChanged(index, header.Height, header.Hash);
+            timeNode.Producer.BlockProduced += block => OnTipChanged(index, block.Header.Height, block.Hash);
+        }
     }
 
     private void OnTipChanged(int node, long height, Hash256 hash)
@@ -292,7 +302,16 @@ public sealed class NetworkSimulation : IDisposable
         _tips[node] = (height, hash);
     }
 
+    /// <summary>Raised at every sample, after the harness's own accounting (scenarios check their invariants here).</summary>
+    public event Action? Sampled;
+
     private void Sample()
+    {
+        SampleMetrics();
+        Sampled?.Invoke();
+    }
+
+    private void SampleMetrics()
     {
         var up = _nodes.Where(n => n.IsUp).ToList();
         if (up.Count == 0)

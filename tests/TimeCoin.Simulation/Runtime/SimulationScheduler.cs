@@ -73,6 +73,24 @@ public sealed class SimulationScheduler
     public void RunUntil(TimeSpan until)
     {
         AssertOwnerThread("RunUntil");
+        if (IsRunning)
+            throw new InvalidOperationException("RunUntil is not reentrant: it was called from work the scheduler runs.");
+        IsRunning = true;
+        try
+        {
+            RunLoop(until);
+        }
+        finally
+        {
+            IsRunning = false;
+        }
+    }
+
+    /// <summary>True while <see cref="RunUntil"/> runs (work it runs must not call it again).</summary>
+    public bool IsRunning { get; private set; }
+
+    private void RunLoop(TimeSpan until)
+    {
         while (true)
         {
             DrainRunQueue();

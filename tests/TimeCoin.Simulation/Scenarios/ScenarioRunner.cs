@@ -12,6 +12,9 @@ public static class ScenarioRunner
         ["b"] = "a node offline for 2 h rejoins",
         ["c"] = "50/50 partition for 1 h with producers on both sides, then heal",
         ["d"] = "pongs withheld 5 min: whitelisted peer kept, ordinary peer cut in 120-170 s",
+        ["e"] = "the old network: empty whitelist, 90 s / 3 pongs for everyone, no keep-alive, (a)'s faults plus host outages of 3-10 min",
+        ["f"] = "churn: every hour 10 % of the nodes crash and restart at random times",
+        ["g"] = "rolling restart of every node, one by one",
     };
 
     /// <summary>Runs scenario <paramref name="name"/>.</summary>
@@ -21,6 +24,9 @@ public static class ScenarioRunner
         "b" => OfflineRejoin(settings),
         "c" => PartitionHeal(settings),
         "d" => PongWithholding(settings),
+        "e" => OldNetwork(settings),
+        "f" => Churn(settings),
+        "g" => RollingRestart(settings),
         _ => throw new ArgumentException($"Unknown scenario '{name}'; known: {string.Join(", ", Descriptions.Keys)}.", nameof(name)),
     };
 
@@ -156,6 +162,151 @@ public static class ScenarioRunner
         Require(report, ordinaryCuts.Count > 0, "the ordinary peer was never cut");
         Require(report, ordinaryCuts.All(t => t >= TimeSpan.FromSeconds(120) && t <= TimeSpan.FromSeconds(170)),
             $"the ordinary peer was cut outside 120-170 s ({string.Join(", ", ordinaryCuts.Select(t => $"{t.TotalSeconds:0} s"))})");
+        return report;
+    }
+
+    /// <summary>
+    /// (e) The old network reproduced: no whitelist, the old limits for everyone (90 s pong timeout, 3 missed pongs,
+    /// pings every 30 s, no keep-alive), (a)'s lossy links plus outages of whole hosts for 3-10 min. The report must
+    /// show what the analysis saw: liveness cuts between masternodes and a height spread well above 10.
+    /// </summary>
+    public static ScenarioReport OldNetwork(ScenarioSettings s)
+    {
+        var old = new TimeCoin.Core.Liveness.PingOptions
+        {
+            PingInterval = TimeSpan.FromSeconds(30),
+            PongTimeout = TimeSpan.FromSeconds(90),
+            MaxMissedPongs = 3,
+            LenientPongTimeout = TimeSpan.FromSeconds(90),
+            LenientMaxMissedPongs = 3,
+            KeepAliveInterval = TimeSpan.FromSeconds(30),
+        };
+        using var sim = new NetworkSimulation(BaseOptions(s) with
+        {
+            Links = LossyLinks(s.Seed),
+            Whitelist = [],
+            AutoWhitelistMasternodes = false,
+            Ping = old,
+        });
+        var outages = new HashSet<System.Net.IPAddress>();
+        sim.Network.Partition = (from, to) => outages.Contains(from) || outages.Contains(to);
+        var random = new Random(NetworkSimulation.Derive(s.Seed, 20, 0));
+        sim.Start();
+        var end = TimeSpan.FromHours(s.Hours);
+        while (sim.Elapsed < end)
+        {
+            // Every 2 minutes one host loses its uplink for 3-10 minutes.
+            var host = sim.Nodes[random.Next(sim.Nodes.Count)].Address;
+            if (outages.Add(host))
+            {
+                var fault = sim.BeginFault($"outage {host}", (a, b) => a.Equals(host) || b.Equals(host));
+                sim.Scheduler.Schedule(sim.Scheduler.Harness, TimeSpan.FromMinutes(3 + random.NextDouble() * 7), () =>
+                {
+                    outages.Remove(host);
+                    fault.End(sim.Elapsed);
+                });
+            }
+            sim.RunFor(TimeSpan.FromMinutes(2));
+        }
+        var report = Summarize(sim, "e", s);
+        int masternodeCuts = sim.Metrics.Disconnects.Count(d => d.Kind == "liveness" && System.Net.IPAddress.Parse(d.Peer).GetAddressBytes()[1] == 1);
+        report.Extra.Add(("liveness cuts between masternodes (whitelisted class)", masternodeCuts.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        // This scenario passes when the instrument sees the old failure.
+        Require(report, masternodeCuts > 0, "the old limits cut no masternode connection: the instrument does not see the old failure");
+        Require(report, report.Spread.Max > 10, $"height spread max {report.Spread.Max} is not above 10: the instrument does not see the old drift");
+        return report;
+    }
+
+    /// <summary>
+    /// (f) Churn: every hour 10 % of the nodes crash and restart at random times (down 1-20 min). No node shows a
+    /// masternode active longer than the offline limit after its heartbeats stopped; every node returns to the tip.
+    /// </summary>
+    public static ScenarioReport Churn(ScenarioSettings s)
+    {
+        using var sim = new NetworkSimulation(BaseOptions(s));
+        var random = new Random(NetworkSimulation.Derive(s.Seed, 21, 0));
+        var heartbeat = new TimeCoin.Core.Masternodes.HeartbeatOptions();
+        var slack = heartbeat.OfflineAfter + heartbeat.EvaluateInterval + sim.Options.SampleInterval + heartbeat.HeartbeatInterval;
+        var byKey = sim.Nodes.ToDictionary(n => n.Identity.PublicKey, n => n);
+        long staleActive = 0;
+        sim.Sampled += () =>
+        {
+            foreach (var observer in sim.Nodes.Where(n => n.IsUp))
+            {
+                foreach (var record in observer.Node!.Masternodes.ActiveMasternodes)
+                {
+                    if (byKey.TryGetValue(record.Key, out var host) && host.DownSince is { } down && sim.Elapsed - down > slack)
+                    {
+                        staleActive++;
+                        if (staleActive <= 3)
+                            sim.Metrics.InvariantViolations.Add($"{sim.Elapsed}: node {observer.Index} shows masternode {host.Index} active, down since {down}");
+                    }
+                }
+            }
+        };
+        sim.Start();
+        sim.RunFor(TimeSpan.FromMinutes(10));
+        int perHour = Math.Max(1, sim.Nodes.Count / 10);
+        int crashes = 0;
+        for (int hour = 0; hour < Math.Max(1, (int)Math.Round(s.Hours)); hour++)
+        {
+            var hourStart = sim.Elapsed;
+            var plan = Enumerable.Range(0, perHour)
+                .Select(_ => (Node: random.Next(sim.Nodes.Count), At: TimeSpan.FromMinutes(random.NextDouble() * 40), Down: TimeSpan.FromMinutes(1 + random.NextDouble() * 19)))
+                .OrderBy(p => p.At).ToList();
+            foreach (var (node, at, down) in plan)
+            {
+                if (hourStart + at > sim.Elapsed)
+                    sim.RunFor(hourStart + at - sim.Elapsed);
+                if (!sim.Nodes[node].IsUp)
+                    continue;
+                sim.Crash(node);
+                crashes++;
+                int restart = node;
+                sim.Scheduler.Schedule(sim.Scheduler.Harness, down, () => sim.Restart(restart));
+            }
+            var hourEnd = hourStart + TimeSpan.FromHours(1);
+            if (hourEnd > sim.Elapsed)
+                sim.RunFor(hourEnd - sim.Elapsed);
+        }
+        foreach (var node in sim.Nodes.Where(n => !n.IsUp).ToList())
+            sim.Restart(node.Index);
+        var back = sim.RunUntil(() => sim.AllOnOneTip() && sim.Nodes.All(n => n.IsUp), TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        var report = Summarize(sim, "f", s, excludeFromLag: (at, node) => node < 0 || sim.Faults.Any(f => f.Name == $"crash {node}" && at >= f.From && at <= (f.Until ?? TimeSpan.MaxValue - TimeSpan.FromMinutes(1)) + TimeSpan.FromMinutes(1)));
+        report.Extra.Add(("crashes", crashes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        report.Extra.Add(("samples with a stale active masternode", staleActive.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        report.Extra.Add(("every node on one tip after the last restart", back is { } b ? $"after {b.TotalSeconds:0} s" : "no (5 min)"));
+        Require(report, staleActive == 0, $"{staleActive} samples showed a masternode active longer than the offline limit after it went down");
+        Require(report, back is not null, "not every node returned to the tip within 5 min of the last restart");
+        return report;
+    }
+
+    /// <summary>(g) Rolling restart (an upgrade): each node in turn stops, stays down 30 s and starts; spread ≤ 2 outside the restarting node.</summary>
+    public static ScenarioReport RollingRestart(ScenarioSettings s)
+    {
+        using var sim = new NetworkSimulation(BaseOptions(s));
+        sim.Start();
+        sim.RunFor(TimeSpan.FromMinutes(10));
+        var restarting = new Dictionary<int, (TimeSpan From, TimeSpan Until)>();
+        foreach (var node in sim.Nodes)
+        {
+            var from = sim.Elapsed;
+            sim.Crash(node.Index);
+            sim.RunFor(TimeSpan.FromSeconds(30));
+            sim.Restart(node.Index);
+            sim.RunFor(TimeSpan.FromSeconds(60));
+            // The restarted node counts again once it had 30 s to catch up.
+            restarting[node.Index] = (from, sim.Elapsed - TimeSpan.FromSeconds(30));
+        }
+        sim.RunFor(TimeSpan.FromMinutes(5));
+        bool Excluded(TimeSpan at, int node) => restarting.TryGetValue(node, out var w) && at >= w.From && at <= w.Until;
+        var spreads = sim.Metrics.Lags.Where(l => l.At >= TimeSpan.FromMinutes(10) && !Excluded(l.At, l.Node))
+            .GroupBy(l => l.At).Select(g => g.Max(l => l.Lag) - g.Min(l => l.Lag)).ToList();
+        long spreadOutside = spreads.Count == 0 ? 0 : spreads.Max();
+        var report = Summarize(sim, "g", s, excludeFromLag: (at, node) => node < 0 || Excluded(at, node));
+        report.Extra.Add(("height spread outside the restarting node (max)", spreadOutside.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Require(report, spreadOutside <= 2, $"height spread outside the restarting node {spreadOutside} > 2");
+        Require(report, sim.AllOnOneTip(), "not every node on one tip at the end");
         return report;
     }
 
