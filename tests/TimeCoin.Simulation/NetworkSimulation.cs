@@ -71,9 +71,46 @@ public sealed class NetworkSimulation : IDisposable
         var order = Enumerable.Range(0, options.Masternodes).ToArray();
         _random.Shuffle(order);
         ProducerIndexes = order.Take(options.Producers).Order().ToArray();
-        var chain = ChainParameters.CreateDevnet(ProducerIndexes.Select(i => _nodes[i].Identity.PublicKey), epoch.ToUnixTimeSeconds(), options.BlockTimeSeconds);
+        long genesisTime = epoch.ToUnixTimeSeconds() - (long)options.PrebuiltBlocks * options.BlockTimeSeconds - options.BlockTimeSeconds;
+        var chain = ChainParameters.CreateDevnet(ProducerIndexes.Select(i => _nodes[i].Identity.PublicKey), genesisTime, options.BlockTimeSeconds);
         Chain = options.MaxReorgDepth is { } depth ? chain.WithMaxReorgDepth(depth) : chain;
         Bootstrap = _nodes.Select(n => PickBootstrap(n.Index)).ToArray();
+        if (options.PrebuiltBlocks > 0)
+            Prebuild(options.PrebuiltBlocks);
+    }
+
+    /// <summary>Builds <paramref name="count"/> blocks (every slot filled by its producer) into the first store and copies it to the others.</summary>
+    private void Prebuild(int count)
+    {
+        var keys = ProducerIndexes.ToDictionary(i => _nodes[i].Identity.PublicKey, i => _nodes[i].Identity);
+        var withChain = _nodes.Where(n => n.IsMasternode && !Options.StartEmpty.Contains(n.Index)).ToList();
+        var first = withChain[0];
+        using (var db = NodeDatabase.Open("/simulation/" + first.StoreName, new NodeDatabaseOptions { InMemoryName = first.StoreName }))
+        {
+            var store = ChainStore.Open(db, Chain);
+            var parent = Chain.GenesisHeader;
+            var now = Scheduler.Epoch;
+            var batch = new List<Block>(1000);
+            for (ulong slot = 1; slot <= (ulong)count; slot++)
+            {
+                var block = BlockFactory.Create(Chain, parent, slot, keys[Chain.Schedule.ProducerOf(slot)], []);
+                batch.Add(block);
+                parent = block.Header;
+                if (batch.Count == 1000 || slot == (ulong)count)
+                {
+                    store.AddBatch(batch, now);
+                    batch.Clear();
+                }
+            }
+        }
+        using var source = new Microsoft.Data.Sqlite.SqliteConnection(NodeDatabase.InMemoryConnectionString(first.StoreName));
+        source.Open();
+        foreach (var node in withChain.Skip(1))
+        {
+            using var target = new Microsoft.Data.Sqlite.SqliteConnection(NodeDatabase.InMemoryConnectionString(node.StoreName));
+            target.Open();
+            source.BackupDatabase(target);
+        }
     }
 
     /// <summary>The options.</summary>

@@ -54,4 +54,13 @@ public sealed record SimulationOptions
 
     /// <summary>Samples before this much time are not counted in the steady-state figures.</summary>
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Blocks already on the chain when the run starts (scenario h): the genesis lies that many slots in the past and
+    /// every masternode's store holds the chain, except those in <see cref="StartEmpty"/>.
+    /// </summary>
+    public int PrebuiltBlocks { get; init; }
+
+    /// <summary>Nodes whose store starts empty although <see cref="PrebuiltBlocks"/> is set.</summary>
+    public IReadOnlySet<int> StartEmpty { get; init; } = new HashSet<int>();
 }
