@@ -49,4 +49,8 @@ public class ScenarioTests(ITestOutputHelper output)
     [Fact]
     public void RollingRestart_EveryNodeInTurn_SpreadAtMostTwoOutsideTheRestartingNode() =>
         AssertPassed(ScenarioRunner.Run("g", ScenarioSettings.Ci(Seed)));
+
+    [Fact]
+    public void LongChainJoin_TenThousandBlocks_NewNodeReachesTheTip() =>
+        AssertPassed(ScenarioRunner.Run("h", ScenarioSettings.Ci(Seed)));
 }
