@@ -155,6 +155,8 @@ internal sealed class LinkDirection
         var profile = _network.ProfileFor(From, To);
         var random = _network.Random;
         long now = Now;
+        if (type == MessageType.Ping)
+            _network.RecordPingSent(Id, From, To, now);
         long depart = Math.Max(now, _busyUntil) + (long)(frame.Length / profile.BytesPerSecond * TimeSpan.TicksPerSecond);
         _busyUntil = depart;
         long latency = profile.BaseLatency.Ticks + (profile.Jitter > TimeSpan.Zero ? (long)(random.NextDouble() * profile.Jitter.Ticks) : 0);

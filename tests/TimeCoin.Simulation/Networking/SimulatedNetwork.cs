@@ -99,6 +99,23 @@ public sealed class SimulatedNetwork
 
     internal bool WithholdsPongs(IPAddress from) => _pongWithholders.Count > 0 && _pongWithholders.Contains(from);
 
+    /// <summary>Gaps between consecutive pings sent on one connection direction, in whole seconds → count,
+    /// separately for links between masternodes (10.1.x.x, whitelisted by config) and all others.</summary>
+    public Dictionary<(bool BetweenMasternodes, int Seconds), long> PingGaps { get; } = [];
+
+    private readonly Dictionary<int, long> _lastPing = [];
+
+    internal void RecordPingSent(int linkId, IPAddress from, IPAddress to, long now)
+    {
+        if (_lastPing.TryGetValue(linkId, out var last))
+        {
+            bool masternodes = from.GetAddressBytes()[1] == 1 && to.GetAddressBytes()[1] == 1;
+            var key = (masternodes, (int)Math.Round(TimeSpan.FromTicks(now - last).TotalSeconds));
+            PingGaps[key] = PingGaps.GetValueOrDefault(key) + 1;
+        }
+        _lastPing[linkId] = now;
+    }
+
     internal void CountWithheldPong() => PongsWithheld++;
 
     internal void CountTimeoutReset() => TimeoutResets++;
