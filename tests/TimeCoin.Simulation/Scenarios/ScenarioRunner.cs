@@ -337,6 +337,10 @@ public static class ScenarioRunner
         report.Extra.Add(("new node at the tip after", took is { } d ? $"{d.TotalSeconds:0} simulated s (height {height})" : $"not within 2 h (height {height})"));
         report.Extra.Add(("building the chain (wall)", $"{prepared.TotalSeconds:0.0} s"));
         Require(report, took is not null, $"the new node did not reach the tip within 2 simulated hours (height {height})");
+        // Catching up is not misbehaving: no peer may cut or ban the new node for a violation while it syncs.
+        var punished = sim.Metrics.Disconnects.Where(d => d.Peer == sim.Nodes[joiner].Address.ToString() && d.Kind is "banned" or "violation").ToList();
+        report.Extra.Add(("peers that cut the new node for a violation", punished.Count == 0 ? "0" : $"{punished.Count} ({punished[0].Reason})"));
+        Require(report, punished.Count == 0, $"peers cut the new node {punished.Count} times for a violation while it caught up ({(punished.Count > 0 ? punished[0].Reason : "")})");
         return report;
     }
 
@@ -398,6 +402,9 @@ public static class ScenarioRunner
             report.Failures.Add($"invariant: whitelisted peer {d.Peer} cut for liveness by node {d.Node} at {d.At} while its link delivered: {d.Reason}");
         foreach (var d in m.Disconnects.Where(d => d.WasWhitelisted && d.Kind != "duplicate" && !IsRemoteDuplicateClose(sim, d) && !sim.IsFaultInduced(d)).Take(5))
             report.Extra.Add(("  whitelisted disconnect", $"{d.At:hh\\:mm\\:ss\\.fff} node {d.Node} ({sim.Nodes[d.Node].Address}) from {d.Peer}: {d.Reason}"));
+        if (Environment.GetEnvironmentVariable("SIM_DUMP_DISCONNECTS") == "1")
+            foreach (var d in m.Disconnects)
+                report.Extra.Add(("  disconnect", $"{d.At:hh\\:mm\\:ss\\.fff} node {d.Node} ({sim.Nodes[d.Node].Address}) from {d.Peer}{(d.WasWhitelisted ? " (whitelisted)" : "")}: {d.Reason}"));
         foreach (var violation in m.InvariantViolations.Take(5))
             report.Failures.Add("invariant: " + violation);
         if (m.InvariantViolations.Count > 5)
