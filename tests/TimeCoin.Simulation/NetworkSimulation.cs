@@ -26,7 +26,7 @@ public sealed class NetworkSimulation : IDisposable
     /// <summary>The port every simulated node listens on.</summary>
     public const int Port = 24000;
 
-    private static int s_runs;
+    private static int _runCounter;
 
     private readonly List<SimulatedNode> _nodes = [];
     private readonly Random _random;
@@ -35,7 +35,7 @@ public sealed class NetworkSimulation : IDisposable
     private readonly Dictionary<PeerConnection, (int Node, long Missed)> _pongCursor = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<int, (long Height, Hash256 Hash)> _tips = [];
     private readonly Stopwatch _wall = new();
-    private readonly int _run = Interlocked.Increment(ref s_runs);
+    private readonly int _run = Interlocked.Increment(ref _runCounter);
     private ITimer? _sampler;
 
     /// <summary>Builds the network (nothing runs until <see cref="Start"/>).</summary>
