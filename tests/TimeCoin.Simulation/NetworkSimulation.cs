@@ -360,6 +360,17 @@ public sealed class NetworkSimulation : IDisposable
         foreach (var node in up)
             Metrics.Lags.Add(new SimulationMetrics.LagSample(now, node.Index, best - node.Node!.Chain.State.Height));
 
+        // The planner's bounds, as far as the coordinator's status shows them: blocks in flight within the download
+        // window and within the per-peer cap times the peers.
+        foreach (var node in up)
+        {
+            var status = node.Node!.Sync.GetStatus();
+            var planner = node.Node.Options.Sync.Planner;
+            Metrics.MaxBlocksInFlight = Math.Max(Metrics.MaxBlocksInFlight, status.BlocksInFlight);
+            if (status.BlocksInFlight > planner.DownloadWindow || status.BlocksInFlight > Math.Max(1, status.PeerCount) * planner.MaxBlocksInFlightPerPeer)
+                Metrics.InvariantViolations.Add($"{now}: node {node.Index} has {status.BlocksInFlight} blocks in flight with {status.PeerCount} peers (window {planner.DownloadWindow}, per peer {planner.MaxBlocksInFlightPerPeer})");
+        }
+
         foreach (var node in up)
         {
             var key = (node.Index, node.Incarnation);

@@ -31,6 +31,9 @@ public sealed class SimulationMetrics
     /// <summary>Invariant violations found while running.</summary>
     public List<string> InvariantViolations { get; } = [];
 
+    /// <summary>The most blocks one node had in flight at a sample.</summary>
+    public int MaxBlocksInFlight { get; set; }
+
     /// <summary>Tip changes seen.</summary>
     public long TipChanges { get; set; }
 }
