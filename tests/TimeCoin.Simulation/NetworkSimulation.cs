@@ -377,7 +377,7 @@ public sealed class NetworkSimulation : IDisposable
             var (lastAt, seen) = _disconnectCursor.GetValueOrDefault(key, (DateTimeOffset.MinValue, []));
             var fresh = node.Node!.Connections.RecentDisconnects.Where(r => r.At > lastAt || (r.At == lastAt && !seen.Contains(r))).ToList();
             foreach (var record in fresh)
-                Metrics.Disconnects.Add(new SimulationMetrics.Disconnect(record.At - Scheduler.Epoch - node.Skew, node.Index, record.RemoteEndPoint.Address.ToString(), record.WasWhitelisted, record.Reason));
+                Metrics.Disconnects.Add(new SimulationMetrics.Disconnect(record.At - Scheduler.Epoch - node.Skew, node.Index, record.RemoteEndPoint.Address.ToString(), record.WasWhitelisted, record.Reason, record.Duration));
             if (fresh.Count > 0)
             {
                 var newest = fresh.Max(r => r.At);

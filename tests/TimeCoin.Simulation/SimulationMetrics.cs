@@ -7,10 +7,16 @@ public sealed class SimulationMetrics
     public readonly record struct LagSample(TimeSpan At, int Node, long Lag);
 
     /// <summary>One disconnect a node recorded.</summary>
-    public sealed record Disconnect(TimeSpan At, int Node, string Peer, bool WasWhitelisted, string Reason)
+    public sealed record Disconnect(TimeSpan At, int Node, string Peer, bool WasWhitelisted, string Reason, TimeSpan Duration)
     {
-        /// <summary>The reason's kind (the text before the first colon).</summary>
-        public string Kind => Reason.Split(':', 2)[0].Trim();
+        /// <summary>When the connection was established (virtual time).</summary>
+        public TimeSpan ConnectedAt => At - Duration;
+
+        /// <summary>
+        /// The reason's kind (the text before the first colon); a peer's goodbye for a duplicate it closed counts as
+        /// <c>duplicate</c> (the node keeps the other connection to that peer).
+        /// </summary>
+        public string Kind => Reason.StartsWith("goodbye: duplicate", StringComparison.Ordinal) ? "duplicate" : Reason.Split(':', 2)[0].Trim();
     }
 
     /// <summary>Lags of every running node at every sample.</summary>
