@@ -281,6 +281,8 @@ public sealed class NetworkSimulation : IDisposable
             Chain = Chain,
             DataDirectory = "/simulation/" + node.StoreName,
             Database = new NodeDatabaseOptions { InMemoryName = node.StoreName },
+            // One thread: block and header signatures are verified inline, not on thread-pool workers.
+            Store = new ChainStoreOptions { VerificationParallelism = 1 },
             Identity = node.Identity,
             IsMasternode = node.IsMasternode,
             Seed = Derive(Options.Seed, 4, node.Index * 1000 + node.Incarnation),
