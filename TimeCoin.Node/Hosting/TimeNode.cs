@@ -91,7 +91,7 @@ public sealed class TimeNode : IAsyncDisposable
         ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         var logger = loggerFactory.CreateLogger<TimeNode>();
-        var db = NodeDatabase.Open(options.DataDirectory);
+        var db = NodeDatabase.Open(options.DataDirectory, options.Database);
         try
         {
             var chain = ChainStore.Open(db, options.Chain, options.Store);

@@ -55,6 +55,9 @@ public sealed record TimeNodeOptions
     /// <summary>Where <c>GET /metrics</c> serves Prometheus text, or null for no metrics endpoint (<c>[metrics] listen</c>).</summary>
     public System.Net.IPEndPoint? MetricsListen { get; init; }
 
+    /// <summary>Storage options (fsync policy; an in-memory database for simulations).</summary>
+    public Storage.NodeDatabaseOptions? Database { get; init; }
+
     /// <summary>Seed of the connection layer's randomness (jitter, nonces).</summary>
     public int Seed { get; init; } = Environment.TickCount;
 }

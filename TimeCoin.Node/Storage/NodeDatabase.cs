@@ -22,11 +22,11 @@ public sealed class NodeDatabase : IDisposable
     /// <summary>File name of the database inside the data directory.</summary>
     public const string FileName = "node.db";
 
-    private readonly DataDirectoryLock _lock;
+    private readonly DataDirectoryLock? _lock;
     private readonly SqliteConnection _db;
     private readonly object _gate = new();
 
-    private NodeDatabase(DataDirectoryLock dirLock, SqliteConnection db, string path)
+    private NodeDatabase(DataDirectoryLock? dirLock, SqliteConnection db, string path)
     {
         _lock = dirLock;
         _db = db;
@@ -42,6 +42,8 @@ public sealed class NodeDatabase : IDisposable
     public static NodeDatabase Open(string dataDirectory, NodeDatabaseOptions? options = null)
     {
         options ??= new NodeDatabaseOptions();
+        if (options.InMemoryName is { } name)
+            return OpenInMemory(name);
         var dirLock = DataDirectoryLock.Acquire(dataDirectory);
         SqliteConnection? db = null;
         try
@@ -62,6 +64,34 @@ public sealed class NodeDatabase : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The shared-cache in-memory database <paramref name="name"/> (see <see cref="NodeDatabaseOptions.InMemoryName"/>):
+    /// same schema and transactions as the file, no data directory and no lock.
+    /// </summary>
+    private static NodeDatabase OpenInMemory(string name)
+    {
+        var db = new SqliteConnection(InMemoryConnectionString(name));
+        try
+        {
+            db.Open();
+            Execute(db, "PRAGMA foreign_keys=ON;");
+            SchemaMigrations.Apply(db, CurrentSchemaVersion);
+            return new NodeDatabase(null, db, "memory:" + name);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The connection string of the shared-cache in-memory database <paramref name="name"/>. SQLite keeps such a
+    /// database for as long as one connection to it is open, so a holder of one keeps it across node restarts.
+    /// </summary>
+    public static string InMemoryConnectionString(string name) =>
+        new SqliteConnectionStringBuilder { DataSource = name, Mode = SqliteOpenMode.Memory, Cache = SqliteCacheMode.Shared, Pooling = false }.ToString();
 
     /// <summary>The schema version stored in the database.</summary>
     public int SchemaVersion
@@ -368,7 +398,7 @@ public sealed class NodeDatabase : IDisposable
         lock (_gate)
         {
             _db.Dispose();
-            _lock.Dispose();
+            _lock?.Dispose();
         }
     }
 }

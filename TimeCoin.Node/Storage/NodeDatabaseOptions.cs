@@ -8,4 +8,12 @@ public sealed class NodeDatabaseOptions
     /// crash but the last moments before a power loss may be lost; the chain stays consistent either way.
     /// </summary>
     public bool SynchronousFull { get; init; }
+
+    /// <summary>
+    /// When set, the node uses the SQLite shared-cache in-memory database of this name instead of the file in the data
+    /// directory (no directory lock). This is the storage seam of the whole-network simulation: the simulation
+    /// holds one connection to each node's database, so a simulated crash and restart keeps exactly what was
+    /// committed. Production never sets it.
+    /// </summary>
+    public string? InMemoryName { get; init; }
 }

@@ -222,6 +222,14 @@ public sealed class ChainSyncService : IPeerMessageHandler
 
     private void OnTipChanged(BlockHeader tip)
     {
+        // A node catching up has nothing new to tell: a peer already reports a longer chain. Announcing every sync
+        // round while catching up went above the peers' rate limit for announcements, and the peers it was syncing
+        // from banned it (found by the whole-network simulation, scenario h).
+        foreach (var peer in _peers.Values)
+        {
+            if (peer.BestHeight > tip.Height)
+                return;
+        }
         _ = AnnounceInBackgroundAsync(tip);
     }
 

@@ -1,0 +1,55 @@
+using TimeCoin.Simulation.Scenarios;
+using Xunit.Abstractions;
+
+namespace TimeCoin.Simulation.Tests;
+
+/// <summary>
+/// The scenarios of issue 8 at CI length (<see cref="ScenarioSettings.Ci"/>); the full lengths are one command away
+/// (see docs/simulation.md). A failure prints the report with the seed and the replay command.
+/// </summary>
+public class ScenarioTests(ITestOutputHelper output)
+{
+    private const int Seed = 1;
+
+    private void AssertPassed(ScenarioReport report)
+    {
+        output.WriteLine(report.ToString());
+        Assert.True(report.Passed, report.ToString());
+    }
+
+    [Fact]
+    public void SteadyState_LossLatencyJitter_NoWhitelistedDisconnectsAndHeightsTogether() =>
+        AssertPassed(ScenarioRunner.Run("a", ScenarioSettings.Ci(Seed)));
+
+    [Fact]
+    public void OfflineRejoin_TwoHoursDown_AtTheTipWithin30Seconds() =>
+        AssertPassed(ScenarioRunner.Run("b", ScenarioSettings.Ci(Seed)));
+
+    /// <summary>
+    /// The acceptance test of the healing mechanism: it failed while fork resolution was clamped to a reorg depth of
+    /// 100 (each half builds about 180 blocks in the hour); it passes since MaxReorgDepth is 10,000.
+    /// </summary>
+    [Fact]
+    public void PartitionHeal_OneHourBothSidesProducing_OneTipWithin30Seconds() =>
+        AssertPassed(ScenarioRunner.Run("c", ScenarioSettings.Ci(Seed)));
+
+    [Fact]
+    public void PongWithholding_FiveMinutes_WhitelistedKeptOrdinaryCutIn120To170Seconds() =>
+        AssertPassed(ScenarioRunner.Run("d", ScenarioSettings.Ci(Seed)));
+
+    [Fact]
+    public void OldNetwork_OldLimitsNoWhitelistHostOutages_InstrumentSeesCutsAndDrift() =>
+        AssertPassed(ScenarioRunner.Run("e", ScenarioSettings.Ci(Seed)));
+
+    [Fact]
+    public void Churn_TenPercentCrashEveryHour_RegistryFollowsAndEveryNodeBackAtTheTip() =>
+        AssertPassed(ScenarioRunner.Run("f", ScenarioSettings.Ci(Seed)));
+
+    [Fact]
+    public void RollingRestart_EveryNodeInTurn_SpreadAtMostTwoOutsideTheRestartingNode() =>
+        AssertPassed(ScenarioRunner.Run("g", ScenarioSettings.Ci(Seed)));
+
+    [Fact]
+    public void LongChainJoin_TenThousandBlocks_NewNodeReachesTheTip() =>
+        AssertPassed(ScenarioRunner.Run("h", ScenarioSettings.Ci(Seed)));
+}

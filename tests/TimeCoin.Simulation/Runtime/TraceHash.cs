@@ -1,0 +1,61 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace TimeCoin.Simulation.Runtime;
+
+/// <summary>
+/// A running SHA-256 over every event that shapes a run, in order: delivered messages (link, time, bytes), timer
+/// firings (time, timer id) and tip changes (node, height, hash). Two runs with one seed must end with one hash.
+/// </summary>
+public sealed class TraceHash : IDisposable
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly byte[] _scratch = new byte[32];
+
+    /// <summary>Events hashed so far.</summary>
+    public long Events { get; private set; }
+
+    /// <summary>Adds a delivered message.</summary>
+    public void MessageDelivered(long now, int linkId, ReadOnlySpan<byte> frame)
+    {
+        Header(1, now, linkId);
+        _hash.AppendData(frame);
+    }
+
+    /// <summary>Adds a timer firing.</summary>
+    public void TimerFired(long now, long timerId) => Header(2, now, timerId);
+
+    /// <summary>Adds a tip change.</summary>
+    public void TipChanged(long now, int node, long height, ReadOnlySpan<byte> hash)
+    {
+        Header(3, now, ((long)node << 40) ^ height);
+        _hash.AppendData(hash);
+    }
+
+    /// <summary>Adds a harness event (a fault applied, a node crashed).</summary>
+    public void Note(long now, string text)
+    {
+        Header(4, now, text.Length);
+        _hash.AppendData(System.Text.Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>The hash of everything so far (the trace goes on).</summary>
+    public string Current()
+    {
+        Span<byte> digest = stackalloc byte[32];
+        _hash.GetCurrentHash(digest);
+        return Convert.ToHexStringLower(digest);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _hash.Dispose();
+
+    private void Header(byte kind, long now, long id)
+    {
+        Events++;
+        _scratch[0] = kind;
+        BinaryPrimitives.WriteInt64LittleEndian(_scratch.AsSpan(1), now);
+        BinaryPrimitives.WriteInt64LittleEndian(_scratch.AsSpan(9), id);
+        _hash.AppendData(_scratch.AsSpan(0, 17));
+    }
+}

@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace TimeCoin.Simulation.Scenarios;
+
+/// <summary>
+/// <c>run &lt;scenario&gt; [--seed N] [--hours H] [--nodes N] [--producers N] [--ci]</c>: runs a scenario and prints its
+/// report; exit code 1 when a threshold failed (the report then ends with the replay command).
+/// </summary>
+public static class ScenarioCommand
+{
+    /// <summary>Parses <paramref name="args"/>, runs, prints; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        if (args.Length < 2 || args[0] != "run")
+        {
+            output.WriteLine("usage: run <scenario|all> [--seed N] [--hours H] [--nodes N] [--producers N] [--ci]");
+            foreach (var (name, description) in ScenarioRunner.Descriptions)
+                output.WriteLine($"  {name}: {description}");
+            return 2;
+        }
+        int seed = 1;
+        bool ci = args.Contains("--ci");
+        double? hours = null;
+        int? nodes = null;
+        int? producers = null;
+        for (int i = 2; i < args.Length - 1; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i] != "--ci" && !args[i + 1].All(ch => char.IsDigit(ch) || ch == '.'))
+            {
+                output.WriteLine($"{args[i]}: '{args[i + 1]}' is not a number");
+                return 2;
+            }
+            switch (args[i])
+            {
+                case "--seed": seed = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--hours": hours = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--nodes": nodes = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--producers": producers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+            }
+        }
+        var settings = ci ? ScenarioSettings.Ci(seed) : ScenarioSettings.Full(seed);
+        settings = settings with
+        {
+            Hours = hours ?? settings.Hours,
+            Nodes = nodes ?? settings.Nodes,
+            Producers = producers ?? Math.Min(settings.Producers, nodes ?? settings.Nodes),
+        };
+        var names = args[1] == "all" ? ScenarioRunner.Descriptions.Keys.ToArray() : [args[1]];
+        int exit = 0;
+        foreach (var name in names)
+        {
+            var report = ScenarioRunner.Run(name, settings);
+            output.WriteLine(report.ToString());
+            if (ScenarioRunner.LastProfile is { } profile)
+                foreach (var (what, ticks) in profile.OrderByDescending(p => p.Value).Take(25))
+                    output.WriteLine($"   {TimeSpan.FromTicks(ticks).TotalMilliseconds,10:0} ms  {what}");
+            if (!report.Passed)
+                exit = 1;
+        }
+        return exit;
+    }
+}

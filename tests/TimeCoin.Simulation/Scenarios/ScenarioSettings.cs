@@ -1,0 +1,15 @@
+namespace TimeCoin.Simulation.Scenarios;
+
+/// <summary>How long and how big a scenario runs: the full lengths of the issue, or a CI length.</summary>
+/// <param name="Seed">The run's seed.</param>
+/// <param name="Hours">Simulated hours of the main phase.</param>
+/// <param name="Nodes">Masternodes.</param>
+/// <param name="Producers">Federation producers among them.</param>
+public sealed record ScenarioSettings(int Seed, double Hours, int Nodes, int Producers)
+{
+    /// <summary>The issue's lengths: 100 masternodes, 20 producers, 24 h.</summary>
+    public static ScenarioSettings Full(int seed) => new(seed, 24, 100, 20);
+
+    /// <summary>The CI length: fewer nodes and hours so the whole suite fits in minutes on two cores.</summary>
+    public static ScenarioSettings Ci(int seed) => new(seed, 1, 12, 4);
+}
