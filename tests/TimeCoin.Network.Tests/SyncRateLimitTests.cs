@@ -27,6 +27,7 @@ public class SyncRateLimitTests
         for (int i = 0; i < 50; i++)
             await SendAsync(peer, new GetBlocksMessage([TestData.HashOf(i)]));
         // Replies to the node's own 50 requests (a Blocks message nobody asked for would be a violation).
+        await Until(() => node.Manager.Peers.Count == 1, "the node registered the peer (its side of the handshake ended)");
         var atNode = Assert.Single(node.Manager.Peers);
         for (int i = 0; i < 50; i++)
             Assert.True(await atNode.SendAsync(new GetBlocksMessage([TestData.HashOf(1000 + i)])));
