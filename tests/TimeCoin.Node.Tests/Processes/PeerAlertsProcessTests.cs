@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using TimeCoin.Node.Tests.EndToEnd;
+using TimeCoin.Node.Tests.Storage;
+
+namespace TimeCoin.Node.Tests.Processes;
+
+/// <summary>
+/// The analysis' peer and sync alerts on real <c>time-node start</c> processes of a <c>time-node devnet init</c> devnet,
+/// driven only by starting and killing processes and observed through time-cli (<c>get-network-info</c>).
+/// </summary>
+public sealed class PeerAlertsProcessTests
+{
+    private static int BasePort()
+    {
+        // Consecutive free ports are not guaranteed; a base far from the well-known ports that is free now is enough here.
+        int basePort = NodeProcess.FreePort() / 2 * 2;
+        return basePort > 65000 ? 40000 : basePort;
+    }
+
+    private static JsonNode? Alert(JsonNode info, string code) =>
+        info["alerts"]!.AsArray().FirstOrDefault(a => (string?)a!["code"] == code);
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task WhitelistedPeerProcess_KilledThenRestarted_CriticalAlertAppearsAndClears()
+    {
+        using var dir = new TempDirectory();
+        int basePort = BasePort();
+        var (exit, output) = await NodeProcess.RunAsync("devnet", "init", "--nodes", "2", "--dir", dir.Path, "--base-port", basePort.ToString());
+        Assert.True(exit == 0, output);
+        string data0 = Path.Combine(dir.Path, "node-0"), data1 = Path.Combine(dir.Path, "node-1");
+        int rpc0 = basePort + 1;
+
+        // Both nodes listen on 127.0.0.1 and whitelist 127.0.0.0/8: with two nodes, node 1 is node 0's only whitelisted peer.
+        var node0 = NodeProcess.Start("start", "--datadir", data0);
+        NodeProcess? node1 = NodeProcess.Start("start", "--datadir", data1);
+        string node1Output = "";
+        string Describe() => $"node 0:\n{node0.Output}\n---\nnode 1:\n{node1Output}{node1?.Output}";
+        try
+        {
+            await NodeProcess.CliUntil(rpc0, data0, info => info["whitelisted_peers"]!.AsArray().Any(p => (bool)p!["connected"]!),
+                TimeSpan.FromSeconds(40), Describe, "get-network-info");
+
+            // The whitelisted peer process dies: node 0 raises the critical alert about its address.
+            node1Output = node1.Output + "--- (killed)\n";
+            await node1.DisposeAsync();
+            node1 = null;
+            var info = await NodeProcess.CliUntil(rpc0, data0, i => Alert(i, "whitelisted_peer_disconnected") is not null,
+                TimeSpan.FromSeconds(20), Describe, "get-network-info");
+            var alert = Alert(info, "whitelisted_peer_disconnected")!;
+            Assert.Equal("critical", (string?)alert["level"]);
+            Assert.Equal("127.0.0.1", (string?)alert["subject"]);
+            Assert.NotNull(alert["since"]);
+            Assert.Contains("disconnected", (string?)alert["message"]);
+            Assert.DoesNotContain(info["whitelisted_peers"]!.AsArray(), p => (bool)p!["connected"]!);
+
+            // It comes back on its data directory and ports: the connection is back, the alert clears.
+            node1 = NodeProcess.Start("start", "--datadir", data1);
+            info = await NodeProcess.CliUntil(rpc0, data0, i => Alert(i, "whitelisted_peer_disconnected") is null,
+                TimeSpan.FromSeconds(30), Describe, "get-network-info");
+            Assert.Contains(info["whitelisted_peers"]!.AsArray(), p => (bool)p!["connected"]!);
+
+            // Logged once when it started and once when it cleared.
+            Assert.Equal(1, Occurrences(node0.Output, "Alert raised: whitelisted_peer_disconnected"));
+            await Eventually.True(() => Occurrences(node0.Output, "Alert cleared: whitelisted_peer_disconnected") == 1,
+                TimeSpan.FromSeconds(5), Describe);
+        }
+        finally
+        {
+            if (node1 is not null)
+                await node1.DisposeAsync();
+            await node0.DisposeAsync();
+        }
+    }
+
+    private static int Occurrences(string text, string value)
+    {
+        int count = 0;
+        for (int i = text.IndexOf(value, StringComparison.Ordinal); i >= 0; i = text.IndexOf(value, i + value.Length, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+}
