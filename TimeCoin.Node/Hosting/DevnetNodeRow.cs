@@ -11,7 +11,7 @@ namespace TimeCoin.Node.Hosting;
 /// <param name="MissedPongs">Missed pongs summed over the connected peers (consecutive, per peer).</param>
 /// <param name="BestPeerHeight">The best height a peer reported (-1 for none).</param>
 /// <param name="Syncing">True while the sync coordinator fetches blocks.</param>
-/// <param name="Alerts">Active alert texts.</param>
+/// <param name="Alerts">The node's active alerts, read from its <see cref="TimeCoin.Node.Alerts.AlertCenter"/> (see <see cref="DevnetView.AlertText"/>).</param>
 public sealed record DevnetNodeRow(int Index, string State, long Height, string Tip, int PeersIn, int PeersOut, int WhitelistedConnected,
     int MissedPongs, long BestPeerHeight, bool Syncing, IReadOnlyList<string> Alerts)
 {

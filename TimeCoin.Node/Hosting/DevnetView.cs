@@ -1,6 +1,7 @@
 using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using TimeCoin.Node.Alerts;
 
 namespace TimeCoin.Node.Hosting;
 
@@ -25,7 +26,7 @@ internal static class DevnetView
             }
             try
             {
-                rows.Add(Row(i, node, devnet.Nodes.Count));
+                rows.Add(Row(i, node));
             }
             catch (ObjectDisposedException)
             {
@@ -36,19 +37,24 @@ internal static class DevnetView
         return rows;
     }
 
-    private static DevnetNodeRow Row(int i, TimeNode node, int nodeCount)
+    /// <summary>
+    /// How one active alert reads in the alerts column and the plain line: its code, its subject when it has one, and its
+    /// level, e.g. <c>whitelisted_peer_disconnected 127.0.0.1 (critical)</c> or <c>sync_lag (warning)</c>.
+    /// </summary>
+    public static string AlertText(NodeAlert alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        var level = alert.Level.ToString().ToLowerInvariant();
+        return alert.Subject is { Length: > 0 } subject ? $"{alert.Code} {subject} ({level})" : $"{alert.Code} ({level})";
+    }
+
+    private static DevnetNodeRow Row(int i, TimeNode node)
     {
         var peers = node.Connections.GetPeerInfos();
         var sync = node.Sync.GetStatus();
         int whitelisted = peers.Count(p => p.IsWhitelisted);
-        var alerts = new List<string>();
-        // The devnet whitelists 127.0.0.0/8, so a node with no whitelisted peer has the analysis' critical alert.
-        if (nodeCount > 1 && whitelisted == 0)
-            alerts.Add("no whitelisted peer");
-        if (sync.LagAlertRaised)
-            alerts.Add($"sync lag {Math.Max(0, sync.BestHeight - sync.Height)}");
-        if (sync.LastError is { Length: > 0 } error)
-            alerts.Add("sync: " + error);
+        // The node's own alert owner decides what is wrong; the view only formats it.
+        var alerts = node.Observability.Alerts.GetActive().Select(AlertText).ToList();
         return new DevnetNodeRow(i, "up", node.Chain.State.Height, node.Chain.State.TipHash.ToString()[..8],
             node.Connections.InboundCount, node.Connections.OutboundCount, whitelisted, peers.Sum(p => p.MissedPongs),
             Math.Max(sync.BestHeight, peers.Count == 0 ? -1 : peers.Max(p => p.BestHeight)), sync.IsSyncing, alerts);

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
+using TimeCoin.Node.Alerts;
 using TimeCoin.Node.Hosting;
 
 namespace TimeCoin.Node.Tests.Hosting;
@@ -8,7 +10,7 @@ public class DevnetViewTests
     private static readonly DevnetNodeRow[] Rows =
     [
         new(0, "up", 120, "7330d110", 2, 1, 3, 0, 120, false, []),
-        new(1, "up", 60, "11a6baf1", 0, 2, 2, 4, 120, true, ["sync lag 60"]),
+        new(1, "up", 60, "11a6baf1", 0, 2, 2, 4, 120, true, ["sync_lag (warning)"]),
         new(2, "down", -1, "", 0, 0, 0, 0, -1, false, []),
     ];
 
@@ -37,7 +39,7 @@ public class DevnetViewTests
         var lagging = text.Split('\n').Single(l => l.Contains("11a6baf1", StringComparison.Ordinal));
         Assert.Contains("0/2", lagging);
         Assert.Contains("60/120 (50%)", lagging);
-        Assert.Contains("sync lag 60", lagging);
+        Assert.Contains("sync_lag (warning)", lagging);
         Assert.Contains(" 4 ", lagging);
         Assert.Contains("down", text);
         Assert.Contains("chaos: node 2 killed for 5 s", text);
@@ -52,7 +54,7 @@ public class DevnetViewTests
         Assert.StartsWith("t=  12s heights/peers [  120/3p     60/2p      -/down]", line);
         Assert.Contains("distinct tips 2", line);
         Assert.Contains("missed pongs 4", line);
-        Assert.Contains("node 1: sync lag 60", line);
+        Assert.Contains("node 1: sync_lag (warning)", line);
     }
 
     [Fact]
@@ -60,5 +62,30 @@ public class DevnetViewTests
     {
         Assert.Equal("in sync", Rows[0].CatchUp);
         Assert.Equal("", Rows[2].CatchUp);
+    }
+
+    [Fact]
+    public void AlertText_WithAndWithoutSubject_CodeSubjectAndLevel()
+    {
+        var since = DateTimeOffset.UnixEpoch;
+        Assert.Equal("whitelisted_peer_disconnected 127.0.0.2 (critical)", DevnetView.AlertText(
+            new NodeAlert(AlertCodes.WhitelistedPeerDisconnected, AlertLevel.Critical, "gone", since, "127.0.0.2")));
+        Assert.Equal("sync_lag (warning)", DevnetView.AlertText(new NodeAlert(AlertCodes.SyncLag, AlertLevel.Warning, "behind", since, null)));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Snapshot_RunningNode_ShowsTheAlertsOfItsAlertCenter()
+    {
+        await using var devnet = await Devnet.StartAsync(new DevnetOptions { Nodes = 1 }, NullLoggerFactory.Instance);
+        var alerts = devnet.Nodes[0]!.Observability.Alerts;
+
+        alerts.Raise(AlertCodes.StoreFailing, "writing chain failed: disk full", "chain");
+        var raised = DevnetView.Snapshot(devnet, lateJoinerPending: false).Single();
+        Assert.Contains("store_failing chain (error)", raised.Alerts);
+
+        alerts.Clear(AlertCodes.StoreFailing, "chain");
+        var cleared = DevnetView.Snapshot(devnet, lateJoinerPending: false).Single();
+        Assert.DoesNotContain(cleared.Alerts, a => a.StartsWith("store_failing", StringComparison.Ordinal));
     }
 }
