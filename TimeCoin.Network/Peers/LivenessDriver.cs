@@ -18,6 +18,7 @@ public sealed class LivenessDriver : IDisposable
     private readonly Func<bool> _isLenient;
     private readonly Action<ulong> _sendPing;
     private readonly Action<LivenessDecision> _disconnect;
+    private readonly Action<Exception>? _onError;
     private readonly object _gate = new();
     private ITimer? _timer;
     private bool _stopped;
@@ -29,8 +30,12 @@ public sealed class LivenessDriver : IDisposable
     /// <param name="isLenient">Reads the peer's class now (true when its whitelist entry grants lenient liveness).</param>
     /// <param name="sendPing">Sends a ping with the nonce; a ping that cannot be sent simply goes unanswered.</param>
     /// <param name="disconnect">Closes the connection for the decision's reason. Called at most once.</param>
+    /// <param name="onError">
+    /// Told of an exception thrown by a callback or the state during a poll (the driver then polls again after
+    /// <paramref name="maxSleep"/>); an exception never escapes into the timer.
+    /// </param>
     public LivenessDriver(PingState state, TimeProvider time, TimeSpan maxSleep, Func<bool> isLenient, Action<ulong> sendPing,
-        Action<LivenessDecision> disconnect)
+        Action<LivenessDecision> disconnect, Action<Exception>? onError = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(time);
@@ -44,6 +49,7 @@ public sealed class LivenessDriver : IDisposable
         _isLenient = isLenient;
         _sendPing = sendPing;
         _disconnect = disconnect;
+        _onError = onError;
     }
 
     /// <summary>When the driver will poll next, or null when stopped or not started.</summary>
@@ -61,7 +67,10 @@ public sealed class LivenessDriver : IDisposable
         OnTimer();
     }
 
-    /// <summary>Stops the timer; no ping or disconnect is issued afterwards.</summary>
+    /// <summary>
+    /// Stops the timer. No poll starts afterwards; a poll already running on another thread re-checks before each
+    /// side effect, so at most the ping or disconnect it was about to issue can still go out.
+    /// </summary>
     public void Dispose()
     {
         ITimer? timer;
@@ -77,33 +86,47 @@ public sealed class LivenessDriver : IDisposable
 
     private void OnTimer()
     {
-        lock (_gate)
-        {
-            if (_stopped)
-                return;
-        }
-        bool lenient = _isLenient();
-        var step = _state.Poll(lenient);
-        if (step.Decision.ShouldDisconnect)
-        {
-            Dispose();
-            _disconnect(step.Decision);
+        if (IsStopped())
             return;
+        TimeSpan sleep;
+        try
+        {
+            bool lenient = _isLenient();
+            var step = _state.Poll(lenient);
+            if (step.Decision.ShouldDisconnect)
+            {
+                if (IsStopped())
+                    return;
+                Dispose();
+                _disconnect(step.Decision);
+                return;
+            }
+            if (step.PingNonce is { } nonce && !IsStopped())
+                _sendPing(nonce);
+            sleep = step.NextDeadline - _time.GetUtcNow();
         }
-        if (step.PingNonce is { } nonce)
-            _sendPing(nonce);
-        var now = _time.GetUtcNow();
-        var sleep = step.NextDeadline - now;
+        catch (Exception ex)
+        {
+            _onError?.Invoke(ex);
+            sleep = _maxSleep;
+        }
         if (sleep > _maxSleep)
             sleep = _maxSleep;
-        if (sleep < TimeSpan.Zero)
-            sleep = TimeSpan.Zero;
+        // Whole milliseconds, at least one: a real timer may fire a little before a sub-millisecond deadline, and a
+        // zero sleep would then spin until the deadline passes.
+        sleep = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(sleep.TotalMilliseconds)));
         lock (_gate)
         {
             if (_stopped || _timer is null)
                 return;
-            NextWakeAt = now + sleep;
+            NextWakeAt = _time.GetUtcNow() + sleep;
             _timer.Change(sleep, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    private bool IsStopped()
+    {
+        lock (_gate)
+            return _stopped;
     }
 }

@@ -283,7 +283,8 @@ public sealed class PeerConnection : IPeer
         // simulation's single thread in tests); it returns at its first wait for a queued message.
         var writeLoop = WriteLoopAsync();
         using var liveness = new LivenessDriver(_ping, _time, _checkInterval, IsLenient, SendPing,
-            decision => Disconnect($"liveness: {decision.Reason}"));
+            decision => Disconnect($"liveness: {decision.Reason}"),
+            ex => _logger.LogError(ex, "Liveness check of peer {PeerId} failed", PeerId));
         try
         {
             liveness.Start();
@@ -424,15 +425,17 @@ public sealed class PeerConnection : IPeer
             {
                 while (_sendQueue.Reader.TryRead(out var message))
                 {
-                    byte[] payload = MessageCodec.Encode(message);
+                    byte[] payload;
                     bool written;
                     try
                     {
+                        // An unencodable message (e.g. an address the codec refuses) is dropped, never fatal.
+                        payload = MessageCodec.Encode(message);
                         written = await _writer.WriteAsync(message.Type, payload, token);
                     }
                     catch (ArgumentException ex)
                     {
-                        _logger.LogError(ex, "Message {MessageType} to peer {PeerId} is too large; dropped", message.Type, PeerId);
+                        _logger.LogError(ex, "Message {MessageType} to peer {PeerId} cannot be encoded or is too large; dropped", message.Type, PeerId);
                         continue;
                     }
                     if (!written)
@@ -440,6 +443,8 @@ public sealed class PeerConnection : IPeer
                         // The remote side closed. What it sent last (an orderly Goodbye, say) may still be unread:
                         // let the read loop reach it, and close for the send failure only if it has not ended the
                         // connection within a short grace (otherwise a clean shutdown would read as a failure).
+                        // Nothing is sent any more: senders fail at once instead of waiting on a full queue.
+                        _sendQueue.Writer.TryComplete();
                         _ = DisconnectAfterSendFailureAsync();
                         return;
                     }
@@ -453,6 +458,12 @@ public sealed class PeerConnection : IPeer
         }
         catch (ObjectDisposedException)
         {
+        }
+        catch (Exception ex)
+        {
+            // A bug in the write path must not leave a connection that queues but never sends.
+            _logger.LogError(ex, "Write loop of peer {PeerId} failed", PeerId);
+            Disconnect($"internal error: {ex.GetType().Name}: {ex.Message}");
         }
         finally
         {

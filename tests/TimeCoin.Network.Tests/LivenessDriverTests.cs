@@ -234,4 +234,25 @@ public class LivenessDriverTests
         Assert.Equal(1, pings);
         Assert.Null(driver.NextWakeAt);
     }
+
+    [Fact]
+    public void Start_CallbackThrows_ErrorReportedAndTheDriverPollsAgainAfterTheCheckInterval()
+    {
+        var time = new FakeTimeProvider();
+        ulong n = 1;
+        var state = new PingState(PingOptions.Default, time, () => n++);
+        int calls = 0;
+        int pings = 0;
+        var errors = new List<Exception>();
+        using var driver = new LivenessDriver(state, time, TimeSpan.FromSeconds(10),
+            () => ++calls == 1 ? throw new InvalidOperationException("policy lookup failed") : false,
+            _ => pings++, _ => { }, errors.Add);
+
+        driver.Start(); // must not throw into the caller (or, on a real clock, into the timer thread)
+
+        Assert.IsType<InvalidOperationException>(Assert.Single(errors));
+        Assert.Equal(0, pings);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, pings);
+    }
 }
