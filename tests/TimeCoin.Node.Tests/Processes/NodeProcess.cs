@@ -73,6 +73,39 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The first of <paramref name="count"/> consecutive TCP ports free on 127.0.0.1 now, below the kernel's ephemeral
+    /// range (32768 and up on Linux), so no client socket of another test takes one of them before the node binds it
+    /// (a late process binds its ports seconds after this check).
+    /// </summary>
+    public static int FreePortBlock(int count)
+    {
+        for (int attempt = 0; attempt < 200; attempt++)
+        {
+            int first = Random.Shared.Next(20_000, 32_000 - count) / 2 * 2;
+            var listeners = new List<TcpListener>();
+            try
+            {
+                for (int port = first; port < first + count; port++)
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                    listeners.Add(listener);
+                }
+                return first;
+            }
+            catch (SocketException)
+            {
+            }
+            finally
+            {
+                foreach (var listener in listeners)
+                    listener.Stop();
+            }
+        }
+        throw new InvalidOperationException($"No {count} consecutive free ports found below 32000.");
+    }
+
     /// <summary>A TCP port free on 127.0.0.1 right now.</summary>
     public static int FreePort()
     {

@@ -14,9 +14,8 @@ public sealed class PeerAlertsProcessTests
 {
     private static int BasePort()
     {
-        // Consecutive free ports are not guaranteed; a base far from the well-known ports that is free now is enough here.
-        int basePort = NodeProcess.FreePort() / 2 * 2;
-        return basePort > 65000 ? 40000 : basePort;
+        // Three nodes at most: peer and RPC port each.
+        return NodeProcess.FreePortBlock(6);
     }
 
     private static JsonNode? Alert(JsonNode info, string code) =>

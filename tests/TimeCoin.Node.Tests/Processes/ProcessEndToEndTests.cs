@@ -44,7 +44,7 @@ public class ProcessEndToEndTests
     {
         using var dir = new TempDirectory();
         // Six consecutive free ports are not guaranteed; a base far from the well-known ports that is free now is enough here.
-        int basePort = NodeProcess.FreePort() / 2 * 2;
+        int basePort = NodeProcess.FreePortBlock(6);
         if (basePort > 65000)
             basePort = 40000;
         var (exit, output) = await NodeProcess.RunAsync("devnet", "init", "--nodes", "3", "--dir", dir.Path, "--base-port", basePort.ToString());
