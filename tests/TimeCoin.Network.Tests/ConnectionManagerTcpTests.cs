@@ -212,8 +212,15 @@ public class ConnectionManagerTcpTests
 
             var lower = a.Key.PublicKey.CompareTo(b.Key.PublicKey) < 0 ? a : b;
             var higher = ReferenceEquals(lower, a) ? b : a;
-            Assert.False(lower.PeerFor(higher)!.IsInbound); // the lower id dialed the connection that stayed
-            Assert.True(higher.PeerFor(lower)!.IsInbound);
+            // The tie-break applies when both dials completed a handshake. On a loaded machine one side may already be
+            // connected when its dial loop runs, and then it does not dial at all: one connection, nothing to break.
+            bool duplicateResolved = a.Manager.RecentDisconnects.Concat(b.Manager.RecentDisconnects)
+                .Any(d => d.Reason.Contains("duplicate", StringComparison.Ordinal));
+            if (duplicateResolved)
+            {
+                Assert.False(lower.PeerFor(higher)!.IsInbound); // the lower id dialed the connection that stayed
+                Assert.True(higher.PeerFor(lower)!.IsInbound);
+            }
             Assert.Single(a.Manager.Peers);
             Assert.Single(b.Manager.Peers);
         }
