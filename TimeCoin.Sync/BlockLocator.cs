@@ -3,7 +3,7 @@ using TimeCoin.Core.Crypto;
 namespace TimeCoin.Sync;
 
 /// <summary>Builds locators over our active chain.</summary>
-public static class BlockLocator
+internal static class BlockLocator
 {
     /// <summary>
     /// A locator of at most <paramref name="size"/> + 1 hashes spaced evenly from our tip down to

@@ -16,7 +16,7 @@ namespace TimeCoin.Sync;
 /// is longer, up to the peer's tip at equal height. The branch is therefore bounded by the depth limit + 1.</para>
 /// <para>Not thread-safe: it has one owner (the sync planner, driven by the coordinator loop).</para>
 /// </remarks>
-public sealed class ForkResolver
+internal sealed class ForkResolver
 {
     /// <summary>Ancestor searches that need more round trips than this fail the attempt (two suffice within the limits).</summary>
     private const int MaxAncestorRoundTrips = 4;

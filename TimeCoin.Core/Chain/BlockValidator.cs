@@ -17,7 +17,7 @@ public sealed class BlockValidator
 
     /// <summary>Creates a validator that checks signatures through <paramref name="signatures"/> (shared with the
     /// chain's other signature checks, so a signature already verified is not verified again).</summary>
-    public BlockValidator(ChainParameters parameters, SignatureCache signatures)
+    internal BlockValidator(ChainParameters parameters, SignatureCache signatures)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(signatures);

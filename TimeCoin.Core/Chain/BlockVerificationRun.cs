@@ -6,7 +6,7 @@ namespace TimeCoin.Core.Chain;
 /// takes items too, so no core idles while there is work. After an item fails (it will be rejected) no new items are
 /// taken: the rest are left to the sequential path.
 /// </summary>
-public sealed class BlockVerificationRun
+internal sealed class BlockVerificationRun
 {
     /// <summary>A run that does nothing ahead (parallelism 1): <see cref="WaitFor"/> returns at once.</summary>
     internal static readonly BlockVerificationRun Inline = new();

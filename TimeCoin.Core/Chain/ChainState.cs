@@ -25,7 +25,7 @@ public sealed class ChainState
 
     /// <summary>The signatures this chain has verified; sync checks headers through it so adding the block later
     /// does not verify the same signature again.</summary>
-    public SignatureCache SignatureCache { get; }
+    internal SignatureCache SignatureCache { get; }
 
     /// <summary>Creates a chain holding only the genesis block of <paramref name="parameters"/>.</summary>
     public ChainState(ChainParameters parameters)

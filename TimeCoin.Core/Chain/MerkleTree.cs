@@ -14,7 +14,7 @@ namespace TimeCoin.Core.Chain;
 /// <item>an empty payload has the root <see cref="Hash256.Zero"/>.</item>
 /// </list>
 /// </summary>
-public static class MerkleTree
+internal static class MerkleTree
 {
     private const byte LeafPrefix = 0x00;
     private const byte NodePrefix = 0x01;

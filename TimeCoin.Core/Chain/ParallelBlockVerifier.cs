@@ -15,7 +15,7 @@ namespace TimeCoin.Core.Chain;
 /// Only blocks whose producer is the slot's scheduled producer are verified ahead (cheap checks first, as in
 /// <see cref="BlockValidator"/>), so garbage costs no more than it does in the sequential path.</para>
 /// </remarks>
-public sealed class ParallelBlockVerifier
+internal sealed class ParallelBlockVerifier
 {
     private readonly ChainParameters _parameters;
     private readonly SignatureCache _signatures;

@@ -14,7 +14,7 @@ namespace TimeCoin.Core.Chain;
 /// pass because a valid one was seen. Only successful verifications are remembered. One cache per chain: nodes that
 /// share a process (the devnet, benchmarks) do not share verifications.
 /// </remarks>
-public sealed class SignatureCache
+internal sealed class SignatureCache
 {
     /// <summary>Default number of remembered signatures (about 3.2 MB of entries plus index).</summary>
     public const int DefaultCapacity = 100_000;

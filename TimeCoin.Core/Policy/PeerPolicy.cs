@@ -59,7 +59,7 @@ public sealed class PeerPolicy
     public PeerPolicyOptions Options { get; }
 
     /// <summary>The per-(peer, message kind) token buckets.</summary>
-    public RateLimiter RateLimiter { get; }
+    internal RateLimiter RateLimiter { get; }
 
     // ---------------------------------------------------------------- whitelist
 

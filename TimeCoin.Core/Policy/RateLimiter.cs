@@ -5,7 +5,7 @@ namespace TimeCoin.Core.Policy;
 /// refills at <see cref="RateLimit.TokensPerSecond"/> from the injected clock, and one message takes one token.
 /// Safe to call from many connections at once.
 /// </summary>
-public sealed class RateLimiter
+internal sealed class RateLimiter
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Dictionary<string, Bucket>> _buckets = new(StringComparer.Ordinal);

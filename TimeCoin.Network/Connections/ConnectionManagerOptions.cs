@@ -69,7 +69,7 @@ public sealed record ConnectionManagerOptions
     public HandshakeOptions Handshake { get; init; } = new();
 
     /// <summary>Reconnection delays.</summary>
-    public ReconnectBackoff Reconnect { get; init; } = ReconnectBackoff.Default;
+    internal ReconnectBackoff Reconnect { get; init; } = ReconnectBackoff.Default;
 
     /// <summary>A connection that lasted this long resets its address's failure count. Default 60 s.</summary>
     public TimeSpan StableConnectionAfter { get; init; } = TimeSpan.FromSeconds(60);

@@ -9,7 +9,7 @@ namespace TimeCoin.Network.Connections;
 /// completes its handshake (both sides dialed each other at once), <see cref="ShouldKeepExisting"/> decides, the
 /// same way on both sides: keep the connection dialed by the node with the lower node id (byte order). Thread-safe.
 /// </summary>
-public sealed class ConnectionRegistry
+internal sealed class ConnectionRegistry
 {
     private readonly object _gate = new();
     private readonly Dictionary<PublicKey, IPeer> _peers = new();

@@ -7,4 +7,4 @@ namespace TimeCoin.Network.Connections;
 /// <param name="Class">Manual, automatic or ordinary.</param>
 /// <param name="Source">Where it was learned (ordinary addresses prefer earlier sources).</param>
 /// <param name="Failures">Consecutive failed attempts (fewer first).</param>
-public sealed record DialCandidate(IPEndPoint EndPoint, DialClass Class, AddressSource Source, int Failures);
+internal sealed record DialCandidate(IPEndPoint EndPoint, DialClass Class, AddressSource Source, int Failures);

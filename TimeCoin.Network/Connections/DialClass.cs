@@ -1,7 +1,7 @@
 namespace TimeCoin.Network.Connections;
 
 /// <summary>How the dialer treats an address (see <see cref="DialSetSelector"/>).</summary>
-public enum DialClass
+internal enum DialClass
 {
     /// <summary>An operator's entry (config whitelist address, <c>persistent_peers</c>, RPC <c>addnode</c>): always dialed.</summary>
     Manual,

@@ -12,7 +12,7 @@ namespace TimeCoin.Network.Connections;
 /// connected with high probability for k of 8) while each node's choice is stable; fewer failures come first, so a
 /// lost connection is replaced at once by the next candidate. Ordinary addresses fill the ordinary outbound target.
 /// </summary>
-public static class DialSetSelector
+internal static class DialSetSelector
 {
     /// <summary>The addresses to dial now, manual first.</summary>
     /// <param name="due">Addresses due for an attempt, not connected and not being dialed.</param>

@@ -15,7 +15,7 @@ namespace TimeCoin.Network.Connections;
 /// Thread-safe; the connection manager calls <see cref="Refresh"/> when a connection registers, and the registry's
 /// events drive the rest.
 /// </summary>
-public sealed class MasternodeWhitelist : IDisposable
+internal sealed class MasternodeWhitelist : IDisposable
 {
     private readonly object _gate = new();
     private readonly PeerPolicy _policy;

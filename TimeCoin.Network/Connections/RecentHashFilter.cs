@@ -6,7 +6,7 @@ namespace TimeCoin.Network.Connections;
 /// A bounded set of recently seen hashes, used so that each heartbeat and announcement is relayed once. When full,
 /// the oldest hash is forgotten first. Thread-safe.
 /// </summary>
-public sealed class RecentHashFilter
+internal sealed class RecentHashFilter
 {
     private readonly object _gate = new();
     private readonly HashSet<Hash256> _set = new();

@@ -11,7 +11,7 @@ namespace TimeCoin.Network.Connections;
 /// <param name="BaseDelay">First delay for ordinary peers (default 1 s).</param>
 /// <param name="MaxDelay">Cap for ordinary peers (default 5 min).</param>
 /// <param name="PersistentMaxDelay">Cap for whitelisted peers and masternodes (default 30 s).</param>
-public sealed record ReconnectBackoff(TimeSpan BaseDelay, TimeSpan MaxDelay, TimeSpan PersistentMaxDelay)
+internal sealed record ReconnectBackoff(TimeSpan BaseDelay, TimeSpan MaxDelay, TimeSpan PersistentMaxDelay)
 {
     /// <summary>1 s doubling to 5 min; persistent peers capped at 30 s.</summary>
     public static ReconnectBackoff Default { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30));

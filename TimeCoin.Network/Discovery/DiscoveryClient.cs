@@ -9,7 +9,7 @@ namespace TimeCoin.Network.Discovery;
 /// a result whose <see cref="DiscoveryResult.ShouldFallBack"/> is true; nothing the server does makes it throw.
 /// The deadline runs on the injected <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class DiscoveryClient
+internal sealed class DiscoveryClient
 {
     private readonly HttpClient _http;
     private readonly TimeProvider _time;

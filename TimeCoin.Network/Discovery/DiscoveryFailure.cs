@@ -1,7 +1,7 @@
 namespace TimeCoin.Network.Discovery;
 
 /// <summary>Why a discovery fetch produced no usable peers (the caller then falls back to its bootstrap peers).</summary>
-public enum DiscoveryFailure
+internal enum DiscoveryFailure
 {
     /// <summary>The request could not be sent or the connection failed.</summary>
     NetworkError,

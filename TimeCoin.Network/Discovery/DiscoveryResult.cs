@@ -7,7 +7,7 @@ namespace TimeCoin.Network.Discovery;
 /// <param name="SkippedEntries">Entries that were not valid addresses (or not strings), skipped.</param>
 /// <param name="Failure">Why there are no endpoints, or null on success.</param>
 /// <param name="Detail">Human-readable summary for the log.</param>
-public sealed record DiscoveryResult(IReadOnlyList<IPEndPoint> Endpoints, int SkippedEntries, DiscoveryFailure? Failure, string Detail)
+internal sealed record DiscoveryResult(IReadOnlyList<IPEndPoint> Endpoints, int SkippedEntries, DiscoveryFailure? Failure, string Detail)
 {
     /// <summary>True when the caller should use its bootstrap peers instead: the fetch failed or found nobody.</summary>
     public bool ShouldFallBack => Failure is not null;

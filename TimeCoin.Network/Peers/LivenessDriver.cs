@@ -10,7 +10,7 @@ namespace TimeCoin.Network.Peers;
 /// its window. It never sleeps longer than <see cref="PingOptions.CheckInterval"/>, so whitelisting or un-whitelisting
 /// a connected peer applies within that time. An idle connection costs one timer that fires only when due.
 /// </summary>
-public sealed class LivenessDriver : IDisposable
+internal sealed class LivenessDriver : IDisposable
 {
     private readonly PingState _state;
     private readonly TimeProvider _time;

@@ -9,7 +9,7 @@ namespace TimeCoin.Network.Peers;
 /// <see cref="ProtocolViolationMapping"/>) and hands the policy's decision to a callback, which carries it out
 /// (disconnect, or disconnect everything from a banned address). Thread-safe as the policy is.
 /// </summary>
-public sealed class PolicyViolationSink : IViolationSink
+internal sealed class PolicyViolationSink : IViolationSink
 {
     private readonly PeerPolicy _policy;
     private readonly Action<IPAddress, ProtocolError, ViolationOutcome>? _onOutcome;

@@ -8,7 +8,7 @@ namespace TimeCoin.Network.Peers;
 /// foreign frame magic), wrong genesis, a forged handshake signature and an oversized frame. Everything else a peer
 /// can get wrong in a frame or message counts as a malformed message (ordinary).
 /// </summary>
-public static class ProtocolViolationMapping
+internal static class ProtocolViolationMapping
 {
     /// <summary>The violation kind recorded for <paramref name="kind"/>.</summary>
     public static ViolationKind ToViolationKind(ProtocolErrorKind kind) => kind switch

@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace TimeCoin.Network.Protocol;
 
 /// <summary>The result of <see cref="MessageCodec.Decode"/>: a message or an <see cref="ProtocolErrorKind.Undecodable"/> error.</summary>
-public readonly struct DecodeResult
+internal readonly struct DecodeResult
 {
     private DecodeResult(NetworkMessage? message, ProtocolError? error)
     {

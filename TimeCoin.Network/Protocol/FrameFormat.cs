@@ -8,7 +8,7 @@ namespace TimeCoin.Network.Protocol;
 /// The frame layout: magic (4 bytes LE) | message type (2 bytes LE) | payload length (4 bytes LE) |
 /// checksum (first 4 bytes of SHA-256d of the payload) | payload.
 /// </summary>
-public static class FrameFormat
+internal static class FrameFormat
 {
     /// <summary>Bytes in a frame header.</summary>
     public const int HeaderSize = 14;

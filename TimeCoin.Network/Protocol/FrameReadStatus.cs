@@ -1,7 +1,7 @@
 namespace TimeCoin.Network.Protocol;
 
 /// <summary>The outcome of one <see cref="FrameReader.ReadAsync"/>.</summary>
-public enum FrameReadStatus
+internal enum FrameReadStatus
 {
     /// <summary>A complete, checksummed frame of a known type.</summary>
     Frame,

@@ -12,7 +12,7 @@ namespace TimeCoin.Network.Protocol;
 /// every further read returns that same error: the caller must close the connection. One reader per pipe, one read
 /// at a time.
 /// </summary>
-public sealed class FrameReader
+internal sealed class FrameReader
 {
     private readonly PipeReader _input;
     private readonly NetworkMagic _magic;

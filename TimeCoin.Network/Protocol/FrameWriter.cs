@@ -7,7 +7,7 @@ namespace TimeCoin.Network.Protocol;
 /// pipe's pause threshold unread, so a slow peer slows us down instead of growing a buffer). Safe to call from
 /// several tasks: frames are written one at a time and never interleave.
 /// </summary>
-public sealed class FrameWriter : IDisposable
+internal sealed class FrameWriter : IDisposable
 {
     private readonly PipeWriter _output;
     private readonly NetworkMagic _magic;

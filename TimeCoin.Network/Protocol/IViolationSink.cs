@@ -7,7 +7,7 @@ namespace TimeCoin.Network.Protocol;
 /// wires it to the peer policy (<c>TimeCoin.Core.Policy.PeerPolicy.RecordViolation</c>); the policy decides on
 /// bans. Implementations must be thread-safe: every connection reports from its own task.
 /// </summary>
-public interface IViolationSink
+internal interface IViolationSink
 {
     /// <summary>Records one violation by the peer at <paramref name="remote"/>.</summary>
     /// <param name="remote">The peer's IP address.</param>

@@ -9,7 +9,7 @@ namespace TimeCoin.Network.Protocol;
 /// opaque items are a u32 length and the bytes, strings a u16 length and UTF-8, endpoints 16 address bytes
 /// (IPv4 mapped into IPv6) and a u16 port. A payload must be consumed exactly. Decoding never throws.
 /// </summary>
-public static class MessageCodec
+internal static class MessageCodec
 {
     private const int EndPointSize = 18;
     private const int OpaqueItemMinSize = 4;

@@ -1,7 +1,7 @@
 namespace TimeCoin.Network.Protocol;
 
 /// <summary>The outcome of one <see cref="MessageReader.ReadAsync"/>.</summary>
-public enum MessageReadStatus
+internal enum MessageReadStatus
 {
     /// <summary>A decoded message.</summary>
     Message,

@@ -7,7 +7,7 @@ namespace TimeCoin.Network.Protocol;
 /// Every framing or decoding error is reported to the <see cref="IViolationSink"/> and returned as a value; nothing
 /// throws. One read at a time.
 /// </summary>
-public sealed class MessageReader
+internal sealed class MessageReader
 {
     private readonly FrameReader _frames;
     private readonly IPAddress _remote;

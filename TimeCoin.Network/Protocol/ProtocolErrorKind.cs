@@ -1,7 +1,7 @@
 namespace TimeCoin.Network.Protocol;
 
 /// <summary>What was wrong with what a peer sent: framing, decoding, protocol order or handshake content.</summary>
-public enum ProtocolErrorKind
+internal enum ProtocolErrorKind
 {
     /// <summary>The frame did not start with our network's magic (another network, or garbage).</summary>
     BadMagic,

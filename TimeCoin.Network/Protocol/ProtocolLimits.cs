@@ -23,4 +23,10 @@ public static class ProtocolLimits
 
     /// <summary>Most UTF-8 bytes in a string field (network name, user agent).</summary>
     public const int MaxStringBytes = 256;
+
+    /// <summary>
+    /// The default largest payload of one frame (4 MiB); a larger length in a frame header closes the connection
+    /// before anything is allocated. <see cref="Connections.ConnectionManagerOptions.MaxPayloadLength"/> can lower it.
+    /// </summary>
+    public const int DefaultMaxPayloadLength = FrameFormat.DefaultMaxPayloadLength;
 }

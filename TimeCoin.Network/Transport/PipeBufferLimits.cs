@@ -6,7 +6,7 @@ namespace TimeCoin.Network.Transport;
 /// Back-pressure thresholds for connection pipes: a writer's flush waits once this many bytes are unread, so no
 /// connection buffers without bound.
 /// </summary>
-public static class PipeBufferLimits
+internal static class PipeBufferLimits
 {
     /// <summary>Unread bytes at which a writer's flush waits (1 MiB).</summary>
     public const long PauseWriterThreshold = 1024 * 1024;

@@ -30,7 +30,7 @@ public sealed class ChainStore
     /// their sequential validation, on <see cref="ChainStoreOptions.VerificationParallelism"/> threads; sync uses it
     /// for header batches too.
     /// </summary>
-    public ParallelBlockVerifier Verifier { get; }
+    internal ParallelBlockVerifier Verifier { get; }
 
     /// <summary>The block tree and active chain.</summary>
     public ChainState State { get; }

@@ -15,7 +15,7 @@ public sealed record ChainSyncServiceOptions
     /// Most encoded block bytes in one reply: the 4 MiB frame maximum less room for the message's own framing.
     /// A reply that would exceed it stops early; the requester asks again for the rest.
     /// </summary>
-    public int MaxBlockBytesPerReply { get; init; } = FrameFormat.DefaultMaxPayloadLength - 64 * 1024;
+    public int MaxBlockBytesPerReply { get; init; } = ProtocolLimits.DefaultMaxPayloadLength - 64 * 1024;
 
     /// <summary>
     /// Verify each received header's producer signature before the planner sees it (so a fake header chain cannot be

@@ -127,8 +127,9 @@ public class ConnectionUnitTests
     [InlineData(ProtocolErrorKind.UnknownType, ViolationKind.MalformedMessage)]
     [InlineData(ProtocolErrorKind.Undecodable, ViolationKind.MalformedMessage)]
     [InlineData(ProtocolErrorKind.UnexpectedMessage, ViolationKind.MalformedMessage)]
-    public void ToViolationKind_EachProtocolError_MapsAsDocumented(ProtocolErrorKind error, ViolationKind expected) =>
-        Assert.Equal(expected, ProtocolViolationMapping.ToViolationKind(error));
+    // ProtocolErrorKind is internal, so a public test method cannot take it as a parameter type: it comes boxed.
+    public void ToViolationKind_EachProtocolError_MapsAsDocumented(object error, ViolationKind expected) =>
+        Assert.Equal(expected, ProtocolViolationMapping.ToViolationKind((ProtocolErrorKind)error));
 
     [Fact]
     public void Constructor_BadListEntries_ErrorNamesEveryBadEntry()

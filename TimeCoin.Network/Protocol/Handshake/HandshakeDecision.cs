@@ -5,7 +5,7 @@ namespace TimeCoin.Network.Protocol;
 /// <param name="Failure">Why it was rejected (null when accepted).</param>
 /// <param name="Detail">Human-readable reason naming the values compared.</param>
 /// <param name="IsSevere">True when the rejection is a severe violation for the peer policy.</param>
-public sealed record HandshakeDecision(bool IsAccepted, HandshakeFailure? Failure, string Detail, bool IsSevere)
+internal sealed record HandshakeDecision(bool IsAccepted, HandshakeFailure? Failure, string Detail, bool IsSevere)
 {
     /// <summary>The peer may proceed.</summary>
     public static HandshakeDecision Accept { get; } = new(true, null, "accepted", false);

@@ -11,7 +11,7 @@ namespace TimeCoin.Network.Protocol;
 /// <see cref="TimeProvider"/>. On any failure the connection is closed; severe failures and protocol errors are
 /// reported to the <see cref="IViolationSink"/> (frame and decode errors by the <see cref="MessageReader"/>).
 /// </summary>
-public sealed class HandshakeDriver
+internal sealed class HandshakeDriver
 {
     private readonly LocalNodeInfo _local;
     private readonly KeyPair _nodeKey;

@@ -9,7 +9,7 @@ namespace TimeCoin.Network.Protocol;
 /// signer's node id and the receiver's node id. The fresh nonce stops replay; the receiver's id stops a man in the
 /// middle from relaying one peer's proof to another.
 /// </summary>
-public static class HandshakeProof
+internal static class HandshakeProof
 {
     private static readonly byte[] DomainTag = Encoding.ASCII.GetBytes("TimeCoin handshake v1");
 

@@ -5,7 +5,7 @@ namespace TimeCoin.Network.Protocol;
 /// <param name="Failure">Why it failed (null on success).</param>
 /// <param name="Detail">Human-readable reason.</param>
 /// <param name="IsSevere">True when the failure is a severe violation by the peer.</param>
-public sealed record HandshakeResult(VersionMessage? Remote, HandshakeFailure? Failure, string Detail, bool IsSevere)
+internal sealed record HandshakeResult(VersionMessage? Remote, HandshakeFailure? Failure, string Detail, bool IsSevere)
 {
     /// <summary>True when both sides exchanged and accepted versions and acknowledgements.</summary>
     public bool IsSuccess => Failure is null && Remote is not null;

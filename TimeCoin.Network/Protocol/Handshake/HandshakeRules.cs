@@ -5,7 +5,7 @@ namespace TimeCoin.Network.Protocol;
 /// hash must match — severe; the peer must not be ourselves (same node id, or our own nonce echoed back) — rejected,
 /// not a violation; its protocol version must be at least our minimum — rejected, not a violation.
 /// </summary>
-public static class HandshakeRules
+internal static class HandshakeRules
 {
     /// <summary>Judges the remote's version message.</summary>
     /// <param name="local">Our node info.</param>

@@ -15,7 +15,7 @@ namespace TimeCoin.Network.Protocol;
 /// <param name="TipHash">Our best block hash when the handshake starts.</param>
 /// <param name="IsMasternode">True when we run as a masternode.</param>
 /// <param name="UserAgent">Software name and version.</param>
-public sealed record LocalNodeInfo(
+internal sealed record LocalNodeInfo(
     uint ProtocolVersion,
     uint MinimumProtocolVersion,
     NetworkMagic NetworkMagic,
