@@ -94,7 +94,9 @@ public class PeerClientTests
         masternode.StartDraining();
         var announcement = MasternodeAnnouncement.Create(masternode.Key, Chain.NetworkName, "10.0.0.2:24200", MasternodeTier.Gold, DateTimeOffset.UtcNow);
         await masternode.Writer.WriteAsync(new MasternodeAnnouncementMessage(announcement.Encode()));
-        await Until(() => node.Masternodes.Find(masternode.Key.PublicKey) is not null, "the node accepts the announcement");
+        // The node keeps the announcement to hand out, then adds the announced address: once the address is known,
+        // the announcement is stored.
+        await Until(() => node.Manager.GetKnownAddresses().Any(a => a.EndPoint.Equals(new IPEndPoint(OtherIp, 24200))), "the node stores the announcement");
         await using var client = await PeerClient.ConnectAsync(NodeEndPoint, Chain, ClientOptions(network));
 
         var masternodes = await client.GetMasternodesAsync();
