@@ -90,6 +90,7 @@ internal static class StatusJson
         ["port"] = record.RemoteEndPoint.Port,
         ["direction"] = record.IsInbound ? "inbound" : "outbound",
         ["reason"] = record.Reason,
+        ["goodbye"] = record.ClosedByGoodbye,
         ["at"] = Time(record.At),
         ["whitelisted"] = record.WasWhitelisted,
         ["connected_secs"] = (long)record.Duration.TotalSeconds,

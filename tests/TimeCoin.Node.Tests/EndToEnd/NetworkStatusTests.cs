@@ -69,8 +69,8 @@ public sealed class NetworkStatusTests
             Assert.True(sync.AsObject().ContainsKey(field), $"sync_status.{field} missing");
         Assert.Empty(AlertCodesOf(info));
 
-        // b goes away: a whitelisted peer disconnected, and no whitelisted peer is left.
-        await cluster.StopAsync(b);
+        // b is lost (a crash: no goodbye): a whitelisted peer disconnected, and no whitelisted peer is left.
+        await cluster.CrashAsync(b);
         await Eventually.True(() => a.Observability.Alerts.IsActive(AlertCodes.NoWhitelistedPeerConnected), TimeSpan.FromSeconds(30), () => "no alert");
         info = await NetworkInfo(a, aDir);
         Assert.Equal(["no_whitelisted_peer_connected", "whitelisted_peer_disconnected"], AlertCodesOf(info).Order());
@@ -83,6 +83,7 @@ public sealed class NetworkStatusTests
         Assert.Equal("10.0.0.2", (string?)disconnect["ip"]);
         Assert.Equal(b.Options.Identity.PublicKey.ToString(), (string?)disconnect["peer"]);
         Assert.True((bool)disconnect["whitelisted"]!);
+        Assert.False((bool)disconnect["goodbye"]!);
         Assert.False(string.IsNullOrEmpty((string?)disconnect["reason"]));
         Assert.NotNull(disconnect["at"]);
 
