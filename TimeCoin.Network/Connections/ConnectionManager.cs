@@ -313,6 +313,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         var record = new DisconnectRecord(peer.PeerId, peer.RemoteEndPoint, peer.IsInbound, whitelisted, reason, now, now - peer.ConnectedAt)
         {
             ClosedByGoodbye = peer.ClosedByGoodbye,
+            AdvertisedEndPoint = peer.AdvertisedEndPoint,
         };
         lock (_gate)
         {

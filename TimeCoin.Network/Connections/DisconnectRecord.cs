@@ -14,4 +14,7 @@ public sealed record DisconnectRecord(string PeerId, IPEndPoint RemoteEndPoint, 
 {
     /// <summary>True when the remote ended the connection in order with a Goodbye message (its reason is in <see cref="Reason"/>).</summary>
     public bool ClosedByGoodbye { get; init; }
+
+    /// <summary>Where the peer accepted connections (the endpoint dialed, or an inbound peer's announced listen port); null when it did not listen.</summary>
+    public IPEndPoint? AdvertisedEndPoint { get; init; }
 }

@@ -109,6 +109,40 @@ public sealed class NetworkStatusTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public async Task GetNetworkInfo_InboundRpcWhitelistedPeerGoesDown_RowKeepsItsPortSourceAndReason()
+    {
+        await using var cluster = new InMemoryNodeCluster(producers: 2);
+        // a trusts the whole 10.0.0.0/24 from its config and b (10.0.0.2) also by time-cli; b dials a, so a never
+        // dialed b and has no address of b in its book: only the connection told a b's listen port.
+        var (a, aDir) = await cluster.StartAsync(0, ["10.0.0.0/24"], rpc: true);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await CliApplication.RunAsync(["--rpc-url", a.RpcUrl!.ToString(), "--datadir", aDir, "whitelist", "add", "10.0.0.2", "--reason", "node b"], output, error);
+        Assert.True(exit == 0, error.ToString());
+        var (b, _) = await cluster.StartAsync(1, ["10.0.0.1"]);
+        await Eventually.True(() => a.Connections.Peers.Count == 1, TimeSpan.FromSeconds(30), () => "b never connected to a");
+
+        var info = await NetworkInfo(a, aDir);
+        var up = Row(info, "10.0.0.2");
+        Assert.True((bool)up["connected"]!);
+        Assert.Equal("inbound", (string?)up["direction"]);
+        Assert.Equal(InMemoryNodeCluster.Port, (int?)up["port"]);
+        // The most specific entry (b's own address, from rpc) gives source and reason; every covering source is listed.
+        Assert.Equal(("rpc", "node b"), ((string?)up["source"], (string?)up["reason"]));
+        Assert.Equal(["rpc", "config"], up["sources"]!.AsArray().Select(s => (string)s!));
+
+        await cluster.CrashAsync(b);
+        await Eventually.True(() => a.Connections.Peers.Count == 0, TimeSpan.FromSeconds(30), () => "a still lists b");
+        info = await NetworkInfo(a, aDir);
+        var down = Row(info, "10.0.0.2");
+        Assert.False((bool)down["connected"]!);
+        Assert.Equal(InMemoryNodeCluster.Port, (int?)down["port"]);
+        Assert.Equal(("rpc", "node b"), ((string?)down["source"], (string?)down["reason"]));
+        Assert.NotNull(down["last_disconnect"]);
+    }
+
+    [Fact]
     public async Task GetNetworkInfo_EmptyWhitelist_ReportsWhitelistEmptyError()
     {
         await using var cluster = new InMemoryNodeCluster(producers: 1);
