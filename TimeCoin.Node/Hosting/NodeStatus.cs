@@ -97,15 +97,14 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
     }
 
     /// <summary>
-    /// The entries covering <paramref name="ip"/>, the most specific first (a single address before a range), then by
-    /// source (config, discovery, masternode, rpc): the first gives a row's <c>source</c> and <c>reason</c>.
+    /// The entries covering <paramref name="ip"/> in source order (config, discovery, masternode, rpc), the most specific
+    /// first within a source: the first gives a row's <c>source</c> and its <c>reason</c>, so the two always match.
     /// </summary>
     private static List<WhitelistEntry> Covering(IReadOnlyList<WhitelistEntry> entries, IPAddress ip) =>
-        entries.Where(e => e.Range.Contains(ip)).OrderByDescending(e => e.Range.PrefixLength).ThenBy(e => e.Source).ToList();
+        entries.Where(e => e.Range.Contains(ip)).OrderBy(e => e.Source).ThenByDescending(e => e.Range.PrefixLength).ToList();
 
-    /// <summary>Every source covering the address: the row's own source (the most specific entry's) first, then the others in source order.</summary>
     private static IReadOnlyList<WhitelistSource> Sources(List<WhitelistEntry> covering) =>
-        covering.Select(e => e.Source).Take(1).Concat(covering.Select(e => e.Source).Order()).Distinct().ToArray();
+        covering.Select(e => e.Source).Distinct().ToArray();
 
     private static PeerPermissions PermissionsOf(List<WhitelistEntry> covering) =>
         covering.Aggregate(PeerPermissions.None, (all, e) => all | e.Permissions);

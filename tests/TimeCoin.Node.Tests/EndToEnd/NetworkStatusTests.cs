@@ -110,7 +110,7 @@ public sealed class NetworkStatusTests
 
     [Fact]
     [Trait("Category", "Slow")]
-    public async Task GetNetworkInfo_InboundRpcWhitelistedPeerGoesDown_RowKeepsItsPortSourceAndReason()
+    public async Task GetNetworkInfo_InboundRpcWhitelistedPeerGoesDown_RowKeepsItsPortAndItsSourcesReason()
     {
         await using var cluster = new InMemoryNodeCluster(producers: 2);
         // a trusts the whole 10.0.0.0/24 from its config and b (10.0.0.2) also by time-cli; b dials a, so a never
@@ -128,9 +128,9 @@ public sealed class NetworkStatusTests
         Assert.True((bool)up["connected"]!);
         Assert.Equal("inbound", (string?)up["direction"]);
         Assert.Equal(InMemoryNodeCluster.Port, (int?)up["port"]);
-        // The most specific entry (b's own address, from rpc) gives source and reason; every covering source is listed.
-        Assert.Equal(("rpc", "node b"), ((string?)up["source"], (string?)up["reason"]));
-        Assert.Equal(["rpc", "config"], up["sources"]!.AsArray().Select(s => (string)s!));
+        // source is the first source (config before rpc) and reason is that entry's, up or down; every source is listed.
+        Assert.Equal(("config", "config whitelisted_peers"), ((string?)up["source"], (string?)up["reason"]));
+        Assert.Equal(["config", "rpc"], up["sources"]!.AsArray().Select(s => (string)s!));
 
         await cluster.CrashAsync(b);
         await Eventually.True(() => a.Connections.Peers.Count == 0, TimeSpan.FromSeconds(30), () => "a still lists b");
@@ -138,7 +138,7 @@ public sealed class NetworkStatusTests
         var down = Row(info, "10.0.0.2");
         Assert.False((bool)down["connected"]!);
         Assert.Equal(InMemoryNodeCluster.Port, (int?)down["port"]);
-        Assert.Equal(("rpc", "node b"), ((string?)down["source"], (string?)down["reason"]));
+        Assert.Equal(("config", "config whitelisted_peers"), ((string?)down["source"], (string?)down["reason"]));
         Assert.NotNull(down["last_disconnect"]);
     }
 

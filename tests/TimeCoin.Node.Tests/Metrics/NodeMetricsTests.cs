@@ -69,7 +69,7 @@ public sealed partial class NodeMetricsTests
     }
 
     /// <summary>Every family the issue asks for; the ping histogram appears once a pong was sampled, so it is checked where peers exist.</summary>
-    private static readonly string[] ExpectedFamilies =
+    internal static readonly string[] ExpectedFamilies =
     [
         "timecoin_peers", "timecoin_whitelisted_peers_connected", "timecoin_whitelist_entries", "timecoin_peer_disconnects_total",
         "timecoin_peer_missed_pongs", "timecoin_missed_pongs_total", "timecoin_chain_height", "timecoin_sync_best_peer_height",
