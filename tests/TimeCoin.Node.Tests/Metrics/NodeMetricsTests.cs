@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using TimeCoin.Network.Connections;
 using TimeCoin.Node.Alerts;
 using TimeCoin.Node.Hosting;
 using TimeCoin.Node.Metrics;
@@ -125,4 +126,17 @@ public sealed partial class NodeMetricsTests
     [InlineData("something new", "other")]
     public void Classify_Reason_MapsToFixedLabel(string reason, string label) =>
         Assert.Equal(label, DisconnectReasons.Classify(reason));
+
+    [Theory]
+    [InlineData("goodbye: node stopping")]
+    [InlineData("goodbye: duplicate")]
+    public void Classify_RecordClosedByGoodbye_IsGoodbyeWhateverItsReason(string reason)
+    {
+        var record = new DisconnectRecord("ab12", new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 24100), false, true, reason,
+            DateTimeOffset.UnixEpoch, TimeSpan.FromMinutes(1)) { ClosedByGoodbye = true };
+
+        Assert.Equal("goodbye", DisconnectReasons.Classify(record));
+        Assert.Contains("goodbye", DisconnectReasons.All);
+        Assert.Equal("liveness", DisconnectReasons.Classify(record with { ClosedByGoodbye = false, Reason = "liveness: 3 pongs missed" }));
+    }
 }
