@@ -49,14 +49,14 @@ internal static class NodeStatusRpcMethods
             ],
             (args, _) =>
             {
+                long? limit = args.GetInt64("limit");
+                if (limit is < 1 or > AlertCenter.DefaultHistoryCapacity)
+                    throw new RpcException(RpcErrorCodes.InvalidParams,
+                        $"invalid params: parameter 'limit' must be from 1 to {AlertCenter.DefaultHistoryCapacity}, got {limit}");
                 var alerts = node.Observability.Alerts;
                 var answer = new JsonObject { ["active"] = new JsonArray(alerts.GetActive().Select(a => (JsonNode)StatusJson.Alert(a)).ToArray()) };
                 if (args.GetBoolean("history") == true)
                 {
-                    long? limit = args.GetInt64("limit");
-                    if (limit is < 1 or > AlertCenter.DefaultHistoryCapacity)
-                        throw new RpcException(RpcErrorCodes.InvalidParams,
-                            $"invalid params: parameter 'limit' must be from 1 to {AlertCenter.DefaultHistoryCapacity}, got {limit}");
                     answer["history"] = new JsonArray(alerts.GetHistory((int?)limit).Select(c => (JsonNode)StatusJson.AlertEvent(c)).ToArray());
                 }
                 return ValueTask.FromResult<JsonNode?>(answer);

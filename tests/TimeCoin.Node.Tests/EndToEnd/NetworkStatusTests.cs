@@ -143,6 +143,44 @@ public sealed class NetworkStatusTests
     }
 
     [Fact]
+    public async Task GetAlerts_WhitelistEmptyThenAnEntry_ActiveListAndHistoryShowRaiseAndClear()
+    {
+        await using var cluster = new InMemoryNodeCluster(producers: 1);
+        var (node, dir) = await cluster.StartAsync(0, [], rpc: true);
+        await Eventually.True(() => node.Observability.Alerts.IsActive(AlertCodes.WhitelistEmpty), TimeSpan.FromSeconds(10), () => "no alert");
+        async Task<(int Exit, string Output, string Error)> Cli(params string[] args)
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            int exit = await CliApplication.RunAsync(["--rpc-url", node.RpcUrl!.ToString(), "--datadir", dir, .. args], output, error);
+            return (exit, output.ToString(), error.ToString());
+        }
+
+        var (exit, text, error) = await Cli("get-alerts");
+        Assert.True(exit == 0, error);
+        var answer = JsonNode.Parse(text)!;
+        Assert.Equal("whitelist_empty", (string?)Assert.Single(answer["active"]!.AsArray())!["code"]);
+        Assert.False(answer.AsObject().ContainsKey("history"));
+
+        // An entry clears it; the history keeps both changes, newest first, with the reason it cleared.
+        Assert.Equal(0, (await Cli("whitelist", "add", "10.0.0.9")).Exit);
+        await Eventually.True(() => !node.Observability.Alerts.IsActive(AlertCodes.WhitelistEmpty), TimeSpan.FromSeconds(10), () => "not cleared");
+        (exit, text, error) = await Cli("get-alerts", "--history");
+        Assert.True(exit == 0, error);
+        var events = JsonNode.Parse(text)!["history"]!.AsArray().Where(e => (string?)e!["code"] == "whitelist_empty").ToArray();
+        Assert.Equal(["cleared", "raised"], events.Select(e => (string)e!["event"]!));
+        Assert.Equal("error", (string?)events[1]!["level"]);
+        Assert.Contains("1 entries", (string?)events[0]!["resolution"]);
+        Assert.Equal((string?)events[1]!["at"], (string?)events[0]!["since"]);
+
+        (exit, text, _) = await Cli("get-alerts", "--history", "--limit", "1");
+        Assert.Single(JsonNode.Parse(text)!["history"]!.AsArray());
+        (exit, _, error) = await Cli("get-alerts", "--limit", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("parameter 'limit' must be from 1 to 256", error);
+    }
+
+    [Fact]
     public async Task GetNetworkInfo_EmptyWhitelist_ReportsWhitelistEmptyError()
     {
         await using var cluster = new InMemoryNodeCluster(producers: 1);
