@@ -79,6 +79,7 @@ public static class CliApplication
         runner.Bind(audit, "get_audit_log", parse => parse.GetValue(limit) is { } rows ? new JsonObject { ["limit"] = rows } : []);
         root.Subcommands.Add(audit);
 
+        root.Subcommands.Add(GetAlerts(runner));
         root.Subcommands.Add(Whitelist(runner));
         root.Subcommands.Add(Ban(runner));
 
@@ -166,6 +167,34 @@ public static class CliApplication
             }
 
             throw new ArgumentException($"height-or-hash must be a height (digits) or a 64-character hex hash, got '{text}'");
+        });
+        return command;
+    }
+
+    private static Command GetAlerts(RpcCommandRunner runner)
+    {
+        var history = new Option<bool>("--history")
+        {
+            Description = "Also print the most recent raises and clears, newest first (the node keeps the last 256), so an alert that came and went is seen.",
+        };
+        var limit = new Option<int?>("--limit") { Description = "With --history: how many history rows (1 to 256)." };
+        var command = new Command("get-alerts", "Print the node's active alerts (code, level, subject, since, message), most urgent first (RPC get_alerts).");
+        command.Options.Add(history);
+        command.Options.Add(limit);
+        runner.Bind(command, "get_alerts", parse =>
+        {
+            var parameters = new JsonObject();
+            if (parse.GetValue(history))
+            {
+                parameters["history"] = true;
+            }
+
+            if (parse.GetValue(limit) is { } rows)
+            {
+                parameters["limit"] = rows;
+            }
+
+            return parameters;
         });
         return command;
     }

@@ -310,7 +310,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     {
         var now = _time.GetUtcNow();
         bool whitelisted = Policy.IsWhitelisted(peer.RemoteEndPoint.Address);
-        var record = new DisconnectRecord(peer.PeerId, peer.RemoteEndPoint, peer.IsInbound, whitelisted, reason, now, now - peer.ConnectedAt);
+        var record = new DisconnectRecord(peer.PeerId, peer.RemoteEndPoint, peer.IsInbound, whitelisted, reason, now, now - peer.ConnectedAt)
+        {
+            ClosedByGoodbye = peer.ClosedByGoodbye,
+            AdvertisedEndPoint = peer.AdvertisedEndPoint,
+        };
         lock (_gate)
         {
             _disconnects.Enqueue(record);

@@ -7,7 +7,8 @@ namespace TimeCoin.Node.Alerts;
 /// detection, store writers) raise and clear alerts here; RPC (<c>get_network_info</c>), logs and metrics read them
 /// from here. An alert is identified by its code and subject: raising an active alert again only updates its message
 /// (its <see cref="NodeAlert.Since"/> stays), so each alert is logged exactly once when it starts and once when it clears.
-/// Thread-safe.
+/// Every raise and clear is also kept in a bounded history (<see cref="GetHistory"/>, RPC <c>get_alerts</c>), so an
+/// alert that came and went between two looks (a short catch-up) is still visible from outside. Thread-safe.
 /// </summary>
 public sealed class AlertCenter
 {
@@ -16,16 +17,24 @@ public sealed class AlertCenter
     private readonly object _gate = new();
     private readonly Dictionary<(string Code, string Subject), NodeAlert> _active = new();
     private readonly Dictionary<string, long> _raisedTotals = new(StringComparer.Ordinal);
+    private readonly Queue<AlertChange> _history = new();
+    private readonly int _historyCapacity;
+
+    /// <summary>How many raises and clears the history keeps by default (the oldest are dropped first).</summary>
+    public const int DefaultHistoryCapacity = 256;
 
     /// <summary>Creates an empty alert center.</summary>
     /// <param name="time">Clock for <see cref="NodeAlert.Since"/>.</param>
     /// <param name="logger">Where raises and clears are logged (at the alert's level, and Information for a clear).</param>
-    public AlertCenter(TimeProvider time, ILogger<AlertCenter> logger)
+    /// <param name="historyCapacity">How many raises and clears <see cref="GetHistory"/> keeps (at least 1).</param>
+    public AlertCenter(TimeProvider time, ILogger<AlertCenter> logger, int historyCapacity = DefaultHistoryCapacity)
     {
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfLessThan(historyCapacity, 1);
         _time = time;
         _logger = logger;
+        _historyCapacity = historyCapacity;
     }
 
     /// <summary>An alert was raised or cleared. Raised on the caller's thread, outside the center's lock.</summary>
@@ -39,6 +48,7 @@ public sealed class AlertCenter
         ArgumentNullException.ThrowIfNull(message);
         var key = (code, subject ?? "");
         NodeAlert alert;
+        AlertChange change;
         lock (_gate)
         {
             if (_active.TryGetValue(key, out var existing))
@@ -49,10 +59,11 @@ public sealed class AlertCenter
             alert = new NodeAlert(code, AlertCodes.LevelOf(code), message, _time.GetUtcNow(), subject);
             _active[key] = alert;
             _raisedTotals[code] = _raisedTotals.GetValueOrDefault(code) + 1;
+            change = Remember(new AlertChange(alert, true, alert.Since, null));
         }
         _logger.Log(ToLogLevel(alert.Level), "Alert raised: {AlertCode} ({AlertLevel}){AlertSubject}: {AlertMessage}",
             alert.Code, alert.Level.ToString().ToLowerInvariant(), subject is null ? "" : " " + subject, alert.Message);
-        Changed?.Invoke(new AlertChange(alert, true, alert.Since, null));
+        Changed?.Invoke(change);
         return true;
     }
 
@@ -62,15 +73,17 @@ public sealed class AlertCenter
     {
         ArgumentException.ThrowIfNullOrEmpty(code);
         NodeAlert? alert;
+        AlertChange change;
+        var now = _time.GetUtcNow();
         lock (_gate)
         {
             if (!_active.Remove((code, subject ?? ""), out alert))
                 return false;
+            change = Remember(new AlertChange(alert, false, now, resolution));
         }
-        var now = _time.GetUtcNow();
         _logger.LogInformation("Alert cleared: {AlertCode}{AlertSubject} after {AlertDuration}: {AlertResolution}",
             alert.Code, subject is null ? "" : " " + subject, FormatDuration(now - alert.Since), resolution);
-        Changed?.Invoke(new AlertChange(alert, false, now, resolution));
+        Changed?.Invoke(change);
         return true;
     }
 
@@ -106,11 +119,31 @@ public sealed class AlertCenter
                 .ThenBy(a => a.Subject, StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>
+    /// The most recent raises and clears, newest first: at most <paramref name="limit"/> of them (all that are kept when
+    /// null; the center keeps the last <c>historyCapacity</c>). A cleared entry carries the alert as it was when it cleared.
+    /// </summary>
+    public IReadOnlyList<AlertChange> GetHistory(int? limit = null)
+    {
+        if (limit is { } rows)
+            ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1, nameof(limit));
+        lock (_gate)
+            return _history.Reverse().Take(limit ?? int.MaxValue).ToArray();
+    }
+
     /// <summary>How many times <paramref name="code"/> was raised since start.</summary>
     public long RaisedTotal(string code)
     {
         lock (_gate)
             return _raisedTotals.GetValueOrDefault(code);
+    }
+
+    private AlertChange Remember(AlertChange change)
+    {
+        _history.Enqueue(change);
+        while (_history.Count > _historyCapacity)
+            _history.Dequeue();
+        return change;
     }
 
     private static LogLevel ToLogLevel(AlertLevel level) => level switch

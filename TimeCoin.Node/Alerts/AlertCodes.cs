@@ -7,9 +7,14 @@ namespace TimeCoin.Node.Alerts;
 /// </summary>
 public static class AlertCodes
 {
-    /// <summary>A whitelisted peer that was connected is gone (critical; subject: its IP). Clears when a connection
-    /// from that IP is back or the IP is no longer whitelisted.</summary>
+    /// <summary>A whitelisted peer that was connected is gone without an orderly goodbye (critical; subject: its IP).
+    /// Clears when a connection from that IP is back or the IP is no longer whitelisted.</summary>
     public const string WhitelistedPeerDisconnected = "whitelisted_peer_disconnected";
+
+    /// <summary>A whitelisted peer that was connected left in order, with a Goodbye (a restart, an upgrade), and is not
+    /// back yet (warning; subject: its IP; the message carries the goodbye's reason). Clears like
+    /// <see cref="WhitelistedPeerDisconnected"/>; a later loss without a goodbye replaces it with that critical alert.</summary>
+    public const string WhitelistedPeerDeparted = "whitelisted_peer_departed";
 
     /// <summary>More than <c>sync.lag_warning_blocks</c> behind the best peer for longer than <c>sync.lag_grace_secs</c> (warning).</summary>
     public const string SyncLag = "sync_lag";
@@ -33,7 +38,7 @@ public static class AlertCodes
     public static IReadOnlyList<string> All { get; } =
     [
         WhitelistedPeerDisconnected, SyncLag, NoWhitelistedPeerConnected, WhitelistEmpty, StoreFailing,
-        NoBanPeerSevereViolation, ForkResolutionGaveUp,
+        NoBanPeerSevereViolation, ForkResolutionGaveUp, WhitelistedPeerDeparted,
     ];
 
     /// <summary>The level each code is raised at.</summary>

@@ -10,7 +10,8 @@ namespace TimeCoin.Node.Alerts;
 /// <summary>
 /// Decides the node's alert conditions and raises and clears them in the <see cref="AlertCenter"/>: the analysis' four
 /// (a whitelisted peer disconnected, sync lag, no whitelisted peer connected, an empty whitelist) and the operator's
-/// extras (a failing store, a severe violation by a no-ban peer, a fork resolution that gave up). State-based conditions
+/// extras (a whitelisted peer that left in order, a failing store, a severe violation by a no-ban peer, a fork
+/// resolution that gave up). State-based conditions
 /// are evaluated every <see cref="NodeAlertMonitorOptions.EvaluateInterval"/> on the node's clock and right after each
 /// disconnect; events (disconnects, violations, lag changes, store results) come in through the <c>On...</c> methods.
 /// </summary>
@@ -25,6 +26,7 @@ public sealed class NodeAlertMonitor : IDisposable
     private readonly Dictionary<IPAddress, DisconnectRecord> _lostWhitelisted = new();
     private readonly Dictionary<IPAddress, (string Message, DateTimeOffset At)> _noBanViolations = new();
     private ITimer? _timer;
+    private volatile bool _nodeStopping;
 
     /// <summary>Creates a monitor; call <see cref="Start"/> to evaluate on a timer.</summary>
     /// <param name="center">Where alerts are raised and cleared.</param>
@@ -49,27 +51,39 @@ public sealed class NodeAlertMonitor : IDisposable
     public void Start()
     {
         lock (_gate)
-            _timer ??= _time.CreateTimer(static state => ((NodeAlertMonitor)state!).Evaluate(), this, TimeSpan.Zero, _options.EvaluateInterval);
+        {
+            if (!_nodeStopping)
+                _timer ??= _time.CreateTimer(static state => ((NodeAlertMonitor)state!).Evaluate(), this, TimeSpan.Zero, _options.EvaluateInterval);
+        }
     }
 
     /// <summary>Stops the timer.</summary>
-    public void Dispose()
+    public void Dispose() => OnNodeStopping();
+
+    /// <summary>
+    /// The node was asked to stop: from now on the monitor raises nothing about peers, sync, violations or forks (the
+    /// peers it loses now are the ones it is closing, or ones that stop with it); the timer stops. Alerts already
+    /// active stay as they are. Store results still count: a store failing while the node saves at stop is news.
+    /// </summary>
+    public void OnNodeStopping()
     {
         lock (_gate)
         {
+            _nodeStopping = true;
             _timer?.Dispose();
             _timer = null;
         }
     }
 
     /// <summary>
-    /// A connection closed: a whitelisted one raises <see cref="AlertCodes.WhitelistedPeerDisconnected"/> unless another
-    /// connection from its IP is live. (The node stops listening before it closes its own connections at shutdown.)
+    /// A connection closed: a whitelisted one raises <see cref="AlertCodes.WhitelistedPeerDisconnected"/> (critical), or
+    /// <see cref="AlertCodes.WhitelistedPeerDeparted"/> (warning) when the peer said goodbye, unless another connection
+    /// from its IP is live. (The node stops listening before it closes its own connections at shutdown.)
     /// </summary>
     public void OnPeerDisconnected(DisconnectRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (!record.WasWhitelisted)
+        if (!record.WasWhitelisted || _nodeStopping)
             return;
         lock (_gate)
             _lostWhitelisted[IpRange.Normalize(record.RemoteEndPoint.Address)] = record;
@@ -80,6 +94,8 @@ public sealed class NodeAlertMonitor : IDisposable
     public void OnSyncLagChanged(SyncLagAlert lag)
     {
         ArgumentNullException.ThrowIfNull(lag);
+        if (_nodeStopping)
+            return;
         if (lag.IsRaised)
             _center.Raise(AlertCodes.SyncLag, string.Create(CultureInfo.InvariantCulture,
                 $"{lag.BlocksBehind} blocks behind the best peer (height {lag.Height}, best {lag.BestHeight}) since {lag.LaggingSince:yyyy-MM-ddTHH:mm:ssZ}"));
@@ -91,7 +107,7 @@ public sealed class NodeAlertMonitor : IDisposable
     public void OnViolation(ViolationRecord violation)
     {
         ArgumentNullException.ThrowIfNull(violation);
-        if (!violation.IsSevereByNoBanPeer)
+        if (!violation.IsSevereByNoBanPeer || _nodeStopping)
             return;
         var message = $"whitelisted no-ban peer committed {violation.Kind}: {violation.Detail} (disconnected, not banned)";
         lock (_gate)
@@ -109,14 +125,17 @@ public sealed class NodeAlertMonitor : IDisposable
     /// <summary>Writing <paramref name="store"/> succeeded: clear its <see cref="AlertCodes.StoreFailing"/>.</summary>
     public void OnStoreSucceeded(string store) => _center.Clear(AlertCodes.StoreFailing, store, "a later write succeeded");
 
-    /// <summary>Evaluates every state-based condition now (the timer calls it; tests may too).</summary>
+    /// <summary>Evaluates every state-based condition now (the timer calls it; tests may too); nothing once the node is stopping.</summary>
     public void Evaluate()
     {
+        if (_nodeStopping)
+            return;
         var inputs = _inputs();
         var now = _time.GetUtcNow();
         bool IsWhitelisted(IPAddress ip) => inputs.Whitelist.Any(e => e.Range.Contains(ip));
 
         var lost = new Dictionary<string, string>(StringComparer.Ordinal);
+        var departed = new Dictionary<string, string>(StringComparer.Ordinal);
         var resolutions = new Dictionary<string, string>(StringComparer.Ordinal);
         var violations = new Dictionary<string, string>(StringComparer.Ordinal);
         HashSet<IPAddress> connected;
@@ -138,6 +157,11 @@ public sealed class NodeAlertMonitor : IDisposable
                     resolutions[ip.ToString()] = "the address is no longer whitelisted";
                     _lostWhitelisted.Remove(ip);
                 }
+                else if (record.ClosedByGoodbye)
+                {
+                    departed[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
+                        $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) left in order at {record.At:yyyy-MM-ddTHH:mm:ssZ} and is not back: {record.Reason}");
+                }
                 else
                 {
                     lost[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
@@ -152,6 +176,8 @@ public sealed class NodeAlertMonitor : IDisposable
                     violations[ip.ToString()] = violation.Message;
             }
         }
+        _center.Reconcile(AlertCodes.WhitelistedPeerDeparted, departed, subject => resolutions.GetValueOrDefault(subject,
+            lost.ContainsKey(subject) ? "lost again without a goodbye (see whitelisted_peer_disconnected)" : "a connection from that address is back"));
         _center.Reconcile(AlertCodes.WhitelistedPeerDisconnected, lost,
             subject => resolutions.GetValueOrDefault(subject, "a connection from that address is back"));
         _center.Reconcile(AlertCodes.NoBanPeerSevereViolation, violations,

@@ -156,10 +156,15 @@ public sealed class Devnet : IAsyncDisposable
     /// <summary>The heights of the nodes (-1 for one not started yet).</summary>
     public IReadOnlyList<long> Heights() => _nodes.Select(n => n?.Chain.State.Height ?? -1).ToList();
 
-    /// <summary>Stops every node and deletes a temporary root.</summary>
+    /// <summary>
+    /// Stops every node and deletes a temporary root. Every node is asked to stop before the first one closes, so the
+    /// ones stopped last raise no alerts about the ones stopped first.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _lifecycle.WaitAsync();
+        foreach (var node in _nodes)
+            node?.RequestStop();
         foreach (var node in _nodes)
             if (node is not null)
                 await node.DisposeAsync();

@@ -67,9 +67,10 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
             var ip = IpRange.Normalize(peer.RemoteEndPoint.Address);
             if (rows.ContainsKey(ip))
                 continue; // one row per address; duplicates are resolved by the connection layer
-            var covering = entries.Where(e => e.Range.Contains(ip)).ToList();
+            var covering = Covering(entries, ip);
             var ping = peer.PingStatistics;
-            int? port = peer.AdvertisedEndPoint?.Port ?? (peer.IsInbound ? KnownPort(known, ip) : peer.RemoteEndPoint.Port);
+            // Where it listens; for an inbound peer that announced no listen port, the port its connection comes from.
+            int port = peer.AdvertisedEndPoint?.Port ?? KnownPort(known, ip) ?? peer.RemoteEndPoint.Port;
             rows[ip] = new WhitelistedPeerStatus(ip, port, covering.FirstOrDefault()?.Reason ?? "", Sources(covering), true, peer.PeerId,
                 peer.Permissions, peer.IsInbound, now - peer.ConnectedAt, ping.MissedPongs,
                 ping.LastPongAt is { } pong ? now - pong : null, ping.LastRtt, peer.BestHeight, LastDisconnect(disconnects, ip));
@@ -78,9 +79,12 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
         {
             if (rows.ContainsKey(group.Key))
                 continue;
-            var covering = entries.Where(e => e.Range.Contains(group.Key)).ToList();
-            rows[group.Key] = new WhitelistedPeerStatus(group.Key, KnownPort(known, group.Key), group.First().Reason, Sources(covering), false,
-                null, PermissionsOf(covering), null, null, 0, null, null, null, LastDisconnect(disconnects, group.Key));
+            var covering = Covering(entries, group.Key);
+            var last = LastDisconnect(disconnects, group.Key);
+            // The port the node dials, else the one the peer listened on when it was last connected; null when never known.
+            int? port = KnownPort(known, group.Key) ?? last?.AdvertisedEndPoint?.Port;
+            rows[group.Key] = new WhitelistedPeerStatus(group.Key, port, covering[0].Reason, Sources(covering), false,
+                null, PermissionsOf(covering), null, null, 0, null, null, null, last);
         }
 
         var status = sync.GetStatus();
@@ -92,8 +96,15 @@ internal sealed class NodeStatus(ConnectionManager connections, SyncCoordinator 
             disconnects.Reverse().Take(ReportedDisconnects).ToArray());
     }
 
+    /// <summary>
+    /// The entries covering <paramref name="ip"/> in source order (config, discovery, masternode, rpc), the most specific
+    /// first within a source: the first gives a row's <c>source</c> and its <c>reason</c>, so the two always match.
+    /// </summary>
+    private static List<WhitelistEntry> Covering(IReadOnlyList<WhitelistEntry> entries, IPAddress ip) =>
+        entries.Where(e => e.Range.Contains(ip)).OrderBy(e => e.Source).ThenByDescending(e => e.Range.PrefixLength).ToList();
+
     private static IReadOnlyList<WhitelistSource> Sources(List<WhitelistEntry> covering) =>
-        covering.Select(e => e.Source).Distinct().Order().ToArray();
+        covering.Select(e => e.Source).Distinct().ToArray();
 
     private static PeerPermissions PermissionsOf(List<WhitelistEntry> covering) =>
         covering.Aggregate(PeerPermissions.None, (all, e) => all | e.Permissions);

@@ -1,10 +1,12 @@
 using System.Text.Json.Nodes;
 using TimeCoin.Core.Policy;
+using TimeCoin.Node.Alerts;
 using TimeCoin.Node.Rpc;
+using TimeCoin.Node.Rpc.Methods;
 
 namespace TimeCoin.Node.Hosting;
 
-/// <summary>RPC methods that need the running node: peers, masternodes, stop.</summary>
+/// <summary>RPC methods that need the running node: peers, masternodes, alerts, stop.</summary>
 internal static class NodeStatusRpcMethods
 {
     public static void Register(RpcMethodRegistry registry, TimeNode node)
@@ -39,6 +41,26 @@ internal static class NodeStatusRpcMethods
                 ["uptime_secs"] = (long)m.Uptime.TotalSeconds,
                 ["height"] = m.LastReportedHeight,
             }).ToArray())));
+        registry.Register("get_alerts",
+            "The active alerts (most urgent first) and, with history, the most recent raises and clears (newest first), so an alert that came and went between two looks is still seen.",
+            [
+                new RpcParameter("history", RpcParameterKind.Boolean, false, "include the raise/clear history (default false)"),
+                new RpcParameter("limit", RpcParameterKind.Integer, false, $"how many history rows (1 to {AlertCenter.DefaultHistoryCapacity}, default all that are kept)"),
+            ],
+            (args, _) =>
+            {
+                long? limit = args.GetInt64("limit");
+                if (limit is < 1 or > AlertCenter.DefaultHistoryCapacity)
+                    throw new RpcException(RpcErrorCodes.InvalidParams,
+                        $"invalid params: parameter 'limit' must be from 1 to {AlertCenter.DefaultHistoryCapacity}, got {limit}");
+                var alerts = node.Observability.Alerts;
+                var answer = new JsonObject { ["active"] = new JsonArray(alerts.GetActive().Select(a => (JsonNode)StatusJson.Alert(a)).ToArray()) };
+                if (args.GetBoolean("history") == true)
+                {
+                    answer["history"] = new JsonArray(alerts.GetHistory((int?)limit).Select(c => (JsonNode)StatusJson.AlertEvent(c)).ToArray());
+                }
+                return ValueTask.FromResult<JsonNode?>(answer);
+            });
         registry.Register("stop", "Shut the node down cleanly.", [],
             (_, _) =>
             {

@@ -237,8 +237,16 @@ public sealed class TimeNode : IAsyncDisposable
     /// <summary>True when the node stopped because a core loop failed (the host exits non-zero).</summary>
     public bool Failed { get; private set; }
 
-    /// <summary>Asks the node to stop; <see cref="StopRequested"/> completes and the host calls <see cref="DisposeAsync"/>.</summary>
-    public void RequestStop() => _stopRequested.TrySetResult();
+    /// <summary>
+    /// Asks the node to stop; <see cref="StopRequested"/> completes and the host calls <see cref="DisposeAsync"/>. From
+    /// now on the node raises no alerts about its peers or its sync (it is closing them, or they stop with it, as on a
+    /// devnet that stops all its nodes); a store failing still raises <c>store_failing</c>.
+    /// </summary>
+    public void RequestStop()
+    {
+        Observability.AlertMonitor.OnNodeStopping();
+        _stopRequested.TrySetResult();
+    }
 
     /// <summary>Stops every loop, closes connections, saves state and releases the data directory.</summary>
     public async ValueTask DisposeAsync()

@@ -1,3 +1,5 @@
+using TimeCoin.Network.Connections;
+
 namespace TimeCoin.Node.Metrics;
 
 /// <summary>
@@ -6,9 +8,16 @@ namespace TimeCoin.Node.Metrics;
 /// </summary>
 public static class DisconnectReasons
 {
-    /// <summary>Every label <see cref="Classify"/> returns.</summary>
+    /// <summary>Every label <see cref="Classify(DisconnectRecord)"/> returns.</summary>
     public static IReadOnlyList<string> All { get; } =
-        ["liveness", "violation", "banned", "duplicate", "evicted", "protocol_error", "connection_closed", "node_stopping", "internal_error", "other"];
+        ["liveness", "violation", "banned", "duplicate", "evicted", "protocol_error", "connection_closed", "node_stopping", "internal_error", "goodbye", "other"];
+
+    /// <summary>The label for <paramref name="record"/>: <c>goodbye</c> when the peer left in order with a Goodbye, else by its reason.</summary>
+    public static string Classify(DisconnectRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.ClosedByGoodbye ? "goodbye" : Classify(record.Reason);
+    }
 
     /// <summary>The label for <paramref name="reason"/>.</summary>
     public static string Classify(string reason)

@@ -152,7 +152,7 @@ public sealed class NodeMetrics : IDisposable
     private void OnPeerDisconnected(DisconnectRecord record)
     {
         var cls = record.WasWhitelisted ? "whitelisted" : _sources.Masternodes.GetAll().Any(m => m.Key.ToString() == record.PeerId) ? "masternode" : "ordinary";
-        var key = (DisconnectReasons.Classify(record.Reason), cls);
+        var key = (DisconnectReasons.Classify(record), cls);
         lock (_gate)
             _disconnects[key] = _disconnects.GetValueOrDefault(key) + 1;
     }

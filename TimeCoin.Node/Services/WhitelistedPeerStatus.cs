@@ -9,9 +9,12 @@ namespace TimeCoin.Node.Services;
 /// rpc), connected or not, and every connected peer a whitelist range covers.
 /// </summary>
 /// <param name="Ip">The peer's address.</param>
-/// <param name="Port">Its peer-to-peer port: the advertised or dialed port when known, else the network's default; null when unknown.</param>
-/// <param name="Reason">Why it is whitelisted (the reason of its first entry).</param>
-/// <param name="Sources">Every source whose entry covers the address, in source order.</param>
+/// <param name="Port">Its peer-to-peer port: while connected, the port it listens on (the dialed or announced one; for an
+/// inbound peer that announced none, its connection's port); while not, the port the node dials, else the one it
+/// listened on when last connected; null when the node never learned one.</param>
+/// <param name="Reason">Why it is whitelisted: the reason of the entry of the first of <paramref name="Sources"/> (the most
+/// specific of that source's entries covering it).</param>
+/// <param name="Sources">Every source whose entry covers the address, in source order (config, discovery, masternode, rpc).</param>
 /// <param name="Connected">True when a connection from or to this address is live now.</param>
 /// <param name="PeerId">The connected node's id (hex), or null.</param>
 /// <param name="Permissions">The permissions the entries grant.</param>

@@ -70,6 +70,19 @@ internal static class StatusJson
         ["subject"] = alert.Subject,
     };
 
+    /// <summary>One raise or clear of the alert history (<c>get_alerts</c> with <c>history</c>).</summary>
+    public static JsonObject AlertEvent(AlertChange change) => new()
+    {
+        ["event"] = change.IsActive ? "raised" : "cleared",
+        ["at"] = Time(change.At),
+        ["code"] = change.Alert.Code,
+        ["level"] = change.Alert.Level.ToString().ToLowerInvariant(),
+        ["subject"] = change.Alert.Subject,
+        ["message"] = change.Alert.Message,
+        ["since"] = Time(change.Alert.Since),
+        ["resolution"] = change.Resolution,
+    };
+
     public static JsonObject Disconnect(DisconnectRecord record) => new()
     {
         ["peer"] = record.PeerId,
@@ -77,6 +90,7 @@ internal static class StatusJson
         ["port"] = record.RemoteEndPoint.Port,
         ["direction"] = record.IsInbound ? "inbound" : "outbound",
         ["reason"] = record.Reason,
+        ["goodbye"] = record.ClosedByGoodbye,
         ["at"] = Time(record.At),
         ["whitelisted"] = record.WasWhitelisted,
         ["connected_secs"] = (long)record.Duration.TotalSeconds,

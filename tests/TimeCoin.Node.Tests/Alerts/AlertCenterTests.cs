@@ -83,4 +83,42 @@ public sealed class AlertCenterTests
         Assert.Equal([(true, "p1"), (true, "p2"), (false, "p1")], changes.Select(c => (c.IsActive, c.Alert.Subject!)));
         Assert.Equal("p1 retried", changes[^1].Resolution);
     }
+
+    [Fact]
+    public void GetHistory_RaisedUpdatedAndCleared_OneEntryPerChangeNewestFirst()
+    {
+        var center = new AlertCenter(_time, _log);
+        var raisedAt = _time.GetUtcNow();
+        center.Raise(AlertCodes.SyncLag, "60 blocks behind");
+        _time.Advance(TimeSpan.FromSeconds(3));
+        center.Raise(AlertCodes.SyncLag, "80 blocks behind"); // a message update is not a change
+        _time.Advance(TimeSpan.FromSeconds(4));
+        center.Clear(AlertCodes.SyncLag, null, "caught up");
+
+        Assert.Empty(center.GetActive());
+        var history = center.GetHistory();
+        Assert.Equal(2, history.Count);
+        var (cleared, raised) = (history[0], history[1]);
+        Assert.Equal((false, raisedAt.AddSeconds(7), "caught up"), (cleared.IsActive, cleared.At, cleared.Resolution));
+        Assert.Equal((true, raisedAt, (string?)null), (raised.IsActive, raised.At, raised.Resolution));
+        Assert.Equal((AlertCodes.SyncLag, AlertLevel.Warning, raisedAt), (cleared.Alert.Code, cleared.Alert.Level, cleared.Alert.Since));
+        Assert.Equal("80 blocks behind", cleared.Alert.Message);
+        Assert.Equal("60 blocks behind", raised.Alert.Message);
+    }
+
+    [Fact]
+    public void GetHistory_MoreChangesThanCapacity_KeepsTheNewest()
+    {
+        var center = new AlertCenter(_time, _log, historyCapacity: 3);
+        for (int i = 0; i < 5; i++)
+        {
+            center.Raise(AlertCodes.ForkResolutionGaveUp, "gave up", $"p{i}");
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(["p4", "p3", "p2"], center.GetHistory().Select(c => c.Alert.Subject!));
+        Assert.Equal(["p4"], center.GetHistory(limit: 1).Select(c => c.Alert.Subject!));
+        Assert.Equal(5, center.GetActive().Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AlertCenter(_time, _log, historyCapacity: 0));
+    }
 }

@@ -107,6 +107,77 @@ public sealed class NodeAlertMonitorTests
     }
 
     [Fact]
+    public void OnPeerDisconnected_WhitelistedPeerLeftWithGoodbye_WarningWithItsReasonNotCritical()
+    {
+        var other = IPAddress.Parse("10.0.0.6");
+        Whitelist(Trusted);
+        Whitelist(other);
+        var trusted = Connect(Trusted);
+        Connect(other, "cd34");
+        _monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        _monitor.OnPeerDisconnected(Closed(trusted, "goodbye: node stopping") with { ClosedByGoodbye = true });
+        _live.Remove(trusted);
+
+        var alert = Assert.Single(_center.GetActive());
+        Assert.Equal((AlertCodes.WhitelistedPeerDeparted, AlertLevel.Warning, "10.0.0.5"), (alert.Code, alert.Level, alert.Subject));
+        Assert.Contains("node stopping", alert.Message);
+        Assert.DoesNotContain(_log.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Critical);
+
+        _time.Advance(TimeSpan.FromMinutes(30)); // a warning for as long as it stays away
+        Assert.Equal(["whitelisted_peer_departed:10.0.0.5"], Active());
+
+        Connect(Trusted);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(Active());
+    }
+
+    [Fact]
+    public void OnPeerDisconnected_LeftWithGoodbyeThenLostWithout_CriticalReplacesTheWarning()
+    {
+        var other = IPAddress.Parse("10.0.0.6");
+        Whitelist(Trusted);
+        Whitelist(other);
+        Connect(other, "cd34");
+        var trusted = Connect(Trusted);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _monitor.OnPeerDisconnected(Closed(trusted, "goodbye: upgrading") with { ClosedByGoodbye = true });
+        _live.Remove(trusted);
+        Assert.Equal(["whitelisted_peer_departed:10.0.0.5"], Active());
+
+        // It comes back and, before the next evaluation, is lost again without a goodbye.
+        var again = Connect(Trusted, "ab12");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _monitor.OnPeerDisconnected(Closed(again, "liveness: 3 missed pongs"));
+        _live.Remove(again);
+
+        var alert = Assert.Single(_center.GetActive());
+        Assert.Equal((AlertCodes.WhitelistedPeerDisconnected, AlertLevel.Critical, "10.0.0.5"), (alert.Code, alert.Level, alert.Subject));
+        Assert.Contains("liveness", alert.Message);
+    }
+
+    [Fact]
+    public void OnNodeStopping_PeersAndSyncChangeAfterwards_NothingRaisedButAStoreFailureStillIs()
+    {
+        Whitelist(Trusted);
+        var trusted = Connect(Trusted);
+        _monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        _monitor.OnNodeStopping();
+        _monitor.OnPeerDisconnected(Closed(trusted, "node stopping"));
+        _live.Remove(trusted);
+        _monitor.OnSyncLagChanged(new SyncLagAlert(true, 100, 180, _time.GetUtcNow(), _time.GetUtcNow()));
+        _time.Advance(TimeSpan.FromMinutes(5));
+        _monitor.Evaluate();
+        Assert.Empty(Active());
+
+        _monitor.OnStoreFailed("peer policy", new IOException("disk full"));
+        Assert.Equal(["store_failing:peer policy"], Active());
+    }
+
+    [Fact]
     public void OnPeerDisconnected_LastWhitelistedPeerGone_BothCriticalAlerts()
     {
         Whitelist(Trusted);

@@ -5,7 +5,7 @@ using TimeCoin.Node.Tests.Rpc;
 
 namespace TimeCoin.Node.Tests.Cli;
 
-/// <summary>get-chain-tips, get-block, get-audit-log and --format table against a recording RPC server.</summary>
+/// <summary>get-chain-tips, get-block, get-audit-log, get-alerts and --format table against a recording RPC server.</summary>
 public sealed class TimeCliStatusCommandsTests : IAsyncLifetime
 {
     private readonly List<(string Method, JsonObject Params)> _received = [];
@@ -25,6 +25,8 @@ public sealed class TimeCliStatusCommandsTests : IAsyncLifetime
                 new JsonObject { ["peer_id"] = "p1", ["permissions"] = new JsonArray("noban", "prioritysync"), ["ping_ms"] = null },
                 new JsonObject { ["peer_id"] = "p2", ["whitelisted"] = false }));
             Recorder(registry, "ban_list", new JsonArray());
+            Recorder(registry, "get_alerts", new JsonObject { ["active"] = new JsonArray() },
+                new RpcParameter("history", RpcParameterKind.Boolean, false, "history"), new RpcParameter("limit", RpcParameterKind.Integer, false, "rows"));
         });
     }
 
@@ -93,6 +95,18 @@ public sealed class TimeCliStatusCommandsTests : IAsyncLifetime
         Assert.Equal(["get_audit_log", "get_audit_log"], _received.Select(r => r.Method));
         Assert.False(_received[0].Params.ContainsKey("limit"));
         Assert.Equal(5, (int)_received[1].Params["limit"]!);
+    }
+
+    [Fact]
+    public async Task GetAlerts_HistoryAndLimit_SentOnlyWhenGiven()
+    {
+        await RunAsync("get-alerts");
+        await RunAsync("get-alerts", "--history", "--limit", "7");
+
+        Assert.Equal(["get_alerts", "get_alerts"], _received.Select(r => r.Method));
+        Assert.Empty(_received[0].Params);
+        Assert.True((bool)_received[1].Params["history"]!);
+        Assert.Equal(7, (int)_received[1].Params["limit"]!);
     }
 
     [Fact]

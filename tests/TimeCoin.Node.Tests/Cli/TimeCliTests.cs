@@ -225,6 +225,7 @@ public sealed class TimeCliTests : IAsyncLifetime
     [InlineData("whitelist add", "Whitelist <range>")]
     [InlineData("ban add", "--duration-secs")]
     [InlineData("generate", "Devnet only")]
+    [InlineData("get-alerts", "--history")]
     [InlineData("", "--rpc-url")]
     public async Task HelpOption_DescribesTheCommand(string command, string expected)
     {

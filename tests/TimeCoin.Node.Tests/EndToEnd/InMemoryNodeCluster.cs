@@ -68,6 +68,26 @@ internal sealed class InMemoryNodeCluster : IAsyncDisposable
         await node.DisposeAsync();
     }
 
+    /// <summary>
+    /// Stops <paramref name="node"/> as a crash or a cut cable would: its connections break without a goodbye (no one
+    /// can dial it meanwhile), then it is disposed with nothing left to say goodbye on.
+    /// </summary>
+    public async Task CrashAsync(TimeNode node)
+    {
+        var ip = node.Connections.LocalEndPoint!.Address;
+        _network.SetDialFilter((from, to) => !from.Equals(ip) && !to.Address.Equals(ip));
+        try
+        {
+            _network.BreakConnections(ip);
+            await Eventually.True(() => node.Connections.Peers.Count == 0, TimeSpan.FromSeconds(30), () => "connections still open after the break");
+            await StopAsync(node);
+        }
+        finally
+        {
+            _network.SetDialFilter(null);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes)

@@ -69,8 +69,8 @@ public sealed class NetworkStatusTests
             Assert.True(sync.AsObject().ContainsKey(field), $"sync_status.{field} missing");
         Assert.Empty(AlertCodesOf(info));
 
-        // b goes away: a whitelisted peer disconnected, and no whitelisted peer is left.
-        await cluster.StopAsync(b);
+        // b is lost (a crash: no goodbye): a whitelisted peer disconnected, and no whitelisted peer is left.
+        await cluster.CrashAsync(b);
         await Eventually.True(() => a.Observability.Alerts.IsActive(AlertCodes.NoWhitelistedPeerConnected), TimeSpan.FromSeconds(30), () => "no alert");
         info = await NetworkInfo(a, aDir);
         Assert.Equal(["no_whitelisted_peer_connected", "whitelisted_peer_disconnected"], AlertCodesOf(info).Order());
@@ -83,6 +83,7 @@ public sealed class NetworkStatusTests
         Assert.Equal("10.0.0.2", (string?)disconnect["ip"]);
         Assert.Equal(b.Options.Identity.PublicKey.ToString(), (string?)disconnect["peer"]);
         Assert.True((bool)disconnect["whitelisted"]!);
+        Assert.False((bool)disconnect["goodbye"]!);
         Assert.False(string.IsNullOrEmpty((string?)disconnect["reason"]));
         Assert.NotNull(disconnect["at"]);
 
@@ -105,6 +106,78 @@ public sealed class NetworkStatusTests
         Assert.Equal(0, scraped.Value("timecoin_alerts_active", ("code", "whitelisted_peer_disconnected")));
         Assert.Equal(1, scraped.Value("timecoin_whitelisted_peers_connected"));
         GC.KeepAlive(back);
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task GetNetworkInfo_InboundRpcWhitelistedPeerGoesDown_RowKeepsItsPortAndItsSourcesReason()
+    {
+        await using var cluster = new InMemoryNodeCluster(producers: 2);
+        // a trusts the whole 10.0.0.0/24 from its config and b (10.0.0.2) also by time-cli; b dials a, so a never
+        // dialed b and has no address of b in its book: only the connection told a b's listen port.
+        var (a, aDir) = await cluster.StartAsync(0, ["10.0.0.0/24"], rpc: true);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await CliApplication.RunAsync(["--rpc-url", a.RpcUrl!.ToString(), "--datadir", aDir, "whitelist", "add", "10.0.0.2", "--reason", "node b"], output, error);
+        Assert.True(exit == 0, error.ToString());
+        var (b, _) = await cluster.StartAsync(1, ["10.0.0.1"]);
+        await Eventually.True(() => a.Connections.Peers.Count == 1, TimeSpan.FromSeconds(30), () => "b never connected to a");
+
+        var info = await NetworkInfo(a, aDir);
+        var up = Row(info, "10.0.0.2");
+        Assert.True((bool)up["connected"]!);
+        Assert.Equal("inbound", (string?)up["direction"]);
+        Assert.Equal(InMemoryNodeCluster.Port, (int?)up["port"]);
+        // source is the first source (config before rpc) and reason is that entry's, up or down; every source is listed.
+        Assert.Equal(("config", "config whitelisted_peers"), ((string?)up["source"], (string?)up["reason"]));
+        Assert.Equal(["config", "rpc"], up["sources"]!.AsArray().Select(s => (string)s!));
+
+        await cluster.CrashAsync(b);
+        await Eventually.True(() => a.Connections.Peers.Count == 0, TimeSpan.FromSeconds(30), () => "a still lists b");
+        info = await NetworkInfo(a, aDir);
+        var down = Row(info, "10.0.0.2");
+        Assert.False((bool)down["connected"]!);
+        Assert.Equal(InMemoryNodeCluster.Port, (int?)down["port"]);
+        Assert.Equal(("config", "config whitelisted_peers"), ((string?)down["source"], (string?)down["reason"]));
+        Assert.NotNull(down["last_disconnect"]);
+    }
+
+    [Fact]
+    public async Task GetAlerts_WhitelistEmptyThenAnEntry_ActiveListAndHistoryShowRaiseAndClear()
+    {
+        await using var cluster = new InMemoryNodeCluster(producers: 1);
+        var (node, dir) = await cluster.StartAsync(0, [], rpc: true);
+        await Eventually.True(() => node.Observability.Alerts.IsActive(AlertCodes.WhitelistEmpty), TimeSpan.FromSeconds(10), () => "no alert");
+        async Task<(int Exit, string Output, string Error)> Cli(params string[] args)
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+            int exit = await CliApplication.RunAsync(["--rpc-url", node.RpcUrl!.ToString(), "--datadir", dir, .. args], output, error);
+            return (exit, output.ToString(), error.ToString());
+        }
+
+        var (exit, text, error) = await Cli("get-alerts");
+        Assert.True(exit == 0, error);
+        var answer = JsonNode.Parse(text)!;
+        Assert.Equal("whitelist_empty", (string?)Assert.Single(answer["active"]!.AsArray())!["code"]);
+        Assert.False(answer.AsObject().ContainsKey("history"));
+
+        // An entry clears it; the history keeps both changes, newest first, with the reason it cleared.
+        Assert.Equal(0, (await Cli("whitelist", "add", "10.0.0.9")).Exit);
+        await Eventually.True(() => !node.Observability.Alerts.IsActive(AlertCodes.WhitelistEmpty), TimeSpan.FromSeconds(10), () => "not cleared");
+        (exit, text, error) = await Cli("get-alerts", "--history");
+        Assert.True(exit == 0, error);
+        var events = JsonNode.Parse(text)!["history"]!.AsArray().Where(e => (string?)e!["code"] == "whitelist_empty").ToArray();
+        Assert.Equal(["cleared", "raised"], events.Select(e => (string)e!["event"]!));
+        Assert.Equal("error", (string?)events[1]!["level"]);
+        Assert.Contains("1 entries", (string?)events[0]!["resolution"]);
+        Assert.Equal((string?)events[1]!["at"], (string?)events[0]!["since"]);
+
+        (exit, text, _) = await Cli("get-alerts", "--history", "--limit", "1");
+        Assert.Single(JsonNode.Parse(text)!["history"]!.AsArray());
+        (exit, _, error) = await Cli("get-alerts", "--limit", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("parameter 'limit' must be from 1 to 256", error);
     }
 
     [Fact]

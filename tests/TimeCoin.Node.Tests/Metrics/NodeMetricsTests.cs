@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using TimeCoin.Network.Connections;
 using TimeCoin.Node.Alerts;
 using TimeCoin.Node.Hosting;
 using TimeCoin.Node.Metrics;
@@ -69,7 +70,7 @@ public sealed partial class NodeMetricsTests
     }
 
     /// <summary>Every family the issue asks for; the ping histogram appears once a pong was sampled, so it is checked where peers exist.</summary>
-    private static readonly string[] ExpectedFamilies =
+    internal static readonly string[] ExpectedFamilies =
     [
         "timecoin_peers", "timecoin_whitelisted_peers_connected", "timecoin_whitelist_entries", "timecoin_peer_disconnects_total",
         "timecoin_peer_missed_pongs", "timecoin_missed_pongs_total", "timecoin_chain_height", "timecoin_sync_best_peer_height",
@@ -125,4 +126,17 @@ public sealed partial class NodeMetricsTests
     [InlineData("something new", "other")]
     public void Classify_Reason_MapsToFixedLabel(string reason, string label) =>
         Assert.Equal(label, DisconnectReasons.Classify(reason));
+
+    [Theory]
+    [InlineData("goodbye: node stopping")]
+    [InlineData("goodbye: duplicate")]
+    public void Classify_RecordClosedByGoodbye_IsGoodbyeWhateverItsReason(string reason)
+    {
+        var record = new DisconnectRecord("ab12", new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 24100), false, true, reason,
+            DateTimeOffset.UnixEpoch, TimeSpan.FromMinutes(1)) { ClosedByGoodbye = true };
+
+        Assert.Equal("goodbye", DisconnectReasons.Classify(record));
+        Assert.Contains("goodbye", DisconnectReasons.All);
+        Assert.Equal("liveness", DisconnectReasons.Classify(record with { ClosedByGoodbye = false, Reason = "liveness: 3 pongs missed" }));
+    }
 }
