@@ -22,6 +22,7 @@ public sealed class SyncPlanner
         public DateTimeOffset? HeaderRequestSentAt { get; set; }
         public Hash256? HeadersAskedForTip { get; set; }
         public bool WantsMoreHeaders { get; set; }
+        public int HeadersAsked { get; set; }
         public long KnownHeaderHeight { get; set; } = long.MinValue;
         public DateTimeOffset RestUntil { get; set; } = DateTimeOffset.MinValue;
         public int InFlight { get; set; }
@@ -109,7 +110,7 @@ public sealed class SyncPlanner
         if (peer.HeaderRequestSentAt is null)
             return; // unsolicited
         peer.HeaderRequestSentAt = null;
-        bool full = headers.Count >= _options.MaxHeadersPerRequest;
+        bool full = headers.Count >= peer.HeadersAsked;
         peer.WantsMoreHeaders = false;
         if (headers.Count == 0)
             return;
@@ -383,14 +384,17 @@ public sealed class SyncPlanner
     /// proved) must prove it with headers within <see cref="SyncPlannerOptions.ClaimProofTimeout"/>; otherwise the
     /// claim is reported, once per timeout. The clock restarts whenever headers make progress: its own proven height
     /// grows, or headers from any peer extend our header chain (sync is still on its way, and a peer not yet asked
-    /// is not to blame). Blocks we produce ourselves are no such progress. Peers in fork resolution are left to it (it has its own limits).
+    /// is not to blame). Blocks we produce ourselves are no such progress. Peers in fork resolution are left to it (it has its own limits). While the header chain is
+    /// <see cref="SyncPlannerOptions.MaxHeadersAhead"/> above our chain no headers are asked for, and no claim is judged.
     /// </summary>
     private void CheckClaims(DateTimeOffset now)
     {
         long known = Math.Max(_chain.Height, _headerTop);
         foreach (var peer in _peers.Values)
         {
-            bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId);
+            // While the header chain is MaxHeadersAhead above our chain we ask nobody for headers: nobody is to blame.
+            bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId)
+                          || _headerTop - _chain.Height >= _options.MaxHeadersAhead;
             if (backed)
             {
                 peer.UnbackedSince = null;
@@ -612,6 +616,8 @@ public sealed class SyncPlanner
             return false;
         if (_forks.TryGetValue(peer.Info.PeerId, out var fork) && fork.IsActive)
             return false;
+        if (_headerTop - _chain.Height >= _options.MaxHeadersAhead)
+            return false; // far enough ahead: more headers now would only be verified and held long before their blocks
         if (peer.WantsMoreHeaders)
             return true;
         var tip = peer.Info.TipHash;
@@ -644,13 +650,28 @@ public sealed class SyncPlanner
         IReadOnlyList<Hash256> locator = _headerTop > _headerBase
             ? [_headerByHeight[_headerTop], .. ourLocator]
             : ourLocator;
+        int count = HeadersToAskFor();
         foreach (var peer in candidates)
         {
             peer.HeaderRequestSentAt = now;
             peer.HeadersAskedForTip = peer.Info.TipHash;
             peer.WantsMoreHeaders = false;
-            requests.Add(new HeaderRequest(peer.Info.PeerId, locator, _options.MaxHeadersPerRequest));
+            peer.HeadersAsked = count;
+            requests.Add(new HeaderRequest(peer.Info.PeerId, locator, count));
         }
+    }
+
+    /// <summary>
+    /// Headers to ask for in the next request: <see cref="SyncPlannerOptions.InitialHeadersPerRequest"/> while we know
+    /// no headers above our chain, then twice what we know ahead, up to <see cref="SyncPlannerOptions.MaxHeadersPerRequest"/>.
+    /// A fresh node's first reply is small, so its first block requests go out after a few hundred signature checks
+    /// instead of thousands, and later replies grow while blocks already flow.
+    /// </summary>
+    private int HeadersToAskFor()
+    {
+        long ahead = Math.Max(0, _headerTop - _chain.Height);
+        long wanted = Math.Max(_options.InitialHeadersPerRequest, 2 * ahead);
+        return (int)Math.Min(_options.MaxHeadersPerRequest, wanted);
     }
 
     private void PlanBlockRequests(DateTimeOffset now, List<BlockRequest> requests)

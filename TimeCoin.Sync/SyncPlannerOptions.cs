@@ -21,6 +21,21 @@ public sealed record SyncPlannerOptions
     /// <summary>Most headers asked for per request (a full reply means the peer has more).</summary>
     public int MaxHeadersPerRequest { get; init; } = 2_000;
 
+    /// <summary>
+    /// Most headers asked for while no header above our chain is known yet (a fresh node's first request, or after
+    /// catching up); each later request asks for twice the headers known ahead of our chain, up to
+    /// <see cref="MaxHeadersPerRequest"/>. Small first replies let block requests start after a few hundred
+    /// signature checks instead of thousands. Values above <see cref="MaxHeadersPerRequest"/> act as it.
+    /// </summary>
+    public int InitialHeadersPerRequest { get; init; } = 250;
+
+    /// <summary>
+    /// No more headers are asked for while our header chain is this many heights above our block chain: every header
+    /// costs a signature check when it arrives and an entry in memory until its block is connected, so a node far
+    /// behind (an initial download of millions of blocks) keeps only this much ahead instead of the whole chain.
+    /// </summary>
+    public int MaxHeadersAhead { get; init; } = 16_384;
+
     /// <summary>A header request unanswered for this long is dropped and the peer rests for one stall timeout.</summary>
     public TimeSpan HeaderRequestTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
@@ -58,6 +73,8 @@ public sealed record SyncPlannerOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BlocksPerRequest, nameof(BlocksPerRequest));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHeaderRequestsInFlight, nameof(MaxHeaderRequestsInFlight));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeadersPerRequest, 2, nameof(MaxHeadersPerRequest));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitialHeadersPerRequest, 2, nameof(InitialHeadersPerRequest));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHeadersAhead, nameof(MaxHeadersAhead));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeaderRequestTimeout, TimeSpan.Zero, nameof(HeaderRequestTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BaseStallTimeout, TimeSpan.Zero, nameof(BaseStallTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStallTimeout, BaseStallTimeout, nameof(MaxStallTimeout));
