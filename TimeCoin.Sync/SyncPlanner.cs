@@ -384,17 +384,18 @@ public sealed class SyncPlanner
     /// proved) must prove it with headers within <see cref="SyncPlannerOptions.ClaimProofTimeout"/>; otherwise the
     /// claim is reported, once per timeout. The clock restarts whenever headers make progress: its own proven height
     /// grows, or headers from any peer extend our header chain (sync is still on its way, and a peer not yet asked
-    /// is not to blame). Blocks we produce ourselves are no such progress. Peers in fork resolution are left to it (it has its own limits). While the header chain is
-    /// <see cref="SyncPlannerOptions.MaxHeadersAhead"/> above our chain no headers are asked for, and no claim is judged.
+    /// is not to blame). Blocks we produce ourselves are no such progress. Peers in fork resolution are left to it (it has its own limits).
+    /// While <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers wait for their blocks to be asked for, no headers
+    /// are asked for, and no claim is judged.
     /// </summary>
     private void CheckClaims(DateTimeOffset now)
     {
         long known = Math.Max(_chain.Height, _headerTop);
         foreach (var peer in _peers.Values)
         {
-            // While the header chain is MaxHeadersAhead above our chain we ask nobody for headers: nobody is to blame.
+            // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame.
             bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId)
-                          || _headerTop - _chain.Height >= _options.MaxHeadersAhead;
+                          || HeadersFarEnoughAhead;
             if (backed)
             {
                 peer.UnbackedSince = null;
@@ -616,8 +617,8 @@ public sealed class SyncPlanner
             return false;
         if (_forks.TryGetValue(peer.Info.PeerId, out var fork) && fork.IsActive)
             return false;
-        if (_headerTop - _chain.Height >= _options.MaxHeadersAhead)
-            return false; // far enough ahead: more headers now would only be verified and held long before their blocks
+        if (HeadersFarEnoughAhead)
+            return false; // more headers now would only be verified and held long before their blocks are asked for
         if (peer.WantsMoreHeaders)
             return true;
         var tip = peer.Info.TipHash;
@@ -660,6 +661,12 @@ public sealed class SyncPlanner
             requests.Add(new HeaderRequest(peer.Info.PeerId, locator, count));
         }
     }
+
+    /// <summary>
+    /// True while <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers are known above the download frontier
+    /// (headers whose blocks have not been asked for yet): no more headers are asked for until block requests use them up.
+    /// </summary>
+    private bool HeadersFarEnoughAhead => _headerTop - Math.Max(_frontier, _chain.Height) >= _options.MaxHeadersAhead;
 
     /// <summary>
     /// Headers to ask for in the next request: <see cref="SyncPlannerOptions.InitialHeadersPerRequest"/> while we know

@@ -30,11 +30,13 @@ public sealed record SyncPlannerOptions
     public int InitialHeadersPerRequest { get; init; } = 250;
 
     /// <summary>
-    /// No more headers are asked for while our header chain is this many heights above our block chain: every header
-    /// costs a signature check when it arrives and an entry in memory until its block is connected, so a node far
-    /// behind (an initial download of millions of blocks) keeps only this much ahead instead of the whole chain.
+    /// No more headers are asked for while this many known headers wait above the download frontier (their blocks
+    /// not asked for yet). Every header costs a signature check when it arrives and memory until its block connects, so
+    /// the header chain stays within <see cref="DownloadWindow"/> + this + <see cref="MaxHeadersPerRequest"/> of our
+    /// chain: an initial download of millions of blocks does not verify and hold the whole header chain up front, and a
+    /// fresh node's first blocks do not wait behind thousands of header checks on the same connection.
     /// </summary>
-    public int MaxHeadersAhead { get; init; } = 16_384;
+    public int MaxHeadersAhead { get; init; } = 1_000;
 
     /// <summary>A header request unanswered for this long is dropped and the peer rests for one stall timeout.</summary>
     public TimeSpan HeaderRequestTimeout { get; init; } = TimeSpan.FromSeconds(20);
