@@ -156,7 +156,8 @@ public static class SyncBenchmark
     private sealed record CatchUp(double Seconds, double First500Seconds, double CpuSeconds,
         double Started, double FirstPeer, double FirstHeader, double FirstBlock, double Block250, long HeadersAt500, double CpuAt500);
 
-    private static async Task<TimeNode> StartSourceAsync(ChainParameters parameters, string dataDir, int index, ILoggerFactory loggerFactory)
+    /// <summary>A source node serving the chain stored in <paramref name="dataDir"/> (not in the federation, listening only).</summary>
+    internal static async Task<TimeNode> StartSourceAsync(ChainParameters parameters, string dataDir, int index, ILoggerFactory loggerFactory)
     {
         var options = new TimeNodeOptions
         {
