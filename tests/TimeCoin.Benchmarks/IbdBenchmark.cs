@@ -90,8 +90,11 @@ public static class IbdBenchmark
         try
         {
             setup.Restart();
-            for (int i = 0; i < peerCount; i++)
-                sources.Add(await SyncBenchmark.StartSourceAsync(parameters, Path.Combine(cache, $"source-{i}"), i, loggerFactory));
+            // Started together: each loads every header of the chain, which is most of its start-up.
+            var starting = Enumerable.Range(0, peerCount)
+                .Select(i => Task.Run(() => SyncBenchmark.StartSourceAsync(parameters, Path.Combine(cache, $"source-{i}"), i, loggerFactory)))
+                .ToList();
+            sources.AddRange(await Task.WhenAll(starting));
             foreach (var source in sources)
             {
                 if (source.Chain.State.TipHash != tip)
@@ -171,13 +174,7 @@ public static class IbdBenchmark
                     output.WriteLine($"  {parent.Height:N0} blocks, {watch.Elapsed.TotalSeconds:F0} s");
             }
         }
-        // Reopen once: checks the stored chain loads and links (and checkpoints the WAL into the file).
-        using (var db = NodeDatabase.Open(dir))
-        {
-            var check = ChainStore.Open(db, parameters);
-            if (check.State.TipHash != parent.Hash)
-                throw new InvalidOperationException("The built source chain does not reopen at its tip.");
-        }
+        // The sources open it next: that load checks the stored chain links up to this tip.
         File.WriteAllText(marker, parent.Hash.ToString());
         output.WriteLine($"source chain: built in {watch.Elapsed.TotalSeconds:F1} s");
         return parent.Hash;
@@ -237,7 +234,6 @@ public static class IbdBenchmark
     private static async Task<int> RunNodeAsync(TextWriter output, int blockCount, Hash256 expectedTip, string dataDir, IReadOnlyList<string> endpoints)
     {
         using var self = Process.GetCurrentProcess();
-        var sinceProcessStart = DateTime.Now - self.StartTime;
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(LogLevel.Error)
             .AddFilter("TimeCoin.Network.Connections.ConnectionManager", LogLevel.None)
@@ -259,6 +255,7 @@ public static class IbdBenchmark
                 WhitelistedPeers = ["127.0.0.0/8"],
             },
         };
+        var sinceProcessStart = DateTime.Now - self.StartTime;
         output.WriteLine($"  node process: {sinceProcessStart.TotalMilliseconds:F0} ms from process start to Main's node start, RSS {Resident("VmRSS:") / 1_048_576.0:F1} MiB");
         output.WriteLine("  | height | elapsed s | blocks/s (interval) | blocks/s (overall) | RSS MiB | peak RSS MiB | managed heap MiB | GC committed MiB | CPU s |");
         var cpuStart = self.TotalProcessorTime;
@@ -270,9 +267,13 @@ public static class IbdBenchmark
         double lastReportAt = 0;
         var lastProgress = watch.Elapsed;
         var rssAtReports = new List<(long Height, long Rss)>();
+        double first500 = double.NaN;
+        int target500 = Math.Min(500, blockCount);
         while (true)
         {
             long height = node.Chain.State.Height;
+            if (double.IsNaN(first500) && height >= target500)
+                first500 = watch.Elapsed.TotalSeconds;
             if (height >= nextReport || height >= blockCount)
             {
                 double now = watch.Elapsed.TotalSeconds;
@@ -300,7 +301,7 @@ public static class IbdBenchmark
                 throw new TimeoutException($"no progress for {NoProgressLimit.TotalSeconds} s at height {height} of {blockCount} " +
                                            $"(peers {status.PeerCount}, best {status.BestHeight}, last error '{status.LastError}')");
             }
-            await Task.Delay(100);
+            await Task.Delay(double.IsNaN(first500) ? 2 : 100); // finer until the first 500 blocks, so their time is not rounded
         }
         double seconds = watch.Elapsed.TotalSeconds;
         self.Refresh();
@@ -322,6 +323,8 @@ public static class IbdBenchmark
         var first = rssAtReports[0];
         var last = rssAtReports[^1];
         double perBlock = last.Height > first.Height ? (double)(last.Rss - first.Rss) / (last.Height - first.Height) : 0;
+        output.WriteLine($"  first {target500} blocks: {(sinceProcessStart.TotalSeconds + first500) * 1000:F0} ms from process start " +
+                         $"({sinceProcessStart.TotalMilliseconds:F0} ms runtime start to node start, {first500 * 1000:F0} ms node start to {target500} blocks; target < 500 ms)");
         output.WriteLine($"  caught up {blockCount:N0} blocks in {seconds:F1} s: {blockCount / seconds:N0} blocks/s, node CPU {cpu:F1} s ({cpu / blockCount * 1e6:F0} µs per block, {cpu / seconds:F2} cores busy)");
         output.WriteLine($"  node peak RSS {peak / 1_048_576.0:F1} MiB; RSS grew {(last.Rss - first.Rss) / 1_048_576.0:F1} MiB from height {first.Height:N0} to {last.Height:N0} " +
                          $"({perBlock:F0} bytes per block; the header index keeps every header in memory by design)");
