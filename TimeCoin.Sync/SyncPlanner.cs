@@ -22,6 +22,7 @@ public sealed class SyncPlanner
         public DateTimeOffset? HeaderRequestSentAt { get; set; }
         public Hash256? HeadersAskedForTip { get; set; }
         public bool WantsMoreHeaders { get; set; }
+        public int HeadersAsked { get; set; }
         public long KnownHeaderHeight { get; set; } = long.MinValue;
         public DateTimeOffset RestUntil { get; set; } = DateTimeOffset.MinValue;
         public int InFlight { get; set; }
@@ -109,7 +110,7 @@ public sealed class SyncPlanner
         if (peer.HeaderRequestSentAt is null)
             return; // unsolicited
         peer.HeaderRequestSentAt = null;
-        bool full = headers.Count >= _options.MaxHeadersPerRequest;
+        bool full = headers.Count >= peer.HeadersAsked;
         peer.WantsMoreHeaders = false;
         if (headers.Count == 0)
             return;
@@ -384,13 +385,17 @@ public sealed class SyncPlanner
     /// claim is reported, once per timeout. The clock restarts whenever headers make progress: its own proven height
     /// grows, or headers from any peer extend our header chain (sync is still on its way, and a peer not yet asked
     /// is not to blame). Blocks we produce ourselves are no such progress. Peers in fork resolution are left to it (it has its own limits).
+    /// While <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers wait for their blocks to be asked for, no headers
+    /// are asked for, and no claim is judged.
     /// </summary>
     private void CheckClaims(DateTimeOffset now)
     {
         long known = Math.Max(_chain.Height, _headerTop);
         foreach (var peer in _peers.Values)
         {
-            bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId);
+            // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame.
+            bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId)
+                          || HeadersFarEnoughAhead;
             if (backed)
             {
                 peer.UnbackedSince = null;
@@ -612,6 +617,8 @@ public sealed class SyncPlanner
             return false;
         if (_forks.TryGetValue(peer.Info.PeerId, out var fork) && fork.IsActive)
             return false;
+        if (HeadersFarEnoughAhead)
+            return false; // more headers now would only be verified and held long before their blocks are asked for
         if (peer.WantsMoreHeaders)
             return true;
         var tip = peer.Info.TipHash;
@@ -644,13 +651,34 @@ public sealed class SyncPlanner
         IReadOnlyList<Hash256> locator = _headerTop > _headerBase
             ? [_headerByHeight[_headerTop], .. ourLocator]
             : ourLocator;
+        int count = HeadersToAskFor();
         foreach (var peer in candidates)
         {
             peer.HeaderRequestSentAt = now;
             peer.HeadersAskedForTip = peer.Info.TipHash;
             peer.WantsMoreHeaders = false;
-            requests.Add(new HeaderRequest(peer.Info.PeerId, locator, _options.MaxHeadersPerRequest));
+            peer.HeadersAsked = count;
+            requests.Add(new HeaderRequest(peer.Info.PeerId, locator, count));
         }
+    }
+
+    /// <summary>
+    /// True while <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers are known above the download frontier
+    /// (headers whose blocks have not been asked for yet): no more headers are asked for until block requests use them up.
+    /// </summary>
+    private bool HeadersFarEnoughAhead => _headerTop - Math.Max(_frontier, _chain.Height) >= _options.MaxHeadersAhead;
+
+    /// <summary>
+    /// Headers to ask for in the next request: <see cref="SyncPlannerOptions.InitialHeadersPerRequest"/> while we know
+    /// no headers above our chain, then twice what we know ahead, up to <see cref="SyncPlannerOptions.MaxHeadersPerRequest"/>.
+    /// A fresh node's first reply is small, so its first block requests go out after a few hundred signature checks
+    /// instead of thousands, and later replies grow while blocks already flow.
+    /// </summary>
+    private int HeadersToAskFor()
+    {
+        long ahead = Math.Max(0, _headerTop - _chain.Height);
+        long wanted = Math.Max(_options.InitialHeadersPerRequest, 2 * ahead);
+        return (int)Math.Min(_options.MaxHeadersPerRequest, wanted);
     }
 
     private void PlanBlockRequests(DateTimeOffset now, List<BlockRequest> requests)

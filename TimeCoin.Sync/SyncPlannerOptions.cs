@@ -21,6 +21,25 @@ public sealed record SyncPlannerOptions
     /// <summary>Most headers asked for per request (a full reply means the peer has more).</summary>
     public int MaxHeadersPerRequest { get; init; } = 2_000;
 
+    /// <summary>
+    /// Most headers asked for while no header above our chain is known yet (a fresh node's first request, or after
+    /// catching up); each later request asks for twice the headers known ahead of our chain, up to
+    /// <see cref="MaxHeadersPerRequest"/>. Small first replies let block requests start after a few hundred
+    /// signature checks instead of thousands; 500 still brings a node that restarts a few hundred blocks behind every
+    /// peer's tip in one reply, so all its peers can serve blocks at once. Values above
+    /// <see cref="MaxHeadersPerRequest"/> act as it.
+    /// </summary>
+    public int InitialHeadersPerRequest { get; init; } = 500;
+
+    /// <summary>
+    /// No more headers are asked for while this many known headers wait above the download frontier (their blocks
+    /// not asked for yet). Every header costs a signature check when it arrives and memory until its block connects, so
+    /// the header chain stays within <see cref="DownloadWindow"/> + this + <see cref="MaxHeadersPerRequest"/> of our
+    /// chain: an initial download of millions of blocks does not verify and hold the whole header chain up front, and a
+    /// fresh node's first blocks do not wait behind thousands of header checks on the same connection.
+    /// </summary>
+    public int MaxHeadersAhead { get; init; } = 1_000;
+
     /// <summary>A header request unanswered for this long is dropped and the peer rests for one stall timeout.</summary>
     public TimeSpan HeaderRequestTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
@@ -58,6 +77,8 @@ public sealed record SyncPlannerOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BlocksPerRequest, nameof(BlocksPerRequest));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHeaderRequestsInFlight, nameof(MaxHeaderRequestsInFlight));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeadersPerRequest, 2, nameof(MaxHeadersPerRequest));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitialHeadersPerRequest, 2, nameof(InitialHeadersPerRequest));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxHeadersAhead, nameof(MaxHeadersAhead));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeaderRequestTimeout, TimeSpan.Zero, nameof(HeaderRequestTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BaseStallTimeout, TimeSpan.Zero, nameof(BaseStallTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStallTimeout, BaseStallTimeout, nameof(MaxStallTimeout));

@@ -121,7 +121,9 @@ public static class IdlePeersBenchmark
             int inbound = node.Connections.InboundCount;
             output.WriteLine($"idle window:             {watch.Elapsed.TotalSeconds:F0} s, node process CPU {cpu:F2} s with {inbound:N0} peers still connected");
             output.WriteLine($"CPU per idle peer:       {cpu / inbound / minutes * 1000,10:F2} ms per minute (includes the liveness pings)");
-            output.WriteLine($"| {DateTime.UtcNow:yyyy-MM-dd HH:mm} | {MachineLoad.Describe()} | {peers:N0} | {(rssAfter - rssBefore) / 1024.0 / peers:F1} KiB | {(rssCompactAfter - rssCompactBefore) / 1024.0 / peers:F1} KiB | {(heapAfter - heapBefore) / 1024.0 / peers:F1} KiB | {cpu / inbound / minutes * 1000:F2} ms/min |");
+            long rssSettled = ResidentBytes();
+            output.WriteLine($"RSS per idle peer:       {(rssSettled - rssBefore) / 1024.0 / peers,10:F1} KiB at the end of the idle window (no forced collection: what the GC kept after {watch.Elapsed.TotalSeconds:F0} s of idling)");
+            output.WriteLine($"| {DateTime.UtcNow:yyyy-MM-dd HH:mm} | {MachineLoad.Describe()} | {peers:N0} | {(rssAfter - rssBefore) / 1024.0 / peers:F1} KiB | {(rssSettled - rssBefore) / 1024.0 / peers:F1} KiB | {(rssCompactAfter - rssCompactBefore) / 1024.0 / peers:F1} KiB | {(heapAfter - heapBefore) / 1024.0 / peers:F1} KiB | {cpu / inbound / minutes * 1000:F2} ms/min |");
             output.WriteLine($"load average after: {MachineLoad.Describe()}");
             await clients.StandardInput.WriteLineAsync("quit");
             clients.StandardInput.Close();

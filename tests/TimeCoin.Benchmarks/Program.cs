@@ -1,9 +1,9 @@
 namespace TimeCoin.Benchmarks;
 
-/// <summary>Entry point: <c>chain</c> (validate+store), <c>sync</c> (catch-up over loopback TCP) and <c>idle</c> (idle peers).</summary>
+/// <summary>Entry point: <c>chain</c> (validate+store), <c>sync</c> (catch-up over loopback TCP) and <c>idle</c> (idle peers), <c>ibd</c> (initial block download at scale).</summary>
 public static class Program
 {
-    /// <summary>Runs the benchmark named by the first argument (<c>idle-clients</c> is the child process of <c>idle</c>).</summary>
+    /// <summary>Runs the benchmark named by the first argument (<c>idle-clients</c> and <c>ibd-node</c> are the child processes of <c>idle</c> and <c>ibd</c>).</summary>
     public static int Main(string[] args)
     {
         var command = args.Length > 0 ? args[0] : "";
@@ -16,6 +16,10 @@ public static class Program
                 return SyncBenchmark.Run(rest, Console.Out, Console.Error);
             case "idle":
                 return IdlePeersBenchmark.Run(rest, Console.Out, Console.Error);
+            case "ibd":
+                return IbdBenchmark.Run(rest, Console.Out, Console.Error);
+            case "ibd-node":
+                return IbdBenchmark.RunNode(rest, Console.Out, Console.Error);
             case "idle-clients":
                 return IdlePeersBenchmark.RunClients(rest, Console.Out, Console.Error);
             default:
@@ -28,6 +32,10 @@ public static class Program
                 Console.Error.WriteLine("usage: TimeCoin.Benchmarks idle [--peers N] [--idle-seconds S] [--warmup N]");
                 Console.Error.WriteLine("  idle   N idle handshaken peers (default 1000, from a child process) on one node: resident memory per");
                 Console.Error.WriteLine("         peer and CPU per idle peer per minute (idle window S seconds, default 60).");
+                Console.Error.WriteLine("usage: TimeCoin.Benchmarks ibd [--blocks N] [--payload BYTES] [--peers N] [--cache DIR]");
+                Console.Error.WriteLine("  ibd    an empty node in a child process catches up N blocks (default 1000000, 1 KiB payload) from N peers");
+                Console.Error.WriteLine("         (default 4): blocks/s, CPU per block, resident memory at every tenth and at its peak. The source");
+                Console.Error.WriteLine("         chain is built once into DIR (default under the temp directory) and reused by later runs.");
                 return 2;
         }
     }

@@ -123,7 +123,8 @@ public static class SyncBenchmark
                 output.WriteLine($"behind {peers} peer(s): {blockCount / result.Seconds,12:N0} blocks/s ({result.Seconds:F2} s), first 500 blocks in {result.First500Seconds:F2} s, " +
                     $"process CPU {result.CpuSeconds / blockCount * 1e6:F0} µs per block (all nodes in the process)");
                 output.WriteLine($"  start-up: StartAsync returned {result.Started * 1000:F0} ms, first peer {result.FirstPeer * 1000:F0} ms, " +
-                    $"first header {result.FirstHeader * 1000:F0} ms, first block {result.FirstBlock * 1000:F0} ms, 500 blocks {result.First500Seconds * 1000:F0} ms (from before StartAsync)");
+                    $"first header {result.FirstHeader * 1000:F0} ms, first block {result.FirstBlock * 1000:F0} ms, 250 blocks {result.Block250 * 1000:F0} ms, 500 blocks {result.First500Seconds * 1000:F0} ms (from before StartAsync); " +
+                    $"at 500 blocks: header chain at {result.HeadersAt500:N0}, process CPU {result.CpuAt500 * 1000:F0} ms (all nodes)");
                 CleanUp(Path.Combine(root, $"sync-{peers}-peers"));
             }
         }
@@ -153,9 +154,10 @@ public static class SyncBenchmark
     }
 
     private sealed record CatchUp(double Seconds, double First500Seconds, double CpuSeconds,
-        double Started, double FirstPeer, double FirstHeader, double FirstBlock);
+        double Started, double FirstPeer, double FirstHeader, double FirstBlock, double Block250, long HeadersAt500, double CpuAt500);
 
-    private static async Task<TimeNode> StartSourceAsync(ChainParameters parameters, string dataDir, int index, ILoggerFactory loggerFactory)
+    /// <summary>A source node serving the chain stored in <paramref name="dataDir"/> (not in the federation, listening only).</summary>
+    internal static async Task<TimeNode> StartSourceAsync(ChainParameters parameters, string dataDir, int index, ILoggerFactory loggerFactory)
     {
         var options = new TimeNodeOptions
         {
@@ -192,7 +194,9 @@ public static class SyncBenchmark
                 WhitelistedPeers = ["127.0.0.0/8"],
             },
         };
-        double first500 = double.NaN, firstPeer = double.NaN, firstHeader = double.NaN, firstBlock = double.NaN;
+        double first500 = double.NaN, firstPeer = double.NaN, firstHeader = double.NaN, firstBlock = double.NaN, block250 = double.NaN;
+        long headersAt500 = 0;
+        double cpuAt500 = double.NaN;
         int target500 = Math.Min(500, blockCount);
         using var self = Process.GetCurrentProcess();
         var cpuBefore = self.TotalProcessorTime;
@@ -210,8 +214,15 @@ public static class SyncBenchmark
                 firstHeader = watch.Elapsed.TotalSeconds;
             if (double.IsNaN(firstBlock) && height > 0)
                 firstBlock = watch.Elapsed.TotalSeconds;
+            if (double.IsNaN(block250) && height >= Math.Min(250, blockCount))
+                block250 = watch.Elapsed.TotalSeconds;
             if (double.IsNaN(first500) && height >= target500)
+            {
                 first500 = watch.Elapsed.TotalSeconds;
+                headersAt500 = node.Sync.GetStatus().HeaderHeight;
+                self.Refresh();
+                cpuAt500 = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
+            }
             if (height >= blockCount)
                 break;
             if (height != lastHeight)
@@ -233,7 +244,7 @@ public static class SyncBenchmark
         double cpu = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
         if (node.Chain.State.TipHash != expectedTip)
             throw new InvalidOperationException($"The synced tip {node.Chain.State.TipHash} is not the sources' tip {expectedTip}.");
-        return new CatchUp(seconds, first500, cpu, started, firstPeer, firstHeader, firstBlock);
+        return new CatchUp(seconds, first500, cpu, started, firstPeer, firstHeader, firstBlock, block250, headersAt500, cpuAt500);
     }
 
     /// <summary>Copies a closed node database (the WAL was checkpointed when it closed; copied too if still there).</summary>

@@ -14,6 +14,9 @@ namespace TimeCoin.Benchmarks;
 public sealed record ValidateStoreResult(int Blocks, long EncodedBytes, double StoreSeconds, double ValidateOnlySeconds,
     double BuildSeconds, Hash256 TipHash, double StoreCpuSeconds, double ValidateOnlyCpuSeconds)
 {
+    /// <summary>Process CPU time of writing the same blocks straight to a second database without validation (0 when not measured).</summary>
+    public double StoreOnlyCpuSeconds { get; init; }
+
     /// <summary>Validate + store rate in blocks per second.</summary>
     public double BlocksPerSecond => Blocks / StoreSeconds;
 }

@@ -13,7 +13,8 @@ public class SyncPlannerTests
     private static SyncHarness WithHeadersKnown(long ours, long theirs, SyncPlannerOptions options, params (string Id, bool Priority, bool Masternode, double Throughput)[] peers)
     {
         // One header round trip brings the whole header chain, before any block is planned.
-        options = options with { MaxHeadersPerRequest = Math.Max(options.MaxHeadersPerRequest, (int)(theirs - ours) + 1) };
+        int all = Math.Max(options.MaxHeadersPerRequest, (int)(theirs - ours) + 1);
+        options = options with { MaxHeadersPerRequest = all, InitialHeadersPerRequest = all };
         var harness = new SyncHarness(FakeChain.Create("main", ours), options);
         var chain = FakeChain.Create("main", theirs);
         foreach (var peer in peers)
@@ -636,5 +637,91 @@ public class SyncPlannerClaimTests
 
         Assert.DoesNotContain(harness.Misbehaviours, m => m.Kind == MisbehaviourKind.UnbackedHeightClaim);
         Assert.Equal(3_000, harness.Chain.Height);
+    }
+
+    [Fact]
+    public void Plan_FreshNodeFarBehind_FirstHeaderRequestIsSmallThenDoublesWhileBlocksAreRequested()
+    {
+        var options = new SyncPlannerOptions { InitialHeadersPerRequest = 250, MaxHeadersPerRequest = 2_000, MaxHeadersAhead = 100_000 };
+        var harness = new SyncHarness(FakeChain.Create("main", 0), options);
+        var peerChain = FakeChain.Create("main", 10_000);
+        harness.AddPeer("p1", peerChain);
+
+        var asked = new List<int>();
+        var plan = harness.Planner.Plan();
+        for (int i = 0; i < 5; i++)
+        {
+            var request = Assert.Single(plan.HeaderRequests);
+            asked.Add(request.MaxHeaders);
+            harness.Planner.OnHeadersReceived("p1", peerChain.HeadersAfter(request.Locator, request.MaxHeaders));
+            plan = harness.Planner.Plan();
+            if (i == 0)
+            {
+                // The first blocks go out beside the second header request, after only 250 headers.
+                Assert.Equal(1, plan.BlockRequests[0].StartHeight);
+            }
+        }
+
+        Assert.Equal([250, 500, 1_500, 2_000, 2_000], asked); // twice what is known ahead, at most the maximum
+        Assert.Equal(6_250, harness.Planner.HeaderHeight);
+    }
+
+    [Fact]
+    public void Plan_HeaderChainMaxHeadersAheadOfOurChain_AsksForMoreOnlyAfterBlocksConnect()
+    {
+        var options = new SyncPlannerOptions { InitialHeadersPerRequest = 100, MaxHeadersPerRequest = 400, MaxHeadersAhead = 500, DownloadWindow = 200 };
+        var harness = new SyncHarness(FakeChain.Create("main", 0), options);
+        var peerChain = FakeChain.Create("main", 5_000);
+        harness.AddPeer("p1", peerChain);
+
+        // Answer every header request, deliver no block: the header chain stops growing once 500 headers wait above the
+        // blocks in flight (at most the download window + 500 + one request above our chain).
+        for (int round = 0; round < 10; round++)
+        {
+            foreach (var request in harness.Planner.Plan().HeaderRequests)
+                harness.Planner.OnHeadersReceived("p1", peerChain.HeadersAfter(request.Locator, request.MaxHeaders));
+        }
+        long stoppedAt = harness.Planner.HeaderHeight;
+        Assert.InRange(stoppedAt, 500, 200 + 500 + 400);
+        Assert.Empty(harness.Planner.Plan().HeaderRequests);
+
+        // Blocks connect (the undelivered first requests stall and are asked again): headers are asked for again, and
+        // sync reaches the peer's tip.
+        for (int round = 0; round < 200 && harness.Chain.Height < 5_000; round++)
+        {
+            harness.Step();
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(5_000, harness.Chain.Height);
+        Assert.Equal(peerChain.TipHash, harness.Chain.TipHash);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    [Fact]
+    public void Plan_HeadersPausedAheadOfOurChainPastTheProofTimeout_ClaimNotReported()
+    {
+        var options = new SyncPlannerOptions
+        {
+            InitialHeadersPerRequest = 100, MaxHeadersPerRequest = 400, MaxHeadersAhead = 500, ClaimProofTimeout = TimeSpan.FromMinutes(2),
+        };
+        var harness = new SyncHarness(FakeChain.Create("main", 0), options);
+        var peerChain = FakeChain.Create("main", 5_000);
+        harness.AddPeer("p1", peerChain);
+        for (int round = 0; round < 10; round++)
+        {
+            foreach (var request in harness.Planner.Plan().HeaderRequests)
+                harness.Planner.OnHeadersReceived("p1", peerChain.HeadersAfter(request.Locator, request.MaxHeaders));
+        }
+
+        // Our own blocks do not connect for longer than the proof timeout (a slow disk): we are not asking the peer
+        // for headers, so its claim of 5,000 is not its fault.
+        var misbehaviours = new List<PeerMisbehaviour>();
+        for (int i = 0; i < 6; i++)
+        {
+            harness.Time.Advance(TimeSpan.FromMinutes(1));
+            misbehaviours.AddRange(harness.Planner.Plan().Misbehaviours);
+        }
+
+        Assert.DoesNotContain(misbehaviours, m => m.Kind == MisbehaviourKind.UnbackedHeightClaim);
     }
 }

@@ -254,7 +254,11 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
         var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 500);
         var peer = Node("peer").Start();
         peer.Load(blocks);
-        var options = new SyncCoordinatorOptions { LagWarningBlocks = 100, LagGracePeriod = TimeSpan.FromSeconds(120) };
+        // The first header reply proves the peer's whole chain (a fresh node asks for 250 headers first by default).
+        var options = new SyncCoordinatorOptions
+        {
+            LagWarningBlocks = 100, LagGracePeriod = TimeSpan.FromSeconds(120), Planner = new SyncPlannerOptions { InitialHeadersPerRequest = 2_000 },
+        };
         var behind = Node("behind", options).Start();
         // The coordinator only detects; the node's alert center owns, logs and publishes the sync_lag alert.
         var alertLog = new RecordingLogger<AlertCenter>();
