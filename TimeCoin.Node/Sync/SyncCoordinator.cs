@@ -699,7 +699,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
             _lastError,
             _lastErrorAt,
             _lastRoundAt,
-            _rounds);
+            _rounds,
+            status.BlocksInFlightPerPeer);
     }
 
     private static BlockLink ToLink(BlockHeader header) => new(header.Height, header.Hash, header.PreviousHash);

@@ -329,7 +329,11 @@ public sealed class NetworkSimulation : IDisposable
             node.DownSince = null;
             int index = node.Index;
             _tips[index] = (timeNode.Chain.State.Height, timeNode.Chain.State.TipHash);
-            timeNode.Sync.TipChanged += header => OnTipChanged(index, header.Height, header.Hash);
+            timeNode.Sync.TipChanged += header =>
+            {
+                OnTipChanged(index, header.Height, header.Hash);
+                CheckPlannerBounds(node);
+            };
             timeNode.Producer.BlockProduced += block => OnTipChanged(index, block.Header.Height, block.Hash);
         }
     }
@@ -371,16 +375,9 @@ public sealed class NetworkSimulation : IDisposable
         foreach (var node in up)
             Metrics.Lags.Add(new SimulationMetrics.LagSample(now, node.Index, best - node.Node!.Chain.State.Height));
 
-        // The planner's bounds, as far as the coordinator's status shows them: blocks in flight within the download
-        // window and within the per-peer cap times the peers.
+        // The planner's bounds: blocks in flight within the download window, and for each peer within the per-peer cap.
         foreach (var node in up)
-        {
-            var status = node.Node!.Sync.GetStatus();
-            var planner = node.Node.Options.Sync.Planner;
-            Metrics.MaxBlocksInFlight = Math.Max(Metrics.MaxBlocksInFlight, status.BlocksInFlight);
-            if (status.BlocksInFlight > planner.DownloadWindow || status.BlocksInFlight > Math.Max(1, status.PeerCount) * planner.MaxBlocksInFlightPerPeer)
-                Metrics.InvariantViolations.Add($"{now}: node {node.Index} has {status.BlocksInFlight} blocks in flight with {status.PeerCount} peers (window {planner.DownloadWindow}, per peer {planner.MaxBlocksInFlightPerPeer})");
-        }
+            CheckPlannerBounds(node);
 
         foreach (var node in up)
         {
@@ -416,6 +413,24 @@ public sealed class NetworkSimulation : IDisposable
                 _pongCursor.Remove(peer);
             else
                 _pongCursor[peer] = (nodeIndex, total);
+        }
+    }
+
+    /// <summary>The planner never exceeds its download window or its per-peer cap (checked at every sample and, while
+    /// a node catches up, after every sync round that changed its tip).</summary>
+    private void CheckPlannerBounds(SimulatedNode node)
+    {
+        var status = node.Node!.Sync.GetStatus();
+        var planner = node.Node.Options.Sync.Planner;
+        Metrics.MaxBlocksInFlight = Math.Max(Metrics.MaxBlocksInFlight, status.BlocksInFlight);
+        Metrics.PlannerChecks++;
+        if (status.BlocksInFlight > planner.DownloadWindow)
+            Metrics.InvariantViolations.Add($"{Elapsed}: node {node.Index} has {status.BlocksInFlight} blocks in flight (window {planner.DownloadWindow})");
+        foreach (var (peer, count) in status.BlocksInFlightPerPeer)
+        {
+            Metrics.MaxBlocksInFlightPerPeer = Math.Max(Metrics.MaxBlocksInFlightPerPeer, count);
+            if (count > planner.MaxBlocksInFlightPerPeer)
+                Metrics.InvariantViolations.Add($"{Elapsed}: node {node.Index} has {count} blocks in flight from peer {peer} (per-peer cap {planner.MaxBlocksInFlightPerPeer})");
         }
     }
 

@@ -401,7 +401,8 @@ public static class ScenarioRunner
             report.Traffic.Add((name, messages / nodeHours, bytes / nodeHours));
         }
         report.Extra.Add(("work items / timers fired / trace events", $"{sim.Scheduler.StepsExecuted} / {sim.Scheduler.TimersFired} / {sim.Trace.Events}"));
-        report.Extra.Add(("max run queue / max bytes in flight / max blocks in flight", $"{sim.Scheduler.MaxRunQueueLength} / {sim.Network.MaxInFlightBytes} / {m.MaxBlocksInFlight}"));
+        report.Extra.Add(("max run queue / max bytes in flight", $"{sim.Scheduler.MaxRunQueueLength} / {sim.Network.MaxInFlightBytes}"));
+        report.Extra.Add(("max blocks in flight (node / one peer; checks)", $"{m.MaxBlocksInFlight} / {m.MaxBlocksInFlightPerPeer}; {m.PlannerChecks}"));
         report.Extra.Add(("whitelisted closes by the remote as a duplicate", remoteDuplicates.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         report.Extra.Add(("whitelisted disconnects caused by injected faults", faultInduced.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         foreach (var d in m.Disconnects.Where(d => d.WasWhitelisted && d.Kind == "liveness" && !sim.IsFaultInduced(d)).Take(5))
