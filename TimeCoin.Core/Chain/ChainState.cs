@@ -34,7 +34,7 @@ public sealed class ChainState
 
     /// <summary>As <see cref="ChainState(ChainParameters)"/>, verifying signatures through <paramref name="signatures"/>
     /// (the whole-network simulation hands every node one cache).</summary>
-    public ChainState(ChainParameters parameters, SignatureCache signatures)
+    internal ChainState(ChainParameters parameters, SignatureCache signatures)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(signatures);
@@ -89,7 +89,7 @@ public sealed class ChainState
 
     /// <summary>As <see cref="TryLoad(ChainParameters, IEnumerable{BlockHeader}, Hash256, out ChainState?, out string?)"/>,
     /// with the chain's verified-signature cache.</summary>
-    public static bool TryLoad(ChainParameters parameters, IEnumerable<BlockHeader> headers, Hash256 tip, SignatureCache signatures,
+    internal static bool TryLoad(ChainParameters parameters, IEnumerable<BlockHeader> headers, Hash256 tip, SignatureCache signatures,
         [NotNullWhen(true)] out ChainState? state, [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(parameters);

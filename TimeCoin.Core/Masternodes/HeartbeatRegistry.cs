@@ -44,7 +44,7 @@ public sealed class HeartbeatRegistry
     /// <param name="network">This node's network name; messages for any other network are refused.</param>
     /// <param name="signatures">Verified-signature cache, or null.</param>
     /// <exception cref="ArgumentException">Invalid options (all problems listed) or an empty network name.</exception>
-    public HeartbeatRegistry(HeartbeatOptions options, TimeProvider time, string network, Chain.SignatureCache? signatures)
+    internal HeartbeatRegistry(HeartbeatOptions options, TimeProvider time, string network, Chain.SignatureCache? signatures)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);

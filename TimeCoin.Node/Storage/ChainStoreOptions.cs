@@ -17,7 +17,7 @@ public sealed record ChainStoreOptions
     /// The whole-network simulation hands every simulated node one cache (the node also verifies masternode
     /// heartbeats and announcements through it there), so a signature is verified once per run, not once per node.
     /// </summary>
-    public TimeCoin.Core.Chain.SignatureCache? SignatureCache { get; init; }
+    internal TimeCoin.Core.Chain.SignatureCache? SignatureCache { get; init; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate() =>
