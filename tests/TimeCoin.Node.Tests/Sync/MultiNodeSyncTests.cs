@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
 using TimeCoin.Core.Chain;
 using TimeCoin.Core.Crypto;
 using TimeCoin.Core.Policy;
@@ -52,11 +53,16 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
     public async Task Announcement_OfABlockOnOurActiveChain_RunsNoSyncRound()
     {
         var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 5);
-        var peer = Node("peer").Start();
-        peer.Load(blocks);
-        var node = Node("node").Start();
+        var node = Node("node");
         node.Load(blocks);
-        var (atNode, _) = TestNode.Link(node, peer);
+        node.Start();
+        // A peer on our tip that never answers: nothing but the announcements below can wake the loop (the clock is fake).
+        var atNode = Substitute.For<TimeCoin.Network.Peers.IPeer>();
+        atNode.PeerId.Returns("peer");
+        atNode.BestHeight.Returns(5);
+        atNode.TipHash.Returns(blocks[^1].Hash);
+        atNode.SendAsync(Arg.Any<NetworkMessage>(), Arg.Any<CancellationToken>()).Returns(ValueTask.FromResult(true));
+        node.Coordinator.OnPeerConnected(atNode);
         await Eventually.AssertAsync(() => node.Coordinator.GetStatus().PeerCount == 1, () => "the connect was not applied");
         long rounds = node.Coordinator.GetStatus().Rounds;
 
