@@ -194,6 +194,10 @@ public sealed class TimeNode : IAsyncDisposable
         long rounds = 0;
         try
         {
+            // At once too: the registry restored at start keeps the statuses it saved, and a masternode that went
+            // silent while this node was down must not show active until the first interval passed (found by the
+            // whole-network simulation, scenario f).
+            Masternodes.Evaluate();
             while (true)
             {
                 await Task.Delay(Options.Heartbeats.EvaluateInterval, _time, token);
