@@ -28,11 +28,18 @@ public sealed class ChainState
     internal SignatureCache SignatureCache { get; }
 
     /// <summary>Creates a chain holding only the genesis block of <paramref name="parameters"/>.</summary>
-    public ChainState(ChainParameters parameters)
+    public ChainState(ChainParameters parameters) : this(parameters, new SignatureCache())
+    {
+    }
+
+    /// <summary>As <see cref="ChainState(ChainParameters)"/>, verifying signatures through <paramref name="signatures"/>
+    /// (the whole-network simulation hands every node one cache).</summary>
+    internal ChainState(ChainParameters parameters, SignatureCache signatures)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(signatures);
         Parameters = parameters;
-        SignatureCache = new SignatureCache();
+        SignatureCache = signatures;
         _validator = new BlockValidator(parameters, SignatureCache);
         var genesis = parameters.GenesisHeader;
         _headers.Add(genesis.Hash, genesis);
@@ -77,12 +84,18 @@ public sealed class ChainState
 
     /// <summary>As <see cref="Load"/>, reporting an inconsistency as <paramref name="error"/> instead of throwing.</summary>
     public static bool TryLoad(ChainParameters parameters, IEnumerable<BlockHeader> headers, Hash256 tip,
+        [NotNullWhen(true)] out ChainState? state, [NotNullWhen(false)] out string? error) =>
+        TryLoad(parameters, headers, tip, new SignatureCache(), out state, out error);
+
+    /// <summary>As <see cref="TryLoad(ChainParameters, IEnumerable{BlockHeader}, Hash256, out ChainState?, out string?)"/>,
+    /// with the chain's verified-signature cache.</summary>
+    internal static bool TryLoad(ChainParameters parameters, IEnumerable<BlockHeader> headers, Hash256 tip, SignatureCache signatures,
         [NotNullWhen(true)] out ChainState? state, [NotNullWhen(false)] out string? error)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(headers);
         state = null;
-        var chain = new ChainState(parameters);
+        var chain = new ChainState(parameters, signatures);
         var sorted = new List<BlockHeader>();
         foreach (var header in headers)
         {

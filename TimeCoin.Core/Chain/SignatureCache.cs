@@ -12,7 +12,9 @@ namespace TimeCoin.Core.Chain;
 /// An entry is SHA-256 over the header's signing bytes, the signature and the signer's key. The block hash alone
 /// would not do: it does not cover the signature, so a header with the same hash and a forged signature must not
 /// pass because a valid one was seen. Only successful verifications are remembered. One cache per chain: nodes that
-/// share a process (the devnet, benchmarks) do not share verifications.
+/// share a process (the devnet, benchmarks) do not share verifications, except in the whole-network simulation,
+/// which hands every node one cache for its chain and its masternode registry (a node's CPU takes no virtual time
+/// there, so sharing changes no outcome, only the wall time).
 /// </remarks>
 internal sealed class SignatureCache
 {
@@ -65,6 +67,42 @@ internal sealed class SignatureCache
         Interlocked.Increment(ref _verifications);
         if (!header.IsSignedBy(signer))
             return false;
+        Remember(entry);
+        return true;
+    }
+
+    /// <summary>
+    /// True when <paramref name="signature"/> is <paramref name="signer"/>'s valid signature over
+    /// <paramref name="signedBytes"/> (a masternode heartbeat or announcement, say); remembered like a header's.
+    /// </summary>
+    public bool Verify(ReadOnlySpan<byte> signedBytes, ReadOnlySpan<byte> signature, PublicKey signer)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
+        if (signature.Length != PublicKey.SignatureSize)
+            return false;
+        int length = signedBytes.Length + PublicKey.SignatureSize + PublicKey.Size;
+        Span<byte> buffer = length <= 512 ? stackalloc byte[length] : new byte[length];
+        signedBytes.CopyTo(buffer);
+        signature.CopyTo(buffer[signedBytes.Length..]);
+        signer.Bytes.CopyTo(buffer[(signedBytes.Length + PublicKey.SignatureSize)..]);
+        var entry = Hash256.Sha256(buffer);
+        lock (_gate)
+        {
+            if (_verified.Contains(entry))
+            {
+                _hits++;
+                return true;
+            }
+        }
+        Interlocked.Increment(ref _verifications);
+        if (!signer.Verify(signedBytes, signature))
+            return false;
+        Remember(entry);
+        return true;
+    }
+
+    private void Remember(Hash256 entry)
+    {
         lock (_gate)
         {
             if (_verified.Add(entry))
@@ -74,7 +112,6 @@ internal sealed class SignatureCache
                     _verified.Remove(_order.Dequeue());
             }
         }
-        return true;
     }
 
     private static Hash256 EntryFor(BlockHeader header, PublicKey signer) => header.SignatureCacheKey(signer);

@@ -23,6 +23,7 @@ public sealed class HeartbeatRegistry
     private readonly HeartbeatOptions _options;
     private readonly TimeProvider _time;
     private readonly string _network;
+    private readonly Chain.SignatureCache? _signatures;
     private readonly Dictionary<PublicKey, Entry> _entries = new();
     private readonly Queue<(EventKind Kind, MasternodeEventArgs Args)> _pendingEvents = new();
 
@@ -32,6 +33,18 @@ public sealed class HeartbeatRegistry
     /// <param name="network">This node's network name; messages for any other network are refused.</param>
     /// <exception cref="ArgumentException">Invalid options (all problems listed) or an empty network name.</exception>
     public HeartbeatRegistry(HeartbeatOptions options, TimeProvider time, string network)
+        : this(options, time, network, signatures: null)
+    {
+    }
+
+    /// <summary>As <see cref="HeartbeatRegistry(HeartbeatOptions, TimeProvider, string)"/>, verifying signatures through
+    /// <paramref name="signatures"/> (a signature seen valid before is not verified again); null verifies every one.</summary>
+    /// <param name="options">Timing and limits.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="network">This node's network name; messages for any other network are refused.</param>
+    /// <param name="signatures">Verified-signature cache, or null.</param>
+    /// <exception cref="ArgumentException">Invalid options (all problems listed) or an empty network name.</exception>
+    internal HeartbeatRegistry(HeartbeatOptions options, TimeProvider time, string network, Chain.SignatureCache? signatures)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
@@ -43,6 +56,7 @@ public sealed class HeartbeatRegistry
         _options = options;
         _time = time;
         _network = network;
+        _signatures = signatures;
     }
 
     /// <summary>A masternode was announced for the first time (or restored).</summary>
@@ -94,7 +108,7 @@ public sealed class HeartbeatRegistry
             var now = _time.GetUtcNow();
             if (CheckCommon(announcement.Network, announcement.Timestamp, now, "announcement") is { } common)
                 return common;
-            if (!announcement.VerifySignature())
+            if (!(_signatures?.Verify(announcement.GetSigningBytes(), announcement.Signature.Span, announcement.MasternodeKey) ?? announcement.VerifySignature()))
                 return MasternodeAcceptResult.Reject(MasternodeRejection.BadSignature,
                     $"announcement for {announcement.MasternodeKey.ToShortString()} is not signed by that key (forged or tampered)");
 
@@ -139,7 +153,7 @@ public sealed class HeartbeatRegistry
             if (!_entries.TryGetValue(heartbeat.MasternodeKey, out var entry))
                 return MasternodeAcceptResult.Reject(MasternodeRejection.UnknownMasternode,
                     $"heartbeat from {heartbeat.MasternodeKey.ToShortString()}, which has not been announced");
-            if (!heartbeat.VerifySignature())
+            if (!(_signatures?.Verify(heartbeat.GetSigningBytes(), heartbeat.Signature.Span, heartbeat.MasternodeKey) ?? heartbeat.VerifySignature()))
                 return MasternodeAcceptResult.Reject(MasternodeRejection.BadSignature,
                     $"heartbeat for {heartbeat.MasternodeKey.ToShortString()} is not signed by that key (forged or tampered)");
             if (entry.LastSequence is { } last && heartbeat.Sequence <= last)

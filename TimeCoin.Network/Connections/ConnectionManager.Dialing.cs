@@ -94,8 +94,12 @@ public sealed partial class ConnectionManager
             var busy = _addresses.Values.Where(a => a.Busy).ToList();
             int automaticInUse = busy.Count(a => ClassOf(a) == DialClass.Automatic);
             int ordinaryInUse = busy.Count(a => ClassOf(a) == DialClass.Ordinary);
+            // With every automatic and ordinary slot in use only manual (persistent) addresses can be chosen: the
+            // others are not classified, checked and ranked every second for nothing (about 12 % of the CPU of a
+            // 100-node simulation went here).
+            bool slotsFree = automaticInUse < _options.MaxAutomaticOutbound || ordinaryInUse < _options.TargetOutbound;
             var due = _addresses.Values
-                .Where(a => !a.Busy && a.NextAttemptAt <= now)
+                .Where(a => !a.Busy && a.NextAttemptAt <= now && (slotsFree || a.Source == AddressSource.Persistent))
                 .Where(a => !(a.NodeId is { } id && connectedIds.Contains(id)) && !connectedEndpoints.Contains(a.EndPoint))
                 .Where(a => !Policy.IsBanned(a.EndPoint.Address))
                 .ToDictionary(a => new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures), a => a);

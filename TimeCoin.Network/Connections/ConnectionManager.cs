@@ -691,11 +691,21 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             if (result.Rejection == MasternodeRejection.BadSignature)
                 ReportViolation(peer, ViolationKind.ForgedSignature, result.Message);
             else if (result.Rejection == MasternodeRejection.UnknownMasternode)
-                peer.TrySend(new GetMasternodesMessage());
+                RequestMasternodeList(peer);
             return;
         }
         if (_relayFilter.TryAdd(hash))
             Relay(message, except: peer);
+    }
+
+    /// <summary>Asks <paramref name="peer"/> for its masternode list, at most once per <see cref="ConnectionManagerOptions.MasternodeListRequestInterval"/>.</summary>
+    private void RequestMasternodeList(PeerConnection peer)
+    {
+        var now = _time.GetUtcNow();
+        if (peer.MasternodeListRequestedAt is { } last && now - last < _options.MasternodeListRequestInterval)
+            return;
+        if (peer.TrySend(new GetMasternodesMessage()))
+            peer.MasternodeListRequestedAt = now;
     }
 
     /// <summary>

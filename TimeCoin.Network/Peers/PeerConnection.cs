@@ -247,6 +247,9 @@ public sealed class PeerConnection : IPeer
     /// <summary>Short form for logs: direction, short node id and endpoint.</summary>
     public override string ToString() => $"{(IsInbound ? "inbound" : "outbound")} {NodeId.ToShortString()}@{RemoteEndPoint}";
 
+    /// <summary>When this connection last asked the peer for its masternode list (owned by the connection manager).</summary>
+    internal DateTimeOffset? MasternodeListRequestedAt { get; set; }
+
     internal void MarkConnectAnnounced() => Interlocked.Exchange(ref _announceState, 1);
 
     internal bool TryMarkDisconnectAnnounced() => Interlocked.CompareExchange(ref _announceState, 2, 1) == 1;

@@ -98,7 +98,9 @@ public sealed class TimeNode : IAsyncDisposable
             var policy = new PeerPolicy(options.Policy, time, loggerFactory.CreateLogger<PeerPolicy>());
             var policyPersistence = new PolicyPersistence(policy, db, time, loggerFactory.CreateLogger<PolicyPersistence>());
             policyPersistence.Start();
-            var masternodes = new HeartbeatRegistry(options.Heartbeats, time, options.Chain.NetworkName);
+            // A shared verified-signature cache (the simulation's) also serves the registry; production verifies
+            // each heartbeat once anyway (the relay filter drops copies first) and keeps the chain's cache for headers.
+            var masternodes = new HeartbeatRegistry(options.Heartbeats, time, options.Chain.NetworkName, options.Store.SignatureCache);
             var registryPersistence = new MasternodeRegistryPersistence(masternodes, db, time, loggerFactory.CreateLogger<MasternodeRegistryPersistence>());
             registryPersistence.Start();
 
@@ -192,6 +194,10 @@ public sealed class TimeNode : IAsyncDisposable
         long rounds = 0;
         try
         {
+            // At once too: the registry restored at start keeps the statuses it saved, and a masternode that went
+            // silent while this node was down must not show active until the first interval passed (found by the
+            // whole-network simulation, scenario f).
+            Masternodes.Evaluate();
             while (true)
             {
                 await Task.Delay(Options.Heartbeats.EvaluateInterval, _time, token);

@@ -75,7 +75,7 @@ public sealed class ChainStore
                 throw new InvalidDataException($"A stored header in '{db.DatabasePath}' does not decode: {error}");
             headers.Add(header);
         }
-        if (!ChainState.TryLoad(parameters, headers, active[^1], out var state, out var loadError))
+        if (!ChainState.TryLoad(parameters, headers, active[^1], options.SignatureCache ?? new SignatureCache(), out var state, out var loadError))
             throw new InvalidDataException($"The stored chain in '{db.DatabasePath}' is inconsistent: {loadError}");
         return new ChainStore(db, state, options);
     }

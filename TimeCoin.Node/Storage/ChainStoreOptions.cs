@@ -12,6 +12,13 @@ public sealed record ChainStoreOptions
     /// </summary>
     public int VerificationParallelism { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// The chain's verified-signature cache; null (the default, and what production uses) gives the chain its own.
+    /// The whole-network simulation hands every simulated node one cache (the node also verifies masternode
+    /// heartbeats and announcements through it there), so a signature is verified once per run, not once per node.
+    /// </summary>
+    internal TimeCoin.Core.Chain.SignatureCache? SignatureCache { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of range.</summary>
     public void Validate() =>
         ArgumentOutOfRangeException.ThrowIfLessThan(VerificationParallelism, 1, nameof(VerificationParallelism));

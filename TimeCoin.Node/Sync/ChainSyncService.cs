@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using TimeCoin.Core.Chain;
 using TimeCoin.Core.Crypto;
@@ -27,7 +26,10 @@ public sealed class ChainSyncService : IPeerMessageHandler
     private readonly SyncCoordinator _coordinator;
     private readonly ILogger _logger;
     private readonly ChainSyncServiceOptions _options;
-    private readonly ConcurrentDictionary<string, IPeer> _peers = new(StringComparer.Ordinal);
+    // Ordered by peer id, so announcements go out in one order for one set of peers (a hash-ordered dictionary would
+    // tie the order to the runtime's string hashing; the whole-network simulation replays runs exactly).
+    private readonly SortedDictionary<string, IPeer> _peers = new(StringComparer.Ordinal);
+    private readonly Lock _peersGate = new();
 
     /// <summary>Creates the service.</summary>
     /// <param name="chain">The node's chain (read to serve peers).</param>
@@ -49,13 +51,24 @@ public sealed class ChainSyncService : IPeerMessageHandler
     }
 
     /// <summary>Peers currently connected.</summary>
-    public int PeerCount => _peers.Count;
+    public int PeerCount
+    {
+        get { lock (_peersGate) return _peers.Count; }
+    }
+
+    /// <summary>The connected peers, in peer id order (a snapshot).</summary>
+    private IPeer[] PeersSnapshot()
+    {
+        lock (_peersGate)
+            return [.. _peers.Values];
+    }
 
     /// <inheritdoc />
     public void OnPeerConnected(IPeer peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        _peers[peer.PeerId] = peer;
+        lock (_peersGate)
+            _peers[peer.PeerId] = peer;
         _coordinator.OnPeerConnected(peer);
     }
 
@@ -63,7 +76,11 @@ public sealed class ChainSyncService : IPeerMessageHandler
     public void OnPeerDisconnected(IPeer peer, string reason)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        _peers.TryRemove(new KeyValuePair<string, IPeer>(peer.PeerId, peer));
+        lock (_peersGate)
+        {
+            if (_peers.TryGetValue(peer.PeerId, out var current) && ReferenceEquals(current, peer))
+                _peers.Remove(peer.PeerId);
+        }
         _coordinator.OnPeerDisconnected(peer, reason);
     }
 
@@ -225,7 +242,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
         // A node catching up has nothing new to tell: a peer already reports a longer chain. Announcing every sync
         // round while catching up went above the peers' rate limit for announcements, and the peers it was syncing
         // from banned it (found by the whole-network simulation, scenario h).
-        foreach (var peer in _peers.Values)
+        foreach (var peer in PeersSnapshot())
         {
             if (peer.BestHeight > tip.Height)
                 return;
@@ -249,7 +266,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
     {
         var message = new BlockAnnouncementMessage(header.Hash, (ulong)header.Height);
         int sent = 0;
-        foreach (var peer in _peers.Values)
+        foreach (var peer in PeersSnapshot())
         {
             if (await peer.SendAsync(message, cancellationToken))
                 sent++;

@@ -22,6 +22,8 @@ namespace TimeCoin.Node.Sync;
 /// <param name="LastErrorAt">When <paramref name="LastError"/> happened.</param>
 /// <param name="LastRoundAt">When the last sync round ran, or null before the first.</param>
 /// <param name="Rounds">Sync rounds run since start.</param>
+/// <param name="BlocksInFlightPerPeer">Blocks in flight by peer id as the planner counts them against its per-peer
+/// cap (peers with none are left out).</param>
 public sealed record SyncCoordinatorStatus(
     bool Enabled,
     long Height,
@@ -40,4 +42,5 @@ public sealed record SyncCoordinatorStatus(
     string? LastError,
     DateTimeOffset? LastErrorAt,
     DateTimeOffset? LastRoundAt,
-    long Rounds);
+    long Rounds,
+    IReadOnlyDictionary<string, int> BlocksInFlightPerPeer);

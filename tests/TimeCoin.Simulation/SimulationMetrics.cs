@@ -40,6 +40,12 @@ public sealed class SimulationMetrics
     /// <summary>The most blocks one node had in flight at a sample.</summary>
     public int MaxBlocksInFlight { get; set; }
 
+    /// <summary>The most blocks in flight from one peer at any check.</summary>
+    public int MaxBlocksInFlightPerPeer { get; set; }
+
+    /// <summary>How often the planner's bounds were checked.</summary>
+    public long PlannerChecks { get; set; }
+
     /// <summary>Tip changes seen.</summary>
     public long TipChanges { get; set; }
 }

@@ -25,6 +25,25 @@ public class SignatureCacheTests
     }
 
     [Fact]
+    public void VerifyBytes_SameSignatureTwice_VerifiesOnceAndRejectsOtherBytesOrSigner()
+    {
+        using var key = KeyPair.Generate();
+        using var other = KeyPair.Generate();
+        byte[] message = [1, 2, 3, 4];
+        var signature = key.Sign(message);
+        var cache = new SignatureCache();
+
+        Assert.True(cache.Verify(message, signature, key.PublicKey));
+        Assert.True(cache.Verify(message, signature, key.PublicKey));
+        Assert.False(cache.Verify([1, 2, 3, 5], signature, key.PublicKey));
+        Assert.False(cache.Verify(message, signature, other.PublicKey));
+        Assert.False(cache.Verify(message, new byte[PublicKey.SignatureSize], key.PublicKey));
+
+        Assert.Equal(4, cache.Verifications);
+        Assert.Equal(1, cache.Hits);
+    }
+
+    [Fact]
     public void Verify_SameHashWithForgedSignature_IsRejectedAfterTheValidOneWasCached()
     {
         var (parameters, key) = Devnet();

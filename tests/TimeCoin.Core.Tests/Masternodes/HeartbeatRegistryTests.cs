@@ -46,6 +46,44 @@ public sealed class HeartbeatRegistryTests : IDisposable
     private void Announce(KeyPair keys) => Assert.True(_registry.Accept(Announcement(keys)).Accepted);
 
     [Fact]
+    public void Accept_RegistriesSharingASignatureCache_EachSignatureVerifiedOnce()
+    {
+        var cache = new TimeCoin.Core.Chain.SignatureCache();
+        var first = new HeartbeatRegistry(HeartbeatOptions.Default, _time, Network, cache);
+        var second = new HeartbeatRegistry(HeartbeatOptions.Default, _time, Network, cache);
+        var announcement = Announcement(_keys);
+        var beat = Beat(_keys, 1);
+
+        foreach (var registry in new[] { first, second })
+        {
+            Assert.True(registry.Accept(announcement).Accepted);
+            Assert.True(registry.Accept(beat).Accepted);
+        }
+
+        Assert.Equal(2, cache.Verifications);
+        Assert.Equal(2, cache.Hits);
+    }
+
+    [Fact]
+    public void Accept_ForgedHeartbeatWithACachedValidOne_RejectedAsBadSignature()
+    {
+        var cache = new TimeCoin.Core.Chain.SignatureCache();
+        var first = new HeartbeatRegistry(HeartbeatOptions.Default, _time, Network, cache);
+        var second = new HeartbeatRegistry(HeartbeatOptions.Default, _time, Network, cache);
+        var announcement = Announcement(_keys);
+        var beat = Beat(_keys, 1);
+        Assert.True(first.Accept(announcement).Accepted);
+        Assert.True(first.Accept(beat).Accepted);
+        Assert.True(second.Accept(announcement).Accepted);
+        var forged = new Heartbeat(beat.Network, beat.MasternodeKey, beat.Address, beat.Sequence, beat.Timestamp, beat.ChainHeight + 1, beat.Signature.ToArray());
+
+        var result = second.Accept(forged);
+
+        Assert.False(result.Accepted);
+        Assert.Equal(MasternodeRejection.BadSignature, result.Rejection);
+    }
+
+    [Fact]
     public void Accept_ValidAnnouncement_AddsActiveMasternodeAndRaisesAdded()
     {
         var result = _registry.Accept(Announcement(_keys, tier: MasternodeTier.Gold));

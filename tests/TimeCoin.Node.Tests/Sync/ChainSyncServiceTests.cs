@@ -47,6 +47,34 @@ public sealed class ChainSyncServiceTests : IAsyncLifetime
     private static List<BlockHeader> Decode(HeadersMessage message) =>
         message.Headers.Select(h => BlockCodec.TryDecodeHeader(h.Span, out var header, out _) ? header : throw new InvalidDataException()).ToList();
 
+    /// <summary>
+    /// Announcements go out in one order for one set of peers (peer id order), not in the enumeration order of a
+    /// hash table: the whole-network simulation replays a run exactly, in any process.
+    /// </summary>
+    [Fact]
+    public async Task AnnounceAsync_PeersConnectedInAnyOrder_AnnouncedInPeerIdOrder()
+    {
+        var service = Service();
+        var sent = new List<string>();
+        var ids = Enumerable.Range(0, 20).Select(i => Hash256.DoubleSha256(BitConverter.GetBytes(i)).ToString()).ToList();
+        foreach (var id in ids)
+        {
+            var peer = Substitute.For<IPeer>();
+            peer.PeerId.Returns(id);
+            peer.SendAsync(Arg.Any<NetworkMessage>(), Arg.Any<CancellationToken>()).Returns(_ =>
+            {
+                sent.Add(id);
+                return ValueTask.FromResult(true);
+            });
+            service.OnPeerConnected(peer);
+        }
+
+        int count = await service.AnnounceAsync(_blocks[^1]);
+
+        Assert.Equal(20, count);
+        Assert.Equal(ids.Order(StringComparer.Ordinal), sent);
+    }
+
     [Fact]
     public void ServeHeaders_LocatorWithOurBlock_ReturnsHeadersAfterItUpToMaxCount()
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
 using TimeCoin.Core.Chain;
 using TimeCoin.Core.Crypto;
 using TimeCoin.Core.Policy;
@@ -42,6 +43,41 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
 
     private static string Heights(params TestNode[] nodes) =>
         string.Join(", ", nodes.Select(n => $"{n.Name}={n.Height} {n.TipHash.ToString()[..8]} (last error: {n.Coordinator.GetStatus().LastError})"));
+
+    /// <summary>
+    /// Every peer announces each new block: once we have it, the other announcements carry nothing to sync. A round
+    /// per announcement walked every peer and the planner about 16 times per block per node (whole-network
+    /// simulation, issue 8); announcements of blocks on our active chain now run no round.
+    /// </summary>
+    [Fact]
+    public async Task Announcement_OfABlockOnOurActiveChain_RunsNoSyncRound()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 5);
+        var node = Node("node");
+        node.Load(blocks);
+        node.Start();
+        // A peer on our tip that never answers: nothing but the announcements below can wake the loop (the clock is fake).
+        var atNode = Substitute.For<TimeCoin.Network.Peers.IPeer>();
+        atNode.PeerId.Returns("peer");
+        atNode.BestHeight.Returns(5);
+        atNode.TipHash.Returns(blocks[^1].Hash);
+        atNode.SendAsync(Arg.Any<NetworkMessage>(), Arg.Any<CancellationToken>()).Returns(ValueTask.FromResult(true));
+        node.Coordinator.OnPeerConnected(atNode);
+        await Eventually.AssertAsync(() => node.Coordinator.GetStatus().PeerCount == 1, () => "the connect was not applied");
+        long rounds = node.Coordinator.GetStatus().Rounds;
+
+        for (int i = 0; i < 10; i++)
+        {
+            await node.Coordinator.OnBlockAnnouncedAsync(atNode, blocks[^(1 + i % 3)].Hash, 5 - i % 3);
+            await Eventually.AssertAsync(() => node.Coordinator.QueuedEvents == 0, () => "the announcement was not taken");
+        }
+        // A block we do not have runs a round: once it ran, every announcement before it was decided.
+        var unknown = _chain.Build(blocks[^1].Header, 1, "elsewhere");
+        await node.Coordinator.OnBlockAnnouncedAsync(atNode, unknown[0].Hash, 6);
+        await Eventually.AssertAsync(() => node.Coordinator.GetStatus().Rounds > rounds, () => "no round for an unknown block");
+
+        Assert.Equal(rounds + 1, node.Coordinator.GetStatus().Rounds);
+    }
 
     [Fact]
     public async Task CatchUp_FiveHundredBlocksBehindOnePeer_ReachesThePeersTip()

@@ -64,8 +64,8 @@ public sealed class SimulatedNetwork
     /// <summary>The most bytes ever in flight on one connection direction.</summary>
     public long MaxInFlightBytes { get; private set; }
 
-    /// <summary>Frames delivered by message type.</summary>
-    public Dictionary<int, long> MessagesByType { get; } = [];
+    /// <summary>Frames and bytes delivered by message type (the frame header's type field).</summary>
+    public Dictionary<int, (long Messages, long Bytes)> TrafficByType { get; } = [];
 
     /// <summary>Creates the transport a host at <paramref name="address"/> uses (one per node incarnation).</summary>
     public SimulatedTransport CreateTransport(IPAddress address, SimulationContext context, SimulationClock clock) =>
@@ -131,7 +131,8 @@ public sealed class SimulatedNetwork
         MessagesDelivered++;
         BytesDelivered += frame.Length;
         int type = frame.Length >= 6 ? frame[4] | (frame[5] << 8) : -1;
-        MessagesByType[type] = MessagesByType.GetValueOrDefault(type) + 1;
+        var (messages, bytes) = TrafficByType.GetValueOrDefault(type);
+        TrafficByType[type] = (messages + 1, bytes + frame.Length);
         Scheduler.Trace.MessageDelivered(Scheduler.Elapsed.Ticks, linkId, frame);
     }
 

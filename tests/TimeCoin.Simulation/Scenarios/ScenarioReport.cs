@@ -45,8 +45,14 @@ public sealed class ScenarioReport
     /// <summary>Wall time of the run.</summary>
     public TimeSpan WallTime { get; init; }
 
+    /// <summary>CPU time of the run (user + system; steadier than the wall time on a shared machine).</summary>
+    public TimeSpan CpuTime { get; init; }
+
     /// <summary>The trace hash at the end of the run.</summary>
     public required string TraceHash { get; init; }
+
+    /// <summary>Messages and bytes per node-hour by message type, most bytes first.</summary>
+    public List<(string Type, double MessagesPerNodeHour, double BytesPerNodeHour)> Traffic { get; } = [];
 
     /// <summary>Scenario-specific figures.</summary>
     public List<(string Name, string Value)> Extra { get; } = [];
@@ -76,8 +82,10 @@ public sealed class ScenarioReport
         Row("catch-up (blocks/min)", CatchUpBlocksPerMinute is { } rate ? rate.ToString("0", c) : "-");
         Row("fork resolution", ForkResolution is { } fr ? fr == TimeSpan.MaxValue ? "never" : $"{fr.TotalSeconds:0.0} s" : "-");
         Row("messages / bytes per node-hour", $"{MessagesPerNodeHour:0} / {BytesPerNodeHour / 1024:0} KiB");
+        foreach (var (type, messages, bytes) in Traffic)
+            Row($"  {type} per node-hour", $"{messages:0} messages / {bytes / 1024:0} KiB");
         Row("simulated node-hours per wall second", NodeHoursPerWallSecond.ToString("0.00", c));
-        Row("wall time", $"{WallTime.TotalSeconds:0.0} s");
+        Row("wall time / CPU time", $"{WallTime.TotalSeconds:0.0} s / {CpuTime.TotalSeconds:0.0} s");
         foreach (var (name, value) in Extra)
             Row(name, value);
         Row("trace hash", TraceHash);

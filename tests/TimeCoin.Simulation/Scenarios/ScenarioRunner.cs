@@ -381,6 +381,7 @@ public static class ScenarioRunner
             BytesPerNodeHour = sim.Network.BytesDelivered / nodeHours,
             NodeHoursPerWallSecond = nodeHours / Math.Max(0.001, sim.WallTime.TotalSeconds),
             WallTime = sim.WallTime,
+            CpuTime = sim.CpuTime,
             TraceHash = sim.Trace.Current(),
         };
         report.Extra.Add(("heights (min / max) at the end", $"{sim.RunningHeights().Min()} / {sim.RunningHeights().Max()}"));
@@ -394,8 +395,14 @@ public static class ScenarioRunner
         }
         report.Extra.Add(("ping cadence between masternodes (whitelisted)", Gaps(true)));
         report.Extra.Add(("ping cadence with ordinary nodes", Gaps(false)));
+        foreach (var (type, (messages, bytes)) in sim.Network.TrafficByType.OrderByDescending(t => t.Value.Bytes))
+        {
+            string name = Enum.IsDefined(typeof(TimeCoin.Network.Protocol.MessageType), (ushort)type) ? ((TimeCoin.Network.Protocol.MessageType)type).ToString() : type.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            report.Traffic.Add((name, messages / nodeHours, bytes / nodeHours));
+        }
         report.Extra.Add(("work items / timers fired / trace events", $"{sim.Scheduler.StepsExecuted} / {sim.Scheduler.TimersFired} / {sim.Trace.Events}"));
-        report.Extra.Add(("max run queue / max bytes in flight / max blocks in flight", $"{sim.Scheduler.MaxRunQueueLength} / {sim.Network.MaxInFlightBytes} / {m.MaxBlocksInFlight}"));
+        report.Extra.Add(("max run queue / max bytes in flight", $"{sim.Scheduler.MaxRunQueueLength} / {sim.Network.MaxInFlightBytes}"));
+        report.Extra.Add(("max blocks in flight (node / one peer; checks)", $"{m.MaxBlocksInFlight} / {m.MaxBlocksInFlightPerPeer}; {m.PlannerChecks}"));
         report.Extra.Add(("whitelisted closes by the remote as a duplicate", remoteDuplicates.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         report.Extra.Add(("whitelisted disconnects caused by injected faults", faultInduced.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         foreach (var d in m.Disconnects.Where(d => d.WasWhitelisted && d.Kind == "liveness" && !sim.IsFaultInduced(d)).Take(5))
