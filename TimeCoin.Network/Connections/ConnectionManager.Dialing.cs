@@ -82,6 +82,8 @@ public sealed partial class ConnectionManager
 
     private void DialRound(CancellationToken token)
     {
+        if (Volatile.Read(ref _stopped) != 0)
+            return; // stopping: no new connections (they would only say goodbye)
         var now = _time.GetUtcNow();
         var connected = Peers;
         var connectedIds = connected.Select(p => p.NodeId).ToHashSet();

@@ -51,6 +51,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly Queue<DisconnectRecord> _disconnects = new();
     private readonly ConcurrentDictionary<Task, byte> _tasks = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abortHandshakes = new();
+    private readonly ConcurrentDictionary<TaskCompletionSource, byte> _handshakes = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnectionListener? _listener;
     private HttpClient? _ownedHttpClient;
@@ -206,6 +208,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (_listener is not null)
             await _listener.DisposeAsync();
         await SayGoodbyeAsync(Peers, "node stopping");
+        await _abortHandshakes.CancelAsync();
         await _stopping.CancelAsync();
         foreach (var peer in Peers)
             peer.Disconnect("node stopping");
@@ -217,12 +220,18 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _ownedHttpClient?.Dispose();
     }
 
-    /// <summary>Closes <paramref name="peers"/> in order (goodbye, drain), waiting at most <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>.</summary>
+    /// <summary>
+    /// Closes <paramref name="peers"/> in order (goodbye, drain) and lets handshakes in progress end, waiting at most
+    /// <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>. A handshake that completes while the node stops says
+    /// goodbye at once (see <see cref="RunConnectionAsync"/>): the remote may have finished its side already and count
+    /// the connection as live, so cutting it off in the middle would read as a failure there.
+    /// </summary>
     private async Task SayGoodbyeAsync(IReadOnlyList<PeerConnection> peers, string reason)
     {
-        if (peers.Count == 0)
+        var handshakes = _handshakes.Keys.Select(h => h.Task).ToArray();
+        if (peers.Count == 0 && handshakes.Length == 0)
             return;
-        var all = Task.WhenAll(peers.Select(p => p.CloseWithGoodbyeAsync(reason)));
+        var all = Task.WhenAll(peers.Select(p => p.CloseWithGoodbyeAsync(reason)).Concat(handshakes));
         using var cancel = new CancellationTokenSource();
         var deadline = Task.Delay(_options.GoodbyeTimeout, _time, cancel.Token);
         await Task.WhenAny(all, deadline);
@@ -241,6 +250,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     {
         await StopAsync();
         _stopping.Dispose();
+        _abortHandshakes.Dispose();
     }
 
     /// <summary>Every address known for dialing, for the node to persist (so a restart does not start from nothing).</summary>
@@ -472,8 +482,26 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             // given the same seed would otherwise send the same nonce and each take the other for itself. A simulation
             // injects its own per-node source through the options.
             var driver = new HandshakeDriver(LocalInfo(null, 0, default), _identity, _time, sink, _options.Handshake, _options.HandshakeNonceSource);
-            var result = await driver.RunAsync(connection, reader, writer,
-                LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), token);
+            // A stop does not cancel a handshake at once: it waits for handshakes in progress (within the goodbye
+            // timeout), and one that completes during the stop ends with a goodbye below.
+            var handshaking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _handshakes.TryAdd(handshaking, 0);
+            HandshakeResult result;
+            try
+            {
+                result = await driver.RunAsync(connection, reader, writer,
+                    LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), _abortHandshakes.Token);
+                if (result.IsSuccess && Volatile.Read(ref _stopped) != 0)
+                {
+                    await SayGoodbyeAfterHandshakeAsync(connection, writer);
+                    return null;
+                }
+            }
+            finally
+            {
+                _handshakes.TryRemove(handshaking, out _);
+                handshaking.TrySetResult();
+            }
             if (inbound)
             {
                 Interlocked.Decrement(ref _pendingInbound);
@@ -516,6 +544,28 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 OnOutboundEnded(address, peer);
             Wake();
         }
+    }
+
+    /// <summary>
+    /// Ends a connection whose handshake completed while the node stops: the remote gets a goodbye (bounded by the
+    /// goodbye timeout) instead of an unexplained close, then the connection closes.
+    /// </summary>
+    private async Task SayGoodbyeAfterHandshakeAsync(ITransportConnection connection, FrameWriter writer)
+    {
+        _logger.LogDebug("Handshake with {EndPoint} completed while stopping; saying goodbye", connection.RemoteEndPoint);
+        using (var deadline = new CancellationTokenSource(_options.GoodbyeTimeout, _time))
+        {
+            try
+            {
+                await writer.WriteAsync(new GoodbyeMessage("node stopping"), deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        writer.Dispose();
+        connection.Close();
+        await connection.DisposeAsync();
     }
 
     private bool Register(PeerConnection peer)
