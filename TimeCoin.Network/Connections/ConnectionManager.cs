@@ -47,6 +47,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly IReadOnlyList<IPEndPoint> _persistent;
     private readonly object _gate = new();
     private readonly Dictionary<IPEndPoint, KnownAddress> _addresses = new();
+    private readonly SortedSet<KnownAddress> _evictable = new(KnownAddress.ByAge); // the gossiped entries, oldest first
+    private long _addressSequence;
     private readonly Dictionary<PublicKey, byte[]> _announcements = new();
     private readonly Queue<DisconnectRecord> _disconnects = new();
     private readonly ConcurrentDictionary<Task, byte> _tasks = new();
@@ -605,7 +607,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (address is not null && result.Failure == HandshakeFailure.SelfConnection)
         {
             lock (_gate)
-                _addresses.Remove(address.EndPoint);
+                ForgetAddress(address);
             _logger.LogInformation("Forgot address {EndPoint}: it is ourselves", address.EndPoint);
         }
     }
@@ -718,11 +720,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             _announcements[announcement.MasternodeKey] = bytes.ToArray();
         // The address becomes a dial candidate; it is whitelisted only once a handshake there proves the key
         // (MasternodeWhitelist), never on the announcement's word.
-        if (announced is not null)
-            AddAddress(announced, AddressSource.Masternode);
+        // Only a new dial candidate wakes the dial loop: a dial round per announcement made a flood of announcements
+        // cost a round (over the whole address book, under the lock the read loops need) each.
+        bool newCandidate = announced is not null && AddAddress(announced, AddressSource.Masternode);
         if (relay)
             Relay(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
-        Wake();
+        if (newCandidate)
+            Wake();
     }
 
     private void HandleHeartbeat(PeerConnection peer, HeartbeatMessage message)
@@ -806,7 +810,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         lock (_gate)
         {
             if (_addresses.TryGetValue(normalized, out var known) && known.Source == AddressSource.Masternode)
-                known.Source = AddressSource.Gossip;
+                SetSource(known, AddressSource.Gossip);
         }
     }
 
