@@ -149,9 +149,13 @@ internal sealed class HostileHost : IDisposable
                 return;
             }
             ulong claimed = Role == HostileRole.Liar ? ulong.MaxValue : 0;
+            // An idler makes a key per connection (keys cost nothing): one key would make its connections duplicates
+            // of one node, which the node closes as such.
+            using var connectionKey = Role == HostileRole.Idler ? KeyPair.FromPrivateKey(SHA256.HashData(BitConverter.GetBytes(_random.NextInt64()))) : null;
+            var key = connectionKey ?? _key;
             var info = new LocalNodeInfo(LocalNodeInfo.CurrentProtocolVersion, 1, _magic, _sim.Chain.NetworkName, _sim.Chain.GenesisHash,
-                _key.PublicKey, null, claimed, RandomHash(), Role == HostileRole.Liar, "hostile/1.0");
-            var driver = new HandshakeDriver(info, _key, _clock, NullViolationSink.Instance, new HandshakeOptions { Timeout = TimeSpan.FromSeconds(20) },
+                key.PublicKey, null, claimed, RandomHash(), Role == HostileRole.Liar, "hostile/1.0");
+            var driver = new HandshakeDriver(info, key, _clock, NullViolationSink.Instance, new HandshakeOptions { Timeout = TimeSpan.FromSeconds(20) },
                 () => (ulong)_random.NextInt64());
             var result = await driver.RunAsync(connection, reader, writer, info);
             if (!result.IsSuccess)
@@ -248,7 +252,7 @@ internal sealed class HostileHost : IDisposable
     }
 
     /// <summary>
-    /// The target's share of the 10,000 announcements, continuing where the last connection to it stopped: 3,000
+    /// The target's 10,000 announcements, continuing where the last connection to it stopped: 3,000
     /// genuinely signed ones for made-up masternodes one by one (relayed: not the sender's key, addresses nobody
     /// listens on; above the gossip burst), 2,000 more in one Masternodes list, then 5,000 forged ones (bad signature).
     /// </summary>
@@ -275,6 +279,15 @@ internal sealed class HostileHost : IDisposable
             }
             _announceCursor[target] = cursor;
             if (!sent)
+                return;
+        }
+        // Then it keeps at it for as long as it stays connected: a forged announcement every 10 s (a burst whose
+        // excess the rate limit dropped unread costs one violation; a persistent attacker meets the signature check).
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(10), _clock, token);
+            var forged = new MasternodeAnnouncementMessage(pool[RelayedSingly + RelayedInList + _random.Next(0, AnnouncementsPerTarget - RelayedSingly - RelayedInList)]);
+            if (!await SendAsync(writer, record, forged.Type, MessageCodec.Encode(forged), token))
                 return;
         }
     }

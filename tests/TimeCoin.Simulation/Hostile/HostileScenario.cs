@@ -138,6 +138,18 @@ internal static class HostileScenario
                 $"{Longest(handshaken.Where(r => r.ClosedAt is not null))} ({bound.TotalSeconds:0} s) / {records.Sum(r => r.MessagesSent)} / {records.Sum(r => r.BytesSent) / (1024.0 * 1024):0.0}"));
             report.Extra.Add(($"{role}: honest nodes reached / that ended it / dials failed / refused before handshake",
                 $"{reachedPairs} / {endedPairs} / {ofRole.Sum(h => h.DialsFailed)} / {ofRole.Sum(h => h.HandshakesRefused)}"));
+            var addresses = ofRole.SelectMany(h => h.Addresses).Select(a => a.ToString()).ToHashSet();
+            var reasons = sim.Metrics.Disconnects.Where(d => addresses.Contains(d.Peer))
+                .GroupBy(d => d.Reason.Length > 48 ? d.Reason[..48] : d.Reason).OrderByDescending(g => g.Count()).Take(3)
+                .Select(g => $"{g.Count()} x {g.Key}");
+            report.Extra.Add(($"{role}: honest nodes' close reasons (top 3)", string.Join("; ", reasons)));
+            foreach (var r in tooLong.Take(3))
+            {
+                var peer = sim.Nodes[r.Target].Node?.Connections.Peers.FirstOrDefault(p => p.RemoteEndPoint.Address.ToString() == r.Source);
+                report.Extra.Add(($"  {role} connection open too long", $"{r.Source} -> node {r.Target} opened {r.OpenedAt:hh\\:mm\\:ss}, attacker sent {r.MessagesSent} messages; " +
+                    (peer is null ? "the node has no peer from that address" :
+                        $"the node's view: received {peer.MessagesReceived} messages / {peer.BytesReceived} bytes, sent {peer.MessagesSent}, missed pongs {peer.PingStatistics.TotalMissedPongs}, closed {peer.IsClosed}")));
+            }
             Require(endedPairs == reachedPairs, $"{role}: {reachedPairs - endedPairs} of {reachedPairs} honest nodes it reached never banned or dropped it");
             Require(tooLong.Count == 0, $"{role}: {tooLong.Count} handshaken connections open longer than {bound.TotalSeconds:0} s " +
                 $"(first: {tooLong.FirstOrDefault()?.Source} -> node {tooLong.FirstOrDefault()?.Target}, opened {tooLong.FirstOrDefault()?.OpenedAt:hh\\:mm\\:ss})");
