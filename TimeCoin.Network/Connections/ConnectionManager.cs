@@ -526,7 +526,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             await peer.RunAsync(token);
 
             _registry.Remove(peer);
-            Policy.RemovePeer(peer.PeerId);
+            // Rate-limit buckets are per node id, shared by its connections (a second connection does not double the
+            // allowance); they go with the node's last connection, so closing a duplicate does not refill the one
+            // that stays.
+            if (_registry.Find(peer.NodeId) is null)
+                Policy.RemovePeer(peer.PeerId);
             if (announced && peer.TryMarkDisconnectAnnounced())
                 _handler.OnPeerDisconnected(peer, peer.CloseReason ?? "closed");
             return peer;
