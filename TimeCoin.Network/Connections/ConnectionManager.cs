@@ -230,13 +230,15 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// </summary>
     private async Task SayGoodbyeAsync(IReadOnlyList<PeerConnection> peers, string reason)
     {
-        var handshakes = _handshakes.Keys.Select(h => h.Task).ToArray();
-        if (peers.Count == 0 && handshakes.Length == 0)
+        if (peers.Count == 0 && _handshakes.IsEmpty)
             return;
-        var all = Task.WhenAll(peers.Select(p => p.CloseWithGoodbyeAsync(reason)).Concat(handshakes));
+        var all = Task.WhenAll(peers.Select(p => p.CloseWithGoodbyeAsync(reason)));
         using var cancel = new CancellationTokenSource();
         var deadline = Task.Delay(_options.GoodbyeTimeout, _time, cancel.Token);
         await Task.WhenAny(all, deadline);
+        // Then the handshakes, including any a dial already under way began after the stop did.
+        while (!deadline.IsCompleted && !_handshakes.IsEmpty)
+            await Task.WhenAny(Task.WhenAll(_handshakes.Keys.Select(h => h.Task)), deadline);
         await cancel.CancelAsync();
         try
         {
