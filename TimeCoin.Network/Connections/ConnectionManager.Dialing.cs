@@ -15,32 +15,70 @@ public sealed partial class ConnectionManager
             _wake.TrySetResult();
     }
 
-    private void AddAddress(IPEndPoint endpoint, AddressSource source)
+    /// <summary>
+    /// Adds a dialable address, or raises a known one to a better source. The book holds at most
+    /// <see cref="ConnectionManagerOptions.MaxKnownAddresses"/>: when full, a gossiped address is refused and one from a
+    /// better source pushes out the oldest gossiped address not in use (refused when there is none). Finding it costs
+    /// no scan of the book: gossiped entries are kept oldest first (<see cref="_evictable"/>), and only entries in use
+    /// (a bounded few) are skipped.
+    /// </summary>
+    /// <returns>True when the address is a new dial candidate (added or promoted); false when known or refused.</returns>
+    private bool AddAddress(IPEndPoint endpoint, AddressSource source)
     {
         if (endpoint.Port == 0)
-            return;
+            return false;
         var normalized = new IPEndPoint(IpRange.Normalize(endpoint.Address), endpoint.Port);
         if (_listener?.LocalEndPoint is { } own && own.Equals(normalized))
-            return;
+            return false;
         lock (_gate)
         {
             if (_addresses.TryGetValue(normalized, out var known))
             {
-                if (source < known.Source)
-                    known.Source = source; // promoted (e.g. a gossiped address turns out to be a masternode)
-                return;
+                if (source >= known.Source)
+                    return false;
+                SetSource(known, source); // promoted (e.g. a gossiped address turns out to be a masternode)
+                return true;
             }
             if (_addresses.Count >= _options.MaxKnownAddresses)
             {
                 if (source == AddressSource.Gossip)
-                    return;
-                var victim = _addresses.Values.Where(a => a.Source == AddressSource.Gossip && !a.Busy).OrderBy(a => a.AddedAt).FirstOrDefault();
+                    return false;
+                KnownAddress? victim = null;
+                foreach (var candidate in _evictable)
+                {
+                    if (!candidate.Busy)
+                    {
+                        victim = candidate;
+                        break;
+                    }
+                }
                 if (victim is null)
-                    return;
-                _addresses.Remove(victim.EndPoint);
+                    return false;
+                ForgetAddress(victim);
             }
-            _addresses.Add(normalized, new KnownAddress(normalized, source, _time.GetUtcNow()));
+            var entry = new KnownAddress(normalized, source, _time.GetUtcNow(), ++_addressSequence, DialSetSelector.Rank(_identity.PublicKey.Bytes, normalized));
+            _addresses.Add(normalized, entry);
+            if (source == AddressSource.Gossip)
+                _evictable.Add(entry);
+            return true;
         }
+    }
+
+    /// <summary>Changes an entry's source, keeping the evictable set in step. Call under <see cref="_gate"/>.</summary>
+    private void SetSource(KnownAddress address, AddressSource source)
+    {
+        if (address.Source == AddressSource.Gossip)
+            _evictable.Remove(address);
+        address.Source = source;
+        if (source == AddressSource.Gossip)
+            _evictable.Add(address);
+    }
+
+    /// <summary>Removes an entry from the book. Call under <see cref="_gate"/>.</summary>
+    private void ForgetAddress(KnownAddress address)
+    {
+        _addresses.Remove(address.EndPoint);
+        _evictable.Remove(address);
     }
 
     /// <summary>Never given up (short backoff, retried forever): manual and automatic entries.</summary>
@@ -82,6 +120,8 @@ public sealed partial class ConnectionManager
 
     private void DialRound(CancellationToken token)
     {
+        if (Volatile.Read(ref _stopped) != 0)
+            return; // stopping: no new connections (they would only say goodbye)
         var now = _time.GetUtcNow();
         var connected = Peers;
         var connectedIds = connected.Select(p => p.NodeId).ToHashSet();
@@ -103,8 +143,9 @@ public sealed partial class ConnectionManager
                 .Where(a => !(a.NodeId is { } id && connectedIds.Contains(id)) && !connectedEndpoints.Contains(a.EndPoint))
                 .Where(a => !Policy.IsBanned(a.EndPoint.Address))
                 .ToDictionary(a => new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures), a => a);
+            // Ranks were computed once per address (a SHA-256 each): a round costs no hashing.
             var chosen = DialSetSelector.Select(due.Keys.ToList(), automaticInUse, ordinaryInUse, _options.MaxAutomaticOutbound,
-                _options.TargetOutbound, _identity.PublicKey.Bytes);
+                _options.TargetOutbound, c => due[c].Rank);
             foreach (var candidate in chosen)
             {
                 var address = due[candidate];

@@ -47,10 +47,14 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly IReadOnlyList<IPEndPoint> _persistent;
     private readonly object _gate = new();
     private readonly Dictionary<IPEndPoint, KnownAddress> _addresses = new();
+    private readonly SortedSet<KnownAddress> _evictable = new(KnownAddress.ByAge); // the gossiped entries, oldest first
+    private long _addressSequence;
     private readonly Dictionary<PublicKey, byte[]> _announcements = new();
     private readonly Queue<DisconnectRecord> _disconnects = new();
     private readonly ConcurrentDictionary<Task, byte> _tasks = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _abortHandshakes = new();
+    private readonly ConcurrentDictionary<TaskCompletionSource, byte> _handshakes = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnectionListener? _listener;
     private HttpClient? _ownedHttpClient;
@@ -206,6 +210,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (_listener is not null)
             await _listener.DisposeAsync();
         await SayGoodbyeAsync(Peers, "node stopping");
+        await _abortHandshakes.CancelAsync();
         await _stopping.CancelAsync();
         foreach (var peer in Peers)
             peer.Disconnect("node stopping");
@@ -217,15 +222,23 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         _ownedHttpClient?.Dispose();
     }
 
-    /// <summary>Closes <paramref name="peers"/> in order (goodbye, drain), waiting at most <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>.</summary>
+    /// <summary>
+    /// Closes <paramref name="peers"/> in order (goodbye, drain) and lets handshakes in progress end, waiting at most
+    /// <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>. A handshake that completes while the node stops says
+    /// goodbye at once (see <see cref="RunConnectionAsync"/>): the remote may have finished its side already and count
+    /// the connection as live, so cutting it off in the middle would read as a failure there.
+    /// </summary>
     private async Task SayGoodbyeAsync(IReadOnlyList<PeerConnection> peers, string reason)
     {
-        if (peers.Count == 0)
+        if (peers.Count == 0 && _handshakes.IsEmpty)
             return;
         var all = Task.WhenAll(peers.Select(p => p.CloseWithGoodbyeAsync(reason)));
         using var cancel = new CancellationTokenSource();
         var deadline = Task.Delay(_options.GoodbyeTimeout, _time, cancel.Token);
         await Task.WhenAny(all, deadline);
+        // Then the handshakes, including any a dial already under way began after the stop did.
+        while (!deadline.IsCompleted && !_handshakes.IsEmpty)
+            await Task.WhenAny(Task.WhenAll(_handshakes.Keys.Select(h => h.Task)), deadline);
         await cancel.CancelAsync();
         try
         {
@@ -241,6 +254,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     {
         await StopAsync();
         _stopping.Dispose();
+        _abortHandshakes.Dispose();
     }
 
     /// <summary>Every address known for dialing, for the node to persist (so a restart does not start from nothing).</summary>
@@ -472,8 +486,26 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             // given the same seed would otherwise send the same nonce and each take the other for itself. A simulation
             // injects its own per-node source through the options.
             var driver = new HandshakeDriver(LocalInfo(null, 0, default), _identity, _time, sink, _options.Handshake, _options.HandshakeNonceSource);
-            var result = await driver.RunAsync(connection, reader, writer,
-                LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), token);
+            // A stop does not cancel a handshake at once: it waits for handshakes in progress (within the goodbye
+            // timeout), and one that completes during the stop ends with a goodbye below.
+            var handshaking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _handshakes.TryAdd(handshaking, 0);
+            HandshakeResult result;
+            try
+            {
+                result = await driver.RunAsync(connection, reader, writer,
+                    LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), _abortHandshakes.Token);
+                if (result.IsSuccess && Volatile.Read(ref _stopped) != 0)
+                {
+                    await SayGoodbyeAfterHandshakeAsync(connection, writer);
+                    return null;
+                }
+            }
+            finally
+            {
+                _handshakes.TryRemove(handshaking, out _);
+                handshaking.TrySetResult();
+            }
             if (inbound)
             {
                 Interlocked.Decrement(ref _pendingInbound);
@@ -496,7 +528,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             await peer.RunAsync(token);
 
             _registry.Remove(peer);
-            Policy.RemovePeer(peer.PeerId);
+            // Rate-limit buckets are per node id, shared by its connections (a second connection does not double the
+            // allowance); they go with the node's last connection, so closing a duplicate does not refill the one
+            // that stays.
+            if (_registry.Find(peer.NodeId) is null)
+                Policy.RemovePeer(peer.PeerId);
             if (announced && peer.TryMarkDisconnectAnnounced())
                 _handler.OnPeerDisconnected(peer, peer.CloseReason ?? "closed");
             return peer;
@@ -516,6 +552,28 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 OnOutboundEnded(address, peer);
             Wake();
         }
+    }
+
+    /// <summary>
+    /// Ends a connection whose handshake completed while the node stops: the remote gets a goodbye (bounded by the
+    /// goodbye timeout) instead of an unexplained close, then the connection closes.
+    /// </summary>
+    private async Task SayGoodbyeAfterHandshakeAsync(ITransportConnection connection, FrameWriter writer)
+    {
+        _logger.LogDebug("Handshake with {EndPoint} completed while stopping; saying goodbye", connection.RemoteEndPoint);
+        using (var deadline = new CancellationTokenSource(_options.GoodbyeTimeout, _time))
+        {
+            try
+            {
+                await writer.WriteAsync(new GoodbyeMessage("node stopping"), deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        writer.Dispose();
+        connection.Close();
+        await connection.DisposeAsync();
     }
 
     private bool Register(PeerConnection peer)
@@ -555,7 +613,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (address is not null && result.Failure == HandshakeFailure.SelfConnection)
         {
             lock (_gate)
-                _addresses.Remove(address.EndPoint);
+                ForgetAddress(address);
             _logger.LogInformation("Forgot address {EndPoint}: it is ourselves", address.EndPoint);
         }
     }
@@ -668,11 +726,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             _announcements[announcement.MasternodeKey] = bytes.ToArray();
         // The address becomes a dial candidate; it is whitelisted only once a handshake there proves the key
         // (MasternodeWhitelist), never on the announcement's word.
-        if (announced is not null)
-            AddAddress(announced, AddressSource.Masternode);
+        // Only a new dial candidate wakes the dial loop: a dial round per announcement made a flood of announcements
+        // cost a round (over the whole address book, under the lock the read loops need) each.
+        bool newCandidate = announced is not null && AddAddress(announced, AddressSource.Masternode);
         if (relay)
             Relay(original ?? new MasternodeAnnouncementMessage(bytes), except: peer);
-        Wake();
+        if (newCandidate)
+            Wake();
     }
 
     private void HandleHeartbeat(PeerConnection peer, HeartbeatMessage message)
@@ -756,7 +816,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         lock (_gate)
         {
             if (_addresses.TryGetValue(normalized, out var known) && known.Source == AddressSource.Masternode)
-                known.Source = AddressSource.Gossip;
+                SetSource(known, AddressSource.Gossip);
         }
     }
 

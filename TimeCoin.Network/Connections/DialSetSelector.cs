@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Security.Cryptography;
 
 namespace TimeCoin.Network.Connections;
@@ -24,18 +25,25 @@ internal static class DialSetSelector
     public static IReadOnlyList<DialCandidate> Select(IReadOnlyList<DialCandidate> due, int automaticInUse, int ordinaryInUse,
         int maxAutomatic, int targetOrdinary, ReadOnlySpan<byte> spreadKey)
     {
-        ArgumentNullException.ThrowIfNull(due);
         var key = spreadKey.ToArray();
+        return Select(due, automaticInUse, ordinaryInUse, maxAutomatic, targetOrdinary, d => Rank(key, d));
+    }
+
+    /// <summary>As above, with each candidate's <see cref="Rank(ReadOnlySpan{byte}, DialCandidate)"/> supplied (the connection manager computes it once per address).</summary>
+    internal static IReadOnlyList<DialCandidate> Select(IReadOnlyList<DialCandidate> due, int automaticInUse, int ordinaryInUse,
+        int maxAutomatic, int targetOrdinary, Func<DialCandidate, ulong> rank)
+    {
+        ArgumentNullException.ThrowIfNull(due);
         var chosen = new List<DialCandidate>();
         chosen.AddRange(due.Where(d => d.Class == DialClass.Manual));
         chosen.AddRange(due.Where(d => d.Class == DialClass.Automatic)
             .OrderBy(d => d.Failures)
-            .ThenBy(d => Rank(key, d))
+            .ThenBy(rank)
             .Take(Math.Max(0, maxAutomatic - automaticInUse)));
         chosen.AddRange(due.Where(d => d.Class == DialClass.Ordinary)
             .OrderBy(d => d.Source)
             .ThenBy(d => d.Failures)
-            .ThenBy(d => Rank(key, d))
+            .ThenBy(rank)
             .Take(Math.Max(0, targetOrdinary - ordinaryInUse)));
         return chosen;
     }
@@ -44,7 +52,13 @@ internal static class DialSetSelector
     public static ulong Rank(ReadOnlySpan<byte> key, DialCandidate candidate)
     {
         ArgumentNullException.ThrowIfNull(candidate);
-        var text = System.Text.Encoding.UTF8.GetBytes(candidate.EndPoint.ToString());
+        return Rank(key, candidate.EndPoint);
+    }
+
+    /// <summary>The rank of <paramref name="endpoint"/> for the node with <paramref name="key"/> (see <see cref="Rank(ReadOnlySpan{byte}, DialCandidate)"/>).</summary>
+    internal static ulong Rank(ReadOnlySpan<byte> key, IPEndPoint endpoint)
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(endpoint.ToString());
         Span<byte> input = stackalloc byte[key.Length + text.Length];
         key.CopyTo(input);
         text.CopyTo(input[key.Length..]);

@@ -1,6 +1,6 @@
 namespace TimeCoin.Benchmarks;
 
-/// <summary>Entry point: <c>chain</c> (validate+store), <c>sync</c> (catch-up over loopback TCP) and <c>idle</c> (idle peers), <c>ibd</c> (initial block download at scale).</summary>
+/// <summary>Entry point: <c>chain</c> (validate+store), <c>sync</c> (catch-up over loopback TCP), <c>idle</c> (idle peers), <c>ibd</c> (initial block download at scale) and <c>announce</c> (masternode announcements).</summary>
 public static class Program
 {
     /// <summary>Runs the benchmark named by the first argument (<c>idle-clients</c> and <c>ibd-node</c> are the child processes of <c>idle</c> and <c>ibd</c>).</summary>
@@ -20,6 +20,8 @@ public static class Program
                 return IbdBenchmark.Run(rest, Console.Out, Console.Error);
             case "ibd-node":
                 return IbdBenchmark.RunNode(rest, Console.Out, Console.Error);
+            case "announce":
+                return AnnouncementBenchmark.Run(rest, Console.Out, Console.Error);
             case "idle-clients":
                 return IdlePeersBenchmark.RunClients(rest, Console.Out, Console.Error);
             default:
@@ -36,6 +38,9 @@ public static class Program
                 Console.Error.WriteLine("  ibd    an empty node in a child process catches up N blocks (default 1000000, 1 KiB payload) from N peers");
                 Console.Error.WriteLine("         (default 4): blocks/s, CPU per block, resident memory at every tenth and at its peak. The source");
                 Console.Error.WriteLine("         chain is built once into DIR (default under the temp directory) and reused by later runs.");
+                Console.Error.WriteLine("usage: TimeCoin.Benchmarks announce [--announcements N]");
+                Console.Error.WriteLine("  announce  N signed announcements of made-up masternodes (default 10000) from one peer over loopback");
+                Console.Error.WriteLine("            TCP: announcements the node takes per second while its address book fills to its cap.");
                 return 2;
         }
     }

@@ -190,39 +190,62 @@ public class ConnectionManagerTcpTests
         Assert.True(dialer.Manager.RecentDisconnects.Count >= 3);
     }
 
+    /// <summary>
+    /// A real simultaneous dial, every time: both dials are held until both are in flight (before, on a loaded machine
+    /// one side was sometimes connected before its dial loop ran, so there was no duplicate to resolve and the test
+    /// could only check the tie-break when one happened). Both handshakes complete; each side keeps the connection the
+    /// lower node id dialed and closes the other as a duplicate.
+    /// </summary>
     [Fact]
     public async Task Dial_BothNodesDialEachOtherAtOnce_OneConnectionRemainsDialedByTheLowerNodeId()
     {
         for (int round = 0; round < 3; round++)
         {
-            await using var a = new TestNode(_tcp, TestNode.LoopbackOptions());
-            await using var b = new TestNode(_tcp, TestNode.LoopbackOptions());
+            var bothDialing = new DialBarrier(2);
+            await using var a = new TestNode(new HeldDialTransport(_tcp, bothDialing), TestNode.LoopbackOptions());
+            await using var b = new TestNode(new HeldDialTransport(_tcp, bothDialing), TestNode.LoopbackOptions());
             await a.StartAsync();
             await b.StartAsync();
             a.Manager.AddPeer(b.EndPoint, persistent: true);
             b.Manager.AddPeer(a.EndPoint, persistent: true);
 
-            await Until(() => a.PeerFor(b) is not null && b.PeerFor(a) is not null, "both connected");
-            // Give a second connection time to show up, then check that exactly one remains on each side.
-            await Until(() => a.Manager.Peers.Count == 1 && b.Manager.Peers.Count == 1 && a.PeerFor(b)!.IsInbound != b.PeerFor(a)!.IsInbound, "one agreed connection");
-            // Both sides may first register the connection the higher id dialed while the other is still in its
-            // handshake (a loaded machine); once it completes it replaces that one. Wait for the state to settle.
-            await Task.Delay(500);
+            await Until(() => a.Manager.RecentDisconnects.Concat(b.Manager.RecentDisconnects).Any(d => d.Reason.Contains("duplicate", StringComparison.Ordinal)),
+                "a duplicate was resolved");
             await Until(() => a.Manager.Peers.Count == 1 && b.Manager.Peers.Count == 1 && a.PeerFor(b)!.IsInbound != b.PeerFor(a)!.IsInbound, "one agreed connection");
 
             var lower = a.Key.PublicKey.CompareTo(b.Key.PublicKey) < 0 ? a : b;
             var higher = ReferenceEquals(lower, a) ? b : a;
-            // The tie-break applies when both dials completed a handshake. On a loaded machine one side may already be
-            // connected when its dial loop runs, and then it does not dial at all: one connection, nothing to break.
-            bool duplicateResolved = a.Manager.RecentDisconnects.Concat(b.Manager.RecentDisconnects)
-                .Any(d => d.Reason.Contains("duplicate", StringComparison.Ordinal));
-            if (duplicateResolved)
-            {
-                Assert.False(lower.PeerFor(higher)!.IsInbound); // the lower id dialed the connection that stayed
-                Assert.True(higher.PeerFor(lower)!.IsInbound);
-            }
+            Assert.False(lower.PeerFor(higher)!.IsInbound); // the lower id dialed the connection that stayed
+            Assert.True(higher.PeerFor(lower)!.IsInbound);
             Assert.Single(a.Manager.Peers);
             Assert.Single(b.Manager.Peers);
+        }
+    }
+
+    /// <summary>Completes once <c>count</c> dials have been asked for.</summary>
+    private sealed class DialBarrier(int count)
+    {
+        private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _arrived;
+
+        public Task ArriveAsync()
+        {
+            if (Interlocked.Increment(ref _arrived) >= count)
+                _all.TrySetResult();
+            return _all.Task;
+        }
+    }
+
+    /// <summary>A transport whose dials wait at a barrier before connecting (listening is unchanged).</summary>
+    private sealed class HeldDialTransport(ITransport inner, DialBarrier barrier) : ITransport
+    {
+        public ValueTask<IConnectionListener> ListenAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default) =>
+            inner.ListenAsync(endpoint, cancellationToken);
+
+        public async ValueTask<ITransportConnection> DialAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
+        {
+            await barrier.ArriveAsync().WaitAsync(cancellationToken);
+            return await inner.DialAsync(remote, cancellationToken);
         }
     }
 

@@ -45,6 +45,37 @@ public class GossipVolumeTests
         Assert.Equal(2, peer.Received.OfType<PeersMessage>().Count());
     }
 
+    /// <summary>
+    /// Buckets belong to the node id, so a second connection of one node does not double its allowance; and they stay
+    /// while any connection of the node is live, so a duplicate that is closed does not refill the one that stays (a
+    /// node could otherwise reset its buckets by redialing).
+    /// </summary>
+    [Fact]
+    public async Task RateLimit_DuplicateConnectionClosed_BucketsOfTheNodeNotRefilled()
+    {
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options(), policyOptions: Tight);
+        await node.StartAsync();
+        using var key = KeyPair.Generate();
+        await using var first = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint, key);
+        first.StartDraining();
+        for (int i = 0; i < 2; i++) // the whole burst
+            await first.Writer.WriteAsync(new GetPeersMessage());
+        await Until(() => first.Received.OfType<PeersMessage>().Count() == 2, "the burst is answered");
+
+        // The node redials: the newer connection stays, the older one is closed as a duplicate.
+        await using var second = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint, key);
+        second.StartDraining();
+        await Until(() => first.Closed, "the older connection is closed");
+        await Task.Delay(300); // the closed connection's loop ends and cleans up
+        for (int i = 0; i < 2; i++)
+            await second.Writer.WriteAsync(new GetPeersMessage());
+        await second.Writer.WriteAsync(new GetMasternodesMessage()); // handled in order: once answered, all were decided
+        await Until(() => second.Received.OfType<MasternodesMessage>().Any(), "the marker is answered");
+
+        Assert.Empty(second.Received.OfType<PeersMessage>());
+    }
+
     [Fact]
     public async Task RateLimit_ManuallyWhitelistedPeer_ExemptEveryMessageHandled()
     {

@@ -52,4 +52,12 @@ public class ScenarioTests(ITestOutputHelper output)
     [Fact]
     public void LongChainJoin_TenThousandBlocks_NewNodeReachesTheTip() =>
         AssertPassed(ScenarioRunner.Run("h", ScenarioSettings.Ci(Seed)));
+
+    /// <summary>
+    /// Issue 9's attacks from hosts among the honest nodes: the honest nodes keep (a)'s thresholds, keep producing, end
+    /// every attacker connection within its role's bound and stay bounded (see docs/simulation.md, scenario i).
+    /// </summary>
+    [Fact]
+    public void Hostile_FloodLiesFakeAnnouncementsIdleConnections_HonestThresholdsHoldAttackersBannedOrDropped() =>
+        AssertPassed(ScenarioRunner.Run("i", ScenarioSettings.Ci(Seed)));
 }

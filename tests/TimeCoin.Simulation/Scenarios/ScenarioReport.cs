@@ -6,7 +6,7 @@ namespace TimeCoin.Simulation.Scenarios;
 /// <summary>The figures of one scenario run (the report table) and the thresholds it failed.</summary>
 public sealed class ScenarioReport
 {
-    /// <summary>Scenario name (a to h).</summary>
+    /// <summary>Scenario name (a to i).</summary>
     public required string Scenario { get; init; }
 
     /// <summary>What the scenario does.</summary>

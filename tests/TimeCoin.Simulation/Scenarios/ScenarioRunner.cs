@@ -16,6 +16,7 @@ public static class ScenarioRunner
         ["f"] = "churn: every hour 10 % of the nodes crash and restart at random times",
         ["g"] = "rolling restart of every node, one by one",
         ["h"] = "a long chain (100,000 blocks at full length) and a new node joining",
+        ["i"] = "hostile: 1 attacker per 10 masternodes (at least 4) floods 4 MiB Blocks, claims absurd heights, sends 10,000 fake announcements, fills inbound and idles; (a)'s links",
     };
 
     /// <summary>Runs scenario <paramref name="name"/>.</summary>
@@ -29,6 +30,7 @@ public static class ScenarioRunner
         "f" => Churn(settings),
         "g" => RollingRestart(settings),
         "h" => LongChainJoin(settings),
+        "i" => Hostile.HostileScenario.Run(settings),
         _ => throw new ArgumentException($"Unknown scenario '{name}'; known: {string.Join(", ", Descriptions.Keys)}.", nameof(name)),
     };
 

@@ -1,0 +1,51 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using TimeCoin.Network.Connections;
+using TimeCoin.Network.Transport;
+
+namespace TimeCoin.Network.Tests;
+
+/// <summary>
+/// The address book's cap (<see cref="ConnectionManagerOptions.MaxKnownAddresses"/>): a full book refuses gossiped
+/// addresses; an address from a better source (an operator, a masternode announcement) pushes out the oldest gossiped
+/// address not in use, and is refused when there is none.
+/// </summary>
+public class AddressBookTests
+{
+    private static readonly IPAddress Ip = IPAddress.Parse("10.2.0.1");
+
+    private static IPEndPoint At(int i) => new(IPAddress.Parse($"10.7.0.{i}"), 24200);
+
+    private static HashSet<string> Known(TestNode node) => node.Manager.GetKnownAddresses().Select(k => $"{k.EndPoint}/{k.Source}").ToHashSet();
+
+    [Fact]
+    public async Task AddAddress_FullBook_GossipRefusedOldestGossipEvictedForBetterSourcesNoneLeftRefused()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000));
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(Ip), new ConnectionManagerOptions
+        {
+            ListenEndPoint = new IPEndPoint(Ip, 24200),
+            DefaultPort = 24200,
+            TargetOutbound = 0, // gossiped addresses are never dialed (never in use)
+            MaxKnownAddresses = 3,
+        }, time);
+        for (int i = 1; i <= 3; i++)
+        {
+            node.Manager.AddPeer(At(i), persistent: false);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        node.Manager.AddPeer(At(4), persistent: false); // full: a gossiped address is refused
+        Assert.Equal(["10.7.0.1:24200/Gossip", "10.7.0.2:24200/Gossip", "10.7.0.3:24200/Gossip"], Known(node));
+
+        node.Manager.AddPeer(At(5), persistent: true); // pushes out the oldest gossiped address
+        node.Manager.AddPeer(At(2), persistent: true); // a gossiped address promoted: no longer evictable
+        node.Manager.AddPeer(At(6), persistent: true); // pushes out the only gossiped address left
+        Assert.Equal(["10.7.0.2:24200/Persistent", "10.7.0.5:24200/Persistent", "10.7.0.6:24200/Persistent"], Known(node));
+
+        node.Manager.AddPeer(At(7), persistent: true); // nothing gossiped left to push out: refused
+        Assert.Equal(3, node.Manager.KnownAddressCount);
+        Assert.DoesNotContain("10.7.0.7:24200/Persistent", Known(node));
+    }
+}
