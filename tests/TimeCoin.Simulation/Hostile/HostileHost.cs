@@ -225,7 +225,12 @@ internal sealed class HostileHost : IDisposable
 
     private async Task<bool> SendAsync(FrameWriter writer, HostileConnectionRecord record, MessageType type, byte[] payload, CancellationToken token)
     {
-        if (!await writer.WriteAsync(type, payload, token))
+        // The attack loops and the read loop's replies share one writer. Its lock is a SemaphoreSlim, and a contended
+        // WaitAsync given a cancellable token resumes through the thread pool (SemaphoreSlim's own continuation), which
+        // the simulation rightly fails as a thread leak; without a token the waiter resumes on the releasing (the
+        // simulation's) thread. So the token is checked here rather than passed (found by `run i` at 100 nodes).
+        token.ThrowIfCancellationRequested();
+        if (!await writer.WriteAsync(type, payload, CancellationToken.None))
             return false;
         record.MessagesSent++;
         record.BytesSent += FrameFormat.HeaderSize + payload.Length;
