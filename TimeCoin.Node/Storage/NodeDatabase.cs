@@ -25,19 +25,12 @@ public sealed class NodeDatabase : IDisposable
     private readonly DataDirectoryLock? _lock;
     private readonly SqliteConnection _db;
     private readonly object _gate = new();
-    // Block reads (peers asking for blocks, RPC) go through a second, read-only connection with its own lock, so they
-    // never wait for a batch write that holds _gate: in WAL mode a reader sees the last committed state while a
-    // writer's transaction is open. The in-memory (shared-cache) database has no WAL, so there both are the writer's.
-    private readonly SqliteConnection _read;
-    private readonly object _readGate;
 
-    private NodeDatabase(DataDirectoryLock? dirLock, SqliteConnection db, string path, SqliteConnection? read)
+    private NodeDatabase(DataDirectoryLock? dirLock, SqliteConnection db, string path)
     {
         _lock = dirLock;
         _db = db;
         DatabasePath = path;
-        _read = read ?? db;
-        _readGate = read is null ? _gate : new object();
     }
 
     /// <summary>Full path of the database file.</summary>
@@ -52,7 +45,7 @@ public sealed class NodeDatabase : IDisposable
         if (options.InMemoryName is { } name)
             return OpenInMemory(name);
         var dirLock = DataDirectoryLock.Acquire(dataDirectory);
-        SqliteConnection? db = null, read = null;
+        SqliteConnection? db = null;
         try
         {
             var path = Path.Combine(dataDirectory, FileName);
@@ -62,13 +55,10 @@ public sealed class NodeDatabase : IDisposable
             Execute(db, options.SynchronousFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
             Execute(db, "PRAGMA foreign_keys=ON;");
             SchemaMigrations.Apply(db, CurrentSchemaVersion);
-            read = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-            read.Open();
-            return new NodeDatabase(dirLock, db, path, read);
+            return new NodeDatabase(dirLock, db, path);
         }
         catch
         {
-            read?.Dispose();
             db?.Dispose();
             dirLock.Dispose();
             throw;
@@ -87,7 +77,7 @@ public sealed class NodeDatabase : IDisposable
             db.Open();
             Execute(db, "PRAGMA foreign_keys=ON;");
             SchemaMigrations.Apply(db, CurrentSchemaVersion);
-            return new NodeDatabase(null, db, "memory:" + name, read: null);
+            return new NodeDatabase(null, db, "memory:" + name);
         }
         catch
         {
@@ -177,40 +167,36 @@ public sealed class NodeDatabase : IDisposable
         }
     }
 
-    /// <summary>True when the block is stored (on any branch) and committed. Never waits for an open batch write.</summary>
+    /// <summary>True when the block is stored (on any branch).</summary>
     public bool HasBlock(Hash256 hash)
     {
-        lock (_readGate)
+        lock (_gate)
         {
-            using var cmd = _read.CreateCommand();
+            using var cmd = _db.CreateCommand();
             cmd.CommandText = "SELECT 1 FROM blocks WHERE hash = $h;";
             cmd.Parameters.AddWithValue("$h", hash.ToArray());
             return cmd.ExecuteScalar() is not null;
         }
     }
 
-    /// <summary>
-    /// The encoded block, or null when it is not stored. Reads the last committed state on a connection of its own, so
-    /// it never waits for an open batch write (<see cref="BeginBlockWrite"/>); a block of a batch not committed yet is
-    /// not found.
-    /// </summary>
+    /// <summary>The encoded block, or null when it is not stored.</summary>
     public byte[]? GetBlockBody(Hash256 hash)
     {
-        lock (_readGate)
+        lock (_gate)
         {
-            using var cmd = _read.CreateCommand();
+            using var cmd = _db.CreateCommand();
             cmd.CommandText = "SELECT body FROM blocks WHERE hash = $h;";
             cmd.Parameters.AddWithValue("$h", hash.ToArray());
             return cmd.ExecuteScalar() as byte[];
         }
     }
 
-    /// <summary>The active block hash at <paramref name="height"/> as last committed, or null above the tip. Never waits for an open batch write.</summary>
+    /// <summary>The active block hash at <paramref name="height"/>, or null above the tip.</summary>
     public Hash256? GetActiveHash(long height)
     {
-        lock (_readGate)
+        lock (_gate)
         {
-            using var cmd = _read.CreateCommand();
+            using var cmd = _db.CreateCommand();
             cmd.CommandText = "SELECT hash FROM active_chain WHERE height = $n;";
             cmd.Parameters.AddWithValue("$n", height);
             return cmd.ExecuteScalar() is byte[] bytes ? new Hash256(bytes) : null;
@@ -411,11 +397,6 @@ public sealed class NodeDatabase : IDisposable
     {
         lock (_gate)
         {
-            lock (_readGate)
-            {
-                if (!ReferenceEquals(_read, _db))
-                    _read.Dispose();
-            }
             _db.Dispose();
             _lock?.Dispose();
         }

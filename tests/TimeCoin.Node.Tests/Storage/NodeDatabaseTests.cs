@@ -195,34 +195,6 @@ public class NodeDatabaseTests
         Assert.Equal(2, peer.Failures);
         Assert.Equal(t0.AddMinutes(1), peer.LastSeen);
     }
-
-    [Fact]
-    public void GetBlockBody_WhileABatchWriteIsOpenOnAnotherThread_ReturnsCommittedBlocksWithoutWaitingForTheCommit()
-    {
-        using var dir = new TempDirectory();
-        using var db = NodeDatabase.Open(dir.Path);
-        var stored = FakeChain(3, "a");
-        db.StoreBlocks(stored, new ActiveChainUpdate(0, stored.Select(b => b.Hash).ToList()));
-        var pending = FakeChain(1, "a", stored[^1])[0];
-
-        using var write = db.BeginBlockWrite(); // holds the write side of the database on this thread
-        write.Insert(pending);
-        // Peers asking for blocks (and RPC) read on another thread while the batch is open. The join is a deadlock
-        // guard, not a timing: with reads behind the write lock the reader cannot finish before the Commit below.
-        (byte[]? Stored, byte[]? Pending, Hash256? Active, bool Has) result = default;
-        var reader = new Thread(() => result = (db.GetBlockBody(stored[1].Hash), db.GetBlockBody(pending.Hash), db.GetActiveHash(2), db.HasBlock(stored[2].Hash)));
-        reader.Start();
-        bool finished = reader.Join(TimeSpan.FromSeconds(30));
-        write.Commit(new ActiveChainUpdate(3, [pending.Hash]));
-        reader.Join();
-
-        Assert.True(finished, "a read waited for the open batch write");
-        Assert.Equal(stored[1].Body, result.Stored);
-        Assert.Null(result.Pending); // not committed yet: readers see the last committed state
-        Assert.Equal(stored[2].Hash, result.Active);
-        Assert.True(result.Has);
-        Assert.Equal(pending.Body, db.GetBlockBody(pending.Hash)); // and the batch once it committed
-    }
 }
 
 public class NodeDatabaseMigrationTests
