@@ -717,21 +717,22 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         {
             if (peer.IsClosed)
                 return;
-            if (TakeGossipToken(peer, MessageType.MasternodeAnnouncement))
+            if (TakeGossipToken(peer, nameof(MessageType.MasternodeAnnouncement)))
                 HandleAnnouncement(peer, bytes, relay: true);
         }
         foreach (var bytes in batch.Heartbeats)
         {
             if (peer.IsClosed)
                 return;
-            if (TakeGossipToken(peer, MessageType.Heartbeat))
+            if (TakeGossipToken(peer, nameof(MessageType.Heartbeat)))
                 HandleHeartbeat(peer, bytes);
         }
     }
 
-    private bool TakeGossipToken(PeerConnection peer, MessageType kind)
+    /// <summary>One token of <paramref name="kind"/> (the rate-limit key of the single message, its type name).</summary>
+    private bool TakeGossipToken(PeerConnection peer, string kind)
     {
-        var verdict = Policy.CheckRate(peer.RemoteEndPoint.Address, peer.PeerId, kind.ToString());
+        var verdict = Policy.CheckRate(peer.RemoteEndPoint.Address, peer.PeerId, kind);
         if (verdict == RateLimitVerdict.DroppedAndScored)
             ReportViolation(peer, ViolationKind.RateLimitExceeded, $"{kind} items above the rate limit in {MessageType.MasternodeGossip} batches (excess dropped, scored once per window)");
         return verdict == RateLimitVerdict.Allowed;
