@@ -254,6 +254,34 @@ public sealed class GossipTrickleTests : IAsyncDisposable
         Assert.Null(Node.Masternodes.Find(victim.PublicKey)!.LastHeartbeat);
     }
 
+    /// <summary>
+    /// The seen-cache keys an item by its signature's R (see <c>ConnectionManager.GossipItemId</c>). A forger who copies a
+    /// genuine heartbeat's signature onto other content is refused and scored, and does not keep the genuine one out.
+    /// </summary>
+    [Fact]
+    public async Task SeenCache_ForgedCopyWithTheGenuineSignatureFirst_GenuineHeartbeatStillAcceptedAndRelayed()
+    {
+        await StartNodeAsync();
+        var forger = await ConnectAsync(SenderIp);
+        var honest = await ConnectAsync(IPAddress.Parse("10.7.0.3"));
+        var listener = await ConnectAsync(IPAddress.Parse("10.7.0.4"));
+        var key = NewMasternode();
+        var genuine = Heartbeat.Create(key, Chain.NetworkName, "10.7.9.9:24200", 9, _time.GetUtcNow(), 3);
+        var forged = new Heartbeat(Chain.NetworkName, key.PublicKey, "10.7.9.9:24200", 9, _time.GetUtcNow(), 999, genuine.Signature.Span).Encode();
+        Assert.Equal(forged[^64..], genuine.Encode()[^64..]);
+
+        await forger.Writer.WriteAsync(new MasternodeGossipMessage([Announcement(key)], [forged]));
+        await Until(() => Node.Policy.GetViolationScore(SenderIp) > 0, "the forgery is scored");
+        await honest.Writer.WriteAsync(new HeartbeatMessage(genuine.Encode()));
+        await MarkerAsync(honest);
+
+        Assert.Equal(new PeerPolicyOptions().SevereViolationWeight, Node.Policy.GetViolationScore(SenderIp));
+        Assert.Equal(9UL, Node.Masternodes.Find(key.PublicKey)!.LastSequence);
+        _time.Advance(OneFlush);
+        await Until(() => listener.Received.OfType<MasternodeGossipMessage>().Any(), "the listener got the batch");
+        Assert.Equal(genuine.Encode(), Assert.Single(listener.Received.OfType<MasternodeGossipMessage>()).Heartbeats.Single().ToArray());
+    }
+
     [Fact]
     public async Task Batch_CountAboveTheMaximum_MalformedViolationThenAWellFormedBatchIsTaken()
     {
