@@ -140,7 +140,7 @@ public sealed class PeerClient : IAsyncDisposable
         HandshakeResult handshake;
         try
         {
-            var local = new LocalNodeInfo(LocalNodeInfo.CurrentProtocolVersion, LocalNodeInfo.CurrentProtocolVersion, magic,
+            var local = new LocalNodeInfo(LocalNodeInfo.CurrentProtocolVersion, LocalNodeInfo.MinimumSupportedProtocolVersion, magic,
                 chain.NetworkName, chain.GenesisHash, key.PublicKey, ListenAddress: null, BestHeight: 0, chain.GenesisHash,
                 IsMasternode: false, options.UserAgent);
             var driver = new HandshakeDriver(local, key, time, NullViolationSink.Instance, new HandshakeOptions { Timeout = options.HandshakeTimeout });

@@ -95,8 +95,20 @@ public sealed record ConnectionManagerOptions
     /// </summary>
     public int RelayFilterCapacity { get; init; } = 50_000;
 
-    /// <summary>Peers each relayed heartbeat or announcement goes to, picked at random. Default 8.</summary>
+    /// <summary>
+    /// Peers each gossip flush relays heartbeats and announcements to, picked at random among the peers that lack some
+    /// pending item (our own items go to every peer). Default 8.
+    /// </summary>
     public int RelayFanOut { get; init; } = 8;
+
+    /// <summary>
+    /// Mean time between gossip flushes (default 5 s): masternode heartbeats and announcements to relay (and our own)
+    /// wait in a queue and leave together, one batch frame per peer, after a wait drawn uniformly from half to one and
+    /// a half times this (2.5-7.5 s by default; Bitcoin Core trickles transaction inventory on timers of the same order).
+    /// Each hop adds at most 1.5 times this to an item's propagation. Internal: tests and the simulation set it; a
+    /// node runs the default.
+    /// </summary>
+    internal TimeSpan GossipTrickleInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How often one peer is asked for its masternode list (<c>GetMasternodes</c>) when it relays heartbeats of
@@ -150,6 +162,8 @@ public sealed record ConnectionManagerOptions
             errors.Add("SendQueueCapacity must be at least 1.");
         if (RelayFanOut < 1)
             errors.Add("RelayFanOut must be at least 1.");
+        if (GossipTrickleInterval <= TimeSpan.Zero)
+            errors.Add("GossipTrickleInterval must be positive.");
         if (RelayFilterCapacity < 1)
             errors.Add("RelayFilterCapacity must be at least 1.");
         if (DisconnectHistorySize < 1)

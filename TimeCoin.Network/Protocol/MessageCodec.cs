@@ -15,7 +15,7 @@ internal static class MessageCodec
     private const int OpaqueItemMinSize = 4;
 
     /// <summary>True for the message types this version understands.</summary>
-    public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.Goodbye;
+    public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.MasternodeGossip;
 
     /// <summary>Encodes <paramref name="message"/> to its payload bytes.</summary>
     /// <exception cref="ArgumentException">A list or string is above its bound in <see cref="ProtocolLimits"/>.</exception>
@@ -102,6 +102,12 @@ internal static class MessageCodec
             case GoodbyeMessage m:
                 w.String(m.Reason, "goodbye reason");
                 break;
+            case MasternodeGossipMessage m:
+                if (m.Count == 0)
+                    throw new ArgumentException("A masternode gossip batch carries at least one item.", nameof(message));
+                WriteGossipItems(w, m.Announcements, ProtocolLimits.MaxGossipAnnouncementsPerBatch, "gossip announcements");
+                WriteGossipItems(w, m.Heartbeats, ProtocolLimits.MaxGossipHeartbeatsPerBatch, "gossip heartbeats");
+                break;
             default:
                 throw new ArgumentException($"No encoding for {message.GetType().Name}.", nameof(message));
         }
@@ -134,6 +140,7 @@ internal static class MessageCodec
             MessageType.GetMasternodes => new GetMasternodesMessage(),
             MessageType.Masternodes => new MasternodesMessage(ReadOpaqueList(ref r, "masternode announcements", ProtocolLimits.MaxMasternodesPerMessage)),
             MessageType.Goodbye => new GoodbyeMessage(r.String("goodbye reason")),
+            MessageType.MasternodeGossip => DecodeGossip(ref r),
             _ => null,
         };
         if (message is null && !r.Failed)
@@ -162,6 +169,44 @@ internal static class MessageCodec
         if (r.Failed || nodeId is null)
             return null;
         return new VersionMessage(version, magic, name, genesis, nodeId, listen, height, tip, masternode, nonce, timestamp, agent);
+    }
+
+    /// <summary>
+    /// Two bounded lists (announcements, then heartbeats); each count is checked against its maximum and the bytes left,
+    /// and each item's length against <see cref="ProtocolLimits.MaxGossipItemBytes"/>, before anything is allocated. An
+    /// empty batch is an error: an honest node never sends one.
+    /// </summary>
+    private static MasternodeGossipMessage? DecodeGossip(ref PayloadReader r)
+    {
+        var announcements = ReadGossipItems(ref r, "gossip announcements", ProtocolLimits.MaxGossipAnnouncementsPerBatch);
+        var heartbeats = ReadGossipItems(ref r, "gossip heartbeats", ProtocolLimits.MaxGossipHeartbeatsPerBatch);
+        if (r.Failed)
+            return null;
+        if (announcements.Length + heartbeats.Length == 0)
+        {
+            r.Fail("a masternode gossip batch carries no item");
+            return null;
+        }
+        return new MasternodeGossipMessage(announcements, heartbeats);
+    }
+
+    private static ReadOnlyMemory<byte>[] ReadGossipItems(ref PayloadReader r, string field, int max)
+    {
+        int count = r.Count(field, max, OpaqueItemMinSize);
+        var items = new ReadOnlyMemory<byte>[count];
+        for (int i = 0; i < count && !r.Failed; i++)
+            items[i] = r.Bytes(field, ProtocolLimits.MaxGossipItemBytes);
+        return r.Failed ? [] : items;
+    }
+
+    private static void WriteGossipItems(PayloadWriter w, IReadOnlyList<ReadOnlyMemory<byte>> items, int max, string field)
+    {
+        foreach (var item in items)
+        {
+            if (item.Length > ProtocolLimits.MaxGossipItemBytes)
+                throw new ArgumentException($"A {field} item is {item.Length} bytes, the maximum is {ProtocolLimits.MaxGossipItemBytes}.", nameof(items));
+        }
+        WriteOpaqueList(w, items, max, field);
     }
 
     private static Hash256[] ReadHashes(ref PayloadReader r, string field, int max)

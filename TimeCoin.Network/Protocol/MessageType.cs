@@ -35,4 +35,9 @@ public enum MessageType : ushort
     Masternodes = 15,
     /// <summary>An orderly close: the sender closes the connection on purpose (<see cref="GoodbyeMessage"/>).</summary>
     Goodbye = 16,
+    /// <summary>
+    /// A batch of relayed masternode announcements and heartbeats (protocol version 2; sent only to peers that speak
+    /// it, older peers get the single messages).
+    /// </summary>
+    MasternodeGossip = 17,
 }

@@ -64,6 +64,25 @@ internal ref struct PayloadReader
         return Take((int)length, field, out var s) ? s.ToArray() : [];
     }
 
+    /// <summary>u32 length then bytes, the length at most <paramref name="maxLength"/>; checked before copying.</summary>
+    public byte[] Bytes(string field, int maxLength)
+    {
+        uint length = U32(field + " length");
+        if (Failed)
+            return [];
+        if (length > (uint)maxLength)
+        {
+            Fail($"{field} is {length} bytes, the maximum is {maxLength}");
+            return [];
+        }
+        if (length > (uint)_remaining.Length)
+        {
+            Fail($"{field} claims {length} bytes but only {_remaining.Length} remain");
+            return [];
+        }
+        return Take((int)length, field, out var s) ? s.ToArray() : [];
+    }
+
     public string String(string field)
     {
         ushort length = U16(field + " length");

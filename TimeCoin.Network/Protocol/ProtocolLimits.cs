@@ -21,6 +21,24 @@ public static class ProtocolLimits
     /// <summary>Most announcements in a <see cref="MasternodesMessage"/>.</summary>
     public const int MaxMasternodesPerMessage = 2000;
 
+    /// <summary>
+    /// Most announcements in one <see cref="MasternodeGossipMessage"/> (the announcement rate limit's burst: more could
+    /// not be taken from one peer at once anyway).
+    /// </summary>
+    internal const int MaxGossipAnnouncementsPerBatch = 1000;
+
+    /// <summary>
+    /// Most heartbeats in one <see cref="MasternodeGossipMessage"/>: 10,000 masternodes beat about 167 times a second,
+    /// so one trickle interval of at most 7.5 s carries about 1,250; the heartbeat rate limit's burst is 2,500.
+    /// </summary>
+    internal const int MaxGossipHeartbeatsPerBatch = 2000;
+
+    /// <summary>
+    /// Most bytes of one item in a <see cref="MasternodeGossipMessage"/>, checked before it is copied. A heartbeat is at
+    /// most 219 bytes and an announcement 204 (TimeCoin.Core's encodings); the bound leaves room for a later version.
+    /// </summary>
+    internal const int MaxGossipItemBytes = 512;
+
     /// <summary>Most UTF-8 bytes in a string field (network name, user agent).</summary>
     public const int MaxStringBytes = 256;
 

@@ -23,6 +23,7 @@ public class GossipAndDiscoveryTests
         PersistentPeers = persistent,
         AutoWhitelistMasternodes = true,
         DialInterval = TimeSpan.FromMilliseconds(20),
+        GossipTrickleInterval = TimeSpan.FromMilliseconds(100), // real time here; trickling is tested in GossipTrickleTests
     };
 
     [Fact]

@@ -30,6 +30,8 @@ public class MessageCodecTests
         new GetMasternodesMessage(),
         new MasternodesMessage([new byte[] { 1 }, new byte[] { 2, 2 }]),
         new GoodbyeMessage("node stopping"),
+        new MasternodeGossipMessage([new byte[] { 1, 2 }], [new byte[130], new byte[] { 3 }]),
+        new MasternodeGossipMessage([], [new byte[ProtocolLimits.MaxGossipItemBytes]]),
     ];
 
     public static TheoryData<NetworkMessage> AllMessages() => new(Samples);
@@ -181,5 +183,67 @@ public class MessageCodecTests
         var decoded = MessageCodec.Decode((MessageType)999, []);
 
         Assert.Equal(ProtocolErrorKind.Undecodable, decoded.Error!.Kind);
+    }
+
+    private static byte[] GossipPayload(int announcements, int heartbeats, int itemBytes)
+    {
+        var message = new MasternodeGossipMessage(
+            Enumerable.Range(0, announcements).Select(_ => (ReadOnlyMemory<byte>)new byte[itemBytes]).ToArray(),
+            Enumerable.Range(0, heartbeats).Select(_ => (ReadOnlyMemory<byte>)new byte[itemBytes]).ToArray());
+        return MessageCodec.Encode(message);
+    }
+
+    [Fact]
+    public void Decode_GossipBatchAtBothMaximums_Succeeds()
+    {
+        var payload = GossipPayload(ProtocolLimits.MaxGossipAnnouncementsPerBatch, ProtocolLimits.MaxGossipHeartbeatsPerBatch, 200);
+
+        var decoded = MessageCodec.Decode(MessageType.MasternodeGossip, payload);
+
+        Assert.True(decoded.IsSuccess, decoded.Error?.ToString());
+        Assert.Equal(ProtocolLimits.MaxGossipAnnouncementsPerBatch + ProtocolLimits.MaxGossipHeartbeatsPerBatch, ((MasternodeGossipMessage)decoded.Message!).Count);
+    }
+
+    [Theory]
+    [InlineData(0, uint.MaxValue, "gossip announcements count 4294967295 exceeds the maximum of 1000")]
+    [InlineData(0, ProtocolLimits.MaxGossipAnnouncementsPerBatch + 1, "gossip announcements count 1001 exceeds the maximum of 1000")]
+    [InlineData(4, ProtocolLimits.MaxGossipHeartbeatsPerBatch + 1, "gossip heartbeats count 2001 exceeds the maximum of 2000")]
+    public void Decode_GossipCountAboveItsMaximum_UndecodableBeforeAllocating(int offset, uint count, string error)
+    {
+        var payload = new byte[8]; // two counts of zero and nothing else: a count above its bound fails before the byte check
+        BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(offset), count);
+
+        var decoded = MessageCodec.Decode(MessageType.MasternodeGossip, payload);
+
+        Assert.Equal(ProtocolErrorKind.Undecodable, decoded.Error!.Kind);
+        Assert.Contains(error, decoded.Error.Detail);
+    }
+
+    [Fact]
+    public void Decode_GossipItemAboveTheItemMaximum_UndecodableNamingTheField()
+    {
+        var payload = new byte[4 + 4 + 4 + ProtocolLimits.MaxGossipItemBytes + 1];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(4), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(8), ProtocolLimits.MaxGossipItemBytes + 1);
+
+        var decoded = MessageCodec.Decode(MessageType.MasternodeGossip, payload);
+
+        Assert.Contains($"gossip heartbeats is {ProtocolLimits.MaxGossipItemBytes + 1} bytes, the maximum is {ProtocolLimits.MaxGossipItemBytes}", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Decode_GossipBatchWithNoItem_Undecodable()
+    {
+        var decoded = MessageCodec.Decode(MessageType.MasternodeGossip, new byte[8]);
+
+        Assert.Contains("no item", decoded.Error!.Detail);
+    }
+
+    [Fact]
+    public void Encode_GossipBatchAboveALimit_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => MessageCodec.Encode(new MasternodeGossipMessage([], [])));
+        Assert.Throws<ArgumentException>(() => GossipPayload(0, ProtocolLimits.MaxGossipHeartbeatsPerBatch + 1, 1));
+        Assert.Throws<ArgumentException>(() => GossipPayload(1, 0, ProtocolLimits.MaxGossipItemBytes + 1));
     }
 }

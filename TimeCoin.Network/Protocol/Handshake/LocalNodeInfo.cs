@@ -28,8 +28,19 @@ internal sealed record LocalNodeInfo(
     bool IsMasternode,
     string UserAgent)
 {
-    /// <summary>The protocol version this build speaks.</summary>
-    public const uint CurrentProtocolVersion = 1;
+    /// <summary>
+    /// The protocol version this build speaks: 2 (version 1 plus <see cref="MessageType.MasternodeGossip"/> batches).
+    /// </summary>
+    public const uint CurrentProtocolVersion = 2;
+
+    /// <summary>
+    /// The oldest peer version a node accepts: 1. Such a peer gets masternode gossip as single messages, because it
+    /// would score a batch's unknown message type as a malformed message.
+    /// </summary>
+    public const uint MinimumSupportedProtocolVersion = 1;
+
+    /// <summary>The first protocol version that understands <see cref="MessageType.MasternodeGossip"/>.</summary>
+    public const uint GossipBatchProtocolVersion = 2;
 
     /// <summary>Our version message for one connection.</summary>
     public VersionMessage ToVersionMessage(ulong nonce, long timestampUnixSeconds) => new(
