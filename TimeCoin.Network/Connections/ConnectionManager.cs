@@ -129,6 +129,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>A connection closed (after its handshake); raised once per connection, on the connection's thread.</summary>
     public event Action<DisconnectRecord>? PeerDisconnected;
 
+    /// <summary>
+    /// A registered connection's loop ended and everything it held is released (its registry entry; its node's
+    /// rate-limit buckets when it was the node's last connection). Later than <see cref="PeerDisconnected"/>, which is
+    /// raised when the close begins; for tests that must see the cleanup done.
+    /// </summary>
+    internal event Action<PeerConnection>? ConnectionEnded;
+
     /// <summary>The peer policy this manager enforces.</summary>
     public PeerPolicy Policy { get; }
 
@@ -569,6 +576,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 Policy.RemovePeer(peer.PeerId);
             if (announced && peer.TryMarkDisconnectAnnounced())
                 _handler.OnPeerDisconnected(peer, peer.CloseReason ?? "closed");
+            ConnectionEnded?.Invoke(peer);
             return peer;
         }
         catch (Exception ex)
