@@ -821,7 +821,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 peer, announcement.Address, peer.RemoteEndPoint.Address);
             return;
         }
-        var result = _masternodes.Accept(announcement);
+        // A list entry is the last announcement its masternode signed (re-signed every few minutes): the listed age rule.
+        var result = relay ? _masternodes.Accept(announcement) : _masternodes.AcceptListed(announcement);
         if (!result.Accepted)
         {
             if (result.Rejection == MasternodeRejection.BadSignature)
