@@ -148,14 +148,25 @@ public sealed class SyncPlanner
         }
 
         var newTip = headers[^1];
+        // The header chain never runs more than MaxHeadersAhead + one reply above the download frontier, however
+        // replies arrive: with two requests in flight, a reply answered from the header top another reply had just
+        // raised would stack on it. The part above the bound is not taken; the peer is asked again when blocks make room.
+        long bound = Math.Max(_frontier, _chain.Height) + _options.MaxHeadersAhead + _options.MaxHeadersPerRequest;
+        var adopted = newTip.Height <= bound ? headers : headers.Take((int)Math.Max(0, bound - first.Height + 1)).ToList();
+        if (adopted.Count <= i)
+        {
+            peer.WantsMoreHeaders = true;
+            return;
+        }
+        bool cut = adopted.Count < headers.Count;
         if (forkParent == _headerTop)
         {
-            AppendHeaders(headers, i);
+            AppendHeaders(adopted, i);
         }
         else if (ForkChoice.Prefers(newTip.Height, newTip.Hash, _headerTop, _headerByHeight[_headerTop]))
         {
             TruncateHeaderChain(forkParent);
-            AppendHeaders(headers, i);
+            AppendHeaders(adopted, i);
         }
         else
         {
@@ -164,8 +175,8 @@ public sealed class SyncPlanner
             peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, forkParent);
             return;
         }
-        peer.KnownHeaderHeight = newTip.Height;
-        peer.WantsMoreHeaders = full;
+        peer.KnownHeaderHeight = adopted[^1].Height;
+        peer.WantsMoreHeaders = full || cut;
     }
 
     /// <summary>

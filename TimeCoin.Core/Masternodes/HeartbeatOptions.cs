@@ -24,6 +24,16 @@ public sealed record HeartbeatOptions
     /// </summary>
     public TimeSpan MaxClockSkew { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// Oldest signed timestamp accepted for an announcement taken from a <c>Masternodes</c> list
+    /// (<see cref="HeartbeatRegistry.AcceptListed"/>): <see cref="OfflineAfter"/> + <see cref="MaxClockSkew"/> (420 s by
+    /// default). A masternode re-signs its announcement every five heartbeats (= <see cref="OfflineAfter"/> at the
+    /// defaults), so the last one a list hands on is up to that old; one older than this would say nothing about a
+    /// masternode that is still active. Replays stay harmless: a masternode is forgotten only
+    /// <see cref="RemoveAfterOffline"/> after it went offline, long after this.
+    /// </summary>
+    public TimeSpan MaxListedAnnouncementAge => OfflineAfter + MaxClockSkew;
+
     /// <summary>Most masternodes the registry holds; new announcements beyond it are refused. Default 10,000.</summary>
     public int MaxMasternodes { get; init; } = 10_000;
 

@@ -99,15 +99,30 @@ public sealed class HeartbeatRegistry
     /// announced key and newer than the last announcement of that key. A new key is added as active; a known key
     /// has its address and tier updated and counts as heard from.
     /// </summary>
-    public MasternodeAcceptResult Accept(MasternodeAnnouncement announcement)
+    public MasternodeAcceptResult Accept(MasternodeAnnouncement announcement) => Accept(announcement, listed: false);
+
+    /// <summary>
+    /// Offers an announcement taken from a <c>Masternodes</c> list (the reply to GetMasternodes). A list carries the
+    /// last announcement each masternode signed, and a masternode re-signs it only every few heartbeats, so the entry
+    /// may be older than <see cref="HeartbeatOptions.MaxClockSkew"/> allows for fresh gossip: it is accepted when
+    /// signed at most <see cref="HeartbeatOptions.MaxListedAnnouncementAge"/> ago (no more than the skew ahead), and
+    /// otherwise by the same rules as <see cref="Accept(MasternodeAnnouncement)"/>. Such an entry counts as heard from
+    /// at its signed time, not on arrival: a masternode known only from an old entry goes offline when that time is
+    /// <see cref="HeartbeatOptions.OfflineAfter"/> old, unless a heartbeat comes.
+    /// </summary>
+    public MasternodeAcceptResult AcceptListed(MasternodeAnnouncement announcement) => Accept(announcement, listed: true);
+
+    private MasternodeAcceptResult Accept(MasternodeAnnouncement announcement, bool listed)
     {
         ArgumentNullException.ThrowIfNull(announcement);
         MasternodeAcceptResult result;
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            if (CheckCommon(announcement.Network, announcement.Timestamp, now, "announcement") is { } common)
+            var maxAge = listed ? _options.MaxListedAnnouncementAge : _options.MaxClockSkew;
+            if (CheckCommon(announcement.Network, announcement.Timestamp, now, listed ? "listed announcement" : "announcement", maxAge) is { } common)
                 return common;
+            var heardAt = listed && announcement.Timestamp < now ? announcement.Timestamp : now;
             if (!(_signatures?.Verify(announcement.GetSigningBytes(), announcement.Signature.Span, announcement.MasternodeKey) ?? announcement.VerifySignature()))
                 return MasternodeAcceptResult.Reject(MasternodeRejection.BadSignature,
                     $"announcement for {announcement.MasternodeKey.ToShortString()} is not signed by that key (forged or tampered)");
@@ -119,7 +134,7 @@ public sealed class HeartbeatRegistry
                         $"announcement for {announcement.MasternodeKey.ToShortString()} signed at {announcement.Timestamp:O} is not newer than the accepted one of {entry.LastAnnouncementTimestamp:O}"));
                 entry.LastAnnouncementTimestamp = announcement.Timestamp;
                 entry.Tier = announcement.Tier;
-                HeardFromUnlocked(entry, announcement.Address, now);
+                HeardFromUnlocked(entry, announcement.Address, heardAt, now);
                 result = MasternodeAcceptResult.Accept($"announcement from known masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address}");
             }
             else
@@ -127,7 +142,7 @@ public sealed class HeartbeatRegistry
                 if (_entries.Count >= _options.MaxMasternodes)
                     return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
                         $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes})");
-                entry = new Entry(announcement.MasternodeKey, announcement.Address, announcement.Tier, now, announcement.Timestamp);
+                entry = new Entry(announcement.MasternodeKey, announcement.Address, announcement.Tier, now, announcement.Timestamp) { LastSeen = heardAt };
                 _entries.Add(entry.Key, entry);
                 _pendingEvents.Enqueue((EventKind.Added, entry.ToEventArgs()));
                 result = MasternodeAcceptResult.Accept($"new masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address} ({announcement.Tier})");
@@ -148,7 +163,7 @@ public sealed class HeartbeatRegistry
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            if (CheckCommon(heartbeat.Network, heartbeat.Timestamp, now, "heartbeat") is { } common)
+            if (CheckCommon(heartbeat.Network, heartbeat.Timestamp, now, "heartbeat", _options.MaxClockSkew) is { } common)
                 return common;
             if (!_entries.TryGetValue(heartbeat.MasternodeKey, out var entry))
                 return MasternodeAcceptResult.Reject(MasternodeRejection.UnknownMasternode,
@@ -163,7 +178,7 @@ public sealed class HeartbeatRegistry
             entry.LastSequence = heartbeat.Sequence;
             entry.LastReportedHeight = heartbeat.ChainHeight;
             entry.LastHeartbeat = now;
-            HeardFromUnlocked(entry, heartbeat.Address, now);
+            HeardFromUnlocked(entry, heartbeat.Address, now, now);
         }
         DispatchEvents();
         return MasternodeAcceptResult.Accept(Format($"heartbeat {heartbeat.Sequence} from {heartbeat.MasternodeKey.ToShortString()} at height {heartbeat.ChainHeight}"));
@@ -247,7 +262,7 @@ public sealed class HeartbeatRegistry
         DispatchEvents();
     }
 
-    private MasternodeAcceptResult? CheckCommon(string network, DateTimeOffset signedAt, DateTimeOffset now, string what)
+    private MasternodeAcceptResult? CheckCommon(string network, DateTimeOffset signedAt, DateTimeOffset now, string what, TimeSpan maxAge)
     {
         if (!string.Equals(network, _network, StringComparison.Ordinal))
             return MasternodeAcceptResult.Reject(MasternodeRejection.WrongNetwork,
@@ -256,22 +271,23 @@ public sealed class HeartbeatRegistry
         if (skew > _options.MaxClockSkew)
             return MasternodeAcceptResult.Reject(MasternodeRejection.TimestampOutOfRange, Format(
                 $"{what} timestamp is {skew.TotalSeconds:0.###} s in the future (max skew {_options.MaxClockSkew.TotalSeconds:0.###} s)"));
-        if (-skew > _options.MaxClockSkew)
+        if (-skew > maxAge)
             return MasternodeAcceptResult.Reject(MasternodeRejection.TimestampOutOfRange, Format(
-                $"{what} timestamp is {(-skew).TotalSeconds:0.###} s in the past (max skew {_options.MaxClockSkew.TotalSeconds:0.###} s)"));
+                $"{what} timestamp is {(-skew).TotalSeconds:0.###} s in the past (max {maxAge.TotalSeconds:0.###} s)"));
         return null;
     }
 
-    private void HeardFromUnlocked(Entry entry, string address, DateTimeOffset now)
+    private void HeardFromUnlocked(Entry entry, string address, DateTimeOffset heardAt, DateTimeOffset now)
     {
-        entry.LastSeen = now;
+        if (heardAt > entry.LastSeen)
+            entry.LastSeen = heardAt;
         if (!string.Equals(entry.Address, address, StringComparison.Ordinal))
         {
             string previous = entry.Address;
             entry.Address = address;
             _pendingEvents.Enqueue((EventKind.AddressChanged, entry.ToEventArgs(previousAddress: previous)));
         }
-        if (entry.Status == MasternodeStatus.Offline)
+        if (entry.Status == MasternodeStatus.Offline && now - entry.LastSeen <= _options.OfflineAfter)
         {
             entry.Status = MasternodeStatus.Active;
             entry.StatusSince = now;

@@ -18,8 +18,11 @@ namespace TimeCoin.Network.Client;
 /// <para>One background loop reads the connection. It answers the node's pings, answers its requests with empty
 /// replies (the client has no chain and knows no peers), and hands replies to the one request waiting for them.
 /// Requests run one at a time. Everything is bounded: the dial, the handshake and each request have a timeout
-/// (<see cref="PeerClientOptions"/>, on its <see cref="TimeProvider"/>), frames have the protocol's maximum size,
-/// and announcements wait in a queue of <see cref="PeerClientOptions.AnnouncementCapacity"/> that drops the oldest.</para>
+/// (<see cref="PeerClientOptions"/>, on its <see cref="TimeProvider"/>); each reply the read loop writes (a pong, an
+/// empty answer) must be taken by the node within <see cref="PeerClientOptions.RequestTimeout"/>, or the client closes
+/// the connection (a node that stops reading cannot hold the read loop); the goodbye waits at most
+/// <see cref="PeerClientOptions.GoodbyeTimeout"/>; frames have the protocol's maximum size, and announcements wait in a
+/// queue of <see cref="PeerClientOptions.AnnouncementCapacity"/> that drops the oldest.</para>
 /// <para>Pongs are matched to pings by nonce. Peers and masternode lists carry no request id: after a request timed
 /// out, a late reply of that kind answers the next request of the same kind (it is still what the node sent).</para>
 /// </remarks>
@@ -290,7 +293,7 @@ public sealed class PeerClient : IAsyncDisposable
         switch (message)
         {
             case PingMessage ping:
-                await _writer.WriteAsync(new PongMessage(ping.Nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), 0), token);
+                await ReplyAsync(new PongMessage(ping.Nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), 0), token);
                 return;
             case GoodbyeMessage goodbye:
                 Close($"goodbye: {goodbye.Reason}");
@@ -306,16 +309,16 @@ public sealed class PeerClient : IAsyncDisposable
                 return;
             // The node's requests get honest empty answers: no chain past genesis, no addresses, no masternodes.
             case GetPeersMessage:
-                await _writer.WriteAsync(new PeersMessage([]), token);
+                await ReplyAsync(new PeersMessage([]), token);
                 return;
             case GetMasternodesMessage:
-                await _writer.WriteAsync(new MasternodesMessage([]), token);
+                await ReplyAsync(new MasternodesMessage([]), token);
                 return;
             case GetHeadersMessage:
-                await _writer.WriteAsync(new HeadersMessage([]), token);
+                await ReplyAsync(new HeadersMessage([]), token);
                 return;
             case GetBlocksMessage:
-                await _writer.WriteAsync(new BlocksMessage([]), token);
+                await ReplyAsync(new BlocksMessage([]), token);
                 return;
         }
         lock (_gate)
@@ -326,6 +329,27 @@ public sealed class PeerClient : IAsyncDisposable
                 _pending = null;
                 _pendingMatch = null;
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes a reply from the read loop within <see cref="PeerClientOptions.RequestTimeout"/>: a node that stops reading
+    /// (its receive buffer full) closes the connection instead of holding the read loop, and with it every later
+    /// request, in the write forever.
+    /// </summary>
+    private async ValueTask ReplyAsync(NetworkMessage reply, CancellationToken closing)
+    {
+        using var deadline = new CancellationTokenSource(_options.RequestTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(closing, deadline.Token);
+        try
+        {
+            if (!await _writer.WriteAsync(reply, linked.Token))
+                Close($"the connection broke while sending a {reply.Type}");
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !closing.IsCancellationRequested)
+        {
+            // A frame may be half written: the stream is no longer usable.
+            Close($"the node did not read a {reply.Type} within {_options.RequestTimeout.TotalSeconds:0.###} s");
         }
     }
 

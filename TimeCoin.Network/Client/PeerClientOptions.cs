@@ -13,7 +13,9 @@ public sealed record PeerClientOptions
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Each request (<see cref="PeerClient.GetPeersAsync"/>, <see cref="PeerClient.GetMasternodesAsync"/>,
-    /// <see cref="PeerClient.GetBestHeightAsync"/>) must be answered within this. Default 10 s.</summary>
+    /// <see cref="PeerClient.GetBestHeightAsync"/>) must be answered within this. Each reply the client writes to the
+    /// node (a pong, an empty answer to its requests) must be taken within this too, or the client closes the
+    /// connection. Default 10 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How long <see cref="PeerClient.CloseAsync"/> waits to send the goodbye before it closes anyway. Default 2 s.</summary>

@@ -57,6 +57,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abortHandshakes = new();
     private readonly ConcurrentDictionary<TaskCompletionSource, byte> _handshakes = new();
+    private readonly object _stopGate = new(); // orders "a handshake starts" against "the stop begins"
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnectionListener? _listener;
     private HttpClient? _ownedHttpClient;
@@ -127,6 +128,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     /// <summary>A connection closed (after its handshake); raised once per connection, on the connection's thread.</summary>
     public event Action<DisconnectRecord>? PeerDisconnected;
+
+    /// <summary>
+    /// A registered connection's loop ended and everything it held is released (its registry entry; its node's
+    /// rate-limit buckets when it was the node's last connection). Later than <see cref="PeerDisconnected"/>, which is
+    /// raised when the close begins; for tests that must see the cleanup done.
+    /// </summary>
+    internal event Action<PeerConnection>? ConnectionEnded;
 
     /// <summary>The peer policy this manager enforces.</summary>
     public PeerPolicy Policy { get; }
@@ -208,11 +216,15 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>Stops listening and dialing, closes every connection and waits for their loops to end.</summary>
     public async Task StopAsync()
     {
-        if (Interlocked.Exchange(ref _stopped, 1) != 0)
-            return;
+        lock (_stopGate)
+        {
+            if (_stopped != 0)
+                return;
+            Volatile.Write(ref _stopped, 1); // from now on no handshake starts (see TryBeginHandshake)
+        }
         if (_listener is not null)
             await _listener.DisposeAsync();
-        await SayGoodbyeAsync(Peers, "node stopping");
+        await SayGoodbyeAsync("node stopping");
         await _abortHandshakes.CancelAsync();
         await _stopping.CancelAsync();
         foreach (var peer in Peers)
@@ -226,22 +238,32 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes <paramref name="peers"/> in order (goodbye, drain) and lets handshakes in progress end, waiting at most
-    /// <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>. A handshake that completes while the node stops says
-    /// goodbye at once (see <see cref="RunConnectionAsync"/>): the remote may have finished its side already and count
-    /// the connection as live, so cutting it off in the middle would read as a failure there.
+    /// Closes every peer in order (goodbye, drain) and lets handshakes in progress end, waiting at most
+    /// <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>. Called once the stop flag is set, so no handshake starts
+    /// any more and the set of handshakes only shrinks. A handshake stays in that set until its peer is registered, so
+    /// a peer that registers after the first list was taken is found in a later round and gets its goodbye too: every
+    /// peer registered when this returns got a goodbye (or the timeout ended the wait). A handshake that completes while
+    /// the node stops says goodbye at once (see <see cref="RunConnectionAsync"/>): the remote may have finished its side
+    /// already and count the connection as live, so cutting it off in the middle would read as a failure there.
     /// </summary>
-    private async Task SayGoodbyeAsync(IReadOnlyList<PeerConnection> peers, string reason)
+    private async Task SayGoodbyeAsync(string reason)
     {
-        if (peers.Count == 0 && _handshakes.IsEmpty)
+        var first = Peers;
+        if (first.Count == 0 && _handshakes.IsEmpty)
             return;
-        var all = Task.WhenAll(peers.Select(p => p.CloseWithGoodbyeAsync(reason)));
         using var cancel = new CancellationTokenSource();
         var deadline = Task.Delay(_options.GoodbyeTimeout, _time, cancel.Token);
-        await Task.WhenAny(all, deadline);
-        // Then the handshakes, including any a dial already under way began after the stop did.
-        while (!deadline.IsCompleted && !_handshakes.IsEmpty)
-            await Task.WhenAny(Task.WhenAll(_handshakes.Keys.Select(h => h.Task)), deadline);
+        _logger.LogInformation("Stopping: saying goodbye to {Count} peers, {Handshakes} handshakes in progress", first.Count, _handshakes.Count);
+        var told = new HashSet<PeerConnection>(ReferenceEqualityComparer.Instance);
+        for (var peers = first; !deadline.IsCompleted; peers = Peers)
+        {
+            var goodbyes = peers.Where(told.Add).Select(p => p.CloseWithGoodbyeAsync(reason));
+            var handshakes = _handshakes.Keys.Select(h => h.Task);
+            var round = goodbyes.Concat(handshakes).ToArray();
+            if (round.Length == 0)
+                break;
+            await Task.WhenAny(Task.WhenAll(round), deadline);
+        }
         await cancel.CancelAsync();
         try
         {
@@ -496,42 +518,52 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             // injects its own per-node source through the options.
             var driver = new HandshakeDriver(LocalInfo(null, 0, default), _identity, _time, sink, _options.Handshake, _options.HandshakeNonceSource);
             // A stop does not cancel a handshake at once: it waits for handshakes in progress (within the goodbye
-            // timeout), and one that completes during the stop ends with a goodbye below.
+            // timeout), and one that completes during the stop ends with a goodbye below. A connection that reaches
+            // this point after the stop began (accepted or dialed just before) starts no handshake: nothing was sent on
+            // it, so the remote cannot count it as live.
             var handshaking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _handshakes.TryAdd(handshaking, 0);
-            HandshakeResult result;
+            if (!TryBeginHandshake(handshaking))
+            {
+                writer.Dispose();
+                connection.Close();
+                await connection.DisposeAsync();
+                return null;
+            }
+            bool announced;
             try
             {
-                result = await driver.RunAsync(connection, reader, writer,
+                var result = await driver.RunAsync(connection, reader, writer,
                     LocalInfo(_options.AdvertisedEndPoint ?? _listener?.LocalEndPoint, height, tip), _abortHandshakes.Token);
                 if (result.IsSuccess && Volatile.Read(ref _stopped) != 0)
                 {
                     await SayGoodbyeAfterHandshakeAsync(connection, writer);
                     return null;
                 }
+                if (inbound)
+                {
+                    Interlocked.Decrement(ref _pendingInbound);
+                    pendingReleased = true;
+                }
+                if (!result.IsSuccess)
+                {
+                    OnHandshakeFailed(connection, inbound, address, result);
+                    writer.Dispose();
+                    await connection.DisposeAsync();
+                    return null;
+                }
+
+                var ping = new PingState(_options.Ping, _time, NextRandom);
+                peer = new PeerConnection(this, connection, reader, writer, result.Remote!, inbound, ping, _options.Ping.CheckInterval,
+                    _options.SendQueueCapacity, _time, _loggerFactory.CreateLogger<PeerConnection>());
+                announced = Register(peer);
             }
             finally
             {
+                // Only now, registered: a stop that began after the check above waits for this entry, then finds the
+                // peer in its list and says goodbye to it.
                 _handshakes.TryRemove(handshaking, out _);
                 handshaking.TrySetResult();
             }
-            if (inbound)
-            {
-                Interlocked.Decrement(ref _pendingInbound);
-                pendingReleased = true;
-            }
-            if (!result.IsSuccess)
-            {
-                OnHandshakeFailed(connection, inbound, address, result);
-                writer.Dispose();
-                await connection.DisposeAsync();
-                return null;
-            }
-
-            var ping = new PingState(_options.Ping, _time, NextRandom);
-            peer = new PeerConnection(this, connection, reader, writer, result.Remote!, inbound, ping, _options.Ping.CheckInterval,
-                _options.SendQueueCapacity, _time, _loggerFactory.CreateLogger<PeerConnection>());
-            bool announced = Register(peer);
             if (address is not null)
                 OnOutboundConnected(address, peer);
             await peer.RunAsync(token);
@@ -544,6 +576,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 Policy.RemovePeer(peer.PeerId);
             if (announced && peer.TryMarkDisconnectAnnounced())
                 _handler.OnPeerDisconnected(peer, peer.CloseReason ?? "closed");
+            ConnectionEnded?.Invoke(peer);
             return peer;
         }
         catch (Exception ex)
@@ -560,6 +593,18 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             if (address is not null)
                 OnOutboundEnded(address, peer);
             Wake();
+        }
+    }
+
+    /// <summary>Adds <paramref name="handshaking"/> to the handshakes a stop waits for; false once the stop began.</summary>
+    private bool TryBeginHandshake(TaskCompletionSource handshaking)
+    {
+        lock (_stopGate)
+        {
+            if (_stopped != 0)
+                return false;
+            _handshakes.TryAdd(handshaking, 0);
+            return true;
         }
     }
 
@@ -776,7 +821,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 peer, announcement.Address, peer.RemoteEndPoint.Address);
             return;
         }
-        var result = _masternodes.Accept(announcement);
+        // A list entry is the last announcement its masternode signed (re-signed every few minutes): the listed age rule.
+        var result = relay ? _masternodes.Accept(announcement) : _masternodes.AcceptListed(announcement);
         if (!result.Accepted)
         {
             if (result.Rejection == MasternodeRejection.BadSignature)

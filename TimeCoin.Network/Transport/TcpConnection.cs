@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -7,6 +8,10 @@ namespace TimeCoin.Network.Transport;
 internal sealed class TcpConnection : ITransportConnection
 {
     private const int ReadBufferSize = 64 * 1024;
+
+    /// <summary>How long a closed connection keeps reading (and discarding) what the peer still sends, waiting for
+    /// the peer to close its side, before the socket is released.</summary>
+    internal static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -36,22 +41,48 @@ internal sealed class TcpConnection : ITransportConnection
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>
+    /// Closes in order: our side ends after what was written (FIN), then what the peer still sends is read and discarded
+    /// until it closes its side or <see cref="DrainTimeout"/> passes, and only then is the socket released. Releasing a
+    /// socket with unread input makes the kernel reset the connection, and the reset throws away whatever it had not
+    /// delivered yet: a goodbye still in the send buffer would never reach a peer that reads slowly while it sends.
+    /// </summary>
     public void Close()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)
             return;
         try
         {
-            _socket.Shutdown(SocketShutdown.Both);
+            _socket.Shutdown(SocketShutdown.Send);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            // Already reset by the remote.
+            // Already reset by the remote (or released): nothing is left to deliver.
+            _stream.Dispose();
+            return;
         }
-        catch (ObjectDisposedException)
+        _ = DrainThenReleaseAsync();
+    }
+
+    private async Task DrainThenReleaseAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
         {
+            using var deadline = new CancellationTokenSource(DrainTimeout);
+            while (await _socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token) > 0)
+            {
+            }
         }
-        _stream.Dispose();
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Reset, timed out, or released meanwhile: release it now.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _stream.Dispose();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -64,6 +64,8 @@ public sealed class NodeAlertMonitor : IDisposable
     /// The node was asked to stop: from now on the monitor raises nothing about peers, sync, violations or forks (the
     /// peers it loses now are the ones it is closing, or ones that stop with it); the timer stops. Alerts already
     /// active stay as they are. Store results still count: a store failing while the node saves at stop is news.
+    /// An evaluation already under way (the timer's dispose does not wait for its callback) decides under the same
+    /// lock and checks again: once this returns, nothing about peers, sync, violations or forks is raised.
     /// </summary>
     public void OnNodeStopping()
     {
@@ -83,10 +85,14 @@ public sealed class NodeAlertMonitor : IDisposable
     public void OnPeerDisconnected(DisconnectRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (!record.WasWhitelisted || _nodeStopping)
+        if (!record.WasWhitelisted)
             return;
         lock (_gate)
+        {
+            if (_nodeStopping)
+                return;
             _lostWhitelisted[IpRange.Normalize(record.RemoteEndPoint.Address)] = record;
+        }
         Evaluate();
     }
 
@@ -94,25 +100,32 @@ public sealed class NodeAlertMonitor : IDisposable
     public void OnSyncLagChanged(SyncLagAlert lag)
     {
         ArgumentNullException.ThrowIfNull(lag);
-        if (_nodeStopping)
-            return;
-        if (lag.IsRaised)
-            _center.Raise(AlertCodes.SyncLag, string.Create(CultureInfo.InvariantCulture,
-                $"{lag.BlocksBehind} blocks behind the best peer (height {lag.Height}, best {lag.BestHeight}) since {lag.LaggingSince:yyyy-MM-ddTHH:mm:ssZ}"));
-        else
-            _center.Clear(AlertCodes.SyncLag, null, string.Create(CultureInfo.InvariantCulture, $"caught up: height {lag.Height}, best {lag.BestHeight}"));
+        lock (_gate)
+        {
+            if (_nodeStopping)
+                return;
+            if (lag.IsRaised)
+                _center.Raise(AlertCodes.SyncLag, string.Create(CultureInfo.InvariantCulture,
+                    $"{lag.BlocksBehind} blocks behind the best peer (height {lag.Height}, best {lag.BestHeight}) since {lag.LaggingSince:yyyy-MM-ddTHH:mm:ssZ}"));
+            else
+                _center.Clear(AlertCodes.SyncLag, null, string.Create(CultureInfo.InvariantCulture, $"caught up: height {lag.Height}, best {lag.BestHeight}"));
+        }
     }
 
     /// <summary>The policy recorded a violation: a severe one by a no-ban peer raises <see cref="AlertCodes.NoBanPeerSevereViolation"/>.</summary>
     public void OnViolation(ViolationRecord violation)
     {
         ArgumentNullException.ThrowIfNull(violation);
-        if (!violation.IsSevereByNoBanPeer || _nodeStopping)
+        if (!violation.IsSevereByNoBanPeer)
             return;
         var message = $"whitelisted no-ban peer committed {violation.Kind}: {violation.Detail} (disconnected, not banned)";
         lock (_gate)
+        {
+            if (_nodeStopping)
+                return;
             _noBanViolations[violation.Address] = (message, violation.At);
-        _center.Raise(AlertCodes.NoBanPeerSevereViolation, message, violation.Address.ToString());
+            _center.Raise(AlertCodes.NoBanPeerSevereViolation, message, violation.Address.ToString());
+        }
     }
 
     /// <summary>Writing <paramref name="store"/> failed: raise <see cref="AlertCodes.StoreFailing"/> about it.</summary>
@@ -126,12 +139,25 @@ public sealed class NodeAlertMonitor : IDisposable
     public void OnStoreSucceeded(string store) => _center.Clear(AlertCodes.StoreFailing, store, "a later write succeeded");
 
     /// <summary>Evaluates every state-based condition now (the timer calls it; tests may too); nothing once the node is stopping.</summary>
+    /// <remarks>The inputs are read outside the monitor's lock; the decisions are made and carried out under it, after
+    /// checking again that the node is not stopping. <see cref="OnNodeStopping"/> takes the same lock, so an evaluation
+    /// under way when the node begins to stop (a timer callback is not waited for by the timer's dispose) raises nothing
+    /// after <see cref="OnNodeStopping"/> returned.</remarks>
     public void Evaluate()
     {
         if (_nodeStopping)
             return;
         var inputs = _inputs();
         var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_nodeStopping)
+                EvaluateLocked(inputs, now);
+        }
+    }
+
+    private void EvaluateLocked(AlertInputs inputs, DateTimeOffset now)
+    {
         bool IsWhitelisted(IPAddress ip) => inputs.Whitelist.Any(e => e.Range.Contains(ip));
 
         var lost = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -139,42 +165,39 @@ public sealed class NodeAlertMonitor : IDisposable
         var resolutions = new Dictionary<string, string>(StringComparer.Ordinal);
         var violations = new Dictionary<string, string>(StringComparer.Ordinal);
         HashSet<IPAddress> connected;
-        lock (_gate)
+        // The connection a disconnect record is about may still be listed while it closes: it does not count.
+        var closing = _lostWhitelisted.Values.Select(r => (r.PeerId, r.At - r.Duration)).ToHashSet();
+        connected = inputs.ConnectedWhitelisted.Where(c => !closing.Contains((c.PeerId, c.ConnectedAt)))
+            .Select(c => IpRange.Normalize(c.Address)).ToHashSet();
+        foreach (var (ip, record) in _lostWhitelisted.ToArray())
         {
-            // The connection a disconnect record is about may still be listed while it closes: it does not count.
-            var closing = _lostWhitelisted.Values.Select(r => (r.PeerId, r.At - r.Duration)).ToHashSet();
-            connected = inputs.ConnectedWhitelisted.Where(c => !closing.Contains((c.PeerId, c.ConnectedAt)))
-                .Select(c => IpRange.Normalize(c.Address)).ToHashSet();
-            foreach (var (ip, record) in _lostWhitelisted.ToArray())
+            if (connected.Contains(ip))
             {
-                if (connected.Contains(ip))
-                {
-                    resolutions[ip.ToString()] = "a connection from that address is back";
-                    _lostWhitelisted.Remove(ip);
-                }
-                else if (!IsWhitelisted(ip))
-                {
-                    resolutions[ip.ToString()] = "the address is no longer whitelisted";
-                    _lostWhitelisted.Remove(ip);
-                }
-                else if (record.ClosedByGoodbye)
-                {
-                    departed[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
-                        $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) left in order at {record.At:yyyy-MM-ddTHH:mm:ssZ} and is not back: {record.Reason}");
-                }
-                else
-                {
-                    lost[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
-                        $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) disconnected at {record.At:yyyy-MM-ddTHH:mm:ssZ}: {record.Reason}");
-                }
+                resolutions[ip.ToString()] = "a connection from that address is back";
+                _lostWhitelisted.Remove(ip);
             }
-            foreach (var (ip, violation) in _noBanViolations.ToArray())
+            else if (!IsWhitelisted(ip))
             {
-                if (now - violation.At >= _options.ViolationHold)
-                    _noBanViolations.Remove(ip);
-                else
-                    violations[ip.ToString()] = violation.Message;
+                resolutions[ip.ToString()] = "the address is no longer whitelisted";
+                _lostWhitelisted.Remove(ip);
             }
+            else if (record.ClosedByGoodbye)
+            {
+                departed[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
+                    $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) left in order at {record.At:yyyy-MM-ddTHH:mm:ssZ} and is not back: {record.Reason}");
+            }
+            else
+            {
+                lost[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
+                    $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) disconnected at {record.At:yyyy-MM-ddTHH:mm:ssZ}: {record.Reason}");
+            }
+        }
+        foreach (var (ip, violation) in _noBanViolations.ToArray())
+        {
+            if (now - violation.At >= _options.ViolationHold)
+                _noBanViolations.Remove(ip);
+            else
+                violations[ip.ToString()] = violation.Message;
         }
         _center.Reconcile(AlertCodes.WhitelistedPeerDeparted, departed, subject => resolutions.GetValueOrDefault(subject,
             lost.ContainsKey(subject) ? "lost again without a goodbye (see whitelisted_peer_disconnected)" : "a connection from that address is back"));

@@ -58,6 +58,12 @@ public class GossipVolumeTests
         await node.StartAsync();
         using var key = KeyPair.Generate();
         await using var first = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint, key);
+        var firstEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        node.Manager.ConnectionEnded += peer =>
+        {
+            if (peer.RemoteEndPoint.Equals(first.Connection.LocalEndPoint))
+                firstEnded.TrySetResult();
+        };
         first.StartDraining();
         for (int i = 0; i < 2; i++) // the whole burst
             await first.Writer.WriteAsync(new GetPeersMessage());
@@ -67,7 +73,7 @@ public class GossipVolumeTests
         await using var second = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint, key);
         second.StartDraining();
         await Until(() => first.Closed, "the older connection is closed");
-        await Task.Delay(300); // the closed connection's loop ends and cleans up
+        await firstEnded.Task.WaitAsync(TimeSpan.FromSeconds(10)); // its loop ended and released what it held
         for (int i = 0; i < 2; i++)
             await second.Writer.WriteAsync(new GetPeersMessage());
         await second.Writer.WriteAsync(new GetMasternodesMessage()); // handled in order: once answered, all were decided

@@ -250,6 +250,47 @@ public class PeerClientTests
     }
 
     [Fact]
+    public async Task ReadLoop_NodeStopsReadingItsPongs_ClientClosesAtTheRequestTimeoutOnVirtualTime()
+    {
+        var network = new InMemoryNetwork();
+        await using var node = await ScriptedNode.ListenAsync(network);
+        var clock = new FakeTimeProvider();
+        var options = ClientOptions(network, clock) with { RequestTimeout = TimeSpan.FromSeconds(3) };
+        var connecting = PeerClient.ConnectAsync(NodeEndPoint, Chain, options);
+        await node.AcceptAndHandshakeAsync();
+        await using var client = await connecting;
+
+        // The node pings without ever reading: the client's pongs pile up until its write waits for the node to read.
+        using var stopPinging = new CancellationTokenSource();
+        var pinging = Task.Run(async () =>
+        {
+            for (ulong nonce = 0; !stopPinging.IsCancellationRequested; nonce++)
+            {
+                if (!await node.Writer.WriteAsync(new PingMessage(nonce, 1, 3), stopPinging.Token))
+                    return;
+            }
+        });
+        try
+        {
+            await Until(() => node.UnreadBytes() >= PipeBufferLimits.PauseWriterThreshold, "the client's pong write waits for the node to read");
+            clock.Advance(TimeSpan.FromSeconds(2.9));
+            Assert.False(client.IsClosed, client.CloseReason);
+
+            clock.Advance(TimeSpan.FromSeconds(0.1));
+
+            await Until(() => client.IsClosed, "the client gives up on the node that does not read");
+            Assert.Contains("did not read a Pong within 3 s", client.CloseReason);
+        }
+        finally
+        {
+            // However the test ends, nothing waits on the stuck pipe (a goodbye write would wait on the fake clock).
+            stopPinging.Cancel();
+            network.BreakConnections(ClientIp);
+            await Task.WhenAny(pinging, Task.Delay(TimeSpan.FromSeconds(10)));
+        }
+    }
+
+    [Fact]
     public async Task PendingRequest_NodeClosesTheConnection_ThrowsClosedAndAnnouncementsComplete()
     {
         var network = new InMemoryNetwork();
@@ -312,6 +353,17 @@ public class PeerClientTests
             var handshake = await new HandshakeDriver(InfoFor(_key), _key, TimeProvider.System, NullViolationSink.Instance)
                 .RunAsync(_connection, Reader, Writer, cancellationToken: wait.Token);
             Assert.True(handshake.IsSuccess, handshake.Detail);
+        }
+
+        /// <summary>Bytes the client sent that this node has not read (peeked; nothing is consumed).</summary>
+        public long UnreadBytes()
+        {
+            var input = _connection!.Input;
+            if (!input.TryRead(out var result))
+                return 0;
+            long length = result.Buffer.Length;
+            input.AdvanceTo(result.Buffer.Start);
+            return length;
         }
 
         public async Task<T> ExpectAsync<T>() where T : NetworkMessage

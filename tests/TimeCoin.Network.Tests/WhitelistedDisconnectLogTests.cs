@@ -103,6 +103,55 @@ public class WhitelistedDisconnectLogTests
         Assert.Equal("node stopping", goodbye.Reason);
     }
 
+    /// <summary>
+    /// The window the review found: a handshake completes and passes the "stopping?" check just before the stop begins,
+    /// and registers only after the stop took its list of peers to say goodbye to. The node is held exactly there (its
+    /// first <see cref="PeerConnection"/> logger is created between the check and the registration) until the stop
+    /// has taken its list: either it logged its goodbye round, or it went on to cancel the node's work (a dial that
+    /// never completes sees its token cancelled). The remote counted the connection as live, so it must read a goodbye.
+    /// </summary>
+    [Fact]
+    public async Task Stop_HandshakeRegistersAfterTheStopTookItsPeers_RemoteReadsGoodbye()
+    {
+        var network = new InMemoryNetwork();
+        var unreachable = new IPEndPoint(IPAddress.Parse("10.2.0.9"), 24200);
+        var transport = new PendingDialTransport(network.CreateTransport(IpB), unreachable);
+        var logs = new RegistrationGateLoggerFactory();
+        var node = new TestNode(transport, Options(IpB, IpA) with
+        {
+            WhitelistedPeers = [],
+            PersistentPeers = [unreachable.ToString()],
+            DialTimeout = TimeSpan.FromMinutes(10),
+            GoodbyeTimeout = TimeSpan.FromSeconds(30),
+        }, loggers: logs);
+        await node.StartAsync();
+        Task? stopping = null;
+        try
+        {
+            await transport.Dialing.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            var connecting = RawPeer.ConnectAsync(network.CreateTransport(IpA), node.EndPoint);
+            await logs.Held.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the node's handshake is done and not yet registered
+            await using var remote = await connecting;
+            Assert.True(remote.Handshake!.IsSuccess);
+
+            stopping = Task.Run(async () => await node.DisposeAsync());
+            await Until(() => transport.DialCancelled.Task.IsCompleted
+                              || logs.Entries.Any(e => e.Message.StartsWith("Stopping:", StringComparison.Ordinal)), "the stop has taken its peers");
+            logs.Release();
+
+            var messages = await remote.ReadUntilClosedAsync();
+            await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+            // What the node sends a new peer at once may come first; the goodbye is the last word.
+            var goodbye = Assert.IsType<GoodbyeMessage>(messages.LastOrDefault());
+            Assert.Equal("node stopping", goodbye.Reason);
+        }
+        finally
+        {
+            logs.Release();
+            await (stopping ?? node.DisposeAsync().AsTask()).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
     [Fact]
     public async Task ConnectionBreaks_WhitelistedPeerLost_CriticalLineLogged()
     {
@@ -128,5 +177,66 @@ public class WhitelistedDisconnectLogTests
 
         Assert.True(decoded.IsSuccess);
         Assert.Equal("node stopping", Assert.IsType<GoodbyeMessage>(decoded.Message).Reason);
+    }
+
+    /// <summary>Holds the first <see cref="PeerConnection"/> logger request (made between a handshake's end and its
+    /// registration) until <see cref="Release"/>; records log lines like <see cref="CapturingLoggerFactory"/>.</summary>
+    private sealed class RegistrationGateLoggerFactory : ILoggerFactory
+    {
+        private readonly CapturingLoggerFactory _inner = new();
+        private readonly ManualResetEventSlim _release = new();
+        private int _held;
+
+        public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public System.Collections.Concurrent.ConcurrentQueue<(LogLevel Level, string Message)> Entries => _inner.Entries;
+
+        public void Release() => _release.Set();
+
+        public ILogger CreateLogger(string categoryName)
+        {
+            if (categoryName == typeof(PeerConnection).FullName && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                Held.TrySetResult();
+                _release.Wait(TimeSpan.FromSeconds(30));
+            }
+            return _inner.CreateLogger(categoryName);
+        }
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>A transport whose dials to one endpoint never complete; says when such a dial starts and when its token is cancelled.</summary>
+    private sealed class PendingDialTransport(ITransport inner, IPEndPoint pending) : ITransport
+    {
+        public TaskCompletionSource Dialing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource DialCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ValueTask<IConnectionListener> ListenAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default) =>
+            inner.ListenAsync(endpoint, cancellationToken);
+
+        public async ValueTask<ITransportConnection> DialAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
+        {
+            if (!remote.Equals(pending))
+                return await inner.DialAsync(remote, cancellationToken);
+            Dialing.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            finally
+            {
+                if (cancellationToken.IsCancellationRequested)
+                    DialCancelled.TrySetResult();
+            }
+            throw new InvalidOperationException("unreachable");
+        }
     }
 }

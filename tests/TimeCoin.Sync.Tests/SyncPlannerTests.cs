@@ -697,6 +697,46 @@ public class SyncPlannerClaimTests
         Assert.Empty(harness.Misbehaviours);
     }
 
+    /// <summary>
+    /// Two header requests in flight were each judged against the header chain when their reply came: the second
+    /// reply, answered from the header top the first one had just raised, stacked on it, and the header chain ran one
+    /// reply past the bound docs/sync.md states (download window + <see cref="SyncPlannerOptions.MaxHeadersAhead"/> +
+    /// one reply above our chain). Now the part of a reply above that bound is not taken; it is asked for again when
+    /// blocks make room.
+    /// </summary>
+    [Fact]
+    public void OnHeadersReceived_TwoRepliesStackOnEachOther_HeaderChainStaysWithinTheStatedBound()
+    {
+        var options = new SyncPlannerOptions { InitialHeadersPerRequest = 50, MaxHeadersPerRequest = 400, MaxHeadersAhead = 500, DownloadWindow = 200 };
+        var harness = new SyncHarness(FakeChain.Create("main", 0), options);
+        var peerChain = FakeChain.Create("main", 5_000);
+        harness.AddPeer("p1", peerChain);
+        harness.AddPeer("p2", peerChain);
+
+        // Deliver no block. Each round both peers are asked; the first answers from the request's locator, the second
+        // from the header top as it is when its reply is read (after the first reply raised it).
+        long highest = 0;
+        for (int round = 0; round < 10; round++)
+        {
+            foreach (var request in harness.Planner.Plan().HeaderRequests)
+            {
+                IReadOnlyList<TimeCoin.Core.Crypto.Hash256> from = request.PeerId == "p1" ? request.Locator : [peerChain.HashAtHeight(harness.Planner.HeaderHeight)!.Value];
+                harness.Planner.OnHeadersReceived(request.PeerId, peerChain.HeadersAfter(from, request.MaxHeaders));
+                highest = Math.Max(highest, harness.Planner.HeaderHeight);
+            }
+        }
+        Assert.InRange(highest, 500, 200 + 500 + 400);
+
+        // The headers left out are asked for again: sync still reaches the peers' tip, and nobody misbehaved.
+        for (int round = 0; round < 200 && harness.Chain.Height < 5_000; round++)
+        {
+            harness.Step();
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(5_000, harness.Chain.Height);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
     [Fact]
     public void Plan_HeadersPausedAheadOfOurChainPastTheProofTimeout_ClaimNotReported()
     {

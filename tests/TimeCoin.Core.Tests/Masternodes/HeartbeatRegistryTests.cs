@@ -46,6 +46,37 @@ public sealed class HeartbeatRegistryTests : IDisposable
     private void Announce(KeyPair keys) => Assert.True(_registry.Accept(Announcement(keys)).Accepted);
 
     [Fact]
+    public void AcceptListed_AnnouncementFourMinutesOld_AcceptedButHeardFromAtItsSignedTime()
+    {
+        var listed = Announcement(_keys, skewSeconds: -240);
+        Assert.Equal(MasternodeRejection.TimestampOutOfRange, _registry.Accept(listed).Rejection); // fresh gossip: 120 s
+
+        Assert.True(_registry.AcceptListed(listed).Accepted);
+
+        // Heard from 240 s ago: offline once that is 300 s old, unless a heartbeat comes.
+        Advance(59);
+        _registry.Evaluate();
+        Assert.Equal(MasternodeStatus.Active, _registry.Find(_keys.PublicKey)!.Status);
+        Advance(2);
+        _registry.Evaluate();
+        Assert.Equal(MasternodeStatus.Offline, _registry.Find(_keys.PublicKey)!.Status);
+        Assert.True(_registry.Accept(Beat(_keys, 1)).Accepted); // known: its heartbeats count
+        Assert.Equal(MasternodeStatus.Active, _registry.Find(_keys.PublicKey)!.Status);
+    }
+
+    [Fact]
+    public void AcceptListed_AnnouncementOlderThanOfflinePlusSkew_Refused()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(420), HeartbeatOptions.Default.MaxListedAnnouncementAge);
+
+        var result = _registry.AcceptListed(Announcement(_keys, skewSeconds: -421));
+
+        Assert.Equal(MasternodeRejection.TimestampOutOfRange, result.Rejection);
+        Assert.Contains("in the past (max 420 s)", result.Message);
+        Assert.Equal(MasternodeRejection.TimestampOutOfRange, _registry.AcceptListed(Announcement(_keys, skewSeconds: 121)).Rejection);
+    }
+
+    [Fact]
     public void Accept_RegistriesSharingASignatureCache_EachSignatureVerifiedOnce()
     {
         var cache = new TimeCoin.Core.Chain.SignatureCache();

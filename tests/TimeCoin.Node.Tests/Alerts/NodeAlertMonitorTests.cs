@@ -177,6 +177,79 @@ public sealed class NodeAlertMonitorTests
         Assert.Equal(["store_failing:peer policy"], Active());
     }
 
+    /// <summary>
+    /// The monitor's inputs, held on request: an evaluation that already passed the "stopping?" check waits inside
+    /// <see cref="NodeAlertMonitor"/> until the test lets it go.
+    /// </summary>
+    private sealed class HeldInputs(Func<AlertInputs> read) : IDisposable
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private int _armed;
+
+        public TaskCompletionSource Reading { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void HoldNextRead() => Volatile.Write(ref _armed, 1);
+
+        public void Release() => _release.Set();
+
+        public AlertInputs Read()
+        {
+            if (Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                Reading.TrySetResult();
+                _release.Wait(TimeSpan.FromSeconds(30));
+            }
+            return read();
+        }
+
+        public void Dispose() => _release.Dispose();
+    }
+
+    [Fact]
+    public async Task OnNodeStopping_TimerEvaluationAlreadyPastTheStopCheck_RaisesNothingAfterwards()
+    {
+        Whitelist(Trusted);
+        var trusted = Connect(Trusted);
+        using var inputs = new HeldInputs(() => new AlertInputs(_whitelist.ToArray(), _live.ToArray(), _forks.ToArray()));
+        using var monitor = new NodeAlertMonitor(_center, inputs.Read, new NodeAlertMonitorOptions(), _time);
+        monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty(Active());
+        _live.Remove(trusted); // the next evaluation would raise no_whitelisted_peer_connected
+
+        inputs.HoldNextRead();
+        var ticking = Task.Run(() => _time.Advance(new NodeAlertMonitorOptions().EvaluateInterval)); // the timer's evaluation
+        await inputs.Reading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        monitor.OnNodeStopping();
+        inputs.Release();
+        await ticking.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Empty(Active());
+    }
+
+    [Fact]
+    public async Task OnNodeStopping_DisconnectBeingEvaluated_RaisesNothingAfterwards()
+    {
+        Whitelist(Trusted);
+        var trusted = Connect(Trusted);
+        using var inputs = new HeldInputs(() => new AlertInputs(_whitelist.ToArray(), _live.ToArray(), _forks.ToArray()));
+        using var monitor = new NodeAlertMonitor(_center, inputs.Read, new NodeAlertMonitorOptions(), _time);
+        monitor.Start();
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty(Active());
+
+        inputs.HoldNextRead();
+        var lost = Closed(trusted, "connection closed by the remote");
+        _live.Remove(trusted);
+        var disconnecting = Task.Run(() => monitor.OnPeerDisconnected(lost));
+        await inputs.Reading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        monitor.OnNodeStopping();
+        inputs.Release();
+        await disconnecting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Empty(Active());
+    }
+
     [Fact]
     public void OnPeerDisconnected_LastWhitelistedPeerGone_BothCriticalAlerts()
     {

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Sockets;
+using TimeCoin.Core.Policy;
+using TimeCoin.Network.Protocol;
+using TimeCoin.Network.Transport;
+using static TimeCoin.Network.Tests.ConnectionTestKit;
+
+namespace TimeCoin.Network.Tests;
+
+/// <summary>
+/// The goodbye over real loopback TCP. Closing a socket that still holds unread input makes the kernel send a reset
+/// at once, and the reset throws away what the socket had not delivered yet: a goodbye still waiting in the send
+/// buffer (the peer reads slowly) never reached a peer that was sending while we said goodbye.
+/// </summary>
+[Trait("Category", "Slow")]
+public class GoodbyeOverTcpTests
+{
+    private static readonly PeerPolicyOptions Generous = new() { DefaultRateLimit = new RateLimit(1_000_000, 1_000_000) };
+
+    [Fact]
+    public async Task Stop_PeerSendingAndReadingSlowly_PeerStillReadsTheGoodbye()
+    {
+        var tcp = new TcpTransport();
+        await using var node = new TestNode(tcp, TestNode.LoopbackOptions(), policyOptions: Generous);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(new SmallReceiveBufferTransport(), node.EndPoint);
+        Assert.True(peer.Handshake!.IsSuccess);
+        await Until(() => node.Manager.FindPeer(peer.Key.PublicKey) is not null, "the node registers the peer");
+
+        // The node answers 2,000 pings the peer does not read yet: the peer's small receive window fills, and the rest
+        // (then the goodbye) waits in the node's send buffer. The peer goes on sending, so the node has unread input
+        // when it closes.
+        for (ulong nonce = 0; nonce < 2_000; nonce++)
+            Assert.True(await peer.Writer.WriteAsync(new PingMessage(nonce, 1, 3)));
+        using var stopSending = new CancellationTokenSource();
+        var sending = Task.Run(async () =>
+        {
+            var filler = new BlockAnnouncementMessage(TestData.HashOf(1), 1);
+            try
+            {
+                while (await peer.Writer.WriteAsync(filler, stopSending.Token))
+                {
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        await Until(() => node.Handler.Messages.Count >= 100, "the node has answered the pings and reads the stream after them");
+
+        await node.Manager.StopAsync();
+        stopSending.Cancel();
+        await sending.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The peer reads only now, as a busy peer would.
+        var (messages, end) = await ReadUntilEndAsync(peer).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(messages.OfType<GoodbyeMessage>().Any(),
+            $"no goodbye: {messages.OfType<PongMessage>().Count()} pongs read, then the stream ended with {end}");
+        Assert.Equal(2_000, messages.OfType<PongMessage>().Count());
+    }
+
+    /// <summary>Reads everything until the stream ends (closed or reset); returns the messages and how it ended.</summary>
+    private static async Task<(List<NetworkMessage> Messages, string End)> ReadUntilEndAsync(RawPeer peer)
+    {
+        var messages = new List<NetworkMessage>();
+        try
+        {
+            while (true)
+            {
+                var read = await peer.Reader.ReadAsync();
+                if (read.Message is not null)
+                    messages.Add(read.Message);
+                else if (read.Status == MessageReadStatus.Closed || read.Error is { ClosesConnection: true })
+                    return (messages, $"{read.Status}: {read.CloseReason}{read.Error}");
+            }
+        }
+        catch (Exception ex)
+        {
+            return (messages, ex.GetType().Name + ": " + ex.Message);
+        }
+    }
+
+    /// <summary>Dials with a 4 KiB receive buffer, so a peer that does not read fills its window fast.</summary>
+    private sealed class SmallReceiveBufferTransport : ITransport
+    {
+        public ValueTask<IConnectionListener> ListenAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public async ValueTask<ITransportConnection> DialAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
+        {
+            var socket = new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 4096 };
+            await socket.ConnectAsync(remote, cancellationToken);
+            return new TcpConnection(socket);
+        }
+    }
+}
