@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TimeCoin.Core.Policy;
@@ -22,11 +21,6 @@ public sealed class PolicyPersistence : IDisposable
 {
     /// <summary>The name of the policy document in <see cref="NodeDatabase"/>.</summary>
     public const string DocumentName = "peer_policy";
-
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        Converters = { new JsonStringEnumConverter() },
-    };
 
     private readonly PeerPolicy _policy;
     private readonly NodeDatabase _db;
@@ -71,7 +65,7 @@ public sealed class PolicyPersistence : IDisposable
         lock (_saveLock)
         {
             var snapshot = _policy.Snapshot();
-            _db.SaveDocument(DocumentName, JsonSerializer.Serialize(snapshot, JsonOptions), _time.GetUtcNow());
+            _db.SaveDocument(DocumentName, JsonSerializer.Serialize(snapshot, NodeStateJsonContext.Default.PeerPolicySnapshot), _time.GetUtcNow());
         }
     }
 
@@ -109,7 +103,7 @@ public sealed class PolicyPersistence : IDisposable
             return false;
         try
         {
-            var snapshot = JsonSerializer.Deserialize<PeerPolicySnapshot>(json, JsonOptions)
+            var snapshot = JsonSerializer.Deserialize(json, NodeStateJsonContext.Default.PeerPolicySnapshot)
                 ?? throw new JsonException("the document is null");
             _policy.Restore(snapshot);
             _logger.LogInformation("Restored peer policy: {Whitelist} whitelist entries, {Bans} bans", snapshot.Whitelist.Count, snapshot.Bans.Count);
