@@ -77,6 +77,23 @@ public sealed class PolicyPersistence : IDisposable
         _started = false;
     }
 
+    /// <summary>
+    /// Runs the document's serializer once, both ways, on a snapshot with one entry of each kind, so that its first
+    /// real use finds its code compiled. That use comes at start-up, before the node dials (the config whitelist is
+    /// applied and saved), and compiling the serializer then cost ~40 ms of CPU on the critical path; <see
+    /// cref="Hosting.TimeNode"/> runs this on the thread pool while it opens the store, on another core.
+    /// </summary>
+    internal static void WarmUpSerializer()
+    {
+        var range = IpRange.Parse("127.0.0.1");
+        var snapshot = new PeerPolicySnapshot(DateTimeOffset.UnixEpoch,
+            [new WhitelistEntry(range, WhitelistSource.Config, PeerPermissions.None, "warm-up", DateTimeOffset.UnixEpoch)],
+            [new BanEntry(range, BanSource.Config, "warm-up", DateTimeOffset.UnixEpoch, null)],
+            [new ViolationCounter(System.Net.IPAddress.Loopback, 0, DateTimeOffset.UnixEpoch)]);
+        var json = JsonSerializer.Serialize(snapshot, NodeStateJsonContext.Default.PeerPolicySnapshot);
+        _ = JsonSerializer.Deserialize(json, NodeStateJsonContext.Default.PeerPolicySnapshot);
+    }
+
     /// <summary>The audit row stored for a policy audit record: lowercase source, kebab-case action.</summary>
     public static AuditRow ToAuditRow(AuditRecord record)
     {
