@@ -200,6 +200,41 @@ public sealed class NodeDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// The encoded blocks of <paramref name="hashes"/> that are stored, in the order asked (unknown ones skipped), at
+    /// most <paramref name="maxCount"/> and, after the first, at most <paramref name="maxBytes"/> in all: one lock and
+    /// one prepared statement for the whole request (serving a peer's block request used to prepare a statement per
+    /// block).
+    /// </summary>
+    public IReadOnlyList<byte[]> GetBlockBodies(IReadOnlyList<Hash256> hashes, int maxCount, long maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        var result = new List<byte[]>(Math.Min(hashes.Count, maxCount));
+        if (maxCount <= 0)
+            return result;
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT body FROM blocks WHERE hash = $h;";
+            var h = cmd.Parameters.Add("$h", SqliteType.Blob);
+            cmd.Prepare();
+            long bytes = 0;
+            foreach (var hash in hashes)
+            {
+                h.Value = hash.ToArray();
+                if (cmd.ExecuteScalar() is not byte[] body)
+                    continue;
+                if (bytes + body.Length > maxBytes && result.Count > 0)
+                    break;
+                bytes += body.Length;
+                result.Add(body);
+                if (result.Count >= maxCount)
+                    break;
+            }
+        }
+        return result;
+    }
+
     /// <summary>The active block hash at <paramref name="height"/>, or null above the tip.</summary>
     public Hash256? GetActiveHash(long height)
     {
