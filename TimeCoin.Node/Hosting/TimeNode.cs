@@ -91,6 +91,9 @@ public sealed class TimeNode : IAsyncDisposable
         ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         var logger = loggerFactory.CreateLogger<TimeNode>();
+        // Overlapped with opening the store: compiling the policy document's serializer, whose first use (applying the
+        // config whitelist, or restoring the saved policy) comes before the node dials.
+        _ = Task.Run(PolicyPersistence.WarmUpSerializer, CancellationToken.None);
         var db = NodeDatabase.Open(options.DataDirectory, options.Database);
         try
         {

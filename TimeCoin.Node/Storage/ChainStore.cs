@@ -137,6 +137,13 @@ public sealed class ChainStore
     /// <summary>The encoded block with <paramref name="hash"/> (any branch), or null.</summary>
     public byte[]? GetEncodedBlock(Hash256 hash) => _db.GetBlockBody(hash);
 
+    /// <summary>
+    /// The stored encodings of <paramref name="hashes"/> (any branch) in the order asked, unknown ones skipped, at most
+    /// <paramref name="maxCount"/> and, after the first, <paramref name="maxBytes"/> in all (a reply to a peer's request).
+    /// </summary>
+    public IReadOnlyList<byte[]> GetEncodedBlocks(IReadOnlyList<Hash256> hashes, int maxCount, long maxBytes) =>
+        _db.GetBlockBodies(hashes, maxCount, maxBytes);
+
     /// <summary>The block with <paramref name="hash"/> (any branch), or null.</summary>
     public Block? GetBlock(Hash256 hash)
     {

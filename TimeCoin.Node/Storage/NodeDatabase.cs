@@ -54,6 +54,15 @@ public sealed class NodeDatabase : IDisposable
             Execute(db, "PRAGMA journal_mode=WAL;");
             Execute(db, options.SynchronousFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
             Execute(db, "PRAGMA foreign_keys=ON;");
+            // A 16 MiB page cache (SQLite's default is 2 MiB: the random-hash unique index of a 100,000-block chain
+            // already outgrows it) and a checkpoint every 8,192 WAL pages (32 MiB; the default is 1,000 pages): during
+            // catch-up the default moved the WAL into the database every few 500-block batches, each time with an fsync
+            // on the thread that adds blocks. Measured writing 100,000 blocks of 1 KiB in 500-block transactions: CPU
+            // 21.4-21.9 -> 18.3-19.3 µs per block, wall 53-62 -> 31-33 µs (docs/benchmarks.md, issue 12 session 4).
+            // Durability is unchanged: committed transactions survive a process crash either way; with synchronous=
+            // NORMAL a power loss may lose what was not yet checkpointed (now up to 32 MiB of WAL instead of 4 MiB).
+            Execute(db, "PRAGMA cache_size=-16384;");
+            Execute(db, "PRAGMA wal_autocheckpoint=8192;");
             SchemaMigrations.Apply(db, CurrentSchemaVersion);
             return new NodeDatabase(dirLock, db, path);
         }
@@ -189,6 +198,41 @@ public sealed class NodeDatabase : IDisposable
             cmd.Parameters.AddWithValue("$h", hash.ToArray());
             return cmd.ExecuteScalar() as byte[];
         }
+    }
+
+    /// <summary>
+    /// The encoded blocks of <paramref name="hashes"/> that are stored, in the order asked (unknown ones skipped), at
+    /// most <paramref name="maxCount"/> and, after the first, at most <paramref name="maxBytes"/> in all: one lock and
+    /// one prepared statement for the whole request (serving a peer's block request used to prepare a statement per
+    /// block).
+    /// </summary>
+    public IReadOnlyList<byte[]> GetBlockBodies(IReadOnlyList<Hash256> hashes, int maxCount, long maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        var result = new List<byte[]>(Math.Min(hashes.Count, maxCount));
+        if (maxCount <= 0)
+            return result;
+        lock (_gate)
+        {
+            using var cmd = _db.CreateCommand();
+            cmd.CommandText = "SELECT body FROM blocks WHERE hash = $h;";
+            var h = cmd.Parameters.Add("$h", SqliteType.Blob);
+            cmd.Prepare();
+            long bytes = 0;
+            foreach (var hash in hashes)
+            {
+                h.Value = hash.ToArray();
+                if (cmd.ExecuteScalar() is not byte[] body)
+                    continue;
+                if (bytes + body.Length > maxBytes && result.Count > 0)
+                    break;
+                bytes += body.Length;
+                result.Add(body);
+                if (result.Count >= maxCount)
+                    break;
+            }
+        }
+        return result;
     }
 
     /// <summary>The active block hash at <paramref name="height"/>, or null above the tip.</summary>

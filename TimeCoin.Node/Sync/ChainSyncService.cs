@@ -151,20 +151,10 @@ public sealed class ChainSyncService : IPeerMessageHandler
     public BlocksMessage ServeBlocks(GetBlocksMessage request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var blocks = new List<ReadOnlyMemory<byte>>(Math.Min(request.Hashes.Count, _options.MaxBlocksPerReply));
-        long bytes = 0;
-        foreach (var hash in request.Hashes)
-        {
-            if (blocks.Count >= _options.MaxBlocksPerReply)
-                break;
-            var encoded = _chain.GetEncodedBlock(hash);
-            if (encoded is null)
-                continue;
-            if (bytes + encoded.Length > _options.MaxBlockBytesPerReply && blocks.Count > 0)
-                break;
-            bytes += encoded.Length;
-            blocks.Add(encoded);
-        }
+        var encoded = _chain.GetEncodedBlocks(request.Hashes, _options.MaxBlocksPerReply, _options.MaxBlockBytesPerReply);
+        var blocks = new List<ReadOnlyMemory<byte>>(encoded.Count);
+        foreach (var block in encoded)
+            blocks.Add(block);
         return new BlocksMessage(blocks);
     }
 

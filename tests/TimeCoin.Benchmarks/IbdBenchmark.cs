@@ -25,7 +25,7 @@ namespace TimeCoin.Benchmarks;
 /// </remarks>
 public static class IbdBenchmark
 {
-    private static readonly HashSet<string> Options = ["--blocks", "--payload", "--peers", "--cache"];
+    private static readonly HashSet<string> Options = ["--blocks", "--payload", "--peers", "--cache", "--node"];
     private static readonly HashSet<string> NodeOptions = ["--blocks", "--payload", "--tip", "--endpoints", "--datadir"];
     private const long GenesisTime = 1_700_000_000;
     private const int BuildBatch = 5_000;
@@ -36,6 +36,7 @@ public static class IbdBenchmark
     {
         int blocks, payloadBytes, peers;
         string cache;
+        string? nodeCommand;
         try
         {
             var parsed = BenchmarkArguments.Parse(args, Options);
@@ -45,6 +46,9 @@ public static class IbdBenchmark
             if (peers > 16)
                 throw new ArgumentException("option '--peers' takes 1 to 16");
             cache = parsed.GetString("--cache") ?? Path.Combine(Path.GetTempPath(), $"timecoin-ibd-source-{blocks}-{payloadBytes}");
+            nodeCommand = parsed.GetString("--node");
+            if (nodeCommand is not null && !File.Exists(nodeCommand))
+                throw new ArgumentException($"option '--node': no file '{nodeCommand}' (give the path of a time-node executable or time-node.dll)");
         }
         catch (ArgumentException e)
         {
@@ -53,7 +57,7 @@ public static class IbdBenchmark
         }
         try
         {
-            return RunAsync(output, error, blocks, payloadBytes, peers, cache).GetAwaiter().GetResult();
+            return RunAsync(output, error, blocks, payloadBytes, peers, cache, nodeCommand).GetAwaiter().GetResult();
         }
         catch (TimeoutException e)
         {
@@ -67,7 +71,7 @@ public static class IbdBenchmark
 
     private static KeyPair Producer() => KeyPair.FromPrivateKey(SHA256.HashData("bench ibd producer"u8));
 
-    private static async Task<int> RunAsync(TextWriter output, TextWriter error, int blockCount, int payloadBytes, int peerCount, string cache)
+    private static async Task<int> RunAsync(TextWriter output, TextWriter error, int blockCount, int payloadBytes, int peerCount, string cache, string? nodeCommand)
     {
         output.WriteLine($"ibd benchmark: {blockCount:N0} blocks of {payloadBytes} B payload, catch-up from {peerCount} peer(s) over loopback TCP, source chain cached in {cache}");
         output.WriteLine($"machine: {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
@@ -101,6 +105,13 @@ public static class IbdBenchmark
                     throw new InvalidOperationException($"A source opened at height {source.Chain.State.Height}, not the cached tip.");
             }
             output.WriteLine($"{peerCount} source node(s) started in {setup.Elapsed.TotalSeconds:F1} s (each loads {blockCount:N0} headers)");
+            if (nodeCommand is not null)
+            {
+                int code = await OperatorNodeRun.RunAsync(output, nodeCommand, parameters, blockCount, tip,
+                    sources.Select(s => s.Connections.LocalEndPoint!.ToString()).ToList(), syncDir);
+                output.WriteLine($"load average after: {MachineLoad.Describe()}");
+                return code;
+            }
 
             var program = Environment.ProcessPath!;
             var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, UseShellExecute = false };
@@ -263,9 +274,9 @@ public static class IbdBenchmark
         var node = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, loggerFactory);
         long step = Math.Max(1, blockCount / 10);
         long nextReport = step;
-        long lastHeight = 0, lastProgressHeight = -1;
+        long lastHeight = 0;
         double lastReportAt = 0;
-        var lastProgress = watch.Elapsed;
+        var watchdog = new NoProgressWatchdog(NoProgressLimit, blockCount);
         var rssAtReports = new List<(long Height, long Rss)>();
         double first500 = double.NaN, started = watch.Elapsed.TotalSeconds, firstPeer = double.NaN, firstHeader = double.NaN, firstBlock = double.NaN;
         double cpuAt500 = double.NaN;
@@ -301,17 +312,11 @@ public static class IbdBenchmark
             }
             if (height >= blockCount)
                 break;
-            if (height != lastProgressHeight)
-            {
-                lastProgressHeight = height;
-                lastProgress = watch.Elapsed;
-            }
-            else if (watch.Elapsed - lastProgress > NoProgressLimit)
+            watchdog.Observe(height, () =>
             {
                 var status = node.Sync.GetStatus();
-                throw new TimeoutException($"no progress for {NoProgressLimit.TotalSeconds} s at height {height} of {blockCount} " +
-                                           $"(peers {status.PeerCount}, best {status.BestHeight}, last error '{status.LastError}')");
-            }
+                return $"peers {status.PeerCount}, best {status.BestHeight}, last error '{status.LastError}'";
+            });
             await Task.Delay(double.IsNaN(first500) ? 2 : 100); // finer until the first 500 blocks, so their time is not rounded
         }
         double seconds = watch.Elapsed.TotalSeconds;

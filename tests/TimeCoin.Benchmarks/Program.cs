@@ -34,10 +34,12 @@ public static class Program
                 Console.Error.WriteLine("usage: TimeCoin.Benchmarks idle [--peers N] [--idle-seconds S] [--warmup N]");
                 Console.Error.WriteLine("  idle   N idle handshaken peers (default 1000, from a child process) on one node: resident memory per");
                 Console.Error.WriteLine("         peer and CPU per idle peer per minute (idle window S seconds, default 60).");
-                Console.Error.WriteLine("usage: TimeCoin.Benchmarks ibd [--blocks N] [--payload BYTES] [--peers N] [--cache DIR]");
+                Console.Error.WriteLine("usage: TimeCoin.Benchmarks ibd [--blocks N] [--payload BYTES] [--peers N] [--cache DIR] [--node PATH]");
                 Console.Error.WriteLine("  ibd    an empty node in a child process catches up N blocks (default 1000000, 1 KiB payload) from N peers");
                 Console.Error.WriteLine("         (default 4): blocks/s, CPU per block, resident memory at every tenth and at its peak. The source");
                 Console.Error.WriteLine("         chain is built once into DIR (default under the temp directory) and reused by later runs.");
+                Console.Error.WriteLine("         With --node PATH the syncing node is that time-node executable (an installed tool, a published or built");
+                Console.Error.WriteLine("         time-node, or time-node.dll) run as 'start --config FILE' and watched from outside: the operator's start-up.");
                 Console.Error.WriteLine("usage: TimeCoin.Benchmarks announce [--announcements N]");
                 Console.Error.WriteLine("  announce  N signed announcements of made-up masternodes (default 10000) from one peer over loopback");
                 Console.Error.WriteLine("            TCP: announcements the node takes per second while its address book fills to its cap.");

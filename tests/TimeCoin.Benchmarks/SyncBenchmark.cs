@@ -203,8 +203,7 @@ public static class SyncBenchmark
         var watch = Stopwatch.StartNew();
         await using var node = await TimeNode.StartAsync(options, new TcpTransport(), TimeProvider.System, loggerFactory);
         double started = watch.Elapsed.TotalSeconds;
-        long lastHeight = -1;
-        var lastProgress = watch.Elapsed;
+        var watchdog = new NoProgressWatchdog(NoProgressLimit, blockCount);
         while (true)
         {
             long height = node.Chain.State.Height;
@@ -225,17 +224,11 @@ public static class SyncBenchmark
             }
             if (height >= blockCount)
                 break;
-            if (height != lastHeight)
-            {
-                lastHeight = height;
-                lastProgress = watch.Elapsed;
-            }
-            else if (watch.Elapsed - lastProgress > NoProgressLimit)
+            watchdog.Observe(height, () =>
             {
                 var status = node.Sync.GetStatus();
-                throw new TimeoutException($"no progress for {NoProgressLimit.TotalSeconds} s at height {height} of {blockCount} " +
-                    $"(peers {status.PeerCount}, best {status.BestHeight}, in flight {status.BlocksInFlight}, last error '{status.LastError}')");
-            }
+                return $"peers {status.PeerCount}, best {status.BestHeight}, in flight {status.BlocksInFlight}, last error '{status.LastError}'";
+            });
             // Finer polling until the first 500 blocks are in, so their time is not rounded to 50 ms.
             await Task.Delay(double.IsNaN(first500) ? TimeSpan.FromMilliseconds(1) : Poll);
         }

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Time.Testing;
 using TimeCoin.Core.Policy;
 using TimeCoin.Node.Services;
@@ -118,5 +120,38 @@ public sealed class PolicyPersistenceTests : IDisposable
 
         Assert.Empty(db.LoadAudit(10));
         Assert.Null(db.LoadDocument(PolicyPersistence.DocumentName));
+    }
+
+    [Fact]
+    public void Save_EveryKindOfEntry_WritesTheFormatOfTheReflectionSerializerAndReadsItBack()
+    {
+        // Documents saved before the source-generated serializer were written by the reflection serializer with a
+        // string-enum converter: the saved text must stay the same, so old and new versions read each other's.
+        var reflection = new JsonSerializerOptions { Converters = { new JsonStringEnumConverter() } };
+        string saved;
+        PeerPolicySnapshot expected;
+        using (var db = NodeDatabase.Open(_dir.Path))
+        {
+            var policy = NewPolicy();
+            using var persistence = new PolicyPersistence(policy, db, _clock);
+            persistence.Start();
+            policy.AddWhitelist(IpRange.Parse("10.0.0.0/8"), WhitelistSource.Rpc, "lan", PeerPermissions.NoBan | PeerPermissions.PrioritySync);
+            policy.AddWhitelist(IpRange.Parse("2001:db8::1"), WhitelistSource.Config, "v6");
+            policy.Ban(IpRange.Parse("203.0.113.7"), TimeSpan.FromHours(1), "spam", BanSource.Rpc);
+            policy.Ban(IpRange.Parse("198.51.100.0/24"), null, "hostile", BanSource.Rpc);
+            policy.RecordViolation(IPAddress.Parse("192.0.2.9"), ViolationKind.MalformedMessage, "bad frame");
+            persistence.Save();
+            expected = policy.Snapshot();
+            saved = db.LoadDocument(PolicyPersistence.DocumentName)!;
+        }
+
+        Assert.Equal(JsonSerializer.Serialize(expected, reflection), saved);
+        Assert.Contains("\"NoBan, PrioritySync\"", saved, StringComparison.Ordinal);
+        Assert.NotEmpty(expected.Violations);
+        using var reopened = NodeDatabase.Open(_dir.Path);
+        var restoredPolicy = NewPolicy();
+        using var restored = new PolicyPersistence(restoredPolicy, reopened, _clock);
+        Assert.True(restored.Start());
+        Assert.Equal(JsonSerializer.Serialize(expected, reflection), JsonSerializer.Serialize(restoredPolicy.Snapshot() with { TakenAt = expected.TakenAt }, reflection));
     }
 }

@@ -38,6 +38,25 @@ public class NodeDatabaseTests
     }
 
     [Fact]
+    public void GetBlockBodies_MixedKnownAndUnknown_StoredOnesInTheOrderAskedWithinCountAndBytes()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var chain = FakeChain(6, "bodies");
+        db.StoreBlocks(chain, null);
+        var unknown = Hash256.Sha256("not stored"u8);
+        var asked = new[] { chain[4].Hash, unknown, chain[1].Hash, chain[2].Hash, chain[0].Hash };
+        int size = chain[0].Body.Length;
+
+        Assert.Equal([chain[4].Body, chain[1].Body, chain[2].Body, chain[0].Body], db.GetBlockBodies(asked, maxCount: 10, maxBytes: long.MaxValue));
+        Assert.Equal([chain[4].Body, chain[1].Body], db.GetBlockBodies(asked, maxCount: 2, maxBytes: long.MaxValue));
+        Assert.Equal([chain[4].Body, chain[1].Body], db.GetBlockBodies(asked, maxCount: 10, maxBytes: 2 * size + 1));
+        // The first block goes out even when it alone is over the byte bound: a reply always makes progress.
+        Assert.Equal([chain[4].Body], db.GetBlockBodies(asked, maxCount: 10, maxBytes: 1));
+        Assert.Empty(db.GetBlockBodies([unknown], maxCount: 10, maxBytes: long.MaxValue));
+    }
+
+    [Fact]
     public void Open_DirectoryAlreadyOpen_FailsFastNamingTheDirectory()
     {
         using var dir = new TempDirectory();
