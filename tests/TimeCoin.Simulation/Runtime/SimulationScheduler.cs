@@ -38,7 +38,7 @@ public sealed class SimulationScheduler
     /// <summary>The trace of the run (delivered messages, timer firings, tip changes).</summary>
     public TraceHash Trace { get; }
 
-    /// <summary>The context of the harness itself (network pumps, sampling); it never dies.</summary>
+    /// <summary>The context of the harness itself (sampling, faults); it never dies.</summary>
     public SimulationContext Harness { get; }
 
     /// <summary>Virtual time elapsed since <see cref="Epoch"/>.</summary>
