@@ -38,7 +38,7 @@ internal sealed class LinkDirection
         To = to;
         _profile = network.ProfileFor(from, to);
         Writer = new SimulatedSendPipe(this);
-        Reader = new SimulatedReceivePipe();
+        Reader = new SimulatedReceivePipe(receiver);
         _delivery = network.Scheduler.CreateTimer(receiver, static s => ((LinkDirection)s!).OnDeliveryDue(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan, traced: false);
     }
@@ -202,7 +202,7 @@ internal sealed class LinkDirection
         ArmDelivery();
         // Last: the reader may run inline here (the node handles the frames before this callback returns).
         if (delivered)
-            Reader.Wake();
+            Reader.Wake(inline: true);
     }
 
     private readonly record struct Segment(byte[]? Frame, bool Reset, long Arrival);

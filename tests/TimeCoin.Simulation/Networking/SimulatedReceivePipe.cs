@@ -7,14 +7,16 @@ namespace TimeCoin.Simulation.Networking;
 /// <summary>
 /// The receiving end of a <see cref="LinkDirection"/>: the node's <see cref="PipeReader"/> over the frames the link
 /// delivered (each kept as the array the sender wrote, chained without copying). A read waiting for data resumes when
-/// the link delivers: inline when the delivery runs on the context the read was awaited on (the link's deliveries run
-/// on the receiving node's context), otherwise posted to that context, so a frame reaches the node's frame reader
-/// without a hop through the run queue. Pipe semantics the frame reader relies on: a read returns everything
+/// the link delivers: inline when the link's delivery timer (on the receiving node's context) wakes it and the read
+/// was awaited on that context, so a frame reaches the node's frame reader without a hop through the run queue. Every
+/// other wake (a close, a cancellation, from the node's own code) is posted to the context, as a real pipe's
+/// continuation is scheduled, so no node code runs re-entrantly inside another node call. Pipe semantics the frame reader relies on: a read returns everything
 /// unconsumed; after everything was examined the next read waits for more; completion with an error (a reset) is
 /// thrown by the next read.
 /// </summary>
 internal sealed class SimulatedReceivePipe : PipeReader, IValueTaskSource<ReadResult>
 {
+    private readonly SynchronizationContext _owner;
     private Segment? _head;
     private int _headIndex;
     private Segment? _tail;
@@ -36,6 +38,9 @@ internal sealed class SimulatedReceivePipe : PipeReader, IValueTaskSource<ReadRe
     private SynchronizationContext? _continuationContext;
     private ExecutionContext? _continuationExecutionContext;
     private CancellationTokenRegistration _readCancellation;
+
+    /// <summary>Creates the reader of a connection end owned by <paramref name="owner"/> (the receiving node's context).</summary>
+    public SimulatedReceivePipe(SynchronizationContext owner) => _owner = owner;
 
     /// <summary>Bytes delivered and not yet consumed by the reader.</summary>
     public long Buffered => _head is null ? 0 : _tail!.RunningIndex + _tail.Memory.Length - (_head.RunningIndex + _headIndex);
@@ -73,8 +78,11 @@ internal sealed class SimulatedReceivePipe : PipeReader, IValueTaskSource<ReadRe
         Wake();
     }
 
-    /// <summary>Completes a waiting read if there is something to return now.</summary>
-    public void Wake()
+    /// <summary>
+    /// Completes a waiting read if there is something to return now. <paramref name="inline"/>: the caller is a
+    /// top-level callback on the reader's context (the delivery timer), so the read may resume right here.
+    /// </summary>
+    public void Wake(bool inline = false)
     {
         if (!_pending || _ready)
             return;
@@ -82,7 +90,7 @@ internal sealed class SimulatedReceivePipe : PipeReader, IValueTaskSource<ReadRe
             return;
         _readCancellation.Dispose();
         _readCancellation = default;
-        Resume(result, error);
+        Resume(result, error, inline);
     }
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
@@ -216,11 +224,11 @@ internal sealed class SimulatedReceivePipe : PipeReader, IValueTaskSource<ReadRe
             return;
         _readCancellation = default;
         // The waiting read ends with the token's cancellation, as Pipe's does.
-        Resume(default, new OperationCanceledException(token));
+        Resume(default, new OperationCanceledException(token), inline: false);
     }
 
     /// <summary>Completes the waiting read and runs its continuation (inline on its own context, else posted there).</summary>
-    private void Resume(ReadResult result, Exception? error)
+    private void Resume(ReadResult result, Exception? error, bool inline)
     {
         _ready = true;
         _result = result;
@@ -235,10 +243,10 @@ internal sealed class SimulatedReceivePipe : PipeReader, IValueTaskSource<ReadRe
         _continuationState = null;
         _continuationContext = null;
         _continuationExecutionContext = null;
-        if (context is null || context == SynchronizationContext.Current)
+        if (inline && (context is null || context == SynchronizationContext.Current))
             Invoke(continuation, state, executionContext);
         else
-            context.Post(static s => { var (c, st, ec) = ((Action<object?>, object?, ExecutionContext?))s!; Invoke(c, st, ec); }, (continuation, state, executionContext));
+            (context ?? _owner).Post(static s => { var (c, st, ec) = ((Action<object?>, object?, ExecutionContext?))s!; Invoke(c, st, ec); }, (continuation, state, executionContext));
     }
 
     private bool TryGetResult(out ReadResult result, out Exception? error)
