@@ -51,11 +51,7 @@ internal static class MasternodeWire
     {
         private readonly List<byte> _bytes = new(192);
 
-        public void Raw(ReadOnlySpan<byte> bytes)
-        {
-            foreach (byte b in bytes)
-                _bytes.Add(b);
-        }
+        public void Raw(ReadOnlySpan<byte> bytes) => _bytes.AddRange(bytes);
 
         public void Byte(byte value) => _bytes.Add(value);
 
@@ -84,6 +80,9 @@ internal static class MasternodeWire
 
         public byte[] ToArray() => _bytes.ToArray();
     }
+
+    /// <summary>UTF-8 that throws on invalid bytes (one instance: it is immutable and thread-safe).</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
     /// <summary>A reader that reports the first field it could not read instead of throwing.</summary>
     public ref struct Reader
@@ -120,9 +119,12 @@ internal static class MasternodeWire
 
         public string ShortString(string field, int maxBytes)
         {
-            int length = Byte(field + " length");
+            if (Error is null && _rest.Length < 1)
+                Error = $"truncated: {field} length needs 1 bytes, {_rest.Length} left"; // as Take words it (no name built per read)
             if (Error is not null)
                 return "";
+            int length = _rest[0];
+            _rest = _rest[1..];
             if (length == 0 || length > maxBytes)
             {
                 Error = $"{field} length {length} is outside 1..{maxBytes}";
@@ -132,7 +134,7 @@ internal static class MasternodeWire
                 return "";
             try
             {
-                return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+                return StrictUtf8.GetString(bytes);
             }
             catch (DecoderFallbackException)
             {

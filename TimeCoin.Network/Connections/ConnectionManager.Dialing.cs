@@ -91,6 +91,39 @@ public sealed partial class ConnectionManager
         _ => Policy.IsWhitelisted(address.EndPoint.Address) ? DialClass.Automatic : DialClass.Ordinary,
     };
 
+    /// <summary>True when some address is free, due and of a class with a free slot (manual ones always have one). Call under <see cref="_gate"/>.</summary>
+    private bool AnyDueCandidate(DateTimeOffset now)
+    {
+        int automaticInUse = 0;
+        int ordinaryInUse = 0;
+        foreach (var address in _addresses.Values)
+        {
+            if (!address.Busy)
+                continue;
+            var dialClass = ClassOf(address);
+            if (dialClass == DialClass.Automatic)
+                automaticInUse++;
+            else if (dialClass == DialClass.Ordinary)
+                ordinaryInUse++;
+        }
+        bool automaticFree = automaticInUse < _options.MaxAutomaticOutbound;
+        bool ordinaryFree = ordinaryInUse < _options.TargetOutbound;
+        foreach (var address in _addresses.Values)
+        {
+            if (!address.Busy && address.NextAttemptAt <= now && IsWanted(address, automaticFree, ordinaryFree))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>True when <paramref name="address"/>'s class could be chosen now (DialSetSelector takes manual always, the others while their slots last).</summary>
+    private bool IsWanted(KnownAddress address, bool automaticFree, bool ordinaryFree) => ClassOf(address) switch
+    {
+        DialClass.Manual => true,
+        DialClass.Automatic => automaticFree,
+        _ => ordinaryFree,
+    };
+
     private async Task DialLoopAsync(CancellationToken token)
     {
         while (!token.IsCancellationRequested)
@@ -123,6 +156,14 @@ public sealed partial class ConnectionManager
         if (Volatile.Read(ref _stopped) != 0)
             return; // stopping: no new connections (they would only say goodbye)
         var now = _time.GetUtcNow();
+        // Most rounds have nothing to dial (every class that has a candidate is full, or nothing is due): find that out
+        // with one cheap pass over the book before building the connected sets, classifying and ranking. The second
+        // pass below repeats every check, so the choice is the same as without this pass.
+        lock (_gate)
+        {
+            if (!AnyDueCandidate(now))
+                return;
+        }
         var connected = Peers;
         var connectedIds = connected.Select(p => p.NodeId).ToHashSet();
         var connectedEndpoints = connected.Where(p => p.AdvertisedEndPoint is not null)
@@ -134,12 +175,13 @@ public sealed partial class ConnectionManager
             var busy = _addresses.Values.Where(a => a.Busy).ToList();
             int automaticInUse = busy.Count(a => ClassOf(a) == DialClass.Automatic);
             int ordinaryInUse = busy.Count(a => ClassOf(a) == DialClass.Ordinary);
-            // With every automatic and ordinary slot in use only manual (persistent) addresses can be chosen: the
-            // others are not classified, checked and ranked every second for nothing (about 12 % of the CPU of a
-            // 100-node simulation went here).
-            bool slotsFree = automaticInUse < _options.MaxAutomaticOutbound || ordinaryInUse < _options.TargetOutbound;
+            // A class whose slots are all in use cannot be chosen (DialSetSelector takes none of it): its addresses are
+            // not checked and ranked every second for nothing (about 12 % of the CPU of a 100-node simulation went
+            // here, and again about 12 % when only the ordinary slots were free, as on every masternode).
+            bool automaticFree = automaticInUse < _options.MaxAutomaticOutbound;
+            bool ordinaryFree = ordinaryInUse < _options.TargetOutbound;
             var due = _addresses.Values
-                .Where(a => !a.Busy && a.NextAttemptAt <= now && (slotsFree || a.Source == AddressSource.Persistent))
+                .Where(a => !a.Busy && a.NextAttemptAt <= now && IsWanted(a, automaticFree, ordinaryFree))
                 .Where(a => !(a.NodeId is { } id && connectedIds.Contains(id)) && !connectedEndpoints.Contains(a.EndPoint))
                 .Where(a => !Policy.IsBanned(a.EndPoint.Address))
                 .ToDictionary(a => new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures), a => a);

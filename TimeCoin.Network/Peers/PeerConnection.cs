@@ -419,27 +419,40 @@ public sealed class PeerConnection : IPeer
         }
     }
 
+    /// <summary>A payload writer kept above this size after a large message is dropped (not held per connection).</summary>
+    private const int EncoderKeepCapacity = 64 * 1024;
+
     private async Task WriteLoopAsync()
     {
         var token = _closing.Token;
+        // One payload writer for every message of this connection (one write loop, one message at a time; the frame
+        // writer copies the payload into the output before the next message is encoded).
+        var encoder = new PayloadWriter();
         try
         {
             while (await _sendQueue.Reader.WaitToReadAsync(token))
             {
                 while (_sendQueue.Reader.TryRead(out var message))
                 {
-                    byte[] payload;
+                    int payloadLength;
                     bool written;
                     try
                     {
                         // An unencodable message (e.g. an address the codec refuses) is dropped, never fatal.
-                        payload = MessageCodec.Encode(message);
-                        written = await _writer.WriteAsync(message.Type, payload, token);
+                        encoder.Reset();
+                        MessageCodec.EncodeTo(message, encoder);
+                        payloadLength = encoder.WrittenMemory.Length;
+                        written = await _writer.WriteAsync(message.Type, encoder.WrittenMemory, token);
                     }
                     catch (ArgumentException ex)
                     {
                         _logger.LogError(ex, "Message {MessageType} to peer {PeerId} cannot be encoded or is too large; dropped", message.Type, PeerId);
                         continue;
+                    }
+                    finally
+                    {
+                        if (encoder.Capacity > EncoderKeepCapacity)
+                            encoder = new PayloadWriter();
                     }
                     if (!written)
                     {
@@ -451,7 +464,7 @@ public sealed class PeerConnection : IPeer
                         _ = DisconnectAfterSendFailureAsync();
                         return;
                     }
-                    Interlocked.Add(ref _bytesSent, FrameFormat.HeaderSize + payload.Length);
+                    Interlocked.Add(ref _bytesSent, FrameFormat.HeaderSize + payloadLength);
                     Interlocked.Increment(ref _messagesSent);
                 }
             }

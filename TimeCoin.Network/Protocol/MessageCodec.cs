@@ -23,6 +23,20 @@ internal static class MessageCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         var w = new PayloadWriter();
+        EncodeTo(message, w);
+        return w.ToArray();
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="message"/> into <paramref name="w"/> (appended to what it holds): a connection's write
+    /// loop reuses one writer for every message it sends instead of allocating a writer, its buffer and the payload
+    /// array per message.
+    /// </summary>
+    /// <exception cref="ArgumentException">A list or string is above its bound in <see cref="ProtocolLimits"/>.</exception>
+    internal static void EncodeTo(NetworkMessage message, PayloadWriter w)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(w);
         switch (message)
         {
             case VersionMessage m:
@@ -111,7 +125,6 @@ internal static class MessageCodec
             default:
                 throw new ArgumentException($"No encoding for {message.GetType().Name}.", nameof(message));
         }
-        return w.ToArray();
     }
 
     /// <summary>

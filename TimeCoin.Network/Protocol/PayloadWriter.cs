@@ -90,4 +90,13 @@ internal sealed class PayloadWriter
     }
 
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+
+    /// <summary>What was written since the last <see cref="Reset"/> (valid until the next write or reset).</summary>
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.WrittenMemory;
+
+    /// <summary>The buffer's size now (a writer kept for reuse is dropped once a large message grew it).</summary>
+    public int Capacity => _buffer.Capacity;
+
+    /// <summary>Empties the writer for the next message (the buffer is kept).</summary>
+    public void Reset() => _buffer.ResetWrittenCount();
 }

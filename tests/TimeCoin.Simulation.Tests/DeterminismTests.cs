@@ -49,7 +49,7 @@ public class DeterminismTests
         var first = await RunInProcessAsync(settings);
         var second = await RunInProcessAsync(settings);
 
-        Assert.Matches("^[0-9a-f]{64}$", here);
+        Assert.Matches("^[0-9a-f]{32}$", here);
         Assert.Equal(here, first);
         Assert.Equal(here, second);
     }
@@ -72,7 +72,7 @@ public class DeterminismTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
-        var match = Regex.Match(output, @"trace hash\s+([0-9a-f]{64})");
+        var match = Regex.Match(output, @"trace hash\s+([0-9a-f]{32})");
         Assert.True(match.Success, $"no trace hash in the output (exit {process.ExitCode}):\n{output}\n{await stderr}");
         return match.Groups[1].Value;
     }

@@ -150,4 +150,90 @@ public class SimulatedNetworkTests
         Assert.Equal(crashAt + TimeSpan.FromMilliseconds(100), endedAt);
         Assert.IsType<IOException>(error);
     }
+
+    [Fact]
+    public void Flush_MoreThanTheWindowInFlight_WaitsUntilADeliveryMakesRoom()
+    {
+        var h = new Harness();
+        h.Network.WindowBytes = 1000;
+        var (dialer, accepted) = h.Connect();
+        var arrivals = new List<TimeSpan>();
+        h.ContextB.Post(async _ =>
+        {
+            while (true)
+            {
+                var result = await accepted.Input.ReadAsync();
+                var buffer = result.Buffer;
+                while (buffer.Length >= FrameFormat.HeaderSize + 600)
+                {
+                    arrivals.Add(h.Scheduler.Elapsed);
+                    buffer = buffer.Slice(FrameFormat.HeaderSize + 600);
+                }
+                accepted.Input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                    return;
+            }
+        }, null);
+        var flushed = new List<TimeSpan>();
+        var start = h.Scheduler.Elapsed;
+        h.ContextA.Post(async _ =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                FrameFormat.Write(dialer.Output, new NetworkMagic(1), MessageType.Ping, new byte[600]);
+                await dialer.Output.FlushAsync();
+                flushed.Add(h.Scheduler.Elapsed);
+            }
+        }, null);
+        h.Scheduler.RunUntil(start + TimeSpan.FromSeconds(1));
+
+        // 614 bytes in flight fit the window; the second frame puts 1,228 in flight, so its flush returns only when
+        // deliveries make room (both arrive one latency, 100 ms, later); the third then fits at once.
+        var latency = TimeSpan.FromMilliseconds(100);
+        Assert.Equal([start, start + latency, start + latency], flushed);
+        Assert.Equal([start + latency, start + latency, start + latency + latency], arrivals);
+    }
+
+    [Fact]
+    public void Send_FrameWrittenInTwoFlushes_ArrivesWholeOneLatencyAfterItsLastByte()
+    {
+        var h = new Harness();
+        var (dialer, accepted) = h.Connect();
+        var arrivals = h.Receive(accepted);
+        var frame = FrameFormat.ToArray(new NetworkMagic(1), MessageType.Ping, new byte[16]);
+        var start = h.Scheduler.Elapsed;
+        h.ContextA.Post(async _ =>
+        {
+            dialer.Output.Write(frame.AsSpan(0, 10));
+            await dialer.Output.FlushAsync();
+        }, null);
+        h.Scheduler.RunUntil(start + TimeSpan.FromSeconds(1));
+        Assert.Empty(arrivals);
+
+        var second = h.Scheduler.Elapsed;
+        h.ContextA.Post(async _ =>
+        {
+            dialer.Output.Write(frame.AsSpan(10));
+            await dialer.Output.FlushAsync();
+        }, null);
+        h.Scheduler.RunUntil(second + TimeSpan.FromSeconds(1));
+
+        Assert.Equal([second + TimeSpan.FromMilliseconds(100)], arrivals);
+    }
+
+    [Fact]
+    public void Close_AfterFrames_ReaderGetsTheFramesThenTheEnd()
+    {
+        var h = new Harness();
+        var (dialer, accepted) = h.Connect();
+        var arrivals = h.Receive(accepted);
+        var start = h.Scheduler.Elapsed;
+        h.Send(dialer);
+        h.Send(dialer);
+        h.ContextA.Post(_ => dialer.Close(), null);
+        h.Scheduler.RunUntil(start + TimeSpan.FromSeconds(1));
+
+        Assert.Equal([start + TimeSpan.FromMilliseconds(100), start + TimeSpan.FromMilliseconds(100)], arrivals);
+        Assert.True(accepted.IsClosed);
+    }
 }

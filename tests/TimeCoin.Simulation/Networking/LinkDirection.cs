@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using System.Net;
 using TimeCoin.Network.Protocol;
 using TimeCoin.Simulation.Runtime;
@@ -8,10 +6,12 @@ using TimeCoin.Simulation.Runtime;
 namespace TimeCoin.Simulation.Networking;
 
 /// <summary>
-/// One direction of one connection: the sender's output pipe, a pump (on the harness context) that cuts it into
-/// frames and schedules each frame's arrival (bandwidth, latency, jitter, segment loss with retransmission timeouts,
-/// in order like TCP), and the receiver's input pipe. A partition holds the head frame back with a doubling
-/// retransmission timeout; after <see cref="SimulatedNetwork.ResetAfterRetransmitting"/> the connection resets.
+/// One direction of one connection: the sender's <see cref="SimulatedSendPipe"/>, whose flush hands each complete frame
+/// to <see cref="Send"/> at once, which schedules its arrival (bandwidth, latency, jitter, segment loss with
+/// retransmission timeouts, in order like TCP); one delivery timer on the receiving node's context, which hands every
+/// frame due by then to the receiver's <see cref="SimulatedReceivePipe"/> and wakes its reader once (inline: the frame
+/// reader runs in the timer's callback, not through the run queue). A partition holds the head frame back with a
+/// doubling retransmission timeout; after <see cref="SimulatedNetwork.ResetAfterRetransmitting"/> the connection resets.
 /// </summary>
 internal sealed class LinkDirection
 {
@@ -19,6 +19,7 @@ internal sealed class LinkDirection
     private static readonly long MaxRto = TimeSpan.FromSeconds(60).Ticks;
 
     private readonly SimulatedNetwork _network;
+    private readonly LinkProfile _profile;
     private readonly Queue<Segment> _queue = new();
     private readonly ITimer _delivery;
     private long _lastArrival;
@@ -26,23 +27,19 @@ internal sealed class LinkDirection
     private long _inFlight;
     private long _rto = InitialRto;
     private long _blockedSince = -1;
-    private bool _deliveryArmed;
-    private TaskCompletionSource? _windowOpen;
-    private bool _senderClosed;
+    private long _deliveryDue = long.MaxValue;
     private bool _receiverClosed;
 
-    public LinkDirection(SimulatedNetwork network, int id, IPAddress from, IPAddress to, SimulationContext sender, SimulationContext receiver)
+    public LinkDirection(SimulatedNetwork network, int id, IPAddress from, IPAddress to, SimulationContext receiver)
     {
         _network = network;
         Id = id;
         From = from;
         To = to;
-        var harness = new SimulationPipeScheduler(network.Scheduler.Harness);
-        Outbound = new Pipe(new PipeOptions(readerScheduler: harness, writerScheduler: new SimulationPipeScheduler(sender),
-            pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19, useSynchronizationContext: false));
-        Inbound = new Pipe(new PipeOptions(readerScheduler: new SimulationPipeScheduler(receiver), writerScheduler: harness,
-            pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
-        _delivery = network.Scheduler.CreateTimer(network.Scheduler.Harness, static s => ((LinkDirection)s!).OnDeliveryDue(), this,
+        _profile = network.ProfileFor(from, to);
+        Writer = new SimulatedSendPipe(this);
+        Reader = new SimulatedReceivePipe(receiver);
+        _delivery = network.Scheduler.CreateTimer(receiver, static s => ((LinkDirection)s!).OnDeliveryDue(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan, traced: false);
     }
 
@@ -52,24 +49,29 @@ internal sealed class LinkDirection
 
     public IPAddress To { get; }
 
-    public Pipe Outbound { get; }
+    /// <summary>What the sending end writes into.</summary>
+    public SimulatedSendPipe Writer { get; }
 
-    public Pipe Inbound { get; }
+    /// <summary>What the receiving end reads from.</summary>
+    public SimulatedReceivePipe Reader { get; }
 
     /// <summary>The connection end that reads this direction (told when a close arrives).</summary>
     public SimulatedConnection Receiver { get; set; } = null!;
 
     public long InFlightBytes => _inFlight;
 
-    public void Start() => _network.Scheduler.Harness.Post(static s => _ = ((LinkDirection)s!).PumpAsync(), this);
+    /// <summary>True once the sending side closed (reset or FIN queued): further writes are discarded.</summary>
+    public bool SenderClosed { get; private set; }
+
+    /// <summary>True while more than the window is in flight (the sender's flush waits).</summary>
+    public bool WindowFull => _inFlight > _network.WindowBytes;
 
     public void CloseSender(bool reset, bool sendMarker = true)
     {
-        if (_senderClosed)
+        if (SenderClosed)
             return;
-        _senderClosed = true;
-        Outbound.Reader.CancelPendingRead();
-        _windowOpen?.TrySetResult();
+        SenderClosed = true;
+        Writer.OnWindowOpenOrClosed();
         if (!sendMarker)
             return;
         if (reset)
@@ -77,8 +79,7 @@ internal sealed class LinkDirection
             while (_queue.TryDequeue(out var dropped))
                 _inFlight -= dropped.Frame?.Length ?? 0;
         }
-        var profile = _network.ProfileFor(From, To);
-        long arrival = Math.Max(_lastArrival, Now + profile.BaseLatency.Ticks);
+        long arrival = Math.Max(_lastArrival, Now + _profile.BaseLatency.Ticks);
         _lastArrival = arrival;
         _queue.Enqueue(new Segment(null, reset, arrival));
         ArmDelivery();
@@ -89,62 +90,13 @@ internal sealed class LinkDirection
         if (_receiverClosed)
             return;
         _receiverClosed = true;
-        Inbound.Writer.Complete(error);
+        Reader.CompleteWriter(error);
     }
 
     private long Now => _network.Scheduler.Elapsed.Ticks;
 
-    private async Task PumpAsync()
-    {
-        var reader = Outbound.Reader;
-        try
-        {
-            while (!_senderClosed)
-            {
-                var result = await reader.ReadAsync();
-                if (_senderClosed)
-                    break;
-                var buffer = result.Buffer;
-                while (TryTakeFrame(ref buffer, out var frame))
-                    Send(frame);
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                {
-                    // The sender disposed its end: a FIN follows the data.
-                    CloseSender(reset: false);
-                    break;
-                }
-                while (_inFlight > _network.WindowBytes && !_senderClosed)
-                {
-                    _windowOpen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    await _windowOpen.Task;
-                }
-            }
-        }
-        finally
-        {
-            await reader.CompleteAsync();
-        }
-    }
-
-    private static bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, out byte[] frame)
-    {
-        frame = [];
-        if (buffer.Length < FrameFormat.HeaderSize)
-            return false;
-        Span<byte> header = stackalloc byte[FrameFormat.HeaderSize];
-        buffer.Slice(0, FrameFormat.HeaderSize).CopyTo(header);
-        long total = FrameFormat.HeaderSize + (long)BinaryPrimitives.ReadUInt32LittleEndian(header[FrameFormat.LengthOffset..]);
-        if (total > 64L * 1024 * 1024)
-            total = buffer.Length; // not a frame we can parse: pass the bytes on as they are
-        if (buffer.Length < total)
-            return false;
-        frame = buffer.Slice(0, total).ToArray();
-        buffer = buffer.Slice(total);
-        return true;
-    }
-
-    private void Send(byte[] frame)
+    /// <summary>Puts one frame on the link (called by the sender's flush): its arrival is scheduled now.</summary>
+    public void Send(byte[] frame)
     {
         var type = frame.Length >= FrameFormat.HeaderSize ? (MessageType)BinaryPrimitives.ReadUInt16LittleEndian(frame.AsSpan(FrameFormat.TypeOffset)) : 0;
         if (type == MessageType.Pong && _network.WithholdsPongs(From))
@@ -152,7 +104,7 @@ internal sealed class LinkDirection
             _network.CountWithheldPong();
             return;
         }
-        var profile = _network.ProfileFor(From, To);
+        var profile = _profile;
         var random = _network.Random;
         long now = Now;
         if (type == MessageType.Ping)
@@ -184,16 +136,18 @@ internal sealed class LinkDirection
 
     private void ArmDelivery()
     {
-        if (_deliveryArmed || !_queue.TryPeek(out var head))
+        if (!_queue.TryPeek(out var head) || head.Arrival >= _deliveryDue)
             return;
-        _deliveryArmed = true;
+        _deliveryDue = head.Arrival;
         _delivery.Change(TimeSpan.FromTicks(Math.Max(0, head.Arrival - Now)), Timeout.InfiniteTimeSpan);
     }
 
     private void OnDeliveryDue()
     {
-        _deliveryArmed = false;
+        _deliveryDue = long.MaxValue;
         long now = Now;
+        bool delivered = false;
+        bool windowWasFull = WindowFull;
         while (_queue.TryPeek(out var head) && head.Arrival <= now)
         {
             if (_network.IsBlocked(From, To))
@@ -205,6 +159,8 @@ internal sealed class LinkDirection
                     // TCP gives up retransmitting: both ends see a reset.
                     _queue.Clear();
                     _network.CountTimeoutReset();
+                    if (delivered)
+                        Reader.Wake();
                     Receiver.OnRemoteClosed(reset: true);
                     Receiver.Peer.OnRemoteClosed(reset: true);
                     return;
@@ -226,19 +182,27 @@ internal sealed class LinkDirection
             _queue.Dequeue();
             if (head.Frame is null)
             {
+                if (delivered)
+                {
+                    Reader.Wake();
+                    delivered = false;
+                }
                 Receiver.OnRemoteClosed(head.Reset);
                 continue;
             }
             _inFlight -= head.Frame.Length;
-            if (_inFlight <= _network.WindowBytes)
-                _windowOpen?.TrySetResult();
-            if (_receiverClosed)
+            if (_receiverClosed || !Reader.IsReading)
                 continue;
             _network.OnDelivered(Id, head.Frame);
-            Inbound.Writer.Write(head.Frame);
-            _ = Inbound.Writer.FlushAsync();
+            Reader.Append(head.Frame);
+            delivered = true;
         }
+        if (windowWasFull && !WindowFull)
+            Writer.OnWindowOpenOrClosed();
         ArmDelivery();
+        // Last: the reader may run inline here (the node handles the frames before this callback returns).
+        if (delivered)
+            Reader.Wake(inline: true);
     }
 
     private readonly record struct Segment(byte[]? Frame, bool Reset, long Arrival);

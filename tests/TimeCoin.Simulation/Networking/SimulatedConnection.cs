@@ -28,9 +28,9 @@ internal sealed class SimulatedConnection : ITransportConnection
     /// <summary>Carries what this end reads.</summary>
     public LinkDirection Receiving { get; set; } = null!;
 
-    public PipeReader Input => Receiving.Inbound.Reader;
+    public PipeReader Input => Receiving.Reader;
 
-    public PipeWriter Output => Sending.Outbound.Writer;
+    public PipeWriter Output => Sending.Writer;
 
     public IPEndPoint RemoteEndPoint { get; }
 
@@ -54,10 +54,11 @@ internal sealed class SimulatedConnection : ITransportConnection
     /// <summary>The other end's close arrived.</summary>
     public void OnRemoteClosed(bool reset)
     {
-        Receiving.CloseReceiver(reset ? new IOException($"Connection {LocalEndPoint} <-> {RemoteEndPoint} reset by peer.") : null);
-        Sending.CloseSender(reset, sendMarker: false);
+        // Closed before the reader learns it: the node's reaction may run inline and must find this end closed.
         IsClosed = true;
         _network.Forget(this);
+        Sending.CloseSender(reset, sendMarker: false);
+        Receiving.CloseReceiver(reset ? new IOException($"Connection {LocalEndPoint} <-> {RemoteEndPoint} reset by peer.") : null);
     }
 
     public ValueTask DisposeAsync()

@@ -40,7 +40,7 @@ public sealed class SimulatedNetwork
     /// <summary>How long TCP retransmits into a partition before it resets the connection (Linux: about 15 min).</summary>
     public TimeSpan ResetAfterRetransmitting { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Bytes in flight per connection direction before the sender's pipe stops being drained.</summary>
+    /// <summary>Bytes in flight per connection direction above which the sender's flush waits.</summary>
     public long WindowBytes { get; set; } = 1 << 20;
 
     /// <summary>Frames delivered.</summary>
@@ -174,8 +174,8 @@ public sealed class SimulatedNetwork
         var accepted = new SimulatedConnection(this, ++_nextConnectionId, remote, local);
         dialer.Peer = accepted;
         accepted.Peer = dialer;
-        var outbound = new LinkDirection(this, (int)dialer.Id, host.Address, remote.Address, host.Context, remoteContext) { Receiver = accepted };
-        var inbound = new LinkDirection(this, (int)accepted.Id, remote.Address, host.Address, remoteContext, host.Context) { Receiver = dialer };
+        var outbound = new LinkDirection(this, (int)dialer.Id, host.Address, remote.Address, remoteContext) { Receiver = accepted };
+        var inbound = new LinkDirection(this, (int)accepted.Id, remote.Address, host.Address, host.Context) { Receiver = dialer };
         dialer.Sending = outbound;
         dialer.Receiving = inbound;
         accepted.Sending = inbound;
@@ -184,8 +184,6 @@ public sealed class SimulatedNetwork
             throw new TransportException(remote, $"Connection to {remote} refused: accept backlog full.");
         _connections.Add(dialer.Id, dialer);
         _connections.Add(accepted.Id, accepted);
-        outbound.Start();
-        inbound.Start();
         return dialer;
     }
 

@@ -38,7 +38,7 @@ public sealed class SimulationScheduler
     /// <summary>The trace of the run (delivered messages, timer firings, tip changes).</summary>
     public TraceHash Trace { get; }
 
-    /// <summary>The context of the harness itself (network pumps, sampling); it never dies.</summary>
+    /// <summary>The context of the harness itself (sampling, faults); it never dies.</summary>
     public SimulationContext Harness { get; }
 
     /// <summary>Virtual time elapsed since <see cref="Epoch"/>.</summary>
@@ -178,7 +178,7 @@ public sealed class SimulationScheduler
         {
             if (!item.Context.IsAlive)
                 continue;
-            Execute(item.Context, static s => ((WorkItem)s!).Run(), item);
+            Execute(item.Context, item);
             ThrowIfLeaked();
         }
     }
@@ -194,12 +194,37 @@ public sealed class SimulationScheduler
             {
                 long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 callback(state);
-                var what = state is WorkItem w ? w.State?.GetType().ToString() ?? w.Callback.Method.ToString() : state?.GetType().ToString() ?? callback.Method.ToString();
+                var what = state?.GetType().ToString() ?? callback.Method.ToString();
                 profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
             }
             else
             {
                 callback(state);
+            }
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+    }
+
+    private void Execute(SimulationContext context, in WorkItem item)
+    {
+        var previous = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(context);
+        try
+        {
+            StepsExecuted++;
+            if (Profile is { } profile)
+            {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                item.Callback(item.State);
+                var what = item.State?.GetType().ToString() ?? item.Callback.Method.ToString();
+                profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
+            }
+            else
+            {
+                item.Callback(item.State);
             }
         }
         finally
@@ -214,10 +239,8 @@ public sealed class SimulationScheduler
             throw new SimulationThreadLeakException(leak);
     }
 
-    private sealed record WorkItem(SimulationContext Context, SendOrPostCallback Callback, object? State)
-    {
-        public void Run() => Callback(State);
-    }
+    /// <summary>A queued continuation: a struct in the queue's array, so a post allocates nothing.</summary>
+    private readonly record struct WorkItem(SimulationContext Context, SendOrPostCallback Callback, object? State);
 
     private readonly record struct TimerEntry(SimulationTimer Timer, long Version);
 }

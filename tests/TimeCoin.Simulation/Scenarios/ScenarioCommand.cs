@@ -49,16 +49,34 @@ public static class ScenarioCommand
         };
         var names = args[1] == "all" ? ScenarioRunner.Descriptions.Keys.ToArray() : [args[1]];
         int exit = 0;
+        bool profiling = Environment.GetEnvironmentVariable("SIM_PROFILE") == "1";
+        long exceptions = 0;
+        if (profiling)
+            AppDomain.CurrentDomain.FirstChanceException += (_, _) => Interlocked.Increment(ref exceptions);
         foreach (var name in names)
         {
+            var before = RuntimeCounters.Take(Interlocked.Read(ref exceptions));
             var report = ScenarioRunner.Run(name, settings);
             output.WriteLine(report.ToString());
             if (ScenarioRunner.LastProfile is { } profile)
                 foreach (var (what, ticks) in profile.OrderByDescending(p => p.Value).Take(25))
                     output.WriteLine($"   {TimeSpan.FromTicks(ticks).TotalMilliseconds,10:0} ms  {what}");
+            if (profiling)
+                output.WriteLine("   runtime: " + RuntimeCounters.Take(Interlocked.Read(ref exceptions)).Since(before));
             if (!report.Passed)
                 exit = 1;
         }
         return exit;
+    }
+
+    /// <summary>Process-wide runtime counters (SIM_PROFILE=1): what a run cost beyond its own work items.</summary>
+    private readonly record struct RuntimeCounters(int Gen0, int Gen1, int Gen2, TimeSpan GcPause, long Allocated, long LockContentions, long Exceptions)
+    {
+        public static RuntimeCounters Take(long exceptions) => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(), Monitor.LockContentionCount, exceptions);
+
+        public string Since(RuntimeCounters before) => string.Create(CultureInfo.InvariantCulture,
+            $"GC {Gen0 - before.Gen0}/{Gen1 - before.Gen1}/{Gen2 - before.Gen2} (gen0/1/2), paused {(GcPause - before.GcPause).TotalMilliseconds:0} ms, " +
+            $"allocated {(Allocated - before.Allocated) / (1024 * 1024)} MiB, lock contentions {LockContentions - before.LockContentions}, exceptions thrown {Exceptions - before.Exceptions}");
     }
 }
