@@ -283,6 +283,26 @@ public sealed class GossipTrickleTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SeenCache_CopyWithTheSignaturesSecondHalfTampered_ScoredAsForgedNotDroppedAsADuplicate()
+    {
+        await StartNodeAsync();
+        var honest = await ConnectAsync(IPAddress.Parse("10.7.0.3"));
+        var forger = await ConnectAsync(SenderIp);
+        var key = NewMasternode();
+        var genuine = Heartbeat.Create(key, Chain.NetworkName, "10.7.9.9:24200", 9, _time.GetUtcNow(), 3).Encode();
+        await honest.Writer.WriteAsync(new MasternodeGossipMessage([Announcement(key)], [genuine]));
+        await MarkerAsync(honest);
+        Assert.Equal(9UL, Node.Masternodes.Find(key.PublicKey)!.LastSequence);
+        var tampered = genuine.ToArray();
+        tampered[^1] ^= 0x5A; // the last byte of S: R (the first half of the signature) is the genuine one
+
+        await forger.Writer.WriteAsync(new HeartbeatMessage(tampered));
+        await Until(() => Node.Policy.GetViolationScore(SenderIp) > 0, "the tampered copy is scored"); // it is then closed
+
+        Assert.Equal(new PeerPolicyOptions().SevereViolationWeight, Node.Policy.GetViolationScore(SenderIp));
+    }
+
+    [Fact]
     public async Task Batch_CountAboveTheMaximum_MalformedViolationThenAWellFormedBatchIsTaken()
     {
         await StartNodeAsync();
