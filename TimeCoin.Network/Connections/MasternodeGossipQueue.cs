@@ -54,7 +54,7 @@ internal sealed class MasternodeGossipQueue
     /// <summary>
     /// Queues an item for the next flush. <paramref name="receivedFrom"/> is the peer it came from (it is never sent
     /// back there), null for our own. Returns false when the item is already pending (the sender is then noted as
-    /// knowing it) or the queue is full.
+    /// knowing it) or the queue is full (only relayed items are refused for room; our own always go in).
     /// </summary>
     public bool Enqueue(Hash256 hash, ReadOnlyMemory<byte> bytes, bool isAnnouncement, bool own, object? receivedFrom)
     {
@@ -66,7 +66,9 @@ internal sealed class MasternodeGossipQueue
                     existing.MarkKnown(receivedFrom);
                 return false;
             }
-            if (_order.Count >= Capacity)
+            // Our own heartbeat and announcement are never dropped for room: a peer flooding relayed items must not
+            // make this masternode look offline. They come at our own pace (a few a minute), so the bound holds.
+            if (!own && _order.Count >= Capacity)
             {
                 Interlocked.Increment(ref _dropped);
                 return false;

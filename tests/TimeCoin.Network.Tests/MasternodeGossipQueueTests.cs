@@ -112,6 +112,24 @@ public class MasternodeGossipQueueTests
     }
 
     [Fact]
+    public void Enqueue_QueueFilledByRelayedItems_OwnHeartbeatStillQueuedAndSentToEveryPeer()
+    {
+        var queue = new MasternodeGossipQueue(capacity: 2);
+        for (int i = 0; i < 2; i++)
+        {
+            var (hash, bytes) = Item(i);
+            queue.Enqueue(hash, bytes, isAnnouncement: false, own: false, receivedFrom: Peers[0]);
+        }
+        var (ownHash, ownBytes) = Item(99);
+
+        Assert.True(queue.Enqueue(ownHash, ownBytes, isAnnouncement: false, own: true, receivedFrom: null));
+
+        var batches = queue.TakeBatches(Peers, fanOut: 1, new Random(1));
+        Assert.Equal(Peers.Length, batches.Count(b => b.Batch.Heartbeats.Any(h => h.ToArray().SequenceEqual(ownBytes))));
+        Assert.Equal(0, queue.Dropped);
+    }
+
+    [Fact]
     public void TakeBatches_SameSeed_SamePeersChosen()
     {
         IReadOnlyList<Peer> Chosen(int seed)
