@@ -119,8 +119,8 @@ internal static class MessageCodec
             case MasternodeGossipMessage m:
                 if (m.Count == 0)
                     throw new ArgumentException("A masternode gossip batch carries at least one item.", nameof(message));
-                WriteGossipItems(w, m.Announcements, ProtocolLimits.MaxGossipAnnouncementsPerBatch, "gossip announcements");
-                WriteGossipItems(w, m.Heartbeats, ProtocolLimits.MaxGossipHeartbeatsPerBatch, "gossip heartbeats");
+                WriteOpaqueList(w, m.Announcements, ProtocolLimits.MaxGossipAnnouncementsPerBatch, "gossip announcements", ProtocolLimits.MaxGossipItemBytes);
+                WriteOpaqueList(w, m.Heartbeats, ProtocolLimits.MaxGossipHeartbeatsPerBatch, "gossip heartbeats", ProtocolLimits.MaxGossipItemBytes);
                 break;
             default:
                 throw new ArgumentException($"No encoding for {message.GetType().Name}.", nameof(message));
@@ -191,8 +191,8 @@ internal static class MessageCodec
     /// </summary>
     private static MasternodeGossipMessage? DecodeGossip(ref PayloadReader r)
     {
-        var announcements = ReadGossipItems(ref r, "gossip announcements", ProtocolLimits.MaxGossipAnnouncementsPerBatch);
-        var heartbeats = ReadGossipItems(ref r, "gossip heartbeats", ProtocolLimits.MaxGossipHeartbeatsPerBatch);
+        var announcements = ReadOpaqueList(ref r, "gossip announcements", ProtocolLimits.MaxGossipAnnouncementsPerBatch, ProtocolLimits.MaxGossipItemBytes);
+        var heartbeats = ReadOpaqueList(ref r, "gossip heartbeats", ProtocolLimits.MaxGossipHeartbeatsPerBatch, ProtocolLimits.MaxGossipItemBytes);
         if (r.Failed)
             return null;
         if (announcements.Length + heartbeats.Length == 0)
@@ -201,25 +201,6 @@ internal static class MessageCodec
             return null;
         }
         return new MasternodeGossipMessage(announcements, heartbeats);
-    }
-
-    private static ReadOnlyMemory<byte>[] ReadGossipItems(ref PayloadReader r, string field, int max)
-    {
-        int count = r.Count(field, max, OpaqueItemMinSize);
-        var items = new ReadOnlyMemory<byte>[count];
-        for (int i = 0; i < count && !r.Failed; i++)
-            items[i] = r.Bytes(field, ProtocolLimits.MaxGossipItemBytes);
-        return r.Failed ? [] : items;
-    }
-
-    private static void WriteGossipItems(PayloadWriter w, IReadOnlyList<ReadOnlyMemory<byte>> items, int max, string field)
-    {
-        foreach (var item in items)
-        {
-            if (item.Length > ProtocolLimits.MaxGossipItemBytes)
-                throw new ArgumentException($"A {field} item is {item.Length} bytes, the maximum is {ProtocolLimits.MaxGossipItemBytes}.", nameof(items));
-        }
-        WriteOpaqueList(w, items, max, field);
     }
 
     private static Hash256[] ReadHashes(ref PayloadReader r, string field, int max)
@@ -231,12 +212,13 @@ internal static class MessageCodec
         return hashes;
     }
 
-    private static ReadOnlyMemory<byte>[] ReadOpaqueList(ref PayloadReader r, string field, int max)
+    /// <summary>A bounded list of length-prefixed items, each at most <paramref name="maxItemBytes"/> (when given).</summary>
+    private static ReadOnlyMemory<byte>[] ReadOpaqueList(ref PayloadReader r, string field, int max, int maxItemBytes = int.MaxValue)
     {
         int count = r.Count(field, max, OpaqueItemMinSize);
         var items = new ReadOnlyMemory<byte>[count];
         for (int i = 0; i < count && !r.Failed; i++)
-            items[i] = r.Bytes(field);
+            items[i] = r.Bytes(field, maxItemBytes);
         return items;
     }
 
@@ -249,8 +231,13 @@ internal static class MessageCodec
         return peers;
     }
 
-    private static void WriteOpaqueList(PayloadWriter w, IReadOnlyList<ReadOnlyMemory<byte>> items, int max, string field)
+    private static void WriteOpaqueList(PayloadWriter w, IReadOnlyList<ReadOnlyMemory<byte>> items, int max, string field, int maxItemBytes = int.MaxValue)
     {
+        foreach (var item in items)
+        {
+            if (item.Length > maxItemBytes)
+                throw new ArgumentException($"A {field} item is {item.Length} bytes, the maximum is {maxItemBytes}.", nameof(items));
+        }
         w.Count(items.Count, max, field);
         foreach (var item in items)
             w.Bytes(item.Span);

@@ -50,22 +50,11 @@ internal ref struct PayloadReader
 
     public ReadOnlySpan<byte> Raw(int length, string field) => Take(length, field, out var s) ? s : default;
 
-    /// <summary>u32 length then bytes; the length is checked against what is left before copying.</summary>
-    public byte[] Bytes(string field)
-    {
-        uint length = U32(field + " length");
-        if (Failed)
-            return [];
-        if (length > (uint)_remaining.Length)
-        {
-            Fail($"{field} claims {length} bytes but only {_remaining.Length} remain");
-            return [];
-        }
-        return Take((int)length, field, out var s) ? s.ToArray() : [];
-    }
-
-    /// <summary>u32 length then bytes, the length at most <paramref name="maxLength"/>; checked before copying.</summary>
-    public byte[] Bytes(string field, int maxLength)
+    /// <summary>
+    /// u32 length then bytes, the length at most <paramref name="maxLength"/> (when given) and at most what is left;
+    /// both checked before copying.
+    /// </summary>
+    public byte[] Bytes(string field, int maxLength = int.MaxValue)
     {
         uint length = U32(field + " length");
         if (Failed)
