@@ -924,7 +924,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>
     /// One flush: our own items to every peer that does not know them, relayed items to at most
     /// <see cref="ConnectionManagerOptions.RelayFanOut"/> random peers that lack them (see
-    /// <see cref="MasternodeGossipQueue.TakeBatches{TPeer}"/>), one frame per peer (more only past the batch limits);
+    /// <see cref="MasternodeGossipQueue.TakeBatches{TPeer}"/>), one frame per peer (more only past the batch's item-count
+    /// limits or the frame's payload maximum, <see cref="GossipBatch.ToMessages"/>);
     /// a peer older than protocol version 2 gets the single messages instead.
     /// </summary>
     internal void FlushGossip()
@@ -943,19 +944,9 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                     peer.TrySend(new HeartbeatMessage(heartbeat));
                 continue;
             }
-            int a = 0, h = 0;
-            while (a < batch.Announcements.Count || h < batch.Heartbeats.Count)
-            {
-                int takeA = Math.Min(ProtocolLimits.MaxGossipAnnouncementsPerBatch, batch.Announcements.Count - a);
-                int takeH = Math.Min(ProtocolLimits.MaxGossipHeartbeatsPerBatch, batch.Heartbeats.Count - h);
-                peer.TrySend(new MasternodeGossipMessage(Slice(batch.Announcements, a, takeA), Slice(batch.Heartbeats, h, takeH)));
-                a += takeA;
-                h += takeH;
-            }
+            foreach (var message in batch.ToMessages(_options.MaxPayloadLength))
+                peer.TrySend(message);
         }
-
-        static IReadOnlyList<ReadOnlyMemory<byte>> Slice(IReadOnlyList<ReadOnlyMemory<byte>> items, int start, int count) =>
-            start == 0 && count == items.Count ? items : items.Skip(start).Take(count).ToArray();
     }
 
     private void OnMasternodeRemoved(object? sender, MasternodeEventArgs e)
