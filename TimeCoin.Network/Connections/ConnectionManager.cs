@@ -924,16 +924,15 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>
     /// One flush: our own items to every peer that does not know them, relayed items to at most
     /// <see cref="ConnectionManagerOptions.RelayFanOut"/> random peers that lack them (see
-    /// <see cref="MasternodeGossipQueue.TakeBatches{TPeer}"/>), one frame per peer (more only past the batch's item-count
+    /// <see cref="MasternodeGossipQueue.TakeBatches{TPeer}(IReadOnlyList{TPeer}, int, Action{TPeer[]})"/>), one frame per peer (more only past the batch's item-count
     /// limits or the frame's payload maximum, <see cref="GossipBatch.ToMessages"/>);
     /// a peer older than protocol version 2 gets the single messages instead.
     /// </summary>
     internal void FlushGossip()
     {
         var peers = Peers;
-        IReadOnlyList<(PeerConnection Peer, GossipBatch Batch)> batches;
-        lock (_random)
-            batches = _gossip.TakeBatches(peers, _options.RelayFanOut, _random);
+        // The seeded randomness is locked for the shuffle only, not for the whole flush.
+        var batches = _gossip.TakeBatches(peers, _options.RelayFanOut, ShufflePeers);
         foreach (var (peer, batch) in batches)
         {
             if (peer.Remote.ProtocolVersion < LocalNodeInfo.GossipBatchProtocolVersion)
@@ -947,6 +946,12 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             foreach (var message in batch.ToMessages(_options.MaxPayloadLength))
                 peer.TrySend(message);
         }
+    }
+
+    private void ShufflePeers(PeerConnection[] peers)
+    {
+        lock (_random)
+            _random.Shuffle(peers);
     }
 
     private void OnMasternodeRemoved(object? sender, MasternodeEventArgs e)
