@@ -56,6 +56,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, byte> _tasks = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abortHandshakes = new();
+    private DateTimeOffset _goodbyeDeadline; // set with the stop flag: the one deadline of every goodbye of a stop
     private readonly ConcurrentDictionary<TaskCompletionSource, byte> _handshakes = new();
     private readonly object _stopGate = new(); // orders "a handshake starts" against "the stop begins"
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -213,13 +214,18 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             Track(DiscoveryLoopAsync(url, _stopping.Token));
     }
 
-    /// <summary>Stops listening and dialing, closes every connection and waits for their loops to end.</summary>
+    /// <summary>
+    /// Stops listening and dialing, closes every connection and waits for their loops to end. Goodbyes, and handshakes
+    /// in progress, get <see cref="ConnectionManagerOptions.GoodbyeTimeout"/> from the start of the stop, all of them
+    /// together: a handshake that completes late gets what is left of it for its goodbye, not a timeout of its own.
+    /// </summary>
     public async Task StopAsync()
     {
         lock (_stopGate)
         {
             if (_stopped != 0)
                 return;
+            _goodbyeDeadline = _time.GetUtcNow() + _options.GoodbyeTimeout;
             Volatile.Write(ref _stopped, 1); // from now on no handshake starts (see TryBeginHandshake)
         }
         if (_listener is not null)
@@ -238,8 +244,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes every peer in order (goodbye, drain) and lets handshakes in progress end, waiting at most
-    /// <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>. Called once the stop flag is set, so no handshake starts
+    /// Closes every peer in order (goodbye, drain) and lets handshakes in progress end, waiting until the stop's
+    /// goodbye deadline (<see cref="ConnectionManagerOptions.GoodbyeTimeout"/> from its start). Called once the stop flag is set, so no handshake starts
     /// any more and the set of handshakes only shrinks. A handshake stays in that set until its peer is registered, so
     /// a peer that registers after the first list was taken is found in a later round and gets its goodbye too: every
     /// peer registered when this returns got a goodbye (or the timeout ended the wait). A handshake that completes while
@@ -252,7 +258,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (first.Count == 0 && _handshakes.IsEmpty)
             return;
         using var cancel = new CancellationTokenSource();
-        var deadline = Task.Delay(_options.GoodbyeTimeout, _time, cancel.Token);
+        var deadline = Task.Delay(GoodbyeTimeLeft(), _time, cancel.Token);
         _logger.LogInformation("Stopping: saying goodbye to {Count} peers, {Handshakes} handshakes in progress", first.Count, _handshakes.Count);
         var told = new HashSet<PeerConnection>(ReferenceEqualityComparer.Instance);
         for (var peers = first; !deadline.IsCompleted; peers = Peers)
@@ -272,6 +278,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>What is left of the stop's goodbye deadline (zero once it passed).</summary>
+    private TimeSpan GoodbyeTimeLeft()
+    {
+        var left = _goodbyeDeadline - _time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     /// <inheritdoc />
@@ -610,12 +623,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     /// <summary>
     /// Ends a connection whose handshake completed while the node stops: the remote gets a goodbye (bounded by the
-    /// goodbye timeout) instead of an unexplained close, then the connection closes.
+    /// stop's goodbye deadline, the same for every goodbye of the stop) instead of an unexplained close, then the
+    /// connection closes.
     /// </summary>
     private async Task SayGoodbyeAfterHandshakeAsync(ITransportConnection connection, FrameWriter writer)
     {
         _logger.LogDebug("Handshake with {EndPoint} completed while stopping; saying goodbye", connection.RemoteEndPoint);
-        using (var deadline = new CancellationTokenSource(_options.GoodbyeTimeout, _time))
+        using (var deadline = new CancellationTokenSource(GoodbyeTimeLeft(), _time))
         {
             try
             {
