@@ -108,7 +108,8 @@ public sealed class HeartbeatRegistry
     /// signed at most <see cref="HeartbeatOptions.MaxListedAnnouncementAge"/> ago (no more than the skew ahead), and
     /// otherwise by the same rules as <see cref="Accept(MasternodeAnnouncement)"/>. Such an entry counts as heard from
     /// at its signed time, not on arrival: a masternode known only from an old entry goes offline when that time is
-    /// <see cref="HeartbeatOptions.OfflineAfter"/> old, unless a heartbeat comes.
+    /// <see cref="HeartbeatOptions.OfflineAfter"/> old, unless a heartbeat comes; a new masternode whose entry is older
+    /// than that already is added offline (its offline period starting now).
     /// </summary>
     public MasternodeAcceptResult AcceptListed(MasternodeAnnouncement announcement) => Accept(announcement, listed: true);
 
@@ -143,6 +144,10 @@ public sealed class HeartbeatRegistry
                     return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
                         $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes})");
                 entry = new Entry(announcement.MasternodeKey, announcement.Address, announcement.Tier, now, announcement.Timestamp) { LastSeen = heardAt };
+                // A list entry signed longer ago than the offline limit: offline from the start, as Evaluate would make
+                // it (the offline period starts now, when it is observed), not Active until the next evaluation.
+                if (now - heardAt > _options.OfflineAfter)
+                    entry.Status = MasternodeStatus.Offline;
                 _entries.Add(entry.Key, entry);
                 _pendingEvents.Enqueue((EventKind.Added, entry.ToEventArgs()));
                 result = MasternodeAcceptResult.Accept($"new masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address} ({announcement.Tier})");

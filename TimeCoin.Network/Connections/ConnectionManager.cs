@@ -56,6 +56,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, byte> _tasks = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _abortHandshakes = new();
+    private DateTimeOffset _goodbyeDeadline; // set with the stop flag: the one deadline of every goodbye of a stop
     private readonly ConcurrentDictionary<TaskCompletionSource, byte> _handshakes = new();
     private readonly object _stopGate = new(); // orders "a handshake starts" against "the stop begins"
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -213,13 +214,18 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             Track(DiscoveryLoopAsync(url, _stopping.Token));
     }
 
-    /// <summary>Stops listening and dialing, closes every connection and waits for their loops to end.</summary>
+    /// <summary>
+    /// Stops listening and dialing, closes every connection and waits for their loops to end. Goodbyes, and handshakes
+    /// in progress, get <see cref="ConnectionManagerOptions.GoodbyeTimeout"/> from the start of the stop, all of them
+    /// together: a handshake that completes late gets what is left of it for its goodbye, not a timeout of its own.
+    /// </summary>
     public async Task StopAsync()
     {
         lock (_stopGate)
         {
             if (_stopped != 0)
                 return;
+            _goodbyeDeadline = _time.GetUtcNow() + _options.GoodbyeTimeout;
             Volatile.Write(ref _stopped, 1); // from now on no handshake starts (see TryBeginHandshake)
         }
         if (_listener is not null)
@@ -238,8 +244,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     }
 
     /// <summary>
-    /// Closes every peer in order (goodbye, drain) and lets handshakes in progress end, waiting at most
-    /// <see cref="ConnectionManagerOptions.GoodbyeTimeout"/>. Called once the stop flag is set, so no handshake starts
+    /// Closes every peer in order (goodbye, drain) and lets handshakes in progress end, waiting until the stop's
+    /// goodbye deadline (<see cref="ConnectionManagerOptions.GoodbyeTimeout"/> from its start). Called once the stop flag is set, so no handshake starts
     /// any more and the set of handshakes only shrinks. A handshake stays in that set until its peer is registered, so
     /// a peer that registers after the first list was taken is found in a later round and gets its goodbye too: every
     /// peer registered when this returns got a goodbye (or the timeout ended the wait). A handshake that completes while
@@ -252,7 +258,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (first.Count == 0 && _handshakes.IsEmpty)
             return;
         using var cancel = new CancellationTokenSource();
-        var deadline = Task.Delay(_options.GoodbyeTimeout, _time, cancel.Token);
+        var deadline = Task.Delay(GoodbyeTimeLeft(), _time, cancel.Token);
         _logger.LogInformation("Stopping: saying goodbye to {Count} peers, {Handshakes} handshakes in progress", first.Count, _handshakes.Count);
         var told = new HashSet<PeerConnection>(ReferenceEqualityComparer.Instance);
         for (var peers = first; !deadline.IsCompleted; peers = Peers)
@@ -272,6 +278,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+    }
+
+    /// <summary>What is left of the stop's goodbye deadline (zero once it passed).</summary>
+    private TimeSpan GoodbyeTimeLeft()
+    {
+        var left = _goodbyeDeadline - _time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     /// <inheritdoc />
@@ -610,12 +623,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     /// <summary>
     /// Ends a connection whose handshake completed while the node stops: the remote gets a goodbye (bounded by the
-    /// goodbye timeout) instead of an unexplained close, then the connection closes.
+    /// stop's goodbye deadline, the same for every goodbye of the stop) instead of an unexplained close, then the
+    /// connection closes.
     /// </summary>
     private async Task SayGoodbyeAfterHandshakeAsync(ITransportConnection connection, FrameWriter writer)
     {
         _logger.LogDebug("Handshake with {EndPoint} completed while stopping; saying goodbye", connection.RemoteEndPoint);
-        using (var deadline = new CancellationTokenSource(_options.GoodbyeTimeout, _time))
+        using (var deadline = new CancellationTokenSource(GoodbyeTimeLeft(), _time))
         {
             try
             {
@@ -924,15 +938,15 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>
     /// One flush: our own items to every peer that does not know them, relayed items to at most
     /// <see cref="ConnectionManagerOptions.RelayFanOut"/> random peers that lack them (see
-    /// <see cref="MasternodeGossipQueue.TakeBatches{TPeer}"/>), one frame per peer (more only past the batch limits);
+    /// <see cref="MasternodeGossipQueue.TakeBatches{TPeer}(IReadOnlyList{TPeer}, int, Action{TPeer[]})"/>), one frame per peer (more only past the batch's item-count
+    /// limits or the frame's payload maximum, <see cref="GossipBatch.ToMessages"/>);
     /// a peer older than protocol version 2 gets the single messages instead.
     /// </summary>
     internal void FlushGossip()
     {
         var peers = Peers;
-        IReadOnlyList<(PeerConnection Peer, GossipBatch Batch)> batches;
-        lock (_random)
-            batches = _gossip.TakeBatches(peers, _options.RelayFanOut, _random);
+        // The seeded randomness is locked for the shuffle only, not for the whole flush.
+        var batches = _gossip.TakeBatches(peers, _options.RelayFanOut, ShufflePeers);
         foreach (var (peer, batch) in batches)
         {
             if (peer.Remote.ProtocolVersion < LocalNodeInfo.GossipBatchProtocolVersion)
@@ -943,19 +957,15 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                     peer.TrySend(new HeartbeatMessage(heartbeat));
                 continue;
             }
-            int a = 0, h = 0;
-            while (a < batch.Announcements.Count || h < batch.Heartbeats.Count)
-            {
-                int takeA = Math.Min(ProtocolLimits.MaxGossipAnnouncementsPerBatch, batch.Announcements.Count - a);
-                int takeH = Math.Min(ProtocolLimits.MaxGossipHeartbeatsPerBatch, batch.Heartbeats.Count - h);
-                peer.TrySend(new MasternodeGossipMessage(Slice(batch.Announcements, a, takeA), Slice(batch.Heartbeats, h, takeH)));
-                a += takeA;
-                h += takeH;
-            }
+            foreach (var message in batch.ToMessages(_options.MaxPayloadLength))
+                peer.TrySend(message);
         }
+    }
 
-        static IReadOnlyList<ReadOnlyMemory<byte>> Slice(IReadOnlyList<ReadOnlyMemory<byte>> items, int start, int count) =>
-            start == 0 && count == items.Count ? items : items.Skip(start).Take(count).ToArray();
+    private void ShufflePeers(PeerConnection[] peers)
+    {
+        lock (_random)
+            _random.Shuffle(peers);
     }
 
     private void OnMasternodeRemoved(object? sender, MasternodeEventArgs e)

@@ -21,9 +21,18 @@ public interface ITransportConnection : IDuplexPipe, IAsyncDisposable
     bool IsClosed { get; }
 
     /// <summary>
-    /// Aborts the connection in both directions. Safe to call from any thread, any number of times, while a read
-    /// or a flush is pending: the pending read ends (completed or with an <see cref="IOException"/>) and further
-    /// writes are discarded.
+    /// Closes the connection in both directions. Safe to call from any thread, any number of times, while a read
+    /// or a flush is pending: further writes are discarded, and the pending read ends (completed or with an
+    /// <see cref="IOException"/>) once the connection is released. What was already written is still delivered where
+    /// the transport can: TCP ends our side after it (FIN) and releases the socket once the peer closes its side or a
+    /// short drain passes (only when something was written, and only for a bounded number of connections at once).
     /// </summary>
     void Close();
+
+    /// <summary>
+    /// Closes without delivering what was written: nothing on this connection is worth it (a failed handshake, whose
+    /// peer gets no goodbye), so the transport releases it at once. Transports without a drain close as
+    /// <see cref="Close"/> does.
+    /// </summary>
+    internal void Abort() => Close();
 }

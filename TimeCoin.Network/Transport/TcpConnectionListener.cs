@@ -7,10 +7,14 @@ internal sealed class TcpConnectionListener : IConnectionListener
 {
     private readonly Socket _socket;
     private readonly CancellationTokenSource _disposed = new();
+    private readonly TcpDrainLimiter _drains;
+    private readonly TimeProvider _drainTime;
 
-    public TcpConnectionListener(Socket socket)
+    public TcpConnectionListener(Socket socket, TcpDrainLimiter drains, TimeProvider drainTime)
     {
         _socket = socket;
+        _drains = drains;
+        _drainTime = drainTime;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
@@ -44,7 +48,7 @@ internal sealed class TcpConnectionListener : IConnectionListener
                 continue;
             }
             accepted.NoDelay = true;
-            return new TcpConnection(accepted);
+            return new TcpConnection(accepted, _drains, _drainTime);
         }
     }
 

@@ -15,6 +15,12 @@ public sealed class TcpTransport : ITransport
     /// </summary>
     public IPAddress? LocalAddress { get; init; }
 
+    /// <summary>Bounds how many closed connections drain at once (see <see cref="TcpConnection.Close()"/>); one per process by default.</summary>
+    internal TcpDrainLimiter Drains { get; init; } = TcpDrainLimiter.Shared;
+
+    /// <summary>Clock of the drain's deadline (a test moves it).</summary>
+    internal TimeProvider DrainTime { get; init; } = TimeProvider.System;
+
     /// <inheritdoc />
     public ValueTask<IConnectionListener> ListenAsync(IPEndPoint endpoint, CancellationToken cancellationToken = default)
     {
@@ -33,7 +39,7 @@ public sealed class TcpTransport : ITransport
             socket.Dispose();
             throw new TransportException(endpoint, $"Cannot listen on {endpoint}: {ex.SocketErrorCode}.", ex);
         }
-        return ValueTask.FromResult<IConnectionListener>(new TcpConnectionListener(socket));
+        return ValueTask.FromResult<IConnectionListener>(new TcpConnectionListener(socket, Drains, DrainTime));
     }
 
     /// <inheritdoc />
@@ -57,6 +63,6 @@ public sealed class TcpTransport : ITransport
             socket.Dispose();
             throw;
         }
-        return new TcpConnection(socket);
+        return new TcpConnection(socket, Drains, DrainTime);
     }
 }

@@ -31,10 +31,11 @@ public sealed class GossipTrickleTests : IAsyncDisposable
 
     private TestNode Node => _node!;
 
-    private async Task StartNodeAsync(int fanOut = 8, PeerPolicyOptions? policy = null)
+    private async Task StartNodeAsync(int fanOut = 8, PeerPolicyOptions? policy = null, int maxPayloadLength = FrameFormat.DefaultMaxPayloadLength)
     {
         var options = new ConnectionManagerOptions
         {
+            MaxPayloadLength = maxPayloadLength,
             ListenEndPoint = new IPEndPoint(NodeIp, 24200),
             DefaultPort = 24200,
             TargetOutbound = 0,
@@ -149,6 +150,36 @@ public sealed class GossipTrickleTests : IAsyncDisposable
         Assert.Equal(heartbeat, batch.Heartbeats.Single().ToArray());
         Assert.Equal(0, GossipItemsReceived(first));
         Assert.Equal(0, GossipItemsReceived(second));
+    }
+
+    /// <summary>
+    /// A batch is split by its encoded size too, not only by item count: with a small frame maximum, the 20 items of one
+    /// flush (about 4.3 KB encoded) left as one frame the node's own frame writer refused, and the peer got nothing.
+    /// </summary>
+    [Fact]
+    public async Task Trickle_BatchLargerThanTheMaxPayload_SplitIntoFramesThatEachFitAndCarryEverything()
+    {
+        const int maxPayload = 1024;
+        await StartNodeAsync(maxPayloadLength: maxPayload);
+        var sender = await ConnectAsync(SenderIp);
+        var listener = await ConnectAsync(IPAddress.Parse("10.7.1.1"));
+        var keys = Enumerable.Range(0, 10).Select(_ => NewMasternode()).ToList();
+        foreach (var key in keys)
+            await sender.Writer.WriteAsync(new MasternodeAnnouncementMessage(Announcement(key)));
+        foreach (var key in keys)
+            await sender.Writer.WriteAsync(new HeartbeatMessage(HeartbeatOf(key)));
+        await MarkerAsync(sender);
+
+        _time.Advance(OneFlush);
+        await Until(() => GossipItemsReceived(listener) >= 20, "the listener got every item");
+        await MarkerAsync(listener);
+
+        var frames = listener.Received.OfType<MasternodeGossipMessage>().ToList();
+        Assert.Equal(20, frames.Sum(f => f.Count));
+        Assert.All(frames, f => Assert.InRange(MessageCodec.Encode(f).Length, 1, maxPayload));
+        // Every announcement leaves before any heartbeat, so no heartbeat arrives ahead of its masternode's announcement.
+        var order = frames.SelectMany(f => f.Announcements.Select(_ => 'a').Concat(f.Heartbeats.Select(_ => 'h'))).ToArray();
+        Assert.Equal(new string('a', 10) + new string('h', 10), new string(order));
     }
 
     [Fact]

@@ -129,6 +129,60 @@ public class MasternodeGossipQueueTests
         Assert.Equal(0, queue.Dropped);
     }
 
+    /// <summary>
+    /// Peers that echo every item back before the flush: each pending item is then known by every peer. The flush's
+    /// work was items × peers × known-by length (each check scanned the item's list of peers), about a million steps
+    /// here; now a peer that knows every relayed item is passed over at once, and a check is one bit.
+    /// </summary>
+    [Fact]
+    public void TakeBatches_EveryPeerEchoedEveryItem_WorkBoundedByFanOutTimesItemsPlusPeersTimesOwnItems()
+    {
+        const int items = 400, fanOut = 8;
+        var peers = Enumerable.Range(0, 50).Select(i => new Peer($"e{i}")).ToArray();
+        var queue = new MasternodeGossipQueue();
+        for (int i = 0; i < items; i++)
+        {
+            var (hash, bytes) = Item(i);
+            queue.Enqueue(hash, bytes, isAnnouncement: false, own: false, receivedFrom: peers[i % peers.Length]);
+            foreach (var peer in peers)
+                queue.MarkKnown(hash, peer);
+        }
+        var (ownHash, own) = Item(-1);
+        queue.Enqueue(ownHash, own, isAnnouncement: false, own: true, receivedFrom: null);
+
+        var batches = queue.TakeBatches(peers, fanOut, new Random(1));
+
+        Assert.Equal(peers.Length, batches.Count); // only our own item, to every peer
+        Assert.All(batches, b => Assert.Equal(own, Assert.Single(b.Batch.Heartbeats).ToArray()));
+        long bound = (long)fanOut * (items + 1) + peers.Length * 2;
+        Assert.InRange(queue.LastTakeWork, 0, bound);
+    }
+
+    /// <summary>The normal case is unchanged: each peer gets exactly the items it did not send, fan-out peers first in shuffled order.</summary>
+    [Fact]
+    public void TakeBatches_SomePeersKnowSomeItems_EachFanOutPeerGetsWhatItLacks()
+    {
+        var queue = new MasternodeGossipQueue();
+        for (int i = 0; i < 30; i++)
+        {
+            var (hash, bytes) = Item(i);
+            queue.Enqueue(hash, bytes, isAnnouncement: i % 3 == 0, own: false, receivedFrom: Peers[i % 4]);
+            if (i % 5 == 0)
+                queue.MarkKnown(hash, Peers[5]);
+        }
+
+        var batches = queue.TakeBatches(Peers, fanOut: 10, new Random(7));
+
+        Assert.Equal(Peers.Length, batches.Count);
+        foreach (var (peer, batch) in batches)
+        {
+            int p = Array.IndexOf(Peers, peer);
+            var expected = Enumerable.Range(0, 30).Where(i => i % 4 != p && !(p == 5 && i % 5 == 0)).ToList();
+            Assert.Equal(expected.Where(i => i % 3 == 0).Select(i => Item(i).Bytes), batch.Announcements.Select(a => a.ToArray()));
+            Assert.Equal(expected.Where(i => i % 3 != 0).Select(i => Item(i).Bytes), batch.Heartbeats.Select(h => h.ToArray()));
+        }
+    }
+
     [Fact]
     public void TakeBatches_SameSeed_SamePeersChosen()
     {

@@ -8,7 +8,7 @@ namespace TimeCoin.Network.Protocol;
 /// Runs the handshake on a fresh connection, the same way for inbound and outbound: send our Version, receive
 /// theirs and judge it with <see cref="HandshakeRules"/>, send a VerAck that signs their nonce, receive their VerAck
 /// and verify it against the node id they announced. The whole exchange has a deadline on the injected
-/// <see cref="TimeProvider"/>. On any failure the connection is closed; severe failures and protocol errors are
+/// <see cref="TimeProvider"/>. On any failure the connection is closed at once (<see cref="ITransportConnection.Abort"/>); severe failures and protocol errors are
 /// reported to the <see cref="IViolationSink"/> (frame and decode errors by the <see cref="MessageReader"/>).
 /// </summary>
 internal sealed class HandshakeDriver
@@ -73,7 +73,7 @@ internal sealed class HandshakeDriver
         if (result.Failure == HandshakeFailure.Canceled && deadline.IsCancellationRequested)
             result = result with { Failure = HandshakeFailure.TimedOut, Detail = $"handshake not completed within {_options.Timeout.TotalSeconds:0.###} s" };
         if (!result.IsSuccess)
-            connection.Close();
+            connection.Abort(); // no goodbye follows a failed handshake: nothing written needs delivering
         return result;
     }
 

@@ -64,6 +64,40 @@ public sealed class HeartbeatRegistryTests : IDisposable
         Assert.Equal(MasternodeStatus.Active, _registry.Find(_keys.PublicKey)!.Status);
     }
 
+    /// <summary>
+    /// A list entry signed 300-420 s ago: heard from longer ago than the offline limit, so a masternode first learned
+    /// from it is offline from the moment it is added (it was shown Active until the next evaluation, up to 30 s).
+    /// </summary>
+    [Fact]
+    public void AcceptListed_NewMasternodeSignedLongerAgoThanTheOfflineLimit_AddedOffline()
+    {
+        var listed = Announcement(_keys, skewSeconds: -360);
+
+        Assert.True(_registry.AcceptListed(listed).Accepted);
+
+        var record = _registry.Find(_keys.PublicKey)!;
+        Assert.Equal(MasternodeStatus.Offline, record.Status);
+        Assert.Equal(_time.GetUtcNow().AddSeconds(-360), record.LastSeen);
+        Assert.Equal(_time.GetUtcNow(), record.StatusSince); // the offline hour starts when it is observed, as in Evaluate
+        Assert.Empty(_registry.ActiveMasternodes);
+        var added = Assert.Single(_events);
+        Assert.Equal(("added", MasternodeStatus.Offline), (added.Kind, added.Args.Status));
+
+        _registry.Evaluate(); // nothing left to change
+        Assert.Single(_events);
+        Assert.True(_registry.Accept(Beat(_keys, 1)).Accepted); // a heartbeat brings it back
+        Assert.Equal(MasternodeStatus.Active, _registry.Find(_keys.PublicKey)!.Status);
+        Assert.Equal(("status", MasternodeStatus.Active), (_events[^1].Kind, _events[^1].Args.Status));
+    }
+
+    [Fact]
+    public void AcceptListed_NewMasternodeSignedExactlyAtTheOfflineLimit_AddedActive()
+    {
+        Assert.True(_registry.AcceptListed(Announcement(_keys, skewSeconds: -300)).Accepted);
+
+        Assert.Equal(MasternodeStatus.Active, _registry.Find(_keys.PublicKey)!.Status); // offline only after more than 300 s, as Evaluate
+    }
+
     [Fact]
     public void AcceptListed_AnnouncementOlderThanOfflinePlusSkew_Refused()
     {
