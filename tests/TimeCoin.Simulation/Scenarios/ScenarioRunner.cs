@@ -37,7 +37,8 @@ public static class ScenarioRunner
     /// <summary>The links of (a): per link a base latency of 20-300 ms, up to 200 ms jitter, 5 % segment loss.</summary>
     public static Func<System.Net.IPAddress, System.Net.IPAddress, LinkProfile> LossyLinks(int seed, double loss = 0.05)
     {
-        var cache = new Dictionary<(System.Net.IPAddress, System.Net.IPAddress), LinkProfile>();
+        // Concurrent: lanes on several threads may ask for a pair not seen yet (a dial to a made-up address).
+        var cache = new System.Collections.Concurrent.ConcurrentDictionary<(System.Net.IPAddress, System.Net.IPAddress), LinkProfile>();
         return (from, to) =>
         {
             if (cache.TryGetValue((from, to), out var profile))
@@ -63,6 +64,7 @@ public static class ScenarioRunner
         Masternodes = s.Nodes,
         Producers = s.Producers,
         OrdinaryNodes = 2,
+        Workers = s.Workers,
     };
 
     /// <summary>(a) Steady state under loss, latency and jitter.</summary>
