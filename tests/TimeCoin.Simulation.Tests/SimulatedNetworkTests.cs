@@ -195,6 +195,23 @@ public class SimulatedNetworkTests
         Assert.Equal([start + latency, start + latency, start + 3 * latency], arrivals);
     }
 
+    /// <summary>
+    /// The window length must not exceed the smallest link latency: a frame that would arrive inside the window it
+    /// was sent in (here: 100 ms links, a 1 s window) fails the run instead of reaching the other lane too late.
+    /// </summary>
+    [Fact]
+    public void Send_LookaheadLongerThanTheLinkLatency_FailsTheRun()
+    {
+        var h = new Harness();
+        var (dialer, _) = h.Connect();
+        Assert.Equal(TimeSpan.FromMilliseconds(100), h.Scheduler.Lookahead);
+        h.Scheduler.Lookahead = TimeSpan.FromSeconds(1);
+
+        h.Send(dialer);
+        var error = Assert.Throws<InvalidOperationException>(() => h.Scheduler.RunUntil(h.Scheduler.Elapsed + TimeSpan.FromSeconds(2)));
+        Assert.Contains("lookahead", error.Message);
+    }
+
     [Fact]
     public void Send_FrameWrittenInTwoFlushes_ArrivesWholeOneLatencyAfterItsLastByte()
     {
