@@ -45,6 +45,12 @@ public sealed class SimulationScheduler
     private long _windowEnd;
     private long _lookahead = long.MaxValue / 4;
     private volatile bool _inWindow;
+    private bool _solo;
+    private long _phaseEndsAt;
+    private long _phaseStartWall;
+    private long _phaseStartSteps;
+    private double _sharedRate;
+    private int _phase;
     private volatile string? _leak;
 
     /// <summary>Creates a scheduler whose virtual clock starts at <paramref name="epoch"/>; <paramref name="trace"/> takes the harness's events.</summary>
@@ -129,8 +135,20 @@ public sealed class SimulationScheduler
     /// <summary>Windows run so far (barriers passed).</summary>
     public long Windows { get; private set; }
 
-    /// <summary>Windows in which more than one lane had work (the ones worker threads share).</summary>
+    /// <summary>Windows in which more than one lane had work and the worker threads shared them.</summary>
     public long SharedWindows { get; private set; }
+
+    /// <summary>
+    /// When true (the default) and <see cref="Workers"/> is above 1, the scheduler measures now and then whether the
+    /// workers make the run faster (work items per wall second, a few thousand windows shared against as many on the
+    /// calling thread alone) and runs the following stretch the faster way: on a machine whose cores are busy with
+    /// other work, a worker descheduled in the middle of a window stalls every barrier. The outcome does not depend on
+    /// it (nor on the number of workers).
+    /// </summary>
+    public bool Adaptive { get; set; } = true;
+
+    /// <summary>Windows run on the calling thread alone because the last measurement found the workers slower.</summary>
+    public long SoloWindows { get; private set; }
 
     /// <summary>True while <see cref="RunUntil"/> runs (work it runs must not call it again).</summary>
     public bool IsRunning { get; private set; }
@@ -344,8 +362,12 @@ public sealed class SimulationScheduler
         _inWindow = true;
         try
         {
-            if (count == 1 || Workers <= 1)
+            if (Workers > 1 && Adaptive)
+                ChoosePhase();
+            if (count == 1 || Workers <= 1 || _solo)
             {
+                if (count > 1 && Workers > 1)
+                    SoloWindows++;
                 for (int i = 0; i < count; i++)
                     RunLane(_active[i], start, end);
             }
@@ -386,6 +408,43 @@ public sealed class SimulationScheduler
     }
 
     private long _windowStart;
+
+    private const long ProbeWindows = 2_000;
+    private const long RunWindows = 30_000;
+
+    /// <summary>
+    /// Phases of the adaptive mode: shared probe, solo probe, then the faster of the two for a long stretch; again.
+    /// Each probe's rate is work items per wall second (the stretch's own work, so the load of other processes counts).
+    /// </summary>
+    private void ChoosePhase()
+    {
+        if (Windows < _phaseEndsAt)
+            return;
+        long steps = StepsExecuted + TimersFired;
+        long wall = Stopwatch.GetTimestamp();
+        double rate = wall > _phaseStartWall ? (steps - _phaseStartSteps) / (double)(wall - _phaseStartWall) : 0;
+        switch (_phase)
+        {
+            case 0: // start the shared probe
+                _solo = false;
+                _phaseEndsAt = Windows + ProbeWindows;
+                _phase = 1;
+                break;
+            case 1: // the shared probe ended: start the solo probe
+                _sharedRate = rate;
+                _solo = true;
+                _phaseEndsAt = Windows + ProbeWindows;
+                _phase = 2;
+                break;
+            default: // the solo probe ended: run the faster way for a long stretch, then probe again
+                _solo = rate > _sharedRate;
+                _phaseEndsAt = Windows + RunWindows;
+                _phase = 0;
+                break;
+        }
+        _phaseStartWall = wall;
+        _phaseStartSteps = steps;
+    }
 
     private void TakeLanes(int generation)
     {

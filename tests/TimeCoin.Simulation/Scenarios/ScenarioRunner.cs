@@ -406,7 +406,8 @@ public static class ScenarioRunner
         }
         report.Extra.Add(("work items / timers fired / trace events", $"{sim.Scheduler.StepsExecuted} / {sim.Scheduler.TimersFired} / {sim.Trace.Events}"));
         report.Extra.Add(("max run queue / max bytes in flight", $"{sim.Scheduler.MaxRunQueueLength} / {sim.Network.MaxInFlightBytes}"));
-        report.Extra.Add(("windows / with 2+ lanes busy; lookahead; workers", $"{sim.Scheduler.Windows} / {sim.Scheduler.SharedWindows}; {sim.Scheduler.Lookahead.TotalMilliseconds:0.#} ms; {sim.Scheduler.Workers}"));
+        report.Extra.Add(("windows / shared by the workers / run alone (workers slower); lookahead; workers",
+            $"{sim.Scheduler.Windows} / {sim.Scheduler.SharedWindows} / {sim.Scheduler.SoloWindows}; {sim.Scheduler.Lookahead.TotalMilliseconds:0.#} ms; {sim.Scheduler.Workers}"));
         report.Extra.Add(("max blocks in flight (node / one peer; checks)", $"{m.MaxBlocksInFlight} / {m.MaxBlocksInFlightPerPeer}; {m.PlannerChecks}"));
         report.Extra.Add(("whitelisted closes by the remote as a duplicate", remoteDuplicates.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         report.Extra.Add(("whitelisted disconnects caused by injected faults", faultInduced.ToString(System.Globalization.CultureInfo.InvariantCulture)));
