@@ -143,9 +143,9 @@ public sealed class SimulationScheduler
     /// workers make the run faster (work items per wall second, a few thousand windows shared against as many on the
     /// calling thread alone) and runs the following stretch the faster way: on a machine whose cores are busy with
     /// other work, a worker descheduled in the middle of a window stalls every barrier. The outcome does not depend on
-    /// it (nor on the number of workers).
+    /// it (nor on the number of workers). <c>SIM_ADAPTIVE=0</c> turns it off (the workers share every busy window).
     /// </summary>
-    public bool Adaptive { get; set; } = true;
+    public bool Adaptive { get; set; } = Environment.GetEnvironmentVariable("SIM_ADAPTIVE") != "0";
 
     /// <summary>Windows run on the calling thread alone because the last measurement found the workers slower.</summary>
     public long SoloWindows { get; private set; }
