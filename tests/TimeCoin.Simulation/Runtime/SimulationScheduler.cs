@@ -150,6 +150,17 @@ public sealed class SimulationScheduler
     /// <summary>Windows run on the calling thread alone because the last measurement found the workers slower.</summary>
     public long SoloWindows { get; private set; }
 
+    /// <summary>
+    /// With one worker and SIM_PROFILE=1: the CPU time of the lanes' work and the time the same windows would take on
+    /// two ideal workers (per window the larger of its longest lane and half its work; no barrier cost), so the
+    /// speed-up two cores could give this run is <c>Work / TwoWorkerCriticalPath</c>, measured where only one core is free.
+    /// </summary>
+    public (TimeSpan Work, TimeSpan TwoWorkerCriticalPath) ParallelEstimate =>
+        (Stopwatch.GetElapsedTime(0, _estimateWork), Stopwatch.GetElapsedTime(0, (long)_estimateCritical));
+
+    private long _estimateWork;
+    private double _estimateCritical;
+
     /// <summary>True while <see cref="RunUntil"/> runs (work it runs must not call it again).</summary>
     public bool IsRunning { get; private set; }
 
@@ -368,8 +379,25 @@ public sealed class SimulationScheduler
             {
                 if (count > 1 && Workers > 1)
                     SoloWindows++;
-                for (int i = 0; i < count; i++)
-                    RunLane(_active[i], start, end);
+                if (HarnessLane.Profile is not null && Workers == 1)
+                {
+                    long total = 0, longest = 0;
+                    for (int i = 0; i < count; i++)
+                    {
+                        long before = ThreadCpuClock.Now();
+                        RunLane(_active[i], start, end);
+                        long took = ThreadCpuClock.Now() - before;
+                        total += took;
+                        longest = Math.Max(longest, took);
+                    }
+                    _estimateWork += total;
+                    _estimateCritical += Math.Max(longest, total / 2.0);
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
+                        RunLane(_active[i], start, end);
+                }
             }
             else
             {

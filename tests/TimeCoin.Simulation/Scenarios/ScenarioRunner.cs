@@ -408,6 +408,9 @@ public static class ScenarioRunner
         report.Extra.Add(("max run queue / max bytes in flight", $"{sim.Scheduler.MaxRunQueueLength} / {sim.Network.MaxInFlightBytes}"));
         report.Extra.Add(("windows / shared by the workers / run alone (workers slower); lookahead; workers",
             $"{sim.Scheduler.Windows} / {sim.Scheduler.SharedWindows} / {sim.Scheduler.SoloWindows}; {sim.Scheduler.Lookahead.TotalMilliseconds:0.#} ms; {sim.Scheduler.Workers}"));
+        if (sim.Scheduler.ParallelEstimate is { Work.Ticks: > 0 } estimate)
+            report.Extra.Add(("lanes' work / on two ideal workers (SIM_PROFILE, 1 worker)",
+                $"{estimate.Work.TotalSeconds:0.0} s / {estimate.TwoWorkerCriticalPath.TotalSeconds:0.0} s ({estimate.Work / estimate.TwoWorkerCriticalPath:0.00}x)"));
         report.Extra.Add(("max blocks in flight (node / one peer; checks)", $"{m.MaxBlocksInFlight} / {m.MaxBlocksInFlightPerPeer}; {m.PlannerChecks}"));
         report.Extra.Add(("whitelisted closes by the remote as a duplicate", remoteDuplicates.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         report.Extra.Add(("whitelisted disconnects caused by injected faults", faultInduced.ToString(System.Globalization.CultureInfo.InvariantCulture)));
