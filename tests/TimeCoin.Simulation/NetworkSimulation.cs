@@ -19,8 +19,9 @@ namespace TimeCoin.Simulation;
 /// A whole network of real <see cref="TimeNode"/>s (the same composition <c>time-node</c> runs: storage, chain, peer
 /// policy, heartbeat registry, connection manager, sync coordinator, block production, heartbeats) in virtual time,
 /// over a <see cref="SimulatedNetwork"/>, each host on its own <see cref="SimulationLane"/> of the
-/// <see cref="SimulationScheduler"/> (lanes run in parallel within lock-step windows of the smallest link latency). The harness builds the federation and genesis from the seed,
-/// starts, crashes and restarts nodes, injects faults, samples the figures of the report and checks invariants.
+/// <see cref="SimulationScheduler"/> (lanes run in parallel within lock-step windows of the smallest link latency).
+/// The harness builds the federation and genesis from the seed, starts, crashes and restarts nodes, injects faults,
+/// samples the figures of the report and checks invariants, between windows.
 /// </summary>
 public sealed class NetworkSimulation : IDisposable
 {
