@@ -416,6 +416,9 @@ public sealed class SimulationScheduler
                 var spin = new SpinWait();
                 while (Volatile.Read(ref _unfinished) > 0)
                     spin.SpinOnce(sleep1Threshold: -1);
+                // Close the generation before the lane set changes: a worker still in TakeLanes must not take a lane of
+                // a later window that runs without the workers (its ticket would otherwise still be valid).
+                Interlocked.Exchange(ref _ticket, ((long)generation << 32) | int.MaxValue);
             }
         }
         finally
