@@ -47,7 +47,7 @@ public sealed class SimulationLane
     internal long Now;
 
     /// <summary>The managed thread id running the lane now, or 0.</summary>
-    internal volatile int Runner;
+    internal int Runner;
 
     /// <summary>Work items executed so far.</summary>
     public long StepsExecuted { get; private set; }

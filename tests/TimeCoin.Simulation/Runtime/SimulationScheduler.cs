@@ -496,8 +496,16 @@ public sealed class SimulationScheduler
 
     private static void RunLane(SimulationLane lane, long start, long end)
     {
+        int thread = Environment.CurrentManagedThreadId;
+        int other = Interlocked.CompareExchange(ref lane.Runner, thread, 0);
+        if (other != 0)
+        {
+            // Two threads on one lane would corrupt it silently: fail loudly (a defect of the scheduler itself).
+            lane.Failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(
+                new InvalidOperationException($"Lane '{lane.Name}' was taken by thread {thread} while thread {other} ran it."));
+            return;
+        }
         _current = lane;
-        lane.Runner = Environment.CurrentManagedThreadId;
         try
         {
             lane.RunWindow(start, end);
@@ -508,8 +516,8 @@ public sealed class SimulationScheduler
         }
         finally
         {
-            lane.Runner = 0;
             _current = null;
+            Volatile.Write(ref lane.Runner, 0);
         }
     }
 
