@@ -7,7 +7,7 @@ namespace TimeCoin.Simulation.Tests;
 /// <summary>The run is a function of its seed: the trace hash over delivered messages, timer firings and tip changes.</summary>
 public class DeterminismTests
 {
-    private static (string Hash, long Height, long Events) Run(int seed)
+    private static (string Hash, long Height, long Events) Run(int seed, int? workers = null)
     {
         var options = new SimulationOptions
         {
@@ -16,6 +16,7 @@ public class DeterminismTests
             Producers = 3,
             OrdinaryNodes = 1,
             Links = Scenarios.ScenarioRunner.LossyLinks(seed),
+            Workers = workers,
         };
         using var sim = new NetworkSimulation(options);
         sim.Start();
@@ -75,6 +76,22 @@ public class DeterminismTests
         var match = Regex.Match(output, @"trace hash\s+([0-9a-f]{32})");
         Assert.True(match.Success, $"no trace hash in the output (exit {process.ExitCode}):\n{output}\n{await stderr}");
         return match.Groups[1].Value;
+    }
+
+    /// <summary>
+    /// The hosts' lanes run on any number of worker threads with one outcome: one thread, two and four give the same
+    /// trace hash (each lane's events in its own order, lane hashes combined in lane order).
+    /// </summary>
+    [Fact]
+    public void Run_OneTwoAndFourWorkers_SameTraceHash()
+    {
+        var one = Run(7, workers: 1);
+        var two = Run(7, workers: 2);
+        var four = Run(7, workers: 4);
+
+        Assert.True(one.Events > 1000, $"the trace covers the run ({one.Events} events)");
+        Assert.Equal(one, two);
+        Assert.Equal(one, four);
     }
 
     [Fact]

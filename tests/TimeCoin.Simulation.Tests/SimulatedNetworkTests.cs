@@ -152,7 +152,7 @@ public class SimulatedNetworkTests
     }
 
     [Fact]
-    public void Flush_MoreThanTheWindowInFlight_WaitsUntilADeliveryMakesRoom()
+    public void Flush_MoreThanTheWindowUnacknowledged_WaitsUntilTheAcknowledgementMakesRoom()
     {
         var h = new Harness();
         h.Network.WindowBytes = 1000;
@@ -187,11 +187,29 @@ public class SimulatedNetworkTests
         }, null);
         h.Scheduler.RunUntil(start + TimeSpan.FromSeconds(1));
 
-        // 614 bytes in flight fit the window; the second frame puts 1,228 in flight, so its flush returns only when
-        // deliveries make room (both arrive one latency, 100 ms, later); the third then fits at once.
+        // 614 bytes unacknowledged fit the window; the second frame puts 1,228 unacknowledged, so its flush returns only
+        // when the receiver's acknowledgement makes room: both frames arrive one latency (100 ms) later, the
+        // acknowledgement one more latency after that; the third then fits at once and arrives one latency later.
         var latency = TimeSpan.FromMilliseconds(100);
-        Assert.Equal([start, start + latency, start + latency], flushed);
-        Assert.Equal([start + latency, start + latency, start + latency + latency], arrivals);
+        Assert.Equal([start, start + 2 * latency, start + 2 * latency], flushed);
+        Assert.Equal([start + latency, start + latency, start + 3 * latency], arrivals);
+    }
+
+    /// <summary>
+    /// The window length must not exceed the smallest link latency: a frame that would arrive inside the window it
+    /// was sent in (here: 100 ms links, a 1 s window) fails the run instead of reaching the other lane too late.
+    /// </summary>
+    [Fact]
+    public void Send_LookaheadLongerThanTheLinkLatency_FailsTheRun()
+    {
+        var h = new Harness();
+        var (dialer, _) = h.Connect();
+        Assert.Equal(TimeSpan.FromMilliseconds(100), h.Scheduler.Lookahead);
+        h.Scheduler.Lookahead = TimeSpan.FromSeconds(1);
+
+        h.Send(dialer);
+        var error = Assert.Throws<InvalidOperationException>(() => h.Scheduler.RunUntil(h.Scheduler.Elapsed + TimeSpan.FromSeconds(2)));
+        Assert.Contains("lookahead", error.Message);
     }
 
     [Fact]

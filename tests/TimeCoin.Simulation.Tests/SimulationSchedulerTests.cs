@@ -72,6 +72,68 @@ public class SimulationSchedulerTests
         Assert.Contains("posted from thread", leak.Message);
     }
 
+    /// <summary>
+    /// Hosts run on separate lanes, in parallel within a window: one host's code posting to another host's context
+    /// would race with that lane's thread, so it fails the run as a leak (cross-host effects go through the mailbox).
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void RunUntil_OneLanePostsToAnotherLanesContextWithinAWindow_FailsWithThreadLeak(int workers)
+    {
+        var scheduler = NewScheduler();
+        scheduler.Workers = workers;
+        var a = scheduler.CreateContext("a");
+        var b = scheduler.CreateContext("b");
+        scheduler.CreateClock(a).CreateTimer(_ =>
+        {
+            try
+            {
+                b.Post(_ => { }, null);
+            }
+            catch (SimulationThreadLeakException)
+            {
+            }
+        }, null, TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+
+        var leak = Assert.Throws<SimulationThreadLeakException>(() => scheduler.RunUntil(TimeSpan.FromSeconds(2)));
+        Assert.Contains("running lane 'a'", leak.Message);
+    }
+
+    /// <summary>Lanes with work in the same window run on the worker threads; each lane's own order and times are kept.</summary>
+    [Fact]
+    public void RunUntil_ManyLanesTwoWorkers_EachLaneFiresInItsOwnOrderAtItsVirtualTimes()
+    {
+        var scheduler = NewScheduler();
+        scheduler.Workers = 2;
+        scheduler.Lookahead = TimeSpan.FromMilliseconds(20);
+        var fired = new List<TimeSpan>[16];
+        var threads = new HashSet<int>[16];
+        for (int i = 0; i < fired.Length; i++)
+        {
+            var list = fired[i] = [];
+            var seen = threads[i] = [];
+            var clock = scheduler.CreateClock(scheduler.CreateContext($"n{i}"));
+            clock.CreateTimer(_ =>
+            {
+                list.Add(scheduler.Elapsed);
+                lock (seen)
+                    seen.Add(Environment.CurrentManagedThreadId);
+                Thread.SpinWait(2000);
+            }, null, TimeSpan.FromMilliseconds(5 + i), TimeSpan.FromMilliseconds(10));
+        }
+
+        scheduler.RunUntil(TimeSpan.FromSeconds(1));
+
+        for (int i = 0; i < fired.Length; i++)
+        {
+            var expected = Enumerable.Range(0, 100).Select(k => TimeSpan.FromMilliseconds(5 + i + 10 * k)).Where(t => t <= TimeSpan.FromSeconds(1)).ToList();
+            Assert.Equal(expected, fired[i]);
+        }
+        Assert.Equal(TimeSpan.FromSeconds(1), scheduler.Elapsed);
+        Assert.True(scheduler.SharedWindows > 0, "windows with several busy lanes were shared by the workers");
+    }
+
     [Fact]
     public void RunUntil_KilledContext_DropsItsQueuedWorkAndTimers()
     {

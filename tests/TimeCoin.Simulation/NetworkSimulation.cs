@@ -17,9 +17,11 @@ namespace TimeCoin.Simulation;
 
 /// <summary>
 /// A whole network of real <see cref="TimeNode"/>s (the same composition <c>time-node</c> runs: storage, chain, peer
-/// policy, heartbeat registry, connection manager, sync coordinator, block production, heartbeats) on one thread in
-/// virtual time, over a <see cref="SimulatedNetwork"/>. The harness builds the federation and genesis from the seed,
-/// starts, crashes and restarts nodes, injects faults, samples the figures of the report and checks invariants.
+/// policy, heartbeat registry, connection manager, sync coordinator, block production, heartbeats) in virtual time,
+/// over a <see cref="SimulatedNetwork"/>, each host on its own <see cref="SimulationLane"/> of the
+/// <see cref="SimulationScheduler"/> (lanes run in parallel within lock-step windows of the smallest link latency).
+/// The harness builds the federation and genesis from the seed, starts, crashes and restarts nodes, injects faults,
+/// samples the figures of the report and checks invariants, between windows.
 /// </summary>
 public sealed class NetworkSimulation : IDisposable
 {
@@ -33,7 +35,8 @@ public sealed class NetworkSimulation : IDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly Dictionary<(int Node, int Incarnation), (DateTimeOffset At, HashSet<DisconnectRecord> SeenAtLast)> _disconnectCursor = [];
     private readonly Dictionary<PeerConnection, (int Node, long Missed)> _pongCursor = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<int, (long Height, Hash256 Hash)> _tips = [];
+    private readonly (long Height, Hash256 Hash)[] _tips;
+    private readonly Lock _metricsGate = new();
     private readonly Stopwatch _wall = new();
     private readonly SignatureCache _signatures = new(300_000);
     private readonly int _run = Interlocked.Increment(ref _runCounter);
@@ -50,8 +53,8 @@ public sealed class NetworkSimulation : IDisposable
         _random = new Random(Derive(options.Seed, 0, 0));
         // Genesis on a round date plus a seeded offset: the first slot boundaries differ between seeds.
         var epoch = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(_random.Next(0, 1_000_000));
-        Trace = new TraceHash();
-        Scheduler = new SimulationScheduler(epoch, Trace);
+        Scheduler = new SimulationScheduler(epoch, new TraceHash()) { Workers = options.Workers ?? Environment.ProcessorCount };
+        Trace = Scheduler.Trace;
         Network = new SimulatedNetwork(Scheduler, new Random(Derive(options.Seed, 1, 0)));
         if (options.Links is { } links)
             Network.Profiles = links;
@@ -64,10 +67,12 @@ public sealed class NetworkSimulation : IDisposable
             var address = masternode ? new IPAddress([10, 1, (byte)(i / 250), (byte)(i % 250 + 1)]) : new IPAddress([10, 2, (byte)(i / 250), (byte)(i % 250 + 1)]);
             var node = new SimulatedNode(i, address, key, masternode, isProducer: false, $"timecoin-sim-{Environment.ProcessId}-{_run}-{i}")
             {
+                Lane = Scheduler.CreateLane($"node{i}"),
                 Skew = TimeSpan.FromTicks((long)((_random.NextDouble() * 2 - 1) * options.MaxClockSkew.Ticks)),
             };
             _nodes.Add(node);
         }
+        _tips = new (long, Hash256)[total];
         // Producers spread over the masternodes (every k-th), chosen by the seed's shuffle.
         var order = Enumerable.Range(0, options.Masternodes).ToArray();
         _random.Shuffle(order);
@@ -123,8 +128,8 @@ public sealed class NetworkSimulation : IDisposable
     /// <summary>The simulated network.</summary>
     public SimulatedNetwork Network { get; }
 
-    /// <summary>The trace of the run.</summary>
-    public TraceHash Trace { get; }
+    /// <summary>The trace of the run (the harness's and every lane's, combined in lane order).</summary>
+    public SimulationTrace Trace { get; }
 
     /// <summary>The chain every node follows (federation of the producers, genesis at virtual time zero).</summary>
     public ChainParameters Chain { get; }
@@ -278,7 +283,7 @@ public sealed class NetworkSimulation : IDisposable
     private void StartNode(SimulatedNode node)
     {
         node.Incarnation++;
-        var context = Scheduler.CreateContext($"node{node.Index}#{node.Incarnation}");
+        var context = Scheduler.CreateContext($"node{node.Index}#{node.Incarnation}", node.Lane);
         var clock = Scheduler.CreateClock(context, node.Skew);
         var transport = Network.CreateTransport(node.Address, context, clock);
         var nonces = new Random(Derive(Options.Seed, 3, node.Index * 1000 + node.Incarnation));
@@ -288,9 +293,10 @@ public sealed class NetworkSimulation : IDisposable
             Chain = Chain,
             DataDirectory = "/simulation/" + node.StoreName,
             Database = new NodeDatabaseOptions { InMemoryName = node.StoreName },
-            // One thread: block and header signatures are verified inline, not on thread-pool workers.
-            // One verified-signature cache for the whole network: a block or heartbeat signature is verified once per
-            // run instead of once per node (node CPU takes no virtual time, so this changes no outcome).
+            // Block and header signatures are verified inline on the node's lane, not on thread-pool workers.
+            // One verified-signature cache for the whole network (thread-safe: lanes run in parallel): a block or
+            // heartbeat signature is verified once per run instead of once per node (node CPU takes no virtual time,
+            // and a hit or a miss gives the same answer, so this changes no outcome).
             Store = new ChainStoreOptions { VerificationParallelism = 1, SignatureCache = _signatures },
             Identity = node.Identity,
             IsMasternode = node.IsMasternode,
@@ -328,7 +334,7 @@ public sealed class NetworkSimulation : IDisposable
             node.Node = timeNode;
             node.DownSince = null;
             int index = node.Index;
-            _tips[index] = (timeNode.Chain.State.Height, timeNode.Chain.State.TipHash);
+            _tips[index] = (timeNode.Chain.State.Height, timeNode.Chain.State.TipHash); // this node's slot: only its lane writes it
             timeNode.Sync.TipChanged += header =>
             {
                 OnTipChanged(index, header.Height, header.Hash);
@@ -338,16 +344,18 @@ public sealed class NetworkSimulation : IDisposable
         }
     }
 
+    /// <summary>A node's tip moved (on the node's lane: its trace, its own slot of the tips; shared figures under a lock).</summary>
     private void OnTipChanged(int node, long height, Hash256 hash)
     {
-        Metrics.TipChanges++;
         Span<byte> bytes = stackalloc byte[32];
         hash.WriteTo(bytes);
         Trace.TipChanged(Elapsed.Ticks, node, height, bytes);
-        if (_tips.TryGetValue(node, out var previous))
+        var previous = _tips[node];
+        // Fork choice: more blocks win; at equal height the lower hash wins. A tip never moves to a chain it prefers less.
+        bool preferred = height > previous.Height || (height == previous.Height && hash.CompareTo(previous.Hash) <= 0);
+        lock (_metricsGate)
         {
-            // Fork choice: more blocks win; at equal height the lower hash wins. A tip never moves to a chain it prefers less.
-            bool preferred = height > previous.Height || (height == previous.Height && hash.CompareTo(previous.Hash) <= 0);
+            Metrics.TipChanges++;
             if (!preferred)
                 Metrics.InvariantViolations.Add($"{Elapsed}: node {node} moved its tip from {previous.Height}/{previous.Hash} to {height}/{hash}, which fork choice does not prefer");
         }
@@ -422,15 +430,19 @@ public sealed class NetworkSimulation : IDisposable
     {
         var status = node.Node!.Sync.GetStatus();
         var planner = node.Node.Options.Sync.Planner;
-        Metrics.MaxBlocksInFlight = Math.Max(Metrics.MaxBlocksInFlight, status.BlocksInFlight);
-        Metrics.PlannerChecks++;
-        if (status.BlocksInFlight > planner.DownloadWindow)
-            Metrics.InvariantViolations.Add($"{Elapsed}: node {node.Index} has {status.BlocksInFlight} blocks in flight (window {planner.DownloadWindow})");
-        foreach (var (peer, count) in status.BlocksInFlightPerPeer)
+        // Called on the node's lane (after a tip change) or by the harness: the shared figures under a lock.
+        lock (_metricsGate)
         {
-            Metrics.MaxBlocksInFlightPerPeer = Math.Max(Metrics.MaxBlocksInFlightPerPeer, count);
-            if (count > planner.MaxBlocksInFlightPerPeer)
-                Metrics.InvariantViolations.Add($"{Elapsed}: node {node.Index} has {count} blocks in flight from peer {peer} (per-peer cap {planner.MaxBlocksInFlightPerPeer})");
+            Metrics.MaxBlocksInFlight = Math.Max(Metrics.MaxBlocksInFlight, status.BlocksInFlight);
+            Metrics.PlannerChecks++;
+            if (status.BlocksInFlight > planner.DownloadWindow)
+                Metrics.InvariantViolations.Add($"{Elapsed}: node {node.Index} has {status.BlocksInFlight} blocks in flight (window {planner.DownloadWindow})");
+            foreach (var (peer, count) in status.BlocksInFlightPerPeer)
+            {
+                Metrics.MaxBlocksInFlightPerPeer = Math.Max(Metrics.MaxBlocksInFlightPerPeer, count);
+                if (count > planner.MaxBlocksInFlightPerPeer)
+                    Metrics.InvariantViolations.Add($"{Elapsed}: node {node.Index} has {count} blocks in flight from peer {peer} (per-peer cap {planner.MaxBlocksInFlightPerPeer})");
+            }
         }
     }
 
@@ -454,12 +466,12 @@ public sealed class NetworkSimulation : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _sampler?.Dispose();
+        if (!Scheduler.IsRunning)
+            _sampler?.Dispose();
         foreach (var node in _nodes)
         {
             node.Context?.Kill();
             node.Dispose();
         }
-        Trace.Dispose();
     }
 }

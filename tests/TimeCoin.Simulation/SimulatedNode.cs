@@ -48,6 +48,9 @@ public sealed class SimulatedNode : IDisposable
     /// <summary>The running node, or null while down.</summary>
     public TimeNode? Node { get; internal set; }
 
+    /// <summary>The host's lane of the scheduler (every incarnation runs on it).</summary>
+    public SimulationLane Lane { get; internal init; } = null!;
+
     /// <summary>The context of the running incarnation.</summary>
     public SimulationContext? Context { get; internal set; }
 

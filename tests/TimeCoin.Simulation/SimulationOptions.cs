@@ -61,6 +61,12 @@ public sealed record SimulationOptions
     /// </summary>
     public int PrebuiltBlocks { get; init; }
 
+    /// <summary>
+    /// Worker threads that run the hosts' lanes within a window (null: <see cref="Environment.ProcessorCount"/>; 1: the
+    /// calling thread alone). The run, its trace hash included, is the same for any number.
+    /// </summary>
+    public int? Workers { get; init; }
+
     /// <summary>Nodes whose store starts empty although <see cref="PrebuiltBlocks"/> is set.</summary>
     public IReadOnlySet<int> StartEmpty { get; init; } = new HashSet<int>();
 }

@@ -49,7 +49,7 @@ internal sealed class HostileHost : IDisposable
         Index = index;
         Role = role;
         Targets = targets;
-        _context = sim.Scheduler.CreateContext($"hostile{index}");
+        _context = sim.Scheduler.CreateContext($"hostile{index}", sim.Scheduler.CreateLane($"hostile{index}"));
         _clock = sim.Scheduler.CreateClock(_context);
         _random = new Random(NetworkSimulation.Derive(sim.Options.Seed, 20, index));
         _key = KeyPair.FromPrivateKey(SHA256.HashData(BitConverter.GetBytes(NetworkSimulation.Derive(sim.Options.Seed, 21, index))));
@@ -191,11 +191,16 @@ internal sealed class HostileHost : IDisposable
         }
     }
 
-    /// <summary>The honest node ended the connection: a ban if its policy bans the address now, a drop otherwise.</summary>
+    /// <summary>
+    /// The honest node ended the connection: a ban if its policy bans the address, a drop otherwise. The node is
+    /// another host: its policy is read at the next barrier (within one lookahead), when every lane is paused.
+    /// </summary>
     private void Ended(HostileConnectionRecord record, IPAddress source, int target)
     {
         record.ClosedAt ??= Now;
-        record.Outcome ??= _sim.Nodes[target].Node?.Policy.IsBanned(source) == true ? "banned" : "dropped";
+        if (record.Outcome is not null)
+            return;
+        _context.Lane.AtBarrier(() => record.Outcome ??= _sim.Nodes[target].Node?.Policy.IsBanned(source) == true ? "banned" : "dropped");
     }
 
     /// <summary>Reads until the node closes; answers pings (with an absurd height for a liar) unless told not to.</summary>

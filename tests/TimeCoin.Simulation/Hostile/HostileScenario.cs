@@ -50,6 +50,7 @@ internal static class HostileScenario
             Producers = s.Producers,
             OrdinaryNodes = 2,
             Links = ScenarioRunner.LossyLinks(s.Seed),
+            Workers = s.Workers,
         });
         var hosts = new List<HostileHost>();
         try

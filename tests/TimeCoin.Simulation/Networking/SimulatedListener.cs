@@ -1,17 +1,19 @@
 using System.Net;
 using System.Threading.Channels;
 using TimeCoin.Network.Transport;
+using TimeCoin.Simulation.Runtime;
 
 namespace TimeCoin.Simulation.Networking;
 
+/// <summary>A listening socket of one host: dials arriving on the host's lane are queued here until the node accepts them.</summary>
 internal sealed class SimulatedListener : IConnectionListener
 {
-    private readonly SimulatedNetwork _network;
+    private readonly SimulatedHost _host;
     private readonly Channel<ITransportConnection> _pending = Channel.CreateBounded<ITransportConnection>(128);
 
-    public SimulatedListener(SimulatedNetwork network, IPEndPoint endpoint, TimeCoin.Simulation.Runtime.SimulationContext context)
+    public SimulatedListener(SimulatedHost host, IPEndPoint endpoint, SimulationContext context)
     {
-        _network = network;
+        _host = host;
         Context = context;
         LocalEndPoint = endpoint;
     }
@@ -19,7 +21,7 @@ internal sealed class SimulatedListener : IConnectionListener
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>The listening node's context (accepted connections deliver to it).</summary>
-    public TimeCoin.Simulation.Runtime.SimulationContext Context { get; }
+    public SimulationContext Context { get; }
 
     public bool TryEnqueue(ITransportConnection connection) => _pending.Writer.TryWrite(connection);
 
@@ -39,7 +41,8 @@ internal sealed class SimulatedListener : IConnectionListener
     {
         if (_pending.Writer.TryComplete())
         {
-            _network.Unlisten(this);
+            if (_host.Listeners.TryGetValue(LocalEndPoint.Port, out var registered) && ReferenceEquals(registered, this))
+                _host.Listeners.Remove(LocalEndPoint.Port);
             while (_pending.Reader.TryRead(out var unaccepted))
                 ((SimulatedConnection)unaccepted).Abort(reset: true);
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using TimeCoin.Network.Transport;
 using TimeCoin.Simulation.Runtime;
@@ -5,18 +6,21 @@ using TimeCoin.Simulation.Runtime;
 namespace TimeCoin.Simulation.Networking;
 
 /// <summary>
-/// The simulated internet the nodes share: hosts by address, listeners, connections made of two
-/// <see cref="LinkDirection"/>s, per-link <see cref="LinkProfile"/>s, one- and two-way partitions, hosts that withhold
-/// their pong replies, and host crashes (the kernel closes the host's connections; peers learn of it one latency
-/// later). All randomness comes from the run's seeded <see cref="Random"/>.
+/// The simulated internet the nodes share: hosts by address (each on its own <see cref="SimulationLane"/>), listeners,
+/// connections whose two ends live on their hosts' lanes and talk only through the lanes' mailboxes (frames, FIN,
+/// resets, acknowledgements, dials and their answers, each arriving at least one link latency after it was sent),
+/// per-link <see cref="LinkProfile"/>s, one- and two-way partitions, hosts that withhold their pong replies, and host
+/// crashes (the kernel closes the host's connections; peers learn of it one latency later). The smallest link
+/// latency between any two hosts is the scheduler's <see cref="SimulationScheduler.Lookahead"/>. Each host's
+/// randomness (latency jitter, loss) derives from the run's seeded <see cref="Random"/> in the order hosts appear.
 /// </summary>
 public sealed class SimulatedNetwork
 {
-    private readonly Dictionary<IPEndPoint, SimulatedListener> _listeners = [];
-    private readonly Dictionary<long, SimulatedConnection> _connections = [];
+    private readonly Dictionary<IPAddress, SimulatedHost> _hosts = [];
+    private readonly List<SimulatedHost> _hostList = [];
+    private readonly ConcurrentDictionary<(IPAddress From, IPAddress To), LinkProfile> _profiles = new();
     private readonly HashSet<IPAddress> _pongWithholders = [];
-    private long _nextConnectionId;
-    private int _nextPort = 40_000;
+    private TimeSpan _minLatency = TimeSpan.MaxValue;
 
     /// <summary>Creates the network.</summary>
     public SimulatedNetwork(SimulationScheduler scheduler, Random random)
@@ -28,50 +32,114 @@ public sealed class SimulatedNetwork
     /// <summary>The run's scheduler.</summary>
     public SimulationScheduler Scheduler { get; }
 
-    /// <summary>The run's randomness (latency jitter, loss).</summary>
+    /// <summary>The run's randomness (each host's jitter and loss randomness is seeded from it).</summary>
     public Random Random { get; }
 
-    /// <summary>The profile of the link from one host to another (default: <see cref="LinkProfile.Default"/>).</summary>
+    /// <summary>The profile of the link from one host to another (default: <see cref="LinkProfile.Default"/>); set before hosts appear.</summary>
     public Func<IPAddress, IPAddress, LinkProfile> Profiles { get; set; } = static (_, _) => LinkProfile.Default;
 
-    /// <summary>True when packets from the first host to the second are dropped (a one-way partition); null: none.</summary>
+    /// <summary>True when packets from the first host to the second are dropped (a one-way partition); null: none. Set between windows only.</summary>
     public Func<IPAddress, IPAddress, bool>? Partition { get; set; }
 
     /// <summary>How long TCP retransmits into a partition before it resets the connection (Linux: about 15 min).</summary>
     public TimeSpan ResetAfterRetransmitting { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Bytes in flight per connection direction above which the sender's flush waits.</summary>
+    /// <summary>Unacknowledged bytes per connection direction above which the sender's flush waits.</summary>
     public long WindowBytes { get; set; } = 1 << 20;
 
     /// <summary>Frames delivered.</summary>
-    public long MessagesDelivered { get; private set; }
+    public long MessagesDelivered => _hostList.Sum(h => h.MessagesDelivered);
 
     /// <summary>Bytes delivered.</summary>
-    public long BytesDelivered { get; private set; }
+    public long BytesDelivered => _hostList.Sum(h => h.BytesDelivered);
 
     /// <summary>Pong frames dropped because their sender withholds pongs.</summary>
-    public long PongsWithheld { get; private set; }
+    public long PongsWithheld => _hostList.Sum(h => h.PongsWithheld);
 
     /// <summary>Connections reset after retransmitting into a partition for too long.</summary>
-    public long TimeoutResets { get; private set; }
+    public long TimeoutResets => _hostList.Sum(h => h.TimeoutResets);
 
-    /// <summary>Connections ever opened.</summary>
-    public long ConnectionsOpened => _nextConnectionId;
+    /// <summary>Connection ends ever opened (two per connection).</summary>
+    public long ConnectionsOpened => _hostList.Sum(h => h.ConnectionsOpened);
 
-    /// <summary>Connections open now.</summary>
-    public int OpenConnections => _connections.Count;
+    /// <summary>Connection ends open now.</summary>
+    public int OpenConnections => _hostList.Sum(h => h.Connections.Count);
 
-    /// <summary>The most bytes ever in flight on one connection direction.</summary>
-    public long MaxInFlightBytes { get; private set; }
+    /// <summary>The most bytes ever unacknowledged on one connection direction.</summary>
+    public long MaxInFlightBytes => _hostList.Count == 0 ? 0 : _hostList.Max(h => h.MaxInFlightBytes);
+
+    /// <summary>The smallest base latency between any two hosts so far (the scheduler's lookahead).</summary>
+    public TimeSpan MinimumLatency => _minLatency;
 
     /// <summary>Frames and bytes delivered by message type (the frame header's type field).</summary>
-    public Dictionary<int, (long Messages, long Bytes)> TrafficByType { get; } = [];
+    public Dictionary<int, (long Messages, long Bytes)> TrafficByType
+    {
+        get
+        {
+            var total = new Dictionary<int, (long Messages, long Bytes)>();
+            foreach (var host in _hostList)
+            {
+                foreach (var (type, (messages, bytes)) in host.TrafficByType)
+                {
+                    var (m, b) = total.GetValueOrDefault(type);
+                    total[type] = (m + messages, b + bytes);
+                }
+            }
+            return total;
+        }
+    }
 
-    /// <summary>Creates the transport a host at <paramref name="address"/> uses (one per node incarnation).</summary>
-    public SimulatedTransport CreateTransport(IPAddress address, SimulationContext context, SimulationClock clock) =>
-        new(this, address, context, clock);
+    /// <summary>Gaps between consecutive pings sent on one connection direction, in whole seconds → count,
+    /// separately for links between masternodes (10.1.x.x, whitelisted by config) and all others.</summary>
+    public Dictionary<(bool BetweenMasternodes, int Seconds), long> PingGaps
+    {
+        get
+        {
+            var total = new Dictionary<(bool BetweenMasternodes, int Seconds), long>();
+            foreach (var host in _hostList)
+                foreach (var (key, count) in host.PingGaps)
+                    total[key] = total.GetValueOrDefault(key) + count;
+            return total;
+        }
+    }
 
-    /// <summary>Starts or stops withholding the pong replies <paramref name="address"/> sends.</summary>
+    /// <summary>
+    /// Creates the transport a host at <paramref name="address"/> uses (one per node incarnation, between windows). The
+    /// first transport of an address makes it a host on <paramref name="context"/>'s lane and lowers the scheduler's
+    /// lookahead to its smallest link latency.
+    /// </summary>
+    public SimulatedTransport CreateTransport(IPAddress address, SimulationContext context, SimulationClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!_hosts.TryGetValue(address, out var host))
+        {
+            host = new SimulatedHost(this, address, context.Lane, _hostList.Count, Random.Next());
+            _hosts.Add(address, host);
+            _hostList.Add(host);
+            var min = _minLatency;
+            foreach (var other in _hostList)
+            {
+                var there = ProfileFor(address, other.Address).BaseLatency;
+                var back = ProfileFor(other.Address, address).BaseLatency;
+                min = TimeSpan.FromTicks(Math.Min(min.Ticks, Math.Min(there.Ticks, back.Ticks)));
+            }
+            if (min <= TimeSpan.Zero)
+                throw new InvalidOperationException($"A link of {address} has no latency: the simulation needs every link to take time (it is the lookahead of the parallel scheduler).");
+            if (min < _minLatency)
+            {
+                _minLatency = min;
+                Scheduler.Lookahead = min;
+            }
+        }
+        else if (!ReferenceEquals(host.Lane, context.Lane))
+        {
+            throw new InvalidOperationException($"Host {address} runs on lane '{host.Lane.Name}', not on '{context.Lane.Name}'.");
+        }
+        return new(this, host, context, clock);
+    }
+
+    /// <summary>Starts or stops withholding the pong replies <paramref name="address"/> sends (between windows).</summary>
     public void SetWithholdPongs(IPAddress address, bool withhold)
     {
         if (withhold)
@@ -80,112 +148,59 @@ public sealed class SimulatedNetwork
             _pongWithholders.Remove(address);
     }
 
-    /// <summary>The host's process died: its listeners go, its connections reset (peers learn one latency later).</summary>
+    /// <summary>The host's process died (between windows): its listeners go, its connections reset (peers learn one latency later).</summary>
     public void CrashHost(IPAddress address)
     {
-        foreach (var endpoint in _listeners.Keys.Where(e => e.Address.Equals(address)).ToList())
-            _listeners.Remove(endpoint);
-        foreach (var connection in _connections.Values.Where(c => c.LocalEndPoint.Address.Equals(address)).ToList())
-        {
+        if (!_hosts.TryGetValue(address, out var host))
+            return;
+        host.Listeners.Clear();
+        foreach (var connection in host.Connections.Values.ToList())
             connection.Abort(reset: true);
-            _connections.Remove(connection.Id);
-        }
     }
 
     /// <summary>True when packets from <paramref name="from"/> to <paramref name="to"/> are dropped now.</summary>
     public bool IsBlocked(IPAddress from, IPAddress to) => Partition?.Invoke(from, to) ?? false;
 
-    internal LinkProfile ProfileFor(IPAddress from, IPAddress to) => Profiles(from, to);
+    /// <summary>The link profile (computed once per pair; safe from any lane).</summary>
+    internal LinkProfile ProfileFor(IPAddress from, IPAddress to) =>
+        _profiles.TryGetValue((from, to), out var profile) ? profile : _profiles.GetOrAdd((from, to), key => Profiles(key.From, key.To));
 
     internal bool WithholdsPongs(IPAddress from) => _pongWithholders.Count > 0 && _pongWithholders.Contains(from);
 
-    /// <summary>Gaps between consecutive pings sent on one connection direction, in whole seconds → count,
-    /// separately for links between masternodes (10.1.x.x, whitelisted by config) and all others.</summary>
-    public Dictionary<(bool BetweenMasternodes, int Seconds), long> PingGaps { get; } = [];
-
-    private readonly Dictionary<int, long> _lastPing = [];
-
-    internal void RecordPingSent(int linkId, IPAddress from, IPAddress to, long now)
+    internal IConnectionListener Listen(SimulatedTransport transport, IPEndPoint requested)
     {
-        if (_lastPing.TryGetValue(linkId, out var last))
-        {
-            bool masternodes = from.GetAddressBytes()[1] == 1 && to.GetAddressBytes()[1] == 1;
-            var key = (masternodes, (int)Math.Round(TimeSpan.FromTicks(now - last).TotalSeconds));
-            PingGaps[key] = PingGaps.GetValueOrDefault(key) + 1;
-        }
-        _lastPing[linkId] = now;
-    }
-
-    internal void CountWithheldPong() => PongsWithheld++;
-
-    internal void CountTimeoutReset() => TimeoutResets++;
-
-    internal void OnQueued(long inFlight)
-    {
-        if (inFlight > MaxInFlightBytes)
-            MaxInFlightBytes = inFlight;
-    }
-
-    internal void OnDelivered(int linkId, byte[] frame)
-    {
-        MessagesDelivered++;
-        BytesDelivered += frame.Length;
-        int type = frame.Length >= 6 ? frame[4] | (frame[5] << 8) : -1;
-        var (messages, bytes) = TrafficByType.GetValueOrDefault(type);
-        TrafficByType[type] = (messages + 1, bytes + frame.Length);
-        Scheduler.Trace.MessageDelivered(Scheduler.Elapsed.Ticks, linkId, frame);
-    }
-
-    internal IConnectionListener Listen(SimulatedTransport host, IPEndPoint requested)
-    {
-        var endpoint = new IPEndPoint(host.Address, requested.Port == 0 ? _nextPort++ : requested.Port);
-        if (_listeners.ContainsKey(endpoint))
+        var host = transport.Host;
+        var endpoint = new IPEndPoint(host.Address, requested.Port == 0 ? host.NextPort() : requested.Port);
+        if (host.Listeners.ContainsKey(endpoint.Port))
             throw new TransportException(endpoint, $"Cannot listen on {endpoint}: address in use.");
-        var listener = new SimulatedListener(this, endpoint, host.Context);
-        _listeners.Add(endpoint, listener);
+        var listener = new SimulatedListener(host, endpoint, transport.Context);
+        host.Listeners.Add(endpoint.Port, listener);
         return listener;
     }
 
-    internal void Unlisten(SimulatedListener listener)
+    internal async Task<ITransportConnection> DialAsync(SimulatedTransport transport, IPEndPoint remote, CancellationToken cancellationToken)
     {
-        if (_listeners.TryGetValue(listener.LocalEndPoint, out var registered) && ReferenceEquals(registered, listener))
-            _listeners.Remove(listener.LocalEndPoint);
-    }
-
-    internal async Task<ITransportConnection> DialAsync(SimulatedTransport host, IPEndPoint remote, CancellationToken cancellationToken)
-    {
-        if (IsBlocked(host.Address, remote.Address) || IsBlocked(remote.Address, host.Address))
+        var near = transport.Host;
+        if (IsBlocked(near.Address, remote.Address) || IsBlocked(remote.Address, near.Address))
         {
             // The SYN (or its answer) is lost for as long as the partition lasts: the dial hangs until its timeout.
             var never = new TaskCompletionSource<ITransportConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
             using (cancellationToken.Register(static s => ((TaskCompletionSource<ITransportConnection>)s!).TrySetCanceled(), never))
                 return await never.Task;
         }
-        var there = ProfileFor(host.Address, remote.Address).BaseLatency;
-        var back = ProfileFor(remote.Address, host.Address).BaseLatency;
-        await Task.Delay(there + back, host.Clock, cancellationToken);
-        if (!_listeners.TryGetValue(remote, out var listener))
+        var there = ProfileFor(near.Address, remote.Address).BaseLatency;
+        if (!_hosts.TryGetValue(remote.Address, out var far))
+        {
+            await Task.Delay(there + ProfileFor(remote.Address, near.Address).BaseLatency, transport.Clock, cancellationToken);
             throw new TransportException(remote, $"Connection to {remote} refused: nothing is listening.");
-        var remoteContext = listener.Context;
-        var local = new IPEndPoint(host.Address, _nextPort++);
-        if (_nextPort > 65_000)
-            _nextPort = 40_000;
-        var dialer = new SimulatedConnection(this, ++_nextConnectionId, local, remote);
-        var accepted = new SimulatedConnection(this, ++_nextConnectionId, remote, local);
-        dialer.Peer = accepted;
-        accepted.Peer = dialer;
-        var outbound = new LinkDirection(this, (int)dialer.Id, host.Address, remote.Address, remoteContext) { Receiver = accepted };
-        var inbound = new LinkDirection(this, (int)accepted.Id, remote.Address, host.Address, host.Context) { Receiver = dialer };
-        dialer.Sending = outbound;
-        dialer.Receiving = inbound;
-        accepted.Sending = inbound;
-        accepted.Receiving = outbound;
-        if (!listener.TryEnqueue(accepted))
-            throw new TransportException(remote, $"Connection to {remote} refused: accept backlog full.");
-        _connections.Add(dialer.Id, dialer);
-        _connections.Add(accepted.Id, accepted);
-        return dialer;
+        }
+        var local = new IPEndPoint(near.Address, near.NextPort());
+        var dialer = new SimulatedConnection(near, near.NextConnectionId(), local, remote);
+        dialer.Sending = new LinkSender(near, dialer.Id, near.Address, remote.Address);
+        dialer.Receiving = new LinkReceiver(near, dialer.Id, remote.Address, near.Address, transport.Context) { Receiver = dialer };
+        var dial = new PendingDial(near, far, transport.Context, dialer, remote);
+        near.Lane.Send(new MailboxMessage(Scheduler.Elapsed.Ticks + there.Ticks, far, SimulatedHost.KindSyn, dial));
+        using (cancellationToken.Register(static (s, token) => ((PendingDial)s!).Cancel(token), dial))
+            return await dial.Task;
     }
-
-    internal void Forget(SimulatedConnection connection) => _connections.Remove(connection.Id);
 }

@@ -5,7 +5,7 @@ using System.Threading.Tasks.Sources;
 namespace TimeCoin.Simulation.Networking;
 
 /// <summary>
-/// The receiving end of a <see cref="LinkDirection"/>: the node's <see cref="PipeReader"/> over the frames the link
+/// The receiving end of a <see cref="LinkReceiver"/>: the node's <see cref="PipeReader"/> over the frames the link
 /// delivered (each kept as the array the sender wrote, chained without copying). A read waiting for data resumes when
 /// the link delivers: inline when the link's delivery timer (on the receiving node's context) wakes it and the read
 /// was awaited on that context, so a frame reaches the node's frame reader without a hop through the run queue. Every

@@ -5,22 +5,22 @@ using TimeCoin.Network.Protocol;
 namespace TimeCoin.Simulation.Networking;
 
 /// <summary>
-/// The sending end of a <see cref="LinkDirection"/>: the node's <see cref="PipeWriter"/>. A flush hands every
+/// The sending end of a <see cref="LinkSender"/>: the node's <see cref="PipeWriter"/>. A flush hands every
 /// complete frame written so far to the link at once (the link schedules its arrival), with no pump and no
 /// continuation in between; a frame the writer filled exactly is handed over without a copy. Back-pressure: the flush
-/// waits while more than <see cref="SimulatedNetwork.WindowBytes"/> are in flight on the link. Once the link's sender
+/// waits while more than <see cref="SimulatedNetwork.WindowBytes"/> are unacknowledged on the link. Once the link's sender
 /// side is closed (reset, close), writes are discarded and flushes report completion, as a real socket's pipe does.
 /// </summary>
 internal sealed class SimulatedSendPipe : PipeWriter
 {
     private const int MinimumBuffer = 256;
-    private readonly LinkDirection _link;
+    private readonly LinkSender _link;
     private byte[]? _buffer;
     private int _written;
     private TaskCompletionSource<FlushResult>? _flushWaiter;
     private CancellationTokenRegistration _flushCancellation;
 
-    public SimulatedSendPipe(LinkDirection link) => _link = link;
+    public SimulatedSendPipe(LinkSender link) => _link = link;
 
     public override void Advance(int bytes)
     {

@@ -9,16 +9,18 @@ public sealed class SimulatedTransport : ITransport
 {
     private readonly SimulatedNetwork _network;
 
-    internal SimulatedTransport(SimulatedNetwork network, IPAddress address, SimulationContext context, SimulationClock clock)
+    internal SimulatedTransport(SimulatedNetwork network, SimulatedHost host, SimulationContext context, SimulationClock clock)
     {
         _network = network;
-        Address = address;
+        Host = host;
         Context = context;
         Clock = clock;
     }
 
     /// <summary>The host's address.</summary>
-    public IPAddress Address { get; }
+    public IPAddress Address => Host.Address;
+
+    internal SimulatedHost Host { get; }
 
     internal SimulationContext Context { get; }
 

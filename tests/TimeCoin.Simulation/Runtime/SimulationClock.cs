@@ -1,9 +1,9 @@
 namespace TimeCoin.Simulation.Runtime;
 
 /// <summary>
-/// A node's clock in virtual time: <see cref="GetUtcNow"/> is the scheduler's time plus this node's skew, and every
-/// timer (so every <c>Task.Delay</c> and timed <c>CancellationTokenSource</c> the node makes with it) goes into the
-/// scheduler's heap under the node's context.
+/// A node's clock in virtual time: <see cref="GetUtcNow"/> is its lane's time plus this node's skew, and every timer
+/// (so every <c>Task.Delay</c> and timed <c>CancellationTokenSource</c> the node makes with it) goes into its lane's
+/// heap under the node's context.
 /// </summary>
 public sealed class SimulationClock : TimeProvider
 {
@@ -31,15 +31,15 @@ public sealed class SimulationClock : TimeProvider
     /// <inheritdoc />
     public override DateTimeOffset GetUtcNow()
     {
-        _scheduler.AssertOwnerThread("GetUtcNow");
-        return _scheduler.Now + Skew;
+        _scheduler.AssertCanTouch(Context.Lane, "GetUtcNow");
+        return _scheduler.Epoch + TimeSpan.FromTicks(_scheduler.NowOf(Context.Lane)) + Skew;
     }
 
     /// <inheritdoc />
     public override long GetTimestamp()
     {
-        _scheduler.AssertOwnerThread("GetTimestamp");
-        return _scheduler.Elapsed.Ticks;
+        _scheduler.AssertCanTouch(Context.Lane, "GetTimestamp");
+        return _scheduler.NowOf(Context.Lane);
     }
 
     /// <inheritdoc />

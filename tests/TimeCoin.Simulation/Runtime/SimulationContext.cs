@@ -2,18 +2,20 @@ namespace TimeCoin.Simulation.Runtime;
 
 /// <summary>
 /// The <see cref="SynchronizationContext"/> of one node incarnation (or of the harness). Every continuation that
-/// captured it goes to the scheduler's single run queue, tagged with this context; when the node crashes the
-/// context is killed and its queued work, timers and deliveries are dropped, exactly like a killed process.
+/// captured it goes to the run queue of its <see cref="SimulationLane"/> (its host's), tagged with this context; when
+/// the node crashes the context is killed and its queued work, timers and deliveries are dropped, exactly like a
+/// killed process.
 /// </summary>
 public sealed class SimulationContext : SynchronizationContext
 {
-    private readonly SimulationScheduler _scheduler;
-
-    internal SimulationContext(SimulationScheduler scheduler, string name)
+    internal SimulationContext(SimulationLane lane, string name)
     {
-        _scheduler = scheduler;
+        Lane = lane;
         Name = name;
     }
+
+    /// <summary>The lane (host) this context runs on.</summary>
+    public SimulationLane Lane { get; }
 
     /// <summary>For diagnostics.</summary>
     public string Name { get; }
@@ -25,12 +27,12 @@ public sealed class SimulationContext : SynchronizationContext
     public void Kill() => IsAlive = false;
 
     /// <inheritdoc />
-    public override void Post(SendOrPostCallback d, object? state) => _scheduler.Post(this, d, state);
+    public override void Post(SendOrPostCallback d, object? state) => Lane.Scheduler.Post(this, d, state);
 
     /// <inheritdoc />
     public override void Send(SendOrPostCallback d, object? state)
     {
-        _scheduler.AssertOwnerThread("SynchronizationContext.Send");
+        Lane.Scheduler.AssertCanTouch(Lane, "SynchronizationContext.Send");
         d(state);
     }
 

@@ -1,84 +1,210 @@
+using System.Diagnostics;
+
 namespace TimeCoin.Simulation.Runtime;
 
 /// <summary>
-/// The whole simulation's only scheduler: one FIFO run queue and one timer heap in virtual time, driven by
-/// <see cref="RunUntil"/> on the thread that created it. The loop drains the run queue (continuations posted to a
-/// <see cref="SimulationContext"/>), then advances virtual time to the earliest timer (ordered by due time, then by
-/// creation sequence), fires it, and drains again. Nothing here reads the wall clock or the thread pool, so one seed
-/// gives one run.
+/// The simulation's coordinator in virtual time: one <see cref="SimulationLane"/> per host (its run queue, timer heap,
+/// clock and trace) and one harness lane, advanced in lock-step windows <c>[T, T + W)</c>, where W, the
+/// <see cref="Lookahead"/>, is the shortest time any effect takes from one host to another (the smallest link
+/// latency). Nothing one host does can reach another host within the window it was done in, so within a window every
+/// lane runs on its own, on whichever worker thread takes it (<see cref="Workers"/>); what a lane sends to another
+/// host waits in its outbox and is merged into the receiving lane at the barrier, in lane order. Harness work
+/// (samples, faults, crashes, restarts, partitions) runs between windows with every lane paused, at its exact virtual
+/// time: a window ends at the next harness event. Empty stretches are skipped (T jumps to the next event of any
+/// lane). Each lane's order of events depends only on the seed, so one seed gives one run for any number of workers.
 /// </summary>
 /// <remarks>
-/// Why not <c>Nito.AsyncEx.Context</c>'s <c>AsyncContext</c>: it is single-threaded but waits on the real clock; a
-/// simulation needs the run queue and the timers in one loop so that "nothing to run" means "advance virtual time".
-/// Work posted from any other thread means a thread-pool hop leaked into the node: the post is refused and the run
-/// fails with <see cref="SimulationThreadLeakException"/> at the next step.
+/// Why not <c>Nito.AsyncEx.Context</c>'s <c>AsyncContext</c>: it waits on the real clock; a simulation needs the run
+/// queue and the timers in one loop so that "nothing to run" means "advance virtual time". Work posted from a thread
+/// that is not running the lane (a thread-pool hop, or one host's code touching another host's lane in a window) is
+/// refused and the run fails with <see cref="SimulationThreadLeakException"/>. The workers wait for the next window by
+/// spinning (windows are short and frequent), and sleep after <see cref="SpinBeforeSleep"/> without one.
 /// </remarks>
 public sealed class SimulationScheduler
 {
-    private readonly Queue<WorkItem> _runQueue = new();
-    private readonly PriorityQueue<TimerEntry, (long Due, long Sequence)> _timers = new();
+    /// <summary>How long an idle worker spins for the next window before it sleeps.</summary>
+    public static readonly TimeSpan SpinBeforeSleep = TimeSpan.FromMilliseconds(0.2);
+
+    private static readonly TimeSpan IdleExit = TimeSpan.FromSeconds(2);
+
+    [ThreadStatic]
+    private static SimulationLane? _current;
+
+    private readonly List<SimulationLane> _lanes = [];
+    private readonly TraceHash _harnessTrace;
     private readonly int _ownerThread;
+    private readonly object _gate = new();
+    private SimulationLane[] _active = [];
+    private int _activeCount;
+    private long _ticket;
+    private int _generation;
+    private int _unfinished;
+    private int _sleepers;
+    private int _workerThreads;
     private long _now;
-    private long _sequence;
-    private long _timerIds;
+    private long _windowEnd;
+    private long _lookahead = long.MaxValue / 4;
+    private volatile bool _inWindow;
+    private bool _solo;
+    private long _phaseEndsAt;
+    private long _phaseStartWall;
+    private long _phaseStartSteps;
+    private double _sharedRate;
+    private int _phase;
     private volatile string? _leak;
 
-    /// <summary>Creates a scheduler whose virtual clock starts at <paramref name="epoch"/>.</summary>
+    /// <summary>Creates a scheduler whose virtual clock starts at <paramref name="epoch"/>; <paramref name="trace"/> takes the harness's events.</summary>
     public SimulationScheduler(DateTimeOffset epoch, TraceHash trace)
     {
         Epoch = epoch;
-        Trace = trace;
+        _harnessTrace = trace;
         _ownerThread = Environment.CurrentManagedThreadId;
-        Harness = new SimulationContext(this, "harness");
+        Trace = new SimulationTrace(this, trace);
+        HarnessLane = new SimulationLane(this, -1, "harness", trace);
+        Harness = new SimulationContext(HarnessLane, "harness");
+        if (Environment.GetEnvironmentVariable("SIM_PROFILE") == "1")
+            HarnessLane.Profile = [];
     }
 
     /// <summary>Virtual time zero.</summary>
     public DateTimeOffset Epoch { get; }
 
-    /// <summary>The trace of the run (delivered messages, timer firings, tip changes).</summary>
-    public TraceHash Trace { get; }
+    /// <summary>The trace of the run: the harness's events and every lane's, combined in lane order.</summary>
+    public SimulationTrace Trace { get; }
+
+    /// <summary>The lane of the harness: its work runs between windows, every other lane paused.</summary>
+    public SimulationLane HarnessLane { get; }
 
     /// <summary>The context of the harness itself (sampling, faults); it never dies.</summary>
     public SimulationContext Harness { get; }
 
-    /// <summary>Virtual time elapsed since <see cref="Epoch"/>.</summary>
-    public TimeSpan Elapsed => TimeSpan.FromTicks(Volatile.Read(ref _now));
+    /// <summary>The hosts' lanes, in creation order.</summary>
+    public IReadOnlyList<SimulationLane> Lanes => _lanes;
+
+    /// <summary>Threads that run lanes within a window (the calling thread is one of them); 1 runs everything on the calling thread.</summary>
+    public int Workers { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The window length: no cross-host effect may arrive sooner than this after it was sent (the network sets it to
+    /// its smallest link latency). A send that would arrive inside the current window fails the run.
+    /// </summary>
+    public TimeSpan Lookahead
+    {
+        get => TimeSpan.FromTicks(_lookahead);
+        set
+        {
+            AssertBarrier("setting the lookahead");
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _lookahead = value.Ticks;
+        }
+    }
+
+    /// <summary>Virtual time elapsed since <see cref="Epoch"/> (the running lane's time when called from a lane).</summary>
+    public TimeSpan Elapsed => TimeSpan.FromTicks(_current is { } lane ? lane.Now : Volatile.Read(ref _now));
 
     /// <summary>The current virtual time.</summary>
     public DateTimeOffset Now => Epoch + Elapsed;
 
-    /// <summary>When set, wall ticks spent per kind of work item (diagnostics: SIM_PROFILE=1).</summary>
-    public Dictionary<string, long>? Profile { get; set; } = Environment.GetEnvironmentVariable("SIM_PROFILE") == "1" ? [] : null;
+    /// <summary>When set, wall ticks spent per kind of work item, summed over lanes (diagnostics: SIM_PROFILE=1).</summary>
+    public Dictionary<string, long>? Profile
+    {
+        get
+        {
+            if (HarnessLane.Profile is null)
+                return null;
+            var total = new Dictionary<string, long>(HarnessLane.Profile);
+            foreach (var lane in _lanes)
+                foreach (var (what, ticks) in lane.Profile ?? [])
+                    total[what] = total.GetValueOrDefault(what) + ticks;
+            return total;
+        }
+    }
 
     /// <summary>Work items executed so far.</summary>
-    public long StepsExecuted { get; private set; }
+    public long StepsExecuted => HarnessLane.StepsExecuted + _lanes.Sum(l => l.StepsExecuted);
 
     /// <summary>Timers fired so far.</summary>
-    public long TimersFired { get; private set; }
+    public long TimersFired => HarnessLane.TimersFired + _lanes.Sum(l => l.TimersFired);
 
-    /// <summary>The longest the run queue has been.</summary>
-    public int MaxRunQueueLength { get; private set; }
+    /// <summary>The longest any run queue has been.</summary>
+    public int MaxRunQueueLength => Math.Max(HarnessLane.MaxRunQueueLength, _lanes.Count == 0 ? 0 : _lanes.Max(l => l.MaxRunQueueLength));
 
     /// <summary>Timers pending now (including stale entries of changed timers).</summary>
-    public int PendingTimers => _timers.Count;
+    public int PendingTimers => HarnessLane.PendingTimers + _lanes.Sum(l => l.PendingTimers);
 
-    /// <summary>Creates the context of one node incarnation (its continuations, timers and deliveries).</summary>
-    public SimulationContext CreateContext(string name) => new(this, name);
+    /// <summary>Windows run so far (barriers passed).</summary>
+    public long Windows { get; private set; }
+
+    /// <summary>Windows in which more than one lane had work and the worker threads shared them.</summary>
+    public long SharedWindows { get; private set; }
+
+    /// <summary>
+    /// When true (the default) and <see cref="Workers"/> is above 1, the scheduler measures now and then whether the
+    /// workers make the run faster (work items per wall second, a few thousand windows shared against as many on the
+    /// calling thread alone) and runs the following stretch the faster way: on a machine whose cores are busy with
+    /// other work, a worker descheduled in the middle of a window stalls every barrier. The outcome does not depend on
+    /// it (nor on the number of workers). <c>SIM_ADAPTIVE=0</c> turns it off (the workers share every busy window).
+    /// </summary>
+    public bool Adaptive { get; set; } = Environment.GetEnvironmentVariable("SIM_ADAPTIVE") != "0";
+
+    /// <summary>Windows run on the calling thread alone because the last measurement found the workers slower.</summary>
+    public long SoloWindows { get; private set; }
+
+    /// <summary>
+    /// With one worker and SIM_PROFILE=1: the CPU time of the lanes' work and the time the same windows would take on
+    /// two ideal workers (per window the larger of its longest lane and half its work; no barrier cost), so the
+    /// speed-up two cores could give this run is <c>Work / TwoWorkerCriticalPath</c>, measured where only one core is free.
+    /// </summary>
+    public (TimeSpan Work, TimeSpan TwoWorkerCriticalPath) ParallelEstimate =>
+        (Stopwatch.GetElapsedTime(0, _estimateWork), Stopwatch.GetElapsedTime(0, (long)_estimateCritical));
+
+    private long _estimateWork;
+    private double _estimateCritical;
+
+    /// <summary>True while <see cref="RunUntil"/> runs (work it runs must not call it again).</summary>
+    public bool IsRunning { get; private set; }
+
+    /// <summary>The trace events of the running lane go to (the harness's between windows).</summary>
+    internal TraceHash CurrentTrace => _current?.Trace ?? _harnessTrace;
+
+    /// <summary>The earliest a cross-host effect sent now may arrive: the end of the running window, or now at a barrier.</summary>
+    internal long EarliestCrossHostArrival => _inWindow ? _windowEnd : Volatile.Read(ref _now);
+
+    /// <summary>Creates the lane of one host (barrier only).</summary>
+    public SimulationLane CreateLane(string name)
+    {
+        AssertBarrier("CreateLane");
+        var lane = new SimulationLane(this, _lanes.Count, name, new TraceHash()) { Now = _now };
+        if (HarnessLane.Profile is not null)
+            lane.Profile = [];
+        _lanes.Add(lane);
+        return lane;
+    }
+
+    /// <summary>Creates a context on a lane of its own (a host with one incarnation).</summary>
+    public SimulationContext CreateContext(string name) => new(CreateLane(name), name);
+
+    /// <summary>Creates the context of one node incarnation on its host's <paramref name="lane"/>.</summary>
+    public SimulationContext CreateContext(string name, SimulationLane lane)
+    {
+        ArgumentNullException.ThrowIfNull(lane);
+        return new(lane, name);
+    }
 
     /// <summary>Creates a clock for <paramref name="context"/>, optionally skewed (wall time only; timers are not).</summary>
     public SimulationClock CreateClock(SimulationContext context, TimeSpan skew = default) => new(this, context, skew);
 
-    /// <summary>Runs everything due up to <paramref name="until"/>; virtual time then stands at <paramref name="until"/>.</summary>
-    /// <exception cref="SimulationThreadLeakException">Work was posted from another thread.</exception>
+    /// <summary>Runs everything due up to <paramref name="until"/> (inclusive); virtual time then stands at <paramref name="until"/>.</summary>
+    /// <exception cref="SimulationThreadLeakException">Work was posted from a thread not running its lane.</exception>
     public void RunUntil(TimeSpan until)
     {
-        AssertOwnerThread("RunUntil");
+        AssertBarrier("RunUntil");
         if (IsRunning)
             throw new InvalidOperationException("RunUntil is not reentrant: it was called from work the scheduler runs.");
         IsRunning = true;
         try
         {
-            RunLoop(until);
+            RunLoop(until.Ticks);
         }
         finally
         {
@@ -86,161 +212,369 @@ public sealed class SimulationScheduler
         }
     }
 
-    /// <summary>True while <see cref="RunUntil"/> runs (work it runs must not call it again).</summary>
-    public bool IsRunning { get; private set; }
-
-    private void RunLoop(TimeSpan until)
-    {
-        while (true)
-        {
-            DrainRunQueue();
-            if (!_timers.TryPeek(out var entry, out var key) || key.Due > until.Ticks)
-                break;
-            _timers.Dequeue();
-            var timer = entry.Timer;
-            if (entry.Version != timer.Version || !timer.Context.IsAlive)
-                continue;
-            if (key.Due > _now)
-                Volatile.Write(ref _now, key.Due);
-            if (timer.Period > 0)
-                Enqueue(timer, _now + timer.Period);
-            TimersFired++;
-            if (timer.Traced)
-                Trace.TimerFired(_now, timer.Id);
-            Execute(timer.Context, timer.Callback, timer.State);
-        }
-        if (until.Ticks > _now)
-            Volatile.Write(ref _now, until.Ticks);
-        ThrowIfLeaked();
-    }
-
-    /// <summary>Runs only what is runnable now (the run queue and timers due now).</summary>
+    /// <summary>Runs only what is runnable now (the run queues and timers due now).</summary>
     public void RunPending() => RunUntil(Elapsed);
 
     /// <summary>Runs <paramref name="action"/> under <paramref name="context"/> at <paramref name="delay"/> from now.</summary>
     public ITimer Schedule(SimulationContext context, TimeSpan delay, Action action, bool traced = true) =>
         CreateTimer(context, static s => ((Action)s!)(), action, delay, Timeout.InfiniteTimeSpan, traced);
 
+    /// <summary>
+    /// Fails (a leak) unless the calling thread may touch <paramref name="lane"/> now: it runs that lane in the
+    /// current window, or it is the coordinating thread between windows.
+    /// </summary>
+    public void AssertCanTouch(SimulationLane lane, string what)
+    {
+        if (ReferenceEquals(_current, lane) || (!_inWindow && Environment.CurrentManagedThreadId == _ownerThread))
+            return;
+        _leak ??= $"{what} on lane '{lane?.Name}' was called from thread {Environment.CurrentManagedThreadId} (thread pool: {Thread.CurrentThread.IsThreadPoolThread}, " +
+            $"running lane '{_current?.Name ?? "none"}') instead of the thread running that lane:\n{Environment.StackTrace}";
+        throw new SimulationThreadLeakException(_leak);
+    }
+
+    /// <summary>The virtual time <paramref name="lane"/>'s code sees now.</summary>
+    internal long NowOf(SimulationLane lane) => ReferenceEquals(_current, lane) ? lane.Now : Volatile.Read(ref _now);
+
     internal ITimer CreateTimer(SimulationContext context, TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period, bool traced = true)
     {
-        AssertOwnerThread("CreateTimer");
-        var timer = new SimulationTimer(this, context, callback, state, ++_timerIds, traced);
+        AssertCanTouch(context.Lane, "CreateTimer");
+        var timer = new SimulationTimer(context, callback, state, context.Lane.NextTimerId(), traced);
         timer.Change(dueTime, period);
         return timer;
     }
 
+    /// <summary>Runs <paramref name="callback"/> under <paramref name="context"/> at virtual time <paramref name="due"/> (ticks), untraced.</summary>
+    internal void ScheduleAt(SimulationContext context, long due, TimerCallback callback, object? state)
+    {
+        AssertCanTouch(context.Lane, "ScheduleAt");
+        var timer = new SimulationTimer(context, callback, state, 0, traced: false);
+        context.Lane.Enqueue(timer, Math.Max(due, NowOf(context.Lane)));
+    }
+
     internal void Arm(SimulationTimer timer, TimeSpan dueTime, TimeSpan period)
     {
-        AssertOwnerThread("ITimer.Change");
+        var lane = timer.Context.Lane;
+        AssertCanTouch(lane, "ITimer.Change");
         timer.Version++;
         timer.Period = period == Timeout.InfiniteTimeSpan || period <= TimeSpan.Zero ? 0 : period.Ticks;
         if (dueTime == Timeout.InfiniteTimeSpan)
             return;
-        long due = _now + Math.Max(0, dueTime.Ticks);
-        Enqueue(timer, due);
+        long due = NowOf(lane) + Math.Max(0, dueTime.Ticks);
+        lane.Enqueue(timer, due);
     }
 
     internal void Disarm(SimulationTimer timer)
     {
-        AssertOwnerThread("ITimer.Dispose");
+        AssertCanTouch(timer.Context.Lane, "ITimer.Dispose");
         timer.Version++;
     }
 
     internal void Post(SimulationContext context, SendOrPostCallback callback, object? state)
     {
-        if (Environment.CurrentManagedThreadId != _ownerThread)
+        var lane = context.Lane;
+        if (!ReferenceEquals(_current, lane) && (_inWindow || Environment.CurrentManagedThreadId != _ownerThread))
         {
             _leak ??= $"work for '{context.Name}' was posted from thread {Environment.CurrentManagedThreadId} " +
-                $"(thread pool: {Thread.CurrentThread.IsThreadPoolThread}) instead of the simulation thread {_ownerThread}:\n{Environment.StackTrace}";
+                $"(thread pool: {Thread.CurrentThread.IsThreadPoolThread}, running lane '{_current?.Name ?? "none"}') instead of the thread running its lane:\n{Environment.StackTrace}";
             throw new SimulationThreadLeakException(_leak);
         }
-        _runQueue.Enqueue(new WorkItem(context, callback, state));
-        if (_runQueue.Count > MaxRunQueueLength)
-            MaxRunQueueLength = _runQueue.Count;
+        lane.Post(context, callback, state);
     }
 
-    /// <summary>Fails when called from a thread other than the simulation's (a leaked thread-pool hop).</summary>
-    public void AssertOwnerThread(string what)
-    {
-        if (Environment.CurrentManagedThreadId == _ownerThread)
-            return;
-        _leak ??= $"{what} was called from thread {Environment.CurrentManagedThreadId} (thread pool: {Thread.CurrentThread.IsThreadPoolThread}) " +
-            $"instead of the simulation thread {_ownerThread}:\n{Environment.StackTrace}";
-        throw new SimulationThreadLeakException(_leak);
-    }
-
-    private void Enqueue(SimulationTimer timer, long due) =>
-        _timers.Enqueue(new TimerEntry(timer, timer.Version), (due, ++_sequence));
-
-    private void DrainRunQueue()
-    {
-        while (_runQueue.TryDequeue(out var item))
-        {
-            if (!item.Context.IsAlive)
-                continue;
-            Execute(item.Context, item);
-            ThrowIfLeaked();
-        }
-    }
-
-    private void Execute(SimulationContext context, TimerCallback callback, object? state)
-    {
-        var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
-        try
-        {
-            StepsExecuted++;
-            if (Profile is { } profile)
-            {
-                long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                callback(state);
-                var what = state?.GetType().ToString() ?? callback.Method.ToString();
-                profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
-            }
-            else
-            {
-                callback(state);
-            }
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previous);
-        }
-    }
-
-    private void Execute(SimulationContext context, in WorkItem item)
-    {
-        var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
-        try
-        {
-            StepsExecuted++;
-            if (Profile is { } profile)
-            {
-                long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                item.Callback(item.State);
-                var what = item.State?.GetType().ToString() ?? item.Callback.Method.ToString();
-                profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
-            }
-            else
-            {
-                item.Callback(item.State);
-            }
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(previous);
-        }
-    }
-
-    private void ThrowIfLeaked()
+    internal void ThrowIfLeaked()
     {
         if (_leak is { } leak)
             throw new SimulationThreadLeakException(leak);
     }
 
-    /// <summary>A queued continuation: a struct in the queue's array, so a post allocates nothing.</summary>
-    private readonly record struct WorkItem(SimulationContext Context, SendOrPostCallback Callback, object? State);
+    private void AssertBarrier(string what)
+    {
+        if (Environment.CurrentManagedThreadId == _ownerThread && !_inWindow && _current is null or { Index: -1 })
+            return;
+        _leak ??= $"{what} was called from thread {Environment.CurrentManagedThreadId} (thread pool: {Thread.CurrentThread.IsThreadPoolThread}) " +
+            $"instead of the simulation's coordinating thread {_ownerThread} between windows:\n{Environment.StackTrace}";
+        throw new SimulationThreadLeakException(_leak);
+    }
 
-    private readonly record struct TimerEntry(SimulationTimer Timer, long Version);
+    private void RunLoop(long limit)
+    {
+        while (true)
+        {
+            RunHarness();
+            FlushOutboxes(_now);
+            long next = long.MaxValue;
+            foreach (var lane in _lanes)
+            {
+                long t = lane.NextEventTime();
+                if (t < next)
+                    next = t;
+            }
+            long harnessNext = HarnessLane.NextEventTime();
+            if (Math.Min(next, harnessNext) > limit)
+                break;
+            if (harnessNext <= next)
+            {
+                // The harness first: at one virtual time it runs before the lanes.
+                if (harnessNext > _now)
+                    Volatile.Write(ref _now, harnessNext);
+                continue;
+            }
+            long start = Math.Max(_now, next);
+            long end = Math.Min(Math.Min(start + _lookahead, harnessNext), limit + 1);
+            Volatile.Write(ref _now, start);
+            RunWindow(start, end);
+            FlushOutboxes(end);
+            foreach (var lane in _lanes)
+                lane.RunBarrierActions();
+            Volatile.Write(ref _now, Math.Min(end, limit));
+            ThrowIfLeaked();
+        }
+        if (limit > _now)
+            Volatile.Write(ref _now, limit);
+        ThrowIfLeaked();
+    }
+
+    private void RunHarness()
+    {
+        _current = HarnessLane;
+        try
+        {
+            HarnessLane.Now = _now;
+            HarnessLane.RunWindow(_now, _now + 1);
+        }
+        finally
+        {
+            _current = null;
+        }
+    }
+
+    private void FlushOutboxes(long earliest)
+    {
+        HarnessLane.FlushOutbox(earliest);
+        foreach (var lane in _lanes)
+            lane.FlushOutbox(earliest);
+    }
+
+    private void RunWindow(long start, long end)
+    {
+        if (_active.Length < _lanes.Count)
+            _active = new SimulationLane[_lanes.Count * 2];
+        int count = 0;
+        foreach (var lane in _lanes)
+        {
+            if (lane.NextEventTime() < end)
+                _active[count++] = lane;
+        }
+        if (count == 0)
+            return;
+        Windows++;
+        _windowEnd = end;
+        _activeCount = count;
+        _inWindow = true;
+        try
+        {
+            if (Workers > 1 && Adaptive)
+                ChoosePhase();
+            if (count == 1 || Workers <= 1 || _solo)
+            {
+                if (count > 1 && Workers > 1)
+                    SoloWindows++;
+                if (HarnessLane.Profile is not null && Workers == 1)
+                {
+                    long total = 0, longest = 0;
+                    for (int i = 0; i < count; i++)
+                    {
+                        long before = ThreadCpuClock.Now();
+                        RunLane(_active[i], start, end);
+                        long took = ThreadCpuClock.Now() - before;
+                        total += took;
+                        longest = Math.Max(longest, took);
+                    }
+                    _estimateWork += total;
+                    _estimateCritical += Math.Max(longest, total / 2.0);
+                }
+                else
+                {
+                    for (int i = 0; i < count; i++)
+                        RunLane(_active[i], start, end);
+                }
+            }
+            else
+            {
+                SharedWindows++;
+                EnsureWorkers(Workers - 1);
+                _windowStart = start;
+                Volatile.Write(ref _unfinished, count);
+                int generation = ++_generation;
+                Interlocked.Exchange(ref _ticket, (long)generation << 32);
+                if (Volatile.Read(ref _sleepers) > 0)
+                {
+                    lock (_gate)
+                        Monitor.PulseAll(_gate);
+                }
+                TakeLanes(generation);
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _unfinished) > 0)
+                    spin.SpinOnce(sleep1Threshold: -1);
+                // Close the generation before the lane set changes: a worker still in TakeLanes must not take a lane of
+                // a later window that runs without the workers (its ticket would otherwise still be valid).
+                Interlocked.Exchange(ref _ticket, ((long)generation << 32) | int.MaxValue);
+            }
+        }
+        finally
+        {
+            _inWindow = false;
+        }
+        for (int i = 0; i < count; i++)
+        {
+            var lane = _active[i];
+            _active[i] = null!;
+            if (lane.Failure is { } failure)
+            {
+                lane.Failure = null;
+                ThrowIfLeaked();
+                failure.Throw();
+            }
+        }
+    }
+
+    private long _windowStart;
+
+    private const long ProbeWindows = 2_000;
+    private const long RunWindows = 30_000;
+
+    /// <summary>
+    /// Phases of the adaptive mode: shared probe, solo probe, then the faster of the two for a long stretch; again.
+    /// Each probe's rate is work items per wall second (the stretch's own work, so the load of other processes counts).
+    /// </summary>
+    private void ChoosePhase()
+    {
+        if (Windows < _phaseEndsAt)
+            return;
+        long steps = StepsExecuted + TimersFired;
+        long wall = Stopwatch.GetTimestamp();
+        double rate = wall > _phaseStartWall ? (steps - _phaseStartSteps) / (double)(wall - _phaseStartWall) : 0;
+        switch (_phase)
+        {
+            case 0: // start the shared probe
+                _solo = false;
+                _phaseEndsAt = Windows + ProbeWindows;
+                _phase = 1;
+                break;
+            case 1: // the shared probe ended: start the solo probe
+                _sharedRate = rate;
+                _solo = true;
+                _phaseEndsAt = Windows + ProbeWindows;
+                _phase = 2;
+                break;
+            default: // the solo probe ended: run the faster way for a long stretch, then probe again
+                _solo = rate > _sharedRate;
+                _phaseEndsAt = Windows + RunWindows;
+                _phase = 0;
+                break;
+        }
+        _phaseStartWall = wall;
+        _phaseStartSteps = steps;
+    }
+
+    private void TakeLanes(int generation)
+    {
+        while (true)
+        {
+            long ticket = Volatile.Read(ref _ticket);
+            if ((int)(ticket >> 32) != generation)
+                return;
+            int index = (int)(ticket & 0xFFFF_FFFF);
+            if (index >= _activeCount)
+                return;
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket)
+                continue;
+            RunLane(_active[index], _windowStart, _windowEnd);
+            Interlocked.Decrement(ref _unfinished);
+        }
+    }
+
+    private static void RunLane(SimulationLane lane, long start, long end)
+    {
+        int thread = Environment.CurrentManagedThreadId;
+        int other = Interlocked.CompareExchange(ref lane.Runner, thread, 0);
+        if (other != 0)
+        {
+            // Two threads on one lane would corrupt it silently: fail loudly (a defect of the scheduler itself).
+            lane.Failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(
+                new InvalidOperationException($"Lane '{lane.Name}' was taken by thread {thread} while thread {other} ran it."));
+            return;
+        }
+        _current = lane;
+        try
+        {
+            lane.RunWindow(start, end);
+        }
+        catch (Exception ex)
+        {
+            lane.Failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+        }
+        finally
+        {
+            _current = null;
+            Volatile.Write(ref lane.Runner, 0);
+        }
+    }
+
+    private void EnsureWorkers(int wanted)
+    {
+        if (Volatile.Read(ref _workerThreads) >= wanted)
+            return;
+        lock (_gate)
+        {
+            while (_workerThreads < wanted)
+            {
+                _workerThreads++;
+                int seen = _generation;
+                var thread = new Thread(() => WorkerLoop(seen)) { IsBackground = true, Name = "simulation worker" };
+                thread.Start();
+            }
+        }
+    }
+
+    private void WorkerLoop(int seen)
+    {
+        while (true)
+        {
+            long spinStart = Stopwatch.GetTimestamp();
+            var spin = new SpinWait();
+            int generation;
+            while ((generation = (int)(Volatile.Read(ref _ticket) >> 32)) == seen)
+            {
+                if (Stopwatch.GetElapsedTime(spinStart) < SpinBeforeSleep)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                    continue;
+                }
+                lock (_gate)
+                {
+                    Interlocked.Increment(ref _sleepers);
+                    try
+                    {
+                        while ((int)(Volatile.Read(ref _ticket) >> 32) == seen)
+                        {
+                            if (!Monitor.Wait(_gate, IdleExit) && (int)(Volatile.Read(ref _ticket) >> 32) == seen)
+                            {
+                                // Idle for long (the run ended or the harness is busy): the thread ends; the next window starts another.
+                                _workerThreads--;
+                                return;
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _sleepers);
+                    }
+                }
+                spinStart = Stopwatch.GetTimestamp();
+            }
+            seen = generation;
+            TakeLanes(generation);
+        }
+    }
 }

@@ -2,11 +2,8 @@ namespace TimeCoin.Simulation.Runtime;
 
 internal sealed class SimulationTimer : ITimer
 {
-    private readonly SimulationScheduler _scheduler;
-
-    public SimulationTimer(SimulationScheduler scheduler, SimulationContext context, TimerCallback callback, object? state, long id, bool traced)
+    public SimulationTimer(SimulationContext context, TimerCallback callback, object? state, long id, bool traced)
     {
-        _scheduler = scheduler;
         Context = context;
         Callback = callback;
         State = state;
@@ -30,11 +27,11 @@ internal sealed class SimulationTimer : ITimer
 
     public bool Change(TimeSpan dueTime, TimeSpan period)
     {
-        _scheduler.Arm(this, dueTime, period);
+        Context.Lane.Scheduler.Arm(this, dueTime, period);
         return true;
     }
 
-    public void Dispose() => _scheduler.Disarm(this);
+    public void Dispose() => Context.Lane.Scheduler.Disarm(this);
 
     public ValueTask DisposeAsync()
     {

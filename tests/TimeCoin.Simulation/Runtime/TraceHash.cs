@@ -6,6 +6,7 @@ namespace TimeCoin.Simulation.Runtime;
 /// <summary>
 /// A running hash over every event that shapes a run, in order: delivered messages (link, time, bytes), timer
 /// firings (time, timer id) and tip changes (node, height, hash). Two runs with one seed must end with one hash.
+/// One per lane (host) and one for the harness; <see cref="SimulationTrace"/> combines them.
 /// XXH128 (System.IO.Hashing): it only has to tell runs apart, not resist an adversary, and it is computed in managed
 /// code with no allocation per event (the SHA-256 it replaced cost a call into OpenSSL per event).
 /// </summary>
@@ -18,7 +19,7 @@ public sealed class TraceHash : IDisposable
     public long Events { get; private set; }
 
     /// <summary>Adds a delivered message.</summary>
-    public void MessageDelivered(long now, int linkId, ReadOnlySpan<byte> frame)
+    public void MessageDelivered(long now, long linkId, ReadOnlySpan<byte> frame)
     {
         Header(1, now, linkId);
         _hash.Append(frame);
@@ -40,6 +41,9 @@ public sealed class TraceHash : IDisposable
         Header(4, now, text.Length);
         _hash.Append(System.Text.Encoding.UTF8.GetBytes(text));
     }
+
+    /// <summary>Writes the 16-byte hash of everything so far into <paramref name="destination"/>.</summary>
+    public void GetCurrentHash(Span<byte> destination) => _hash.GetCurrentHash(destination);
 
     /// <summary>The hash of everything so far (the trace goes on).</summary>
     public string Current()

@@ -3,8 +3,8 @@ using System.Globalization;
 namespace TimeCoin.Simulation.Scenarios;
 
 /// <summary>
-/// <c>run &lt;scenario&gt; [--seed N] [--hours H] [--nodes N] [--producers N] [--ci]</c>: runs a scenario and prints its
-/// report; exit code 1 when a threshold failed (the report then ends with the replay command).
+/// <c>run &lt;scenario&gt; [--seed N] [--hours H] [--nodes N] [--producers N] [--workers N] [--ci]</c>: runs a scenario
+/// and prints its report; exit code 1 when a threshold failed (the report then ends with the replay command).
 /// </summary>
 public static class ScenarioCommand
 {
@@ -15,7 +15,8 @@ public static class ScenarioCommand
         ArgumentNullException.ThrowIfNull(output);
         if (args.Length < 2 || args[0] != "run")
         {
-            output.WriteLine("usage: run <scenario|all> [--seed N] [--hours H] [--nodes N] [--producers N] [--ci]");
+            output.WriteLine("usage: run <scenario|all> [--seed N] [--hours H] [--nodes N] [--producers N] [--workers N] [--ci]");
+            output.WriteLine("  --workers N: threads that run the hosts in parallel (default: one per processor; 1: one thread). The run and its trace hash are the same for any N.");
             foreach (var (name, description) in ScenarioRunner.Descriptions)
                 output.WriteLine($"  {name}: {description}");
             return 2;
@@ -25,6 +26,7 @@ public static class ScenarioCommand
         double? hours = null;
         int? nodes = null;
         int? producers = null;
+        int? workers = null;
         for (int i = 2; i < args.Length - 1; i++)
         {
             if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i] != "--ci" && !args[i + 1].All(ch => char.IsDigit(ch) || ch == '.'))
@@ -38,6 +40,7 @@ public static class ScenarioCommand
                 case "--hours": hours = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--nodes": nodes = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--producers": producers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--workers": workers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
             }
         }
         var settings = ci ? ScenarioSettings.Ci(seed) : ScenarioSettings.Full(seed);
@@ -46,7 +49,13 @@ public static class ScenarioCommand
             Hours = hours ?? settings.Hours,
             Nodes = nodes ?? settings.Nodes,
             Producers = producers ?? Math.Min(settings.Producers, nodes ?? settings.Nodes),
+            Workers = workers,
         };
+        if (workers is < 1)
+        {
+            output.WriteLine("--workers: at least 1");
+            return 2;
+        }
         var names = args[1] == "all" ? ScenarioRunner.Descriptions.Keys.ToArray() : [args[1]];
         int exit = 0;
         bool profiling = Environment.GetEnvironmentVariable("SIM_PROFILE") == "1";

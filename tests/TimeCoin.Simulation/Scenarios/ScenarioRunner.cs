@@ -37,7 +37,8 @@ public static class ScenarioRunner
     /// <summary>The links of (a): per link a base latency of 20-300 ms, up to 200 ms jitter, 5 % segment loss.</summary>
     public static Func<System.Net.IPAddress, System.Net.IPAddress, LinkProfile> LossyLinks(int seed, double loss = 0.05)
     {
-        var cache = new Dictionary<(System.Net.IPAddress, System.Net.IPAddress), LinkProfile>();
+        // Concurrent: lanes on several threads may ask for a pair not seen yet (a dial to a made-up address).
+        var cache = new System.Collections.Concurrent.ConcurrentDictionary<(System.Net.IPAddress, System.Net.IPAddress), LinkProfile>();
         return (from, to) =>
         {
             if (cache.TryGetValue((from, to), out var profile))
@@ -63,6 +64,7 @@ public static class ScenarioRunner
         Masternodes = s.Nodes,
         Producers = s.Producers,
         OrdinaryNodes = 2,
+        Workers = s.Workers,
     };
 
     /// <summary>(a) Steady state under loss, latency and jitter.</summary>
@@ -404,6 +406,11 @@ public static class ScenarioRunner
         }
         report.Extra.Add(("work items / timers fired / trace events", $"{sim.Scheduler.StepsExecuted} / {sim.Scheduler.TimersFired} / {sim.Trace.Events}"));
         report.Extra.Add(("max run queue / max bytes in flight", $"{sim.Scheduler.MaxRunQueueLength} / {sim.Network.MaxInFlightBytes}"));
+        report.Extra.Add(("windows / shared by the workers / run alone (workers slower); lookahead; workers",
+            $"{sim.Scheduler.Windows} / {sim.Scheduler.SharedWindows} / {sim.Scheduler.SoloWindows}; {sim.Scheduler.Lookahead.TotalMilliseconds:0.#} ms; {sim.Scheduler.Workers}"));
+        if (sim.Scheduler.ParallelEstimate is { Work.Ticks: > 0 } estimate)
+            report.Extra.Add(("lanes' work / on two ideal workers (SIM_PROFILE, 1 worker)",
+                $"{estimate.Work.TotalSeconds:0.0} s / {estimate.TwoWorkerCriticalPath.TotalSeconds:0.0} s ({estimate.Work / estimate.TwoWorkerCriticalPath:0.00}x)"));
         report.Extra.Add(("max blocks in flight (node / one peer; checks)", $"{m.MaxBlocksInFlight} / {m.MaxBlocksInFlightPerPeer}; {m.PlannerChecks}"));
         report.Extra.Add(("whitelisted closes by the remote as a duplicate", remoteDuplicates.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         report.Extra.Add(("whitelisted disconnects caused by injected faults", faultInduced.ToString(System.Globalization.CultureInfo.InvariantCulture)));

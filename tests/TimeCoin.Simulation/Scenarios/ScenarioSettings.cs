@@ -7,6 +7,9 @@ namespace TimeCoin.Simulation.Scenarios;
 /// <param name="Producers">Federation producers among them.</param>
 public sealed record ScenarioSettings(int Seed, double Hours, int Nodes, int Producers)
 {
+    /// <summary>Worker threads of the scheduler (null: one per processor); the outcome and the trace hash do not depend on it.</summary>
+    public int? Workers { get; init; }
+
     /// <summary>The lengths: 100 masternodes, 20 producers, 24 h.</summary>
     public static ScenarioSettings Full(int seed) => new(seed, 24, 100, 20);
 

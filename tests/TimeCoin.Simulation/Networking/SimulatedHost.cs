@@ -1,0 +1,132 @@
+using System.Net;
+using TimeCoin.Simulation.Runtime;
+
+namespace TimeCoin.Simulation.Networking;
+
+/// <summary>
+/// One address of the <see cref="SimulatedNetwork"/> and what its kernel holds: listeners, open connections, port and
+/// connection counters, the randomness of what it sends (jitter, loss) and its traffic figures. Owned by one
+/// <see cref="SimulationLane"/>: only that lane's thread (or the harness between windows) touches it; other hosts
+/// reach it through the lane's mailbox (<see cref="KindSyn"/>: a dial arriving).
+/// </summary>
+internal sealed class SimulatedHost : IMailboxTarget
+{
+    /// <summary>A dial (SYN) arrives; payload: the <see cref="PendingDial"/>.</summary>
+    public const int KindSyn = 20;
+
+    private int _nextPort = 40_000;
+    private long _nextConnection;
+
+    public SimulatedHost(SimulatedNetwork network, IPAddress address, SimulationLane lane, int index, int seed)
+    {
+        Network = network;
+        Address = address;
+        Lane = lane;
+        Index = index;
+        Random = new Random(seed);
+    }
+
+    public SimulatedNetwork Network { get; }
+
+    public IPAddress Address { get; }
+
+    public SimulationLane Lane { get; }
+
+    /// <summary>Registration order (part of every connection id it makes).</summary>
+    public int Index { get; }
+
+    /// <summary>Latency jitter and segment loss of what this host sends.</summary>
+    public Random Random { get; }
+
+    public Dictionary<int, SimulatedListener> Listeners { get; } = [];
+
+    public Dictionary<long, SimulatedConnection> Connections { get; } = [];
+
+    public long MessagesDelivered { get; private set; }
+
+    public long BytesDelivered { get; private set; }
+
+    public long PongsWithheld { get; set; }
+
+    public long TimeoutResets { get; set; }
+
+    public long ConnectionsOpened { get; set; }
+
+    public long MaxInFlightBytes { get; private set; }
+
+    public Dictionary<int, (long Messages, long Bytes)> TrafficByType { get; } = [];
+
+    public Dictionary<(bool BetweenMasternodes, int Seconds), long> PingGaps { get; } = [];
+
+    /// <summary>A connection end id unique in the run and the same in every run of the seed.</summary>
+    public long NextConnectionId() => ((long)(Index + 1) << 32) | (uint)++_nextConnection;
+
+    public int NextPort()
+    {
+        int port = _nextPort++;
+        if (_nextPort > 65_000)
+            _nextPort = 40_000;
+        return port;
+    }
+
+    public void RecordPingSent(ref long last, IPAddress to, long now)
+    {
+        if (last >= 0)
+        {
+            bool masternodes = Address.GetAddressBytes()[1] == 1 && to.GetAddressBytes()[1] == 1;
+            var key = (masternodes, (int)Math.Round(TimeSpan.FromTicks(now - last).TotalSeconds));
+            PingGaps[key] = PingGaps.GetValueOrDefault(key) + 1;
+        }
+        last = now;
+    }
+
+    public void OnQueued(long inFlight)
+    {
+        if (inFlight > MaxInFlightBytes)
+            MaxInFlightBytes = inFlight;
+    }
+
+    public void OnDelivered(long linkId, byte[] frame, long now)
+    {
+        MessagesDelivered++;
+        BytesDelivered += frame.Length;
+        int type = frame.Length >= 6 ? frame[4] | (frame[5] << 8) : -1;
+        var (messages, bytes) = TrafficByType.GetValueOrDefault(type);
+        TrafficByType[type] = (messages + 1, bytes + frame.Length);
+        Lane.Trace.MessageDelivered(now, linkId, frame);
+    }
+
+    public void OnMerged(in MailboxMessage message)
+    {
+        if (message.Kind == KindSyn)
+            Network.Scheduler.ScheduleAt(Lane.Kernel, message.Arrival, static s => ((PendingDial)s!).Far.Accept((PendingDial)s!), message.Payload);
+    }
+
+    /// <summary>A dial arrived (on this host's lane): accept it on the listener, or refuse it; the answer travels back one latency.</summary>
+    public void Accept(PendingDial dial)
+    {
+        var scheduler = Network.Scheduler;
+        long back = scheduler.Elapsed.Ticks + Network.ProfileFor(Address, dial.Near.Address).BaseLatency.Ticks;
+        if (!Listeners.TryGetValue(dial.Remote.Port, out var listener))
+        {
+            Lane.Send(new MailboxMessage(back, dial, PendingDial.KindRefused, $"Connection to {dial.Remote} refused: nothing is listening."));
+            return;
+        }
+        var dialer = dial.Dialer;
+        var accepted = new SimulatedConnection(this, NextConnectionId(), dial.Remote, dialer.LocalEndPoint) { Peer = dialer };
+        accepted.Sending = new LinkSender(this, accepted.Id, Address, dial.Near.Address) { Target = dialer.Receiving };
+        accepted.Receiving = new LinkReceiver(this, accepted.Id, dial.Near.Address, Address, listener.Context) { Receiver = accepted, AckTo = dialer.Sending };
+        if (!listener.TryEnqueue(accepted))
+        {
+            Lane.Send(new MailboxMessage(back, dial, PendingDial.KindRefused, $"Connection to {dial.Remote} refused: accept backlog full."));
+            return;
+        }
+        Connections.Add(accepted.Id, accepted);
+        ConnectionsOpened++;
+        Lane.Send(new MailboxMessage(back, dial, PendingDial.KindAccepted, accepted));
+    }
+
+    public void Forget(SimulatedConnection connection) => Connections.Remove(connection.Id);
+
+    public override string ToString() => Address.ToString();
+}
