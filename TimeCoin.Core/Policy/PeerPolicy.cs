@@ -32,6 +32,7 @@ public sealed class PeerPolicy
     private readonly Dictionary<(bool IsV6, UInt128 Bits), AddressStanding> _standings = [];
     private int _discoveryEntryCount;
     private long _whitelistVersion;
+    private WhitelistEntry[]? _sortedWhitelist;
     private int _masternodeEntryCount;
 
     /// <summary>Creates an empty policy.</summary>
@@ -213,8 +214,10 @@ public sealed class PeerPolicy
     /// <summary>Every whitelist entry, ordered by range then source.</summary>
     public IReadOnlyList<WhitelistEntry> ListWhitelist()
     {
+        // The alert monitor asks every few seconds; the sorted list is kept until the whitelist changes. An array, so
+        // no caller can change the kept list.
         lock (_gate)
-            return SortedWhitelistLocked();
+            return _sortedWhitelist ??= [.. SortedWhitelistLocked()];
     }
 
     /// <summary>Number of discovery plus masternode entries (counted against the cap).</summary>
@@ -750,6 +753,7 @@ public sealed class PeerPolicy
     private void WhitelistChangedLocked()
     {
         _standings.Clear();
+        _sortedWhitelist = null;
         _whitelistVersion++;
     }
 

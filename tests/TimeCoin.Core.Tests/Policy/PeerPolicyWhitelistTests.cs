@@ -62,6 +62,8 @@ public class PeerPolicyWhitelistTests
             Assert.Equal(permissions != PeerPermissions.None, _policy.IsWhitelisted(address));
             Assert.Equal(manual, _policy.IsManuallyWhitelisted(address));
             Assert.Equal(manual, _policy.IsManuallyWhitelisted(mapped));
+            var listed = _policy.ListWhitelist().Where(e => e.Range.Contains(address)).Aggregate(PeerPermissions.None, (all, e) => all | e.Permissions);
+            Assert.Equal(permissions, listed);
         }
 
         Expect(PeerPermissions.None, manual: false);
