@@ -29,7 +29,9 @@ public sealed class PeerPolicy
     private readonly Dictionary<IPAddress, ViolationCounter> _violations = [];
     private readonly Queue<AuditRecord> _audit = new();
     // What the whitelist says of one address (see StandingLocked), remembered until the whitelist next changes.
-    private readonly Dictionary<(bool IsV6, UInt128 Bits), AddressStanding> _standings = [];
+    // (IPv4 by its 32 bits, IPv6 by its 128; integer keys hash and compare cheaply.)
+    private readonly Dictionary<uint, AddressStanding> _standingsV4 = [];
+    private readonly Dictionary<UInt128, AddressStanding> _standingsV6 = [];
     private int _discoveryEntryCount;
     private long _whitelistVersion;
     private WhitelistEntry[]? _sortedWhitelist;
@@ -725,11 +727,12 @@ public sealed class PeerPolicy
     private AddressStanding StandingLocked(IPAddress address)
     {
         Span<byte> bytes = stackalloc byte[16];
-        bytes.Clear();
         var normalized = IpRange.Normalize(address);
         normalized.TryWriteBytes(bytes, out int written);
-        var key = (written == 16, System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(bytes));
-        if (_standings.TryGetValue(key, out var standing))
+        bool isV4 = written == 4;
+        uint v4 = isV4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes) : 0;
+        UInt128 v6 = isV4 ? 0 : System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+        if (isV4 ? _standingsV4.TryGetValue(v4, out var standing) : _standingsV6.TryGetValue(v6, out standing))
             return standing;
         var permissions = PeerPermissions.None;
         bool whitelisted = false;
@@ -743,16 +746,23 @@ public sealed class PeerPolicy
             manual |= !PeerPermissionNames.IsAutomatic(entry.Source);
         }
         standing = new AddressStanding(permissions, whitelisted, manual);
-        if (_standings.Count >= MaxRememberedStandings)
-            _standings.Clear();
-        _standings[key] = standing;
+        if (_standingsV4.Count + _standingsV6.Count >= MaxRememberedStandings)
+        {
+            _standingsV4.Clear();
+            _standingsV6.Clear();
+        }
+        if (isV4)
+            _standingsV4[v4] = standing;
+        else
+            _standingsV6[v6] = standing;
         return standing;
     }
 
     /// <summary>Forgets every remembered standing. Call under <see cref="_gate"/> after any change of the whitelist.</summary>
     private void WhitelistChangedLocked()
     {
-        _standings.Clear();
+        _standingsV4.Clear();
+        _standingsV6.Clear();
         _sortedWhitelist = null;
         _whitelistVersion++;
     }

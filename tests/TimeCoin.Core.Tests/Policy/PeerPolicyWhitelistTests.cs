@@ -84,6 +84,13 @@ public class PeerPolicyWhitelistTests
         _policy.Restore(other.Snapshot());
         Expect(PeerPermissions.NoBan, manual: true);
         Assert.False(_policy.IsWhitelisted(Ip("10.9.9.9")));
+
+        Assert.False(_policy.IsWhitelisted(Ip("2001:db8::1")));
+        _policy.AddWhitelist(Range("2001:db8::/32"), WhitelistSource.Config, "v6 lan", PeerPermissions.PrioritySync);
+        Assert.Equal(PeerPermissions.PrioritySync, _policy.GetPermissions(Ip("2001:db8::1")));
+        Assert.True(_policy.IsManuallyWhitelisted(Ip("2001:db8::1")));
+        Assert.False(_policy.IsWhitelisted(Ip("2001:db9::1")));
+        Expect(PeerPermissions.NoBan, manual: true); // the IPv4 address is unaffected
     }
 
     [Fact]
