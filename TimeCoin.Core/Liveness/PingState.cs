@@ -188,7 +188,7 @@ public sealed class PingState
             ForgetOldUnlocked(now);
 
             if (_missedPongs < limit)
-                return new LivenessDecision(LivenessAction.Keep, Format($"ok (missed {_missedPongs} of {limit} pongs)"), _missedPongs, lenient);
+                return new LivenessDecision(LivenessAction.Keep, KeepReason(_missedPongs, limit), _missedPongs, lenient);
 
             string limitText = Format($"missed {_missedPongs} pongs (limit {limit}, timeout {timeout.TotalSeconds:0.###} s{(lenient ? ", lenient" : "")})");
             if (_lastRequestedDataAt is { } delivered && now - delivered <= timeout)
@@ -252,6 +252,29 @@ public sealed class PingState
     }
 
     private static readonly TimeSpan JustAfter = TimeSpan.FromTicks(1);
+
+    // The reasons of the common keep decisions, made once: every poll of every connection returns one, and formatting
+    // it each time was most of a poll's allocations. Read-only after the type is initialised.
+    private const int KeepReasonsCached = 8;
+    private static readonly string[] KeepReasons = BuildKeepReasons();
+
+    private static string[] BuildKeepReasons()
+    {
+        var reasons = new string[KeepReasonsCached * KeepReasonsCached];
+        for (int limit = 0; limit < KeepReasonsCached; limit++)
+        {
+            for (int missed = 0; missed < KeepReasonsCached; missed++)
+                reasons[limit * KeepReasonsCached + missed] = FormatKeepReason(missed, limit);
+        }
+        return reasons;
+    }
+
+    private static string KeepReason(int missed, int limit) =>
+        (uint)missed < KeepReasonsCached && (uint)limit < KeepReasonsCached
+            ? KeepReasons[limit * KeepReasonsCached + missed]
+            : FormatKeepReason(missed, limit);
+
+    private static string FormatKeepReason(int missed, int limit) => Format($"ok (missed {missed} of {limit} pongs)");
 
     private void ForgetOldUnlocked(DateTimeOffset now)
     {

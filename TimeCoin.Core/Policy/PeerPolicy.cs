@@ -28,7 +28,13 @@ public sealed class PeerPolicy
     private readonly Dictionary<IpRange, BanEntry> _bans = [];
     private readonly Dictionary<IPAddress, ViolationCounter> _violations = [];
     private readonly Queue<AuditRecord> _audit = new();
+    // What the whitelist says of one address (see StandingLocked), remembered until the whitelist next changes.
+    // (IPv4 by its 32 bits, IPv6 by its 128; integer keys hash and compare cheaply.)
+    private readonly Dictionary<uint, AddressStanding> _standingsV4 = [];
+    private readonly Dictionary<UInt128, AddressStanding> _standingsV6 = [];
     private int _discoveryEntryCount;
+    private long _whitelistVersion;
+    private WhitelistEntry[]? _sortedWhitelist;
     private int _masternodeEntryCount;
 
     /// <summary>Creates an empty policy.</summary>
@@ -54,6 +60,19 @@ public sealed class PeerPolicy
 
     /// <summary>Raised after each recorded violation, outside the policy's lock, so the node can alert and count it.</summary>
     public event EventHandler<ViolationRecord>? ViolationRecorded;
+
+    /// <summary>
+    /// A number that changes (counts up) whenever any whitelist entry is added, changed or removed, so a caller that
+    /// derived something from the whitelist can tell whether it still holds without asking again.
+    /// </summary>
+    public long WhitelistVersion
+    {
+        get
+        {
+            lock (_gate)
+                return _whitelistVersion;
+        }
+    }
 
     /// <summary>The options this policy was built with.</summary>
     public PeerPolicyOptions Options { get; }
@@ -197,8 +216,10 @@ public sealed class PeerPolicy
     /// <summary>Every whitelist entry, ordered by range then source.</summary>
     public IReadOnlyList<WhitelistEntry> ListWhitelist()
     {
+        // The alert monitor asks every few seconds; the sorted list is kept until the whitelist changes. An array, so
+        // no caller can change the kept list.
         lock (_gate)
-            return SortedWhitelistLocked();
+            return _sortedWhitelist ??= [.. SortedWhitelistLocked()];
     }
 
     /// <summary>Number of discovery plus masternode entries (counted against the cap).</summary>
@@ -449,17 +470,10 @@ public sealed class PeerPolicy
     public bool IsManuallyWhitelisted(IPAddress address)
     {
         var normalized = IpRange.Normalize(address);
+        // Runs for every message a peer sends (CheckRate): answered from the remembered standing, not a scan of
+        // every whitelist entry.
         lock (_gate)
-        {
-            // A loop, not LINQ: this runs for every message a peer sends (CheckRate), and a closure and an enumerator
-            // per message were a measurable share of a 100-node simulation's allocations.
-            foreach (var e in _whitelist.Values)
-            {
-                if (!PeerPermissionNames.IsAutomatic(e.Source) && e.Range.Contains(normalized))
-                    return true;
-            }
-            return false;
-        }
+            return StandingLocked(normalized).Manual;
     }
 
     /// <summary>Forgets the rate-limit buckets of a closed connection.</summary>
@@ -555,6 +569,7 @@ public sealed class PeerPolicy
         {
             var now = _time.GetUtcNow();
             _whitelist.Clear();
+            WhitelistChangedLocked();
             _bans.Clear();
             _violations.Clear();
             _discoveryEntryCount = 0;
@@ -610,6 +625,7 @@ public sealed class PeerPolicy
             if (existing.Permissions == permissions && existing.Reason == reason)
                 return true;
             _whitelist[(range, source)] = existing with { Permissions = permissions, Reason = reason };
+            WhitelistChangedLocked();
             changes.Add(new AuditRecord(now, auditSource, AuditAction.WhitelistUpdated, range, $"{reason} [{PeerPermissionNames.Format(permissions)}]"));
             return true;
         }
@@ -626,6 +642,7 @@ public sealed class PeerPolicy
             CountLocked(source, +1);
         }
         _whitelist[(range, source)] = new WhitelistEntry(range, source, permissions, reason, now);
+        WhitelistChangedLocked();
         changes.Add(new AuditRecord(now, auditSource, AuditAction.WhitelistAdded, range, $"{reason} [{PeerPermissionNames.Format(permissions)}]"));
         return true;
     }
@@ -634,6 +651,7 @@ public sealed class PeerPolicy
     {
         if (!_whitelist.Remove((range, source)))
             return false;
+        WhitelistChangedLocked();
         CountLocked(source, -1);
         changes.Add(new AuditRecord(now, ToAuditSource(source), AuditAction.WhitelistRemoved, range, reason));
         return true;
@@ -694,18 +712,64 @@ public sealed class PeerPolicy
         return candidate.Until > current.Until;
     }
 
-    private PeerPermissions PermissionsLocked(IPAddress address)
+    private PeerPermissions PermissionsLocked(IPAddress address) => StandingLocked(address).Permissions;
+
+    private bool IsWhitelistedLocked(IPAddress address) => StandingLocked(address).Whitelisted;
+
+    /// <summary>
+    /// What the whitelist says of <paramref name="address"/>: the union of the permissions of the entries containing
+    /// it, whether any does, and whether a manual (config or rpc) one does. Computed by a scan of every entry and
+    /// remembered until the whitelist changes (<see cref="WhitelistChangedLocked"/>): the liveness driver, the rate
+    /// check of every message and the dial round ask for the same few addresses all the time, and a masternode's
+    /// whitelist holds an entry per masternode. At most <see cref="MaxRememberedStandings"/> addresses are remembered
+    /// (then the memory starts again), so peers at ever new addresses cannot grow it.
+    /// </summary>
+    private AddressStanding StandingLocked(IPAddress address)
     {
+        Span<byte> bytes = stackalloc byte[16];
+        var normalized = IpRange.Normalize(address);
+        normalized.TryWriteBytes(bytes, out int written);
+        bool isV4 = written == 4;
+        uint v4 = isV4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes) : 0;
+        UInt128 v6 = isV4 ? 0 : System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+        if (isV4 ? _standingsV4.TryGetValue(v4, out var standing) : _standingsV6.TryGetValue(v6, out standing))
+            return standing;
         var permissions = PeerPermissions.None;
+        bool whitelisted = false;
+        bool manual = false;
         foreach (var entry in _whitelist.Values)
         {
-            if (entry.Range.Contains(address))
-                permissions |= entry.Permissions;
+            if (!entry.Range.Contains(normalized))
+                continue;
+            permissions |= entry.Permissions;
+            whitelisted = true;
+            manual |= !PeerPermissionNames.IsAutomatic(entry.Source);
         }
-        return permissions;
+        standing = new AddressStanding(permissions, whitelisted, manual);
+        if (_standingsV4.Count + _standingsV6.Count >= MaxRememberedStandings)
+        {
+            _standingsV4.Clear();
+            _standingsV6.Clear();
+        }
+        if (isV4)
+            _standingsV4[v4] = standing;
+        else
+            _standingsV6[v6] = standing;
+        return standing;
     }
 
-    private bool IsWhitelistedLocked(IPAddress address) => _whitelist.Values.Any(e => e.Range.Contains(address));
+    /// <summary>Forgets every remembered standing. Call under <see cref="_gate"/> after any change of the whitelist.</summary>
+    private void WhitelistChangedLocked()
+    {
+        _standingsV4.Clear();
+        _standingsV6.Clear();
+        _sortedWhitelist = null;
+        _whitelistVersion++;
+    }
+
+    private const int MaxRememberedStandings = 4096;
+
+    private readonly record struct AddressStanding(PeerPermissions Permissions, bool Whitelisted, bool Manual);
 
     private bool HasReservedSlotLocked(ConnectedPeer peer) =>
         peer.Permissions.HasFlag(PeerPermissions.ReservedSlot)

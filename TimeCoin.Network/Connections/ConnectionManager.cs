@@ -51,6 +51,12 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly Dictionary<IPEndPoint, KnownAddress> _addresses = new();
     private readonly SortedSet<KnownAddress> _evictable = new(KnownAddress.ByAge); // the gossiped entries, oldest first
     private long _addressSequence;
+    // Counts every change of the book that can change the dial round's answer (an address added, forgotten, or its source,
+    // next attempt or busy flag changed); see AnyDueCandidate.
+    private readonly System.Runtime.CompilerServices.StrongBox<long> _bookVersion = new();
+    // The last pass of AnyDueCandidate that found nothing to dial: the book's and the whitelist's versions then, and the
+    // earliest time one of the addresses it passed over falls due.
+    private (long Book, long Whitelist, DateTimeOffset Until)? _nothingDue;
     private readonly Dictionary<PublicKey, byte[]> _announcements = new();
     private readonly Queue<DisconnectRecord> _disconnects = new();
     private readonly ConcurrentDictionary<Task, byte> _tasks = new();
@@ -146,8 +152,26 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>The endpoint the listener is bound to (with the real port), or null when not listening.</summary>
     public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint;
 
-    /// <summary>The live connections, ordered by node id.</summary>
-    public IReadOnlyList<PeerConnection> Peers => _registry.Snapshot().Cast<PeerConnection>().ToArray();
+    /// <summary>
+    /// The live connections, ordered by node id. The list is never changed afterwards; while the set of connections
+    /// stays the same, every call returns the same one.
+    /// </summary>
+    public IReadOnlyList<PeerConnection> Peers
+    {
+        get
+        {
+            var snapshot = _registry.Snapshot();
+            var view = Volatile.Read(ref _peersView);
+            if (view is not null && ReferenceEquals(view.Item1, snapshot))
+                return view.Item2;
+            var peers = snapshot.Cast<PeerConnection>().ToArray();
+            Volatile.Write(ref _peersView, Tuple.Create(snapshot, peers));
+            return peers;
+        }
+    }
+
+    // The registry's snapshot that Peers last converted, and the result.
+    private Tuple<IReadOnlyList<IPeer>, PeerConnection[]>? _peersView;
 
     /// <summary>Number of live inbound connections.</summary>
     public int InboundCount => _registry.InboundCount;

@@ -14,6 +14,9 @@ internal sealed class ConnectionRegistry
     private readonly object _gate = new();
     private readonly Dictionary<PublicKey, IPeer> _peers = new();
     private readonly PublicKey _localNodeId;
+    // The last snapshot, kept until the set of peers changes (null then): most callers (the gossip flush, metrics, the
+    // alert monitor, the dial round, sync) ask for it far more often than peers come and go.
+    private IPeer[]? _snapshot;
 
     /// <summary>Creates an empty registry for the node <paramref name="localNodeId"/>.</summary>
     public ConnectionRegistry(PublicKey localNodeId)
@@ -46,6 +49,7 @@ internal sealed class ConnectionRegistry
             if (!_peers.TryGetValue(peer.NodeId, out var existing))
             {
                 _peers.Add(peer.NodeId, peer);
+                _snapshot = null;
                 return null;
             }
             if (ReferenceEquals(existing, peer))
@@ -53,6 +57,7 @@ internal sealed class ConnectionRegistry
             if (ShouldKeepExisting(_localNodeId, existing, peer))
                 return peer;
             _peers[peer.NodeId] = peer;
+            _snapshot = null;
             return existing;
         }
     }
@@ -65,7 +70,10 @@ internal sealed class ConnectionRegistry
         lock (_gate)
         {
             if (_peers.TryGetValue(peer.NodeId, out var existing) && ReferenceEquals(existing, peer))
+            {
+                _snapshot = null;
                 return _peers.Remove(peer.NodeId);
+            }
             return false;
         }
     }
@@ -81,11 +89,14 @@ internal sealed class ConnectionRegistry
     /// <summary>True when a connection to <paramref name="nodeId"/> is registered.</summary>
     public bool Contains(PublicKey nodeId) => Find(nodeId) is not null;
 
-    /// <summary>A copy of the registered connections, ordered by node id.</summary>
+    /// <summary>
+    /// The registered connections, ordered by node id: an array never changed afterwards, and the same one until a
+    /// connection is registered, replaced or removed.
+    /// </summary>
     public IReadOnlyList<IPeer> Snapshot()
     {
         lock (_gate)
-            return _peers.Values.OrderBy(p => p.NodeId).ToArray();
+            return _snapshot ??= _peers.Values.OrderBy(p => p.NodeId).ToArray();
     }
 
     /// <summary>

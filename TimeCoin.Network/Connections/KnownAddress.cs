@@ -1,10 +1,16 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using TimeCoin.Core.Crypto;
 
 namespace TimeCoin.Network.Connections;
 
 /// <summary>One dialable address and its reconnection state. Guarded by the manager's lock.</summary>
-internal sealed class KnownAddress(IPEndPoint endPoint, AddressSource source, DateTimeOffset added, long sequence, ulong rank)
+/// <remarks>
+/// Each change of <see cref="Source"/>, <see cref="NextAttemptAt"/> or <see cref="Busy"/> (what decides whether the
+/// address is a dial candidate) counts up <c>bookVersion</c>, shared by the manager's book, so the dial round can tell
+/// that nothing changed since its last pass without a scan.
+/// </remarks>
+internal sealed class KnownAddress(IPEndPoint endPoint, AddressSource source, DateTimeOffset added, long sequence, ulong rank, StrongBox<long> bookVersion)
 {
     /// <summary>Oldest first (by the time added, then by the order added): the order in which gossiped entries are pushed out.</summary>
     public static IComparer<KnownAddress> ByAge { get; } = Comparer<KnownAddress>.Create((a, b) =>
@@ -15,7 +21,11 @@ internal sealed class KnownAddress(IPEndPoint endPoint, AddressSource source, Da
 
     public IPEndPoint EndPoint { get; } = endPoint;
 
-    public AddressSource Source { get; set; } = source;
+    public AddressSource Source
+    {
+        get;
+        set => Change(ref field, value);
+    } = source;
 
     public DateTimeOffset AddedAt { get; } = added;
 
@@ -27,14 +37,30 @@ internal sealed class KnownAddress(IPEndPoint endPoint, AddressSource source, Da
 
     public int Failures { get; set; }
 
-    public DateTimeOffset NextAttemptAt { get; set; } = added;
+    public DateTimeOffset NextAttemptAt
+    {
+        get;
+        set => Change(ref field, value);
+    } = added;
 
     /// <summary>A dial or a connection from this address is in progress; cleared when it ends, whatever happened.</summary>
-    public bool Busy { get; set; }
+    public bool Busy
+    {
+        get;
+        set => Change(ref field, value);
+    }
 
     public PublicKey? NodeId { get; set; }
 
     public DateTimeOffset? LastConnectedAt { get; set; }
 
     public string? LastError { get; set; }
+
+    private void Change<T>(ref T field, T value)
+    {
+        if (EqualityComparer<T>.Default.Equals(field, value))
+            return;
+        field = value;
+        bookVersion.Value++;
+    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Security.Cryptography;
 
 namespace TimeCoin.Network.Protocol;
 
@@ -17,6 +18,9 @@ internal sealed class FrameReader
     private readonly PipeReader _input;
     private readonly NetworkMagic _magic;
     private readonly int _maxPayloadLength;
+    // One read at a time, so one hasher serves every frame's checksum (its native context is freed by its finalizer
+    // when the reader is dropped).
+    private readonly IncrementalHash _checksumHasher = FrameFormat.CreateChecksumHasher();
     private FrameReadResult? _terminal;
 
     /// <summary>Creates a reader for frames of network <paramref name="magic"/>.</summary>
@@ -117,7 +121,7 @@ internal sealed class FrameReader
         buffer.Slice(FrameFormat.HeaderSize, length).CopyTo(payload);
         consumed = buffer.GetPosition(frameLength);
 
-        uint actual = FrameFormat.ComputeChecksum(payload);
+        uint actual = FrameFormat.ComputeChecksum(payload, _checksumHasher);
         if (actual != checksum)
             return FrameReadResult.ForError(new ProtocolError(ProtocolErrorKind.BadChecksum,
                 $"frame of type {type} with {length} payload bytes has checksum {checksum:x8}, the payload hashes to {actual:x8}", ClosesConnection: true, IsSevere: false));

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Security.Cryptography;
 
 namespace TimeCoin.Network.Protocol;
 
@@ -13,6 +14,7 @@ internal sealed class FrameWriter : IDisposable
     private readonly NetworkMagic _magic;
     private readonly int _maxPayloadLength;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly IncrementalHash _checksumHasher = FrameFormat.CreateChecksumHasher(); // used under _writeLock
     private volatile bool _closed;
 
     /// <summary>Creates a writer for network <paramref name="magic"/>.</summary>
@@ -42,7 +44,7 @@ internal sealed class FrameWriter : IDisposable
         {
             if (_closed)
                 return false;
-            FrameFormat.Write(_output, _magic, type, payload.Span);
+            FrameFormat.Write(_output, _magic, type, payload.Span, _checksumHasher);
             var flushed = await _output.FlushAsync(cancellationToken);
             if (flushed.IsCompleted)
                 _closed = true;
@@ -74,5 +76,9 @@ internal sealed class FrameWriter : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _writeLock.Dispose();
+    public void Dispose()
+    {
+        _writeLock.Dispose();
+        _checksumHasher.Dispose();
+    }
 }

@@ -29,6 +29,7 @@ public sealed class NodeMetrics : IDisposable
     private readonly Dictionary<(string Kind, string Action), long> _violations = new();
     private readonly Dictionary<string, long> _missedPongs = new(StringComparer.Ordinal);
     private readonly Dictionary<PeerConnection, PeerSample> _samples = new(ReferenceEqualityComparer.Instance);
+    private long _samplePass;
     private readonly Histogram<double> _pingRtt;
     private long _bytesIn;
     private long _bytesOut;
@@ -43,6 +44,7 @@ public sealed class NodeMetrics : IDisposable
         public long BytesIn { get; set; }
         public long BytesOut { get; set; }
         public long MissedPongs { get; set; }
+        public long Pass { get; set; }
     }
 
     /// <summary>Creates the meter and its instruments over <paramref name="sources"/>; call <see cref="Start"/> to sample.</summary>
@@ -94,15 +96,21 @@ public sealed class NodeMetrics : IDisposable
         var peers = _sources.Connections.Peers;
         lock (_gate)
         {
-            var live = new HashSet<PeerConnection>(peers, ReferenceEqualityComparer.Instance);
-            foreach (var gone in _samples.Keys.Where(p => !live.Contains(p)).ToList())
-                _samples.Remove(gone);
+            // Each live peer's sample is marked with this pass; the samples of peers gone since the last pass are the
+            // unmarked ones (no set of the live peers built every pass).
+            long pass = ++_samplePass;
+            int marked = 0;
             foreach (var peer in peers)
             {
                 var ping = peer.PingStatistics;
                 var cls = ClassOf(peer);
                 if (!_samples.TryGetValue(peer, out var sample))
                     _samples[peer] = sample = new PeerSample();
+                if (sample.Pass != pass)
+                {
+                    sample.Pass = pass;
+                    marked++;
+                }
                 if (ping.LastPongAt is { } pong && pong != sample.LastPongAt && ping.LastRtt is { } rtt)
                     _pingRtt.Record(rtt.TotalSeconds, new KeyValuePair<string, object?>("class", cls));
                 sample.LastPongAt = ping.LastPongAt;
@@ -112,6 +120,17 @@ public sealed class NodeMetrics : IDisposable
                 sample.BytesIn = peer.BytesReceived;
                 sample.BytesOut = peer.BytesSent;
                 sample.MissedPongs = ping.TotalMissedPongs;
+            }
+            if (marked != _samples.Count)
+            {
+                List<PeerConnection> gone = [];
+                foreach (var (peer, sample) in _samples)
+                {
+                    if (sample.Pass != pass)
+                        gone.Add(peer);
+                }
+                foreach (var peer in gone)
+                    _samples.Remove(peer);
             }
             long height = _sources.Chain.Height;
             if (_lastHeight >= 0 && now > _lastHeightAt)

@@ -65,6 +65,34 @@ public class DialSetTests
     }
 
     [Fact]
+    public async Task Dial_GossipedAddressWithNoFreeSlotThenWhitelisted_DialedAtTheNextRound()
+    {
+        // A dial round that found nothing to dial skips its scan until the book or the whitelist changes or an address
+        // falls due: whitelisting the address (which moves it from the full ordinary class to the automatic one) must
+        // end the skip.
+        var network = new InMemoryNetwork();
+        await using var target = new TestNode(network.CreateTransport(Ip(0)), new ConnectionManagerOptions
+        {
+            ListenEndPoint = new IPEndPoint(Ip(0), 24200), DefaultPort = 24200, TargetOutbound = 0,
+        });
+        await target.StartAsync();
+        await using var node = new TestNode(network.CreateTransport(NodeIp), new ConnectionManagerOptions
+        {
+            ListenEndPoint = new IPEndPoint(NodeIp, 24200), DefaultPort = 24200, TargetOutbound = 0, MaxAutomaticOutbound = 4,
+            DialInterval = TimeSpan.FromMilliseconds(20),
+        });
+        await node.StartAsync();
+
+        node.Manager.AddPeer(new IPEndPoint(Ip(0), 24200), persistent: false); // gossiped, ordinary: no ordinary slot
+        await Task.Delay(300);
+        Assert.Equal(0, node.Manager.OutboundCount);
+
+        node.Policy.AddWhitelist(Core.Policy.IpRange.FromAddress(Ip(0)), Core.Policy.WhitelistSource.Rpc, "operator");
+
+        await Until(() => node.Manager.OutboundCount == 1, "the now whitelisted (automatic) address is dialed");
+    }
+
+    [Fact]
     public void Select_TwoNodesSameCandidates_PickDifferentSubsetsOfTheBound()
     {
         var candidates = Enumerable.Range(0, 100)

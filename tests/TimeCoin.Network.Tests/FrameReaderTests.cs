@@ -112,6 +112,36 @@ public class FrameReaderTests
         Assert.Equal(FrameReadStatus.Frame, result.Status);
     }
 
+    /// <summary>The checksum as the wire defines it, computed here independently: SHA-256 of SHA-256, first 4 bytes LE.</summary>
+    internal static uint ReferenceChecksum(byte[] payload) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(
+            System.Security.Cryptography.SHA256.HashData(System.Security.Cryptography.SHA256.HashData(payload)));
+
+    [Fact]
+    public async Task ReadAsync_ManyFramesOfMixedSizesThroughOneReader_EveryChecksumIsCheckedAgainstItsOwnPayload()
+    {
+        // The reader keeps one hasher for all its frames: each frame's check must start from a fresh state.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0)); // every frame is written before the first is read
+        var reader = new FrameReader(pipe.Reader, Magic);
+        var random = new Random(7);
+        int[] sizes = [0, 1, 31, 32, 33, 64, 1000, 70_000, 0, 5];
+        var payloads = sizes.Select(size => { var bytes = new byte[size]; random.NextBytes(bytes); return bytes; }).ToList();
+        foreach (var payload in payloads)
+            await WriteAsync(pipe, [.. Header(Magic, (ushort)MessageType.Ping, (uint)payload.Length, ReferenceChecksum(payload)), .. payload]);
+        var last = new byte[40];
+        random.NextBytes(last);
+        await WriteAsync(pipe, [.. Header(Magic, (ushort)MessageType.Ping, (uint)last.Length, ReferenceChecksum(last) ^ 1), .. last]);
+
+        foreach (var payload in payloads)
+        {
+            var result = await reader.ReadAsync();
+            Assert.Equal(FrameReadStatus.Frame, result.Status);
+            Assert.Equal(payload, result.Payload.ToArray());
+        }
+        var bad = await reader.ReadAsync();
+        Assert.Equal(ProtocolErrorKind.BadChecksum, bad.Error!.Kind);
+    }
+
     [Fact]
     public async Task ReadAsync_CorruptedPayload_ReturnsBadChecksum()
     {

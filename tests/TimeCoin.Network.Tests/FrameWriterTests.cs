@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using TimeCoin.Network.Protocol;
 
@@ -16,6 +17,34 @@ public class FrameWriterTests
         var result = await reader.ReadAsync();
 
         Assert.Equal(new PingMessage(5, 6, 7), result.Message);
+    }
+
+    [Fact]
+    public async Task WriteAsync_ManyFramesOfMixedSizesThroughOneWriter_EachHeaderCarriesItsOwnPayloadsChecksum()
+    {
+        // The writer keeps one hasher for all its frames: each frame's checksum must start from a fresh state.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        using var writer = new FrameWriter(pipe.Writer, NetworkMagic.Mainnet);
+        var random = new Random(3);
+        int[] sizes = [0, 1, 31, 32, 33, 64, 1000, 70_000, 0, 5];
+        var payloads = sizes.Select(size => { var bytes = new byte[size]; random.NextBytes(bytes); return bytes; }).ToList();
+        foreach (var payload in payloads)
+            Assert.True(await writer.WriteAsync(MessageType.Heartbeat, payload));
+        await pipe.Writer.CompleteAsync();
+
+        var read = await pipe.Reader.ReadAtLeastAsync(int.MaxValue);
+        var bytes = read.Buffer.ToArray();
+        int offset = 0;
+        foreach (var payload in payloads)
+        {
+            var header = bytes.AsSpan(offset, FrameFormat.HeaderSize);
+            Assert.Equal((uint)payload.Length, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header[FrameFormat.LengthOffset..]));
+            Assert.Equal(FrameReaderTests.ReferenceChecksum(payload),
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header[FrameFormat.ChecksumOffset..]));
+            Assert.Equal(payload, bytes.AsSpan(offset + FrameFormat.HeaderSize, payload.Length).ToArray());
+            offset += FrameFormat.HeaderSize + payload.Length;
+        }
+        Assert.Equal(bytes.Length, offset);
     }
 
     [Fact]

@@ -389,4 +389,21 @@ public class PingStateTests
         Assert.True(step.Decision.ShouldDisconnect);
         Assert.Null(step.PingNonce);
     }
+
+    [Fact]
+    public void Check_KeepDecisions_ReasonNamesTheMissedCountAndTheLimitOfTheClassAskedFor()
+    {
+        // Keep reasons of small counts are made once and reused; larger ones are formatted: both must read the same.
+        var state = NewState(PingOptions.Default with { LenientMaxMissedPongs = 12 });
+        Assert.Equal("ok (missed 0 of 3 pongs)", state.Check(lenient: false).Reason);
+
+        state.StartPing();
+        Advance(91);
+        var ordinary = state.Check(lenient: false);
+        var lenient = state.Check(lenient: true);
+
+        Assert.Equal(LivenessAction.Keep, ordinary.Action);
+        Assert.Equal("ok (missed 1 of 3 pongs)", ordinary.Reason);
+        Assert.Equal("ok (missed 1 of 12 pongs)", lenient.Reason);
+    }
 }

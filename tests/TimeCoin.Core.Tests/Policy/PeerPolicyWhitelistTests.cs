@@ -50,6 +50,50 @@ public class PeerPolicyWhitelistTests
     }
 
     [Fact]
+    public void Lookups_AskedBetweenEveryKindOfWhitelistChange_EachAnswerReflectsTheWhitelistThen()
+    {
+        // The policy remembers what the whitelist says of an address it was asked about; every change must show at once.
+        var address = Ip("10.1.2.3");
+        var mapped = Ip("::ffff:10.1.2.3");
+        void Expect(PeerPermissions permissions, bool manual)
+        {
+            Assert.Equal(permissions, _policy.GetPermissions(address));
+            Assert.Equal(permissions, _policy.GetPermissions(mapped));
+            Assert.Equal(permissions != PeerPermissions.None, _policy.IsWhitelisted(address));
+            Assert.Equal(manual, _policy.IsManuallyWhitelisted(address));
+            Assert.Equal(manual, _policy.IsManuallyWhitelisted(mapped));
+            var listed = _policy.ListWhitelist().Where(e => e.Range.Contains(address)).Aggregate(PeerPermissions.None, (all, e) => all | e.Permissions);
+            Assert.Equal(permissions, listed);
+        }
+
+        Expect(PeerPermissions.None, manual: false);
+        _policy.AddWhitelist(Range("10.1.2.3"), WhitelistSource.Masternode, "mn", PeerPermissions.LenientLiveness);
+        Expect(PeerPermissions.LenientLiveness, manual: false);
+        _policy.AddWhitelist(Range("10.0.0.0/8"), WhitelistSource.Config, "lan", PeerPermissions.PrioritySync);
+        Expect(PeerPermissions.LenientLiveness | PeerPermissions.PrioritySync, manual: true);
+        _policy.AddWhitelist(Range("10.0.0.0/8"), WhitelistSource.Config, "lan", PeerPermissions.ReservedSlot); // updated
+        Expect(PeerPermissions.LenientLiveness | PeerPermissions.ReservedSlot, manual: true);
+        Assert.True(_policy.RemoveWhitelist(Range("10.0.0.0/8"), WhitelistSource.Config));
+        Expect(PeerPermissions.LenientLiveness, manual: false);
+        _policy.ReplaceWhitelist(WhitelistSource.Masternode, [Range("10.9.9.9")], "list");
+        Expect(PeerPermissions.None, manual: false);
+        Assert.True(_policy.IsWhitelisted(Ip("10.9.9.9")));
+
+        var other = NewPolicy(NewClock());
+        other.AddWhitelist(Range("10.1.2.3"), WhitelistSource.Rpc, "operator", PeerPermissions.NoBan);
+        _policy.Restore(other.Snapshot());
+        Expect(PeerPermissions.NoBan, manual: true);
+        Assert.False(_policy.IsWhitelisted(Ip("10.9.9.9")));
+
+        Assert.False(_policy.IsWhitelisted(Ip("2001:db8::1")));
+        _policy.AddWhitelist(Range("2001:db8::/32"), WhitelistSource.Config, "v6 lan", PeerPermissions.PrioritySync);
+        Assert.Equal(PeerPermissions.PrioritySync, _policy.GetPermissions(Ip("2001:db8::1")));
+        Assert.True(_policy.IsManuallyWhitelisted(Ip("2001:db8::1")));
+        Assert.False(_policy.IsWhitelisted(Ip("2001:db9::1")));
+        Expect(PeerPermissions.NoBan, manual: true); // the IPv4 address is unaffected
+    }
+
+    [Fact]
     public void RemoveWhitelist_RpcEntry_KeepsDiscoveryEntryForSameIp()
     {
         var range = Range("1.2.3.4");
