@@ -344,10 +344,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
                     announcer.AnnouncedTip = e.Hash;
                     announcer.AnnouncedHeight = e.Height;
                 }
-                // Every peer announces each new block; once we have it, the other announcements of it carry nothing
-                // to sync (the next round reads the peer's tip all the same). A round per announcement walked every
-                // peer and the planner some 16 times per block per node (the whole-network simulation's profile).
-                return !_chain.State.IsOnActiveChain(e.Hash);
+                // Every peer announces each new block; once we have it, or have asked a peer for it, the other
+                // announcements of it carry nothing to sync (the next round reads the peer's tip all the same; while a
+                // request is outstanding the loop wakes every ActiveInterval to watch it for a stall). A round per
+                // announcement walked every peer and the planner some 16 times per block per node (the whole-network
+                // simulation's profile).
+                return !_chain.State.IsOnActiveChain(e.Hash) && !_requested.ContainsKey(e.Hash);
             case HeadersEvent e:
                 if (_peers.ContainsKey(e.Peer.PeerId))
                     _planner.OnHeadersReceived(e.Peer.PeerId, e.Headers);

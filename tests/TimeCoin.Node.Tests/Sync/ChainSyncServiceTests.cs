@@ -75,6 +75,115 @@ public sealed class ChainSyncServiceTests : IAsyncLifetime
         Assert.Equal(ids.Order(StringComparer.Ordinal), sent);
     }
 
+    private static IPeer RecordingPeer(string id, List<(string PeerId, NetworkMessage Message)> sent)
+    {
+        var peer = Substitute.For<IPeer>();
+        peer.PeerId.Returns(id);
+        peer.SendAsync(Arg.Any<NetworkMessage>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            sent.Add((id, call.Arg<NetworkMessage>()));
+            return ValueTask.FromResult(true);
+        });
+        return peer;
+    }
+
+    private static List<string> AnnouncedTo(List<(string PeerId, NetworkMessage Message)> sent, Block block) =>
+        sent.Where(s => s.Message is BlockAnnouncementMessage a && a.Hash == block.Hash).Select(s => s.PeerId).ToList();
+
+    /// <summary>
+    /// A peer that announced a block has it: announcing it back costs both sides a message and tells nothing (every
+    /// peer announced every block to every peer, about 16 copies per block per node in the whole-network simulation).
+    /// </summary>
+    [Fact]
+    public async Task Announce_PeerAnnouncedTheBlock_NotAnnouncedBackToIt()
+    {
+        var service = Service();
+        var sent = new List<(string, NetworkMessage)>();
+        var announcer = RecordingPeer("announcer", sent);
+        var other = RecordingPeer("other", sent);
+        service.OnPeerConnected(announcer);
+        service.OnPeerConnected(other);
+        var tip = _blocks[^1];
+
+        await service.OnMessageAsync(announcer, new BlockAnnouncementMessage(tip.Hash, (ulong)tip.Header.Height), CancellationToken.None);
+        int count = await service.AnnounceAsync(tip);
+
+        Assert.Equal(1, count);
+        Assert.Equal(["other"], AnnouncedTo(sent, tip));
+    }
+
+    [Fact]
+    public async Task Announce_PeerAnnouncedADescendantOnOurChain_NotAnnouncedToIt()
+    {
+        var service = Service();
+        var sent = new List<(string, NetworkMessage)>();
+        var ahead = RecordingPeer("ahead", sent);
+        service.OnPeerConnected(ahead);
+
+        await service.OnMessageAsync(ahead, new BlockAnnouncementMessage(_blocks[^1].Hash, (ulong)_blocks[^1].Header.Height), CancellationToken.None);
+        await service.AnnounceAsync(_blocks[^3]);
+
+        Assert.Empty(AnnouncedTo(sent, _blocks[^3]));
+    }
+
+    /// <summary>A claim is believed only for blocks on our own (validated) chain: a peer cannot fake having a block.</summary>
+    [Fact]
+    public async Task Announce_PeerClaimsAHigherHashNotOnOurChain_StillAnnouncedToIt()
+    {
+        var service = Service();
+        var sent = new List<(string, NetworkMessage)>();
+        var liar = RecordingPeer("liar", sent);
+        service.OnPeerConnected(liar);
+
+        await service.OnMessageAsync(liar, new BlockAnnouncementMessage(Hash256.DoubleSha256("made up"u8), 5_000), CancellationToken.None);
+        await service.AnnounceAsync(_blocks[^1]);
+
+        Assert.Equal(["liar"], AnnouncedTo(sent, _blocks[^1]));
+    }
+
+    [Fact]
+    public async Task Announce_PeerAnnouncedAnAncestor_StillAnnouncedToIt()
+    {
+        var service = Service();
+        var sent = new List<(string, NetworkMessage)>();
+        var behind = RecordingPeer("behind", sent);
+        service.OnPeerConnected(behind);
+
+        await service.OnMessageAsync(behind, new BlockAnnouncementMessage(_blocks[^2].Hash, (ulong)_blocks[^2].Header.Height), CancellationToken.None);
+        await service.AnnounceAsync(_blocks[^1]);
+
+        Assert.Equal(["behind"], AnnouncedTo(sent, _blocks[^1]));
+    }
+
+    [Fact]
+    public async Task Announce_PeerDeliveredTheBlock_NotAnnouncedToIt()
+    {
+        var service = Service();
+        var sent = new List<(string, NetworkMessage)>();
+        var server = RecordingPeer("server", sent);
+        service.OnPeerConnected(server);
+
+        await service.OnMessageAsync(server, new BlocksMessage([BlockCodec.Encode(_blocks[^2]), BlockCodec.Encode(_blocks[^1])]), CancellationToken.None);
+        await service.AnnounceAsync(_blocks[^1]);
+
+        Assert.Empty(AnnouncedTo(sent, _blocks[^1]));
+    }
+
+    [Fact]
+    public async Task Announce_SameBlockTwice_EachPeerGetsItOnce()
+    {
+        var service = Service();
+        var sent = new List<(string, NetworkMessage)>();
+        service.OnPeerConnected(RecordingPeer("a", sent));
+        service.OnPeerConnected(RecordingPeer("b", sent));
+
+        await service.AnnounceAsync(_blocks[^1]);
+        int second = await service.AnnounceAsync(_blocks[^1]);
+
+        Assert.Equal(0, second);
+        Assert.Equal(["a", "b"], AnnouncedTo(sent, _blocks[^1]));
+    }
+
     [Fact]
     public void ServeHeaders_LocatorWithOurBlock_ReturnsHeadersAfterItUpToMaxCount()
     {
