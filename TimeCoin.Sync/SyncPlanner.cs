@@ -180,6 +180,37 @@ public sealed class SyncPlanner
     }
 
     /// <summary>
+    /// A peer announced a new block with its header (the caller checked the header as it checks every header:
+    /// network, schedule, producer signature). When the header links to the top of the header chain (or our tip, with
+    /// no header chain above it) it is adopted as a one-header reply would be, and the peer is known to have it, so
+    /// the next <see cref="Plan"/> asks for the block without a header round trip. Otherwise nothing changes: the
+    /// peer's reported tip leads to a header request as usual. Bounded as header replies are: nothing is adopted
+    /// while <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers wait for their blocks, or from a peer in fork
+    /// resolution.
+    /// </summary>
+    /// <returns>True when the header was adopted or was already known at its height.</returns>
+    public bool OnHeaderAnnounced(string peerId, BlockLink header)
+    {
+        if (!_peers.TryGetValue(peerId, out var peer))
+            return false;
+        Reconcile();
+        if (_forks.TryGetValue(peerId, out var fork) && fork.IsActive)
+            return false;
+        if (IsKnownAt(header))
+        {
+            if (header.Height > _headerBase)
+                peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, header.Height);
+            return true;
+        }
+        var top = _headerTop > _headerBase ? _headerByHeight[_headerTop] : _headerBaseHash;
+        if (header.Height != _headerTop + 1 || header.PreviousHash != top || HeadersFarEnoughAhead)
+            return false;
+        AppendHeaders([header], 0);
+        peer.KnownHeaderHeight = header.Height;
+        return true;
+    }
+
+    /// <summary>
     /// Blocks delivered by a peer (after the caller checked each block's own hash). A block whose hash differs from
     /// the one requested at that height is reported; blocks nobody asked for are ignored.
     /// </summary>

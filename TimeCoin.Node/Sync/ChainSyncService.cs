@@ -163,6 +163,9 @@ public sealed class ChainSyncService : IPeerMessageHandler
                 RelayOf(peer)?.Knows(announcement.Hash, (long)announcement.Height);
                 await _coordinator.OnBlockAnnouncedAsync(peer, announcement.Hash, (long)announcement.Height, cancellationToken);
                 break;
+            case HeaderAnnouncementMessage announcement:
+                await ReceiveHeaderAnnouncementAsync(peer, announcement, cancellationToken);
+                break;
             default:
                 _logger.LogDebug("Chain sync ignores {Type} from peer {PeerId}", message.Type, peer.PeerId);
                 break;
@@ -247,6 +250,47 @@ public sealed class ChainSyncService : IPeerMessageHandler
         await _coordinator.OnHeadersReceivedAsync(peer, links, cancellationToken);
     }
 
+    /// <summary>
+    /// A block announced with its header (protocol version 3). A block already on our chain needs no checks (the peer
+    /// has it, and we have nothing to fetch). Otherwise the header must decode to the announced hash and height and pass
+    /// the checks of every header (network, schedule, producer, signature) before sync sees it; a header that fails
+    /// is reported and dropped whole.
+    /// </summary>
+    private async ValueTask ReceiveHeaderAnnouncementAsync(IPeer peer, HeaderAnnouncementMessage announcement, CancellationToken cancellationToken)
+    {
+        if (announcement.Height > long.MaxValue)
+        {
+            _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"announced height {announcement.Height} is out of range");
+            return;
+        }
+        long height = (long)announcement.Height;
+        if (_chain.State.IsOnActiveChain(announcement.Hash))
+        {
+            RelayOf(peer)?.Knows(announcement.Hash, height);
+            await _coordinator.OnBlockAnnouncedAsync(peer, announcement.Hash, height, cancellationToken);
+            return;
+        }
+        if (!BlockCodec.TryDecodeHeader(announcement.Header.Span, out var header, out var error))
+        {
+            _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"announced header does not decode: {error}");
+            return;
+        }
+        if (header.Hash != announcement.Hash || header.Height != height)
+        {
+            _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage,
+                $"announced block {announcement.Hash} at height {height} but its header is {header.Hash} at height {header.Height}");
+            return;
+        }
+        if (CheckHeader(_chain.Parameters, header) is { } problem)
+        {
+            var kind = problem.Forged ? ViolationKind.ForgedSignature : ViolationKind.InvalidBlock;
+            _coordinator.ReportMisbehaviour(peer, kind, $"announced header {header}: {problem.Reason}");
+            return;
+        }
+        RelayOf(peer)?.Knows(header.Hash, header.Height);
+        await _coordinator.OnHeaderAnnouncedAsync(peer, new BlockLink(header.Height, header.Hash, header.PreviousHash), cancellationToken);
+    }
+
     private (bool Forged, string Reason)? CheckHeader(ChainParameters parameters, BlockHeader header)
     {
         if (header.NetworkMagic != parameters.NetworkMagic)
@@ -313,7 +357,8 @@ public sealed class ChainSyncService : IPeerMessageHandler
 
     private async ValueTask<int> AnnounceHeaderAsync(BlockHeader header, CancellationToken cancellationToken)
     {
-        var message = new BlockAnnouncementMessage(header.Hash, (ulong)header.Height);
+        BlockAnnouncementMessage? plain = null;
+        HeaderAnnouncementMessage? withHeader = null;
         int sent = 0;
         foreach (var relay in PeersSnapshot())
         {
@@ -321,6 +366,10 @@ public sealed class ChainSyncService : IPeerMessageHandler
             if (PeerHas(relay, header))
                 continue;
             relay.Knows(header.Hash, header.Height);
+            // With the header to peers that understand it (they ask for the block without a header round trip).
+            NetworkMessage message = relay.Peer.ProtocolVersion >= HeaderAnnouncementMessage.MinimumProtocolVersion
+                ? withHeader ??= new HeaderAnnouncementMessage(header.Hash, (ulong)header.Height, BlockCodec.EncodeHeader(header))
+                : plain ??= new BlockAnnouncementMessage(header.Hash, (ulong)header.Height);
             if (await relay.Peer.SendAsync(message, cancellationToken))
                 sent++;
         }

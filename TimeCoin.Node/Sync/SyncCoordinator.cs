@@ -31,6 +31,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
     private sealed record PeerConnectedEvent(IPeer Peer) : SyncEvent;
     private sealed record PeerDisconnectedEvent(IPeer Peer, string Reason) : SyncEvent;
     private sealed record AnnouncementEvent(IPeer Peer, Hash256 Hash, long Height) : SyncEvent;
+    private sealed record HeaderAnnouncementEvent(IPeer Peer, BlockLink Header) : SyncEvent;
     private sealed record HeadersEvent(IPeer Peer, IReadOnlyList<BlockLink> Headers) : SyncEvent;
     private sealed record BlocksEvent(IPeer Peer, IReadOnlyList<Block> Blocks) : SyncEvent;
     private sealed record WakeEvent : SyncEvent;
@@ -200,6 +201,14 @@ public sealed class SyncCoordinator : IAsyncDisposable
     public ValueTask OnBlockAnnouncedAsync(IPeer peer, Hash256 hash, long height, CancellationToken cancellationToken = default) =>
         PostAsync(new AnnouncementEvent(peer ?? throw new ArgumentNullException(nameof(peer)), hash, height), cancellationToken);
 
+    /// <summary>
+    /// A peer announced a new best block with its header, already decoded and checked (network, schedule, signature).
+    /// A header that extends what we know is adopted, so the block is asked for without a header round trip. Waits
+    /// while the loop's queue is full.
+    /// </summary>
+    public ValueTask OnHeaderAnnouncedAsync(IPeer peer, BlockLink header, CancellationToken cancellationToken = default) =>
+        PostAsync(new HeaderAnnouncementEvent(peer ?? throw new ArgumentNullException(nameof(peer)), header), cancellationToken);
+
     /// <summary>Headers from a peer, already decoded and checked (network, schedule, signature). Waits while the loop's queue is full.</summary>
     public ValueTask OnHeadersReceivedAsync(IPeer peer, IReadOnlyList<BlockLink> headers, CancellationToken cancellationToken = default) =>
         PostAsync(new HeadersEvent(peer ?? throw new ArgumentNullException(nameof(peer)), headers ?? throw new ArgumentNullException(nameof(headers))), cancellationToken);
@@ -350,6 +359,17 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 // announcement walked every peer and the planner some 16 times per block per node (the whole-network
                 // simulation's profile).
                 return !_chain.State.IsOnActiveChain(e.Hash) && !_requested.ContainsKey(e.Hash);
+            case HeaderAnnouncementEvent e:
+                if (!_peers.TryGetValue(e.Peer.PeerId, out var headerAnnouncer))
+                    return false;
+                headerAnnouncer.AnnouncedTip = e.Header.Hash;
+                headerAnnouncer.AnnouncedHeight = e.Header.Height;
+                if (_chain.State.IsOnActiveChain(e.Header.Hash) || _requested.ContainsKey(e.Header.Hash))
+                    return false;
+                // The planner needs the peer's current report to take the header; a peer it has not seen yet is
+                // handled by the round like a plain announcement (its tip leads to a header request).
+                _planner.OnHeaderAnnounced(e.Peer.PeerId, e.Header);
+                return true;
             case HeadersEvent e:
                 if (_peers.ContainsKey(e.Peer.PeerId))
                     _planner.OnHeadersReceived(e.Peer.PeerId, e.Headers);

@@ -185,6 +185,50 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
         await Eventually.AssertAsync(() => follower.TipHash == produced[^1].Hash, () => Heights(follower, producer));
     }
 
+    /// <summary>
+    /// Protocol version 3: the announcement carries the header, so the follower asks for the block straight away,
+    /// with no header round trip (before: a GetHeaders and Headers pair per block).
+    /// </summary>
+    [Fact]
+    public async Task Announcement_WithTheHeader_FollowerFetchesTheBlockWithoutAHeaderRequest()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 10);
+        var producer = Node("producer").Start();
+        var follower = Node("follower").Start();
+        producer.Load(blocks);
+        follower.Load(blocks);
+        var (followerToProducer, producerToFollower) = TestNode.Link(follower, producer);
+        await Eventually.AssertAsync(() => follower.Coordinator.GetStatus().PeerCount == 1, () => "peer not seen");
+
+        var produced = await producer.ProduceAsync(1, "main");
+
+        await Eventually.AssertAsync(() => follower.TipHash == produced[^1].Hash, () => Heights(follower, producer));
+        Assert.Equal(1, producerToFollower.Sent.GetValueOrDefault(MessageType.HeaderAnnouncement));
+        Assert.Equal(0, followerToProducer.Sent.GetValueOrDefault(MessageType.GetHeaders));
+        Assert.Equal(1, followerToProducer.Sent.GetValueOrDefault(MessageType.GetBlocks));
+    }
+
+    /// <summary>A peer that speaks protocol version 2 gets the plain announcement and is followed through a header request.</summary>
+    [Fact]
+    public async Task Announcement_ToAVersion2Peer_PlainAnnouncementAndTheFollowerAsksForHeaders()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 10);
+        var producer = Node("producer").Start();
+        var follower = Node("follower").Start();
+        producer.Load(blocks);
+        follower.Load(blocks);
+        var (followerToProducer, producerToFollower) = TestNode.Link(follower, producer);
+        producerToFollower.ProtocolVersion = 2;
+        await Eventually.AssertAsync(() => follower.Coordinator.GetStatus().PeerCount == 1, () => "peer not seen");
+
+        var produced = await producer.ProduceAsync(1, "main");
+
+        await Eventually.AssertAsync(() => follower.TipHash == produced[^1].Hash, () => Heights(follower, producer));
+        Assert.Equal(0, producerToFollower.Sent.GetValueOrDefault(MessageType.HeaderAnnouncement));
+        Assert.Equal(1, producerToFollower.Sent.GetValueOrDefault(MessageType.BlockAnnouncement));
+        Assert.Equal(1, followerToProducer.Sent.GetValueOrDefault(MessageType.GetHeaders));
+    }
+
     [Fact]
     public async Task PartitionHeal_LongerHalfWins_AllNodesConvergeOnTheLongerChain()
     {
