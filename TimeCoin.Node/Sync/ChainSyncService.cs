@@ -29,7 +29,11 @@ public sealed class ChainSyncService : IPeerMessageHandler
     // Ordered by peer id, so announcements go out in one order for one set of peers (a hash-ordered dictionary would
     // tie the order to the runtime's string hashing; the whole-network simulation replays runs exactly).
     private readonly SortedDictionary<string, RelayPeer> _peers = new(StringComparer.Ordinal);
+    // Each connection's record by the connection itself (a reference look-up per received announcement or reply).
+    private readonly Dictionary<IPeer, RelayPeer> _byConnection = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _peersGate = new();
+    // _peers' values in peer id order, rebuilt on connect and disconnect only (every announcement reads it).
+    private volatile RelayPeer[] _ordered = [];
 
     /// <summary>
     /// A connected peer and the highest block it is known to have: one it announced, delivered or sent as a header
@@ -88,17 +92,13 @@ public sealed class ChainSyncService : IPeerMessageHandler
     }
 
     /// <summary>The connected peers, in peer id order (a snapshot).</summary>
-    private RelayPeer[] PeersSnapshot()
-    {
-        lock (_peersGate)
-            return [.. _peers.Values];
-    }
+    private RelayPeer[] PeersSnapshot() => _ordered;
 
     /// <summary>The relay record of this connection of the peer (null once it disconnected or was replaced).</summary>
     private RelayPeer? RelayOf(IPeer peer)
     {
         lock (_peersGate)
-            return _peers.TryGetValue(peer.PeerId, out var relay) && ReferenceEquals(relay.Peer, peer) ? relay : null;
+            return _byConnection.GetValueOrDefault(peer);
     }
 
     /// <summary>
@@ -119,7 +119,14 @@ public sealed class ChainSyncService : IPeerMessageHandler
     {
         ArgumentNullException.ThrowIfNull(peer);
         lock (_peersGate)
-            _peers[peer.PeerId] = new RelayPeer(peer);
+        {
+            if (_peers.Remove(peer.PeerId, out var replaced))
+                _byConnection.Remove(replaced.Peer);
+            var relay = new RelayPeer(peer);
+            _peers[peer.PeerId] = relay;
+            _byConnection[peer] = relay;
+            _ordered = [.. _peers.Values];
+        }
         _coordinator.OnPeerConnected(peer);
     }
 
@@ -130,7 +137,11 @@ public sealed class ChainSyncService : IPeerMessageHandler
         lock (_peersGate)
         {
             if (_peers.TryGetValue(peer.PeerId, out var current) && ReferenceEquals(current.Peer, peer))
+            {
                 _peers.Remove(peer.PeerId);
+                _byConnection.Remove(peer);
+                _ordered = [.. _peers.Values];
+            }
         }
         _coordinator.OnPeerDisconnected(peer, reason);
     }
