@@ -302,8 +302,9 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 }
                 // One planner snapshot per round serves the lag alert, the RPC status and the timer (it was taken three times).
                 plannerStatus ??= _planner.GetStatus();
-                _status = BuildStatus(plannerStatus);
+                // The timer first: a reader who sees this round in the status knows the next wake is already set.
                 ArmTimer(plannerStatus);
+                _status = BuildStatus(plannerStatus);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
