@@ -61,6 +61,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly Queue<DisconnectRecord> _disconnects = new();
     private readonly ConcurrentDictionary<Task, byte> _tasks = new();
     private readonly CancellationTokenSource _stopping = new();
+    private bool _nodeStopping;
     private readonly CancellationTokenSource _abortHandshakes = new();
     private DateTimeOffset _goodbyeDeadline; // set with the stop flag: the one deadline of every goodbye of a stop
     private readonly ConcurrentDictionary<TaskCompletionSource, byte> _handshakes = new();
@@ -385,6 +386,14 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         CarryOut(peer.RemoteEndPoint.Address, peer, $"{kind}: {detail}", outcome);
     }
 
+    /// <summary>
+    /// The node was asked to stop (its host calls this before it begins to close anything): from now on the loss of a
+    /// whitelisted peer is logged at Information, not Critical, since the node is closing its connections itself and
+    /// peers stopping with it may close first (a goodbye can lose the race with their close). Disconnects are still
+    /// recorded and raised as <see cref="PeerDisconnected"/>. <see cref="StopAsync"/> implies it.
+    /// </summary>
+    public void OnNodeStopping() => Volatile.Write(ref _nodeStopping, true);
+
     internal void OnPeerClosing(PeerConnection peer, string reason)
     {
         var now = _time.GetUtcNow();
@@ -403,7 +412,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         PeerDisconnected?.Invoke(record);
         // The event the analysis counts: the last connection to a whitelisted peer lost for a reason other than an
         // orderly close (our stop, its goodbye, a duplicate closed while the other connection stays).
-        bool orderly = peer.ClosedByGoodbye || reason is "node stopping" or "duplicate";
+        bool orderly = peer.ClosedByGoodbye || reason is "node stopping" or "duplicate" || Volatile.Read(ref _nodeStopping)
+                       || _stopping.IsCancellationRequested;
         bool last = _registry.Find(peer.NodeId) is not { } kept || ReferenceEquals(kept, peer);
         if (whitelisted && !orderly && last)
             _logger.LogCritical("Whitelisted peer {PeerId} at {Ip} disconnected ({Direction}): {Reason}",

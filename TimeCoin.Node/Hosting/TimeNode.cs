@@ -249,11 +249,13 @@ public sealed class TimeNode : IAsyncDisposable
     /// <summary>
     /// Asks the node to stop; <see cref="StopRequested"/> completes and the host calls <see cref="DisposeAsync"/>. From
     /// now on the node raises no alerts about its peers or its sync (it is closing them, or they stop with it, as on a
-    /// devnet that stops all its nodes); a store failing still raises <c>store_failing</c>.
+    /// devnet that stops all its nodes), and the loss of a whitelisted peer is logged at Information, not Critical; a
+    /// store failing still raises <c>store_failing</c>.
     /// </summary>
     public void RequestStop()
     {
         Observability.AlertMonitor.OnNodeStopping();
+        Connections.OnNodeStopping();
         _stopRequested.TrySetResult();
     }
 

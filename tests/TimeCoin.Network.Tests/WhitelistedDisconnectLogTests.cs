@@ -168,6 +168,30 @@ public class WhitelistedDisconnectLogTests
         await Until(() => Criticals(logsA) >= 1, "the loss of the whitelisted peer is Critical");
     }
 
+    /// <summary>
+    /// A node asked to stop is tearing its connections down anyway: a whitelisted peer it loses without a goodbye in
+    /// that time (the devnet's shutdown, where every node stops at once and a goodbye can lose the race with the
+    /// peer's close) is not the event the analysis counts, so no Critical line; the loss is still logged and recorded.
+    /// </summary>
+    [Fact]
+    public async Task ConnectionBreaks_AfterThisNodeWasAskedToStop_NoCriticalLineButTheLossIsRecorded()
+    {
+        var network = new InMemoryNetwork();
+        var logsA = new CapturingLoggerFactory();
+        await using var a = new TestNode(network.CreateTransport(IpA), Options(IpA, IpB), loggers: logsA);
+        await using var b = new TestNode(network.CreateTransport(IpB), Options(IpB, IpA) with { WhitelistedPeers = [] });
+        await a.StartAsync();
+        await b.StartAsync();
+        await Until(() => a.PeerFor(b) is not null, "a connected to b");
+
+        a.Manager.OnNodeStopping();
+        network.BreakConnections(IpB);
+
+        await Until(() => a.Manager.RecentDisconnects.Count >= 1, "a recorded the loss");
+        Assert.Equal(0, Criticals(logsA));
+        Assert.Contains(logsA.Entries, e => e.Level == LogLevel.Information && e.Message.Contains("disconnected", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Codec_Goodbye_RoundTrips()
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using TimeCoin.Core.Chain;
@@ -34,7 +35,7 @@ internal sealed class InMemoryNodeCluster : IAsyncDisposable
     public static NodeAlertMonitorOptions FastAlerts => new() { StartupGrace = TimeSpan.Zero, EvaluateInterval = TimeSpan.FromMilliseconds(100) };
 
     public async Task<(TimeNode Node, string DataDir)> StartAsync(int index, IReadOnlyList<string> whitelist, bool rpc = false, bool metrics = false,
-        string? dataDir = null)
+        string? dataDir = null, ILoggerFactory? loggers = null)
     {
         if (dataDir is null)
         {
@@ -57,7 +58,7 @@ internal sealed class InMemoryNodeCluster : IAsyncDisposable
             Alerts = FastAlerts,
             Rpc = rpc ? new RpcServerOptions { Port = 0, CookieFilePath = Path.Combine(dataDir, ".cookie") } : null,
             MetricsListen = metrics ? new IPEndPoint(IPAddress.Loopback, 0) : null,
-        }, _network.CreateTransport(Ip(index)), TimeProvider.System, NullLoggerFactory.Instance);
+        }, _network.CreateTransport(Ip(index)), TimeProvider.System, loggers ?? NullLoggerFactory.Instance);
         _nodes.Add(node);
         return (node, dataDir);
     }
