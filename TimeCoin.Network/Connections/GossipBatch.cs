@@ -8,10 +8,10 @@ namespace TimeCoin.Network.Connections;
 internal sealed record GossipBatch(IReadOnlyList<ReadOnlyMemory<byte>> Announcements, IReadOnlyList<ReadOnlyMemory<byte>> Heartbeats)
 {
     /// <summary>Bytes of a <see cref="MasternodeGossipMessage"/> payload besides its items: the two list counts.</summary>
-    private const int ListCountsSize = 2 * sizeof(uint);
+    private const int ListCountsSize = 2 * MessageCodec.OpaqueListCountSize;
 
     /// <summary>Bytes an item adds to the payload besides its own: its length prefix.</summary>
-    private const int ItemPrefixSize = sizeof(uint);
+    private const int ItemPrefixSize = MessageCodec.OpaqueItemPrefixSize;
 
     /// <summary>
     /// The frames that carry this batch to a connection whose frames hold at most <paramref name="maxPayloadLength"/>
@@ -29,7 +29,7 @@ internal sealed record GossipBatch(IReadOnlyList<ReadOnlyMemory<byte>> Announcem
         var announcements = Announcements;
         var heartbeats = Heartbeats;
         if (announcements.Count <= ProtocolLimits.MaxGossipAnnouncementsPerBatch && heartbeats.Count <= ProtocolLimits.MaxGossipHeartbeatsPerBatch
-            && ListCountsSize + EncodedSize(announcements) + EncodedSize(heartbeats) <= maxPayloadLength)
+            && MessageCodec.OpaqueListSize(announcements) + MessageCodec.OpaqueListSize(heartbeats) <= maxPayloadLength)
             return [new MasternodeGossipMessage(announcements, heartbeats)];
 
         var frames = new List<MasternodeGossipMessage>();
@@ -50,14 +50,6 @@ internal sealed record GossipBatch(IReadOnlyList<ReadOnlyMemory<byte>> Announcem
             frames.Add(new MasternodeGossipMessage(Slice(announcements, firstA, a - firstA), Slice(heartbeats, firstH, h - firstH)));
         }
         return frames;
-    }
-
-    private static long EncodedSize(IReadOnlyList<ReadOnlyMemory<byte>> items)
-    {
-        long size = 0;
-        foreach (var item in items)
-            size += ItemPrefixSize + item.Length;
-        return size;
     }
 
     private static IReadOnlyList<ReadOnlyMemory<byte>> Slice(IReadOnlyList<ReadOnlyMemory<byte>> items, int start, int count)

@@ -231,6 +231,21 @@ internal static class MessageCodec
         return peers;
     }
 
+    /// <summary>Bytes an opaque list (<see cref="WriteOpaqueList"/>) takes besides its items: its u32 count.</summary>
+    internal const int OpaqueListCountSize = sizeof(uint);
+
+    /// <summary>Bytes one opaque-list item takes besides its own: its u32 length prefix.</summary>
+    internal const int OpaqueItemPrefixSize = sizeof(uint);
+
+    /// <summary>The encoded size of <paramref name="items"/> as <see cref="WriteOpaqueList"/> writes them.</summary>
+    internal static long OpaqueListSize(IReadOnlyList<ReadOnlyMemory<byte>> items)
+    {
+        long size = OpaqueListCountSize;
+        foreach (var item in items)
+            size += OpaqueItemPrefixSize + item.Length;
+        return size;
+    }
+
     private static void WriteOpaqueList(PayloadWriter w, IReadOnlyList<ReadOnlyMemory<byte>> items, int max, string field, int maxItemBytes = int.MaxValue)
     {
         foreach (var item in items)

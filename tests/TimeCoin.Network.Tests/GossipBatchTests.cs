@@ -31,6 +31,29 @@ public class GossipBatchTests
     }
 
     [Fact]
+    public void OpaqueListSize_IsWhatTheCodecWrites()
+    {
+        var announcements = Items(7, 204, 1);
+        var heartbeats = Items(11, 219, 2);
+
+        int encoded = MessageCodec.Encode(new MasternodeGossipMessage(announcements, heartbeats)).Length;
+
+        Assert.Equal(encoded, MessageCodec.OpaqueListSize(announcements) + MessageCodec.OpaqueListSize(heartbeats));
+    }
+
+    [Fact]
+    public void ToMessages_BatchExactlyAtTheMaximum_OneFrameAndOneByteLessSplits()
+    {
+        var batch = new GossipBatch(Items(3, 204, 1), Items(4, 219, 2));
+        int exact = MessageCodec.Encode(new MasternodeGossipMessage(batch.Announcements, batch.Heartbeats)).Length;
+
+        Assert.Single(batch.ToMessages(exact));
+        var split = batch.ToMessages(exact - 1);
+        Assert.Equal(2, split.Count);
+        Assert.All(split, f => Assert.InRange(MessageCodec.Encode(f).Length, 1, exact - 1));
+    }
+
+    [Fact]
     public void ToMessages_FullBatchUnderA600KBMaximum_EveryFrameFitsAndNothingIsLost()
     {
         const int max = 600_000; // below the ~654 KB of a batch at both count limits
