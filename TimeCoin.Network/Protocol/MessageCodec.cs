@@ -17,6 +17,15 @@ internal static class MessageCodec
     /// <summary>True for the message types this version understands.</summary>
     public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.MasternodeGossip;
 
+    // The names of the known types, made once: the read loop keys every message's rate limit by its type's name, and
+    // Enum.ToString made (allocated) a new string per message.
+    private static readonly string[] TypeNames = Enumerable.Range(0, (int)MessageType.MasternodeGossip + 1)
+        .Select(value => ((MessageType)value).ToString())
+        .ToArray();
+
+    /// <summary>The name of <paramref name="type"/> (as <see cref="Enum.ToString()"/>), without a new string for a known type.</summary>
+    internal static string TypeName(MessageType type) => (uint)type < (uint)TypeNames.Length ? TypeNames[(int)type] : type.ToString();
+
     /// <summary>Encodes <paramref name="message"/> to its payload bytes.</summary>
     /// <exception cref="ArgumentException">A list or string is above its bound in <see cref="ProtocolLimits"/>.</exception>
     public static byte[] Encode(NetworkMessage message)

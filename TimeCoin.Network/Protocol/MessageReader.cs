@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace TimeCoin.Network.Protocol;
 
@@ -36,6 +37,10 @@ internal sealed class MessageReader
     public long FramesRead => Interlocked.Read(ref _framesRead);
 
     /// <summary>Waits for the next message.</summary>
+    /// <remarks>
+    /// Its state machine comes from a pool (see <see cref="FrameReader.ReadAsync"/>): await the task once and only once.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<MessageReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         var frame = await _frames.ReadAsync(cancellationToken);
