@@ -452,8 +452,15 @@ public sealed class PeerConnection : IPeer
         var encoder = new PayloadWriter();
         try
         {
-            while (await _sendQueue.Reader.WaitToReadAsync(token))
+            // The wait takes no token: Disconnect (the only thing that cancels _closing) completes the queue first,
+            // which ends the wait just as well, and a wait with a token costs a fresh waiter and a token registration
+            // per wake (one per message sent) where a wait without one reuses the channel's single waiter. The check
+            // at the top of each round keeps the cancelled token's meaning: queued messages are not sent after it.
+            while (true)
             {
+                token.ThrowIfCancellationRequested();
+                if (!await _sendQueue.Reader.WaitToReadAsync(CancellationToken.None))
+                    break;
                 while (_sendQueue.Reader.TryRead(out var message))
                 {
                     int payloadLength;

@@ -49,7 +49,7 @@ internal sealed class MessageReader
             case FrameReadStatus.Frame:
                 Interlocked.Add(ref _bytesRead, FrameFormat.HeaderSize + frame.Payload.Length);
                 Interlocked.Increment(ref _framesRead);
-                var decoded = MessageCodec.Decode(frame.Type, frame.Payload.Span);
+                var decoded = MessageCodec.Decode(frame.Type, frame.Payload); // the frame's own array: gossip items are slices of it
                 if (decoded.IsSuccess)
                     return new MessageReadResult(MessageReadStatus.Message, decoded.Message, null, null);
                 return Violation(decoded.Error);

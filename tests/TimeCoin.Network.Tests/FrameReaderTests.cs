@@ -211,7 +211,9 @@ public class FrameReaderTests
         var first = await reader.ReadAsync();
         var second = await reader.ReadAsync();
 
-        Assert.Same(first, second);
+        Assert.Equal(FrameReadStatus.Error, first.Status);
+        Assert.Equal(first, second); // the same status and the same error object
+        Assert.Same(first.Error, second.Error);
     }
 
     [Fact]
