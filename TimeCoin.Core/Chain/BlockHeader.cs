@@ -15,7 +15,6 @@ public sealed class BlockHeader
     private static ReadOnlySpan<byte> SigningTag => "TIMECOIN-BLOCK-HEADER-V1"u8;
 
     private readonly byte[] _signature;
-    private System.Runtime.CompilerServices.StrongBox<Hash256>? _producerCacheKey;
 
     /// <summary>Creates a header; the hash is computed once here.</summary>
     /// <param name="version">Block format version (<see cref="CurrentVersion"/>).</param>
@@ -90,10 +89,19 @@ public sealed class BlockHeader
     /// </summary>
     public byte[] SigningBytes()
     {
-        var bytes = new byte[SigningTag.Length + BlockCodec.UnsignedHeaderSize];
-        SigningTag.CopyTo(bytes);
-        WriteUnsigned(bytes.AsSpan(SigningTag.Length));
+        var bytes = new byte[SigningLength];
+        WriteSigningBytes(bytes);
         return bytes;
+    }
+
+    /// <summary>Length of <see cref="SigningBytes"/>.</summary>
+    internal static int SigningLength => SigningTag.Length + BlockCodec.UnsignedHeaderSize;
+
+    /// <summary>Writes <see cref="SigningBytes"/> into the first <see cref="SigningLength"/> bytes of <paramref name="destination"/>.</summary>
+    internal void WriteSigningBytes(Span<byte> destination)
+    {
+        SigningTag.CopyTo(destination);
+        WriteUnsigned(destination[SigningTag.Length..SigningLength]);
     }
 
     /// <summary>True when <see cref="Signature"/> is the producer's valid signature of <see cref="SigningBytes"/>.</summary>
@@ -110,24 +118,6 @@ public sealed class BlockHeader
         SigningTag.CopyTo(bytes);
         WriteUnsigned(bytes[SigningTag.Length..]);
         return key.Verify(bytes, _signature);
-    }
-
-    /// <summary>
-    /// This header's <see cref="SignatureCache"/> entry for <paramref name="signer"/>. For the header's own producer
-    /// (the only signer validation asks about) it is computed once and kept, so checking the same header object
-    /// ahead on another thread and again in order hashes it once. The header is immutable, so the key cannot go stale.
-    /// </summary>
-    internal Hash256 SignatureCacheKey(PublicKey signer)
-    {
-        if (signer != Producer)
-            return SignatureCache.ComputeEntry(this, signer);
-        var key = Volatile.Read(ref _producerCacheKey);
-        if (key is null)
-        {
-            key = new System.Runtime.CompilerServices.StrongBox<Hash256>(SignatureCache.ComputeEntry(this, signer));
-            Volatile.Write(ref _producerCacheKey, key);
-        }
-        return key.Value;
     }
 
     /// <summary>A copy of this header with another signature (same hash).</summary>

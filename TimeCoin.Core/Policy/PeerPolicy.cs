@@ -65,14 +65,7 @@ public sealed class PeerPolicy
     /// A number that changes (counts up) whenever any whitelist entry is added, changed or removed, so a caller that
     /// derived something from the whitelist can tell whether it still holds without asking again.
     /// </summary>
-    public long WhitelistVersion
-    {
-        get
-        {
-            lock (_gate)
-                return _whitelistVersion;
-        }
-    }
+    public long WhitelistVersion => Interlocked.Read(ref _whitelistVersion); // counted up under the lock, read without it
 
     /// <summary>The options this policy was built with.</summary>
     public PeerPolicyOptions Options { get; }
@@ -466,6 +459,15 @@ public sealed class PeerPolicy
         return RateLimiter.Check(peerId, kind, Options.RateLimitScoreWindow);
     }
 
+    /// <summary>
+    /// Decides one message as <see cref="CheckRate(IPAddress, string, string)"/> does, for a caller that already knows
+    /// whether a manual (config or rpc) whitelist entry covers the peer: <paramref name="manuallyWhitelisted"/> is what
+    /// <see cref="IsManuallyWhitelisted"/> answered at the current <see cref="WhitelistVersion"/> (a connection keeps
+    /// that answer until the version changes, instead of asking the policy for every message it reads).
+    /// </summary>
+    public RateLimitVerdict CheckRate(string peerId, string kind, bool manuallyWhitelisted) =>
+        manuallyWhitelisted ? RateLimitVerdict.Allowed : RateLimiter.Check(peerId, kind, Options.RateLimitScoreWindow);
+
     /// <summary>True when a config or rpc whitelist entry contains <paramref name="address"/>.</summary>
     public bool IsManuallyWhitelisted(IPAddress address)
     {
@@ -764,7 +766,7 @@ public sealed class PeerPolicy
         _standingsV4.Clear();
         _standingsV6.Clear();
         _sortedWhitelist = null;
-        _whitelistVersion++;
+        Interlocked.Increment(ref _whitelistVersion);
     }
 
     private const int MaxRememberedStandings = 4096;

@@ -1,6 +1,6 @@
 namespace TimeCoin.Core.Policy;
 
-/// <summary>What to do with one message under the rate limits (<see cref="PeerPolicy.CheckRate"/>).</summary>
+/// <summary>What to do with one message under the rate limits (<see cref="PeerPolicy.CheckRate(System.Net.IPAddress, string, string)"/>).</summary>
 public enum RateLimitVerdict
 {
     /// <summary>Within the limit (or the peer is exempt): handle it.</summary>

@@ -849,7 +849,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>One token of <paramref name="kind"/> (the rate-limit key of the single message, its type name).</summary>
     private bool TakeGossipToken(PeerConnection peer, string kind)
     {
-        var verdict = Policy.CheckRate(peer.RemoteEndPoint.Address, peer.PeerId, kind);
+        var verdict = peer.CheckRate(kind);
         if (verdict == RateLimitVerdict.DroppedAndScored)
             ReportViolation(peer, ViolationKind.RateLimitExceeded, $"{kind} items above the rate limit in {MessageType.MasternodeGossip} batches (excess dropped, scored once per window)");
         return verdict == RateLimitVerdict.Allowed;

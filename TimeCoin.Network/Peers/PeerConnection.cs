@@ -321,7 +321,29 @@ public sealed class PeerConnection : IPeer
     /// </summary>
     private bool IsRateLimited(MessageType type) =>
         type is not (MessageType.GetBlocks or MessageType.Blocks)
-        || _owner.Policy.Options.RateLimits.ContainsKey(type.ToString());
+        || _owner.Policy.Options.RateLimits.ContainsKey(MessageCodec.TypeName(type));
+
+    // Whether a manual whitelist entry covers the peer (exempt from rate limits), as the policy answered at whitelist
+    // version _manualVersion. Read loop only (the rate check of every message and of every gossip item).
+    private long _manualVersion = -1;
+    private bool _manuallyWhitelisted;
+
+    /// <summary>
+    /// The rate-limit verdict for one message or gossip item of <paramref name="kind"/> from this peer, as
+    /// <see cref="PeerPolicy.CheckRate(IPAddress, string, string)"/> gives it; whether the peer is exempt (manually
+    /// whitelisted) is asked of the policy again only when its whitelist has changed. Called on the read loop only.
+    /// </summary>
+    internal RateLimitVerdict CheckRate(string kind)
+    {
+        var policy = _owner.Policy;
+        long version = policy.WhitelistVersion;
+        if (version != _manualVersion)
+        {
+            _manuallyWhitelisted = policy.IsManuallyWhitelisted(RemoteEndPoint.Address);
+            _manualVersion = version;
+        }
+        return policy.CheckRate(PeerId, kind, _manuallyWhitelisted);
+    }
 
     private bool IsLenient() => (Permissions & PeerPermissions.LenientLiveness) != 0;
 
@@ -341,7 +363,7 @@ public sealed class PeerConnection : IPeer
                         continue; // we are closing in order: nothing more is handled
                     if (IsRateLimited(message.Type))
                     {
-                        var verdict = _owner.Policy.CheckRate(RemoteEndPoint.Address, PeerId, message.Type.ToString());
+                        var verdict = CheckRate(MessageCodec.TypeName(message.Type));
                         if (verdict == RateLimitVerdict.DroppedAndScored)
                             _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit (excess dropped, scored once per window)");
                         if (verdict != RateLimitVerdict.Allowed)
@@ -430,8 +452,15 @@ public sealed class PeerConnection : IPeer
         var encoder = new PayloadWriter();
         try
         {
-            while (await _sendQueue.Reader.WaitToReadAsync(token))
+            // The wait takes no token: Disconnect (the only thing that cancels _closing) completes the queue first,
+            // which ends the wait just as well, and a wait with a token costs a fresh waiter and a token registration
+            // per wake (one per message sent) where a wait without one reuses the channel's single waiter. The check
+            // at the top of each round keeps the cancelled token's meaning: queued messages are not sent after it.
+            while (true)
             {
+                token.ThrowIfCancellationRequested();
+                if (!await _sendQueue.Reader.WaitToReadAsync(CancellationToken.None))
+                    break;
                 while (_sendQueue.Reader.TryRead(out var message))
                 {
                     int payloadLength;

@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace TimeCoin.Network.Protocol;
 
-/// <summary>The result of <see cref="MessageCodec.Decode"/>: a message or an <see cref="ProtocolErrorKind.Undecodable"/> error.</summary>
+/// <summary>The result of <see cref="MessageCodec.Decode(MessageType, ReadOnlySpan{byte})"/>: a message or an <see cref="ProtocolErrorKind.Undecodable"/> error.</summary>
 internal readonly struct DecodeResult
 {
     private DecodeResult(NetworkMessage? message, ProtocolError? error)

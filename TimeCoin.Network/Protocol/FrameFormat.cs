@@ -38,16 +38,24 @@ internal static class FrameFormat
     /// The checksum of <paramref name="payload"/> (as <see cref="ComputeChecksum(ReadOnlySpan{byte})"/>) computed with
     /// <paramref name="sha256"/>, a SHA-256 <see cref="IncrementalHash"/> the caller keeps for many frames and uses from
     /// one thread at a time. It is left reset. A one-shot hash sets up and frees an OpenSSL digest context per call, and
-    /// that fixed cost was more than the hashing of a typical frame.
+    /// that fixed cost was more than the hashing of a typical frame. Short inputs skip OpenSSL altogether
+    /// (<see cref="Sha256Small"/>): the second pass (32 bytes) always, the first for a payload of at most
+    /// <see cref="Sha256Small.MaxInput"/> bytes.
     /// </summary>
     public static uint ComputeChecksum(ReadOnlySpan<byte> payload, IncrementalHash sha256)
     {
         ArgumentNullException.ThrowIfNull(sha256);
         Span<byte> digest = stackalloc byte[Hash256.Size];
-        sha256.AppendData(payload);
-        sha256.GetHashAndReset(digest);
-        sha256.AppendData(digest);
-        sha256.GetHashAndReset(digest);
+        if (payload.Length <= Sha256Small.MaxInput)
+        {
+            Sha256Small.Hash(payload, digest);
+        }
+        else
+        {
+            sha256.AppendData(payload);
+            sha256.GetHashAndReset(digest);
+        }
+        Sha256Small.Hash(digest, digest);
         return BinaryPrimitives.ReadUInt32LittleEndian(digest);
     }
 

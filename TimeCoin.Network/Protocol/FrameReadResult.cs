@@ -1,7 +1,7 @@
 namespace TimeCoin.Network.Protocol;
 
 /// <summary>One result of <see cref="FrameReader.ReadAsync"/>: a frame, a protocol error, the end, or a cancellation.</summary>
-internal sealed class FrameReadResult
+internal readonly struct FrameReadResult
 {
     private FrameReadResult(FrameReadStatus status, MessageType type, ReadOnlyMemory<byte> payload, ProtocolError? error, string? closeReason)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace TimeCoin.Network.Protocol;
@@ -43,10 +44,16 @@ internal sealed class FrameReader
     /// Waits for the next complete frame. A partial frame waits for more data; the end of the stream in the middle of
     /// a frame is <see cref="FrameReadStatus.Closed"/>.
     /// </summary>
+    /// <remarks>
+    /// The state machine of a read that waits comes from a pool (one read per frame; a fresh one per wait was an
+    /// allocation per message), so the returned task must be awaited once and only once, as any
+    /// <see cref="ValueTask{TResult}"/> should be.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<FrameReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
-        if (_terminal is not null)
-            return _terminal;
+        if (_terminal is { } terminal)
+            return terminal;
         while (true)
         {
             ReadResult read;
@@ -61,7 +68,7 @@ internal sealed class FrameReader
             catch (Exception ex)
             {
                 // A reset socket (IOException), a disposed stream, a completed pipe: the connection is gone.
-                return _terminal = FrameReadResult.ForClosed($"connection failed: {ex.GetType().Name}: {ex.Message}");
+                return Terminal(FrameReadResult.ForClosed($"connection failed: {ex.GetType().Name}: {ex.Message}"));
             }
 
             var buffer = read.Buffer;
@@ -75,18 +82,24 @@ internal sealed class FrameReader
             }
             catch (Exception ex)
             {
-                return _terminal = FrameReadResult.ForClosed($"connection failed: {ex.GetType().Name}: {ex.Message}");
+                return Terminal(FrameReadResult.ForClosed($"connection failed: {ex.GetType().Name}: {ex.Message}"));
             }
 
-            if (outcome is not null)
+            if (outcome is { } result)
             {
-                if (outcome.Status == FrameReadStatus.Closed || outcome.Error is { ClosesConnection: true })
-                    _terminal = outcome;
-                return outcome;
+                if (result.Status == FrameReadStatus.Closed || result.Error is { ClosesConnection: true })
+                    _terminal = result;
+                return result;
             }
             if (read.IsCanceled)
                 return FrameReadResult.Canceled;
         }
+    }
+
+    private FrameReadResult Terminal(FrameReadResult result)
+    {
+        _terminal = result;
+        return result;
     }
 
     private FrameReadResult? TryParseFrame(ReadOnlySequence<byte> buffer, bool completed, out SequencePosition consumed)

@@ -17,6 +17,15 @@ internal static class MessageCodec
     /// <summary>True for the message types this version understands.</summary>
     public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.MasternodeGossip;
 
+    // The names of the known types, made once: the read loop keys every message's rate limit by its type's name, and
+    // Enum.ToString made (allocated) a new string per message.
+    private static readonly string[] TypeNames = Enumerable.Range(0, (int)MessageType.MasternodeGossip + 1)
+        .Select(value => ((MessageType)value).ToString())
+        .ToArray();
+
+    /// <summary>The name of <paramref name="type"/> (as <see cref="Enum.ToString()"/>), without a new string for a known type.</summary>
+    internal static string TypeName(MessageType type) => (uint)type < (uint)TypeNames.Length ? TypeNames[(int)type] : type.ToString();
+
     /// <summary>Encodes <paramref name="message"/> to its payload bytes.</summary>
     /// <exception cref="ArgumentException">A list or string is above its bound in <see cref="ProtocolLimits"/>.</exception>
     public static byte[] Encode(NetworkMessage message)
@@ -132,9 +141,16 @@ internal static class MessageCodec
     /// bound, a bad flag, invalid UTF-8, an unknown type) is an <see cref="ProtocolErrorKind.Undecodable"/> error
     /// that names the field; the connection may keep reading.
     /// </summary>
-    public static DecodeResult Decode(MessageType type, ReadOnlySpan<byte> payload)
+    public static DecodeResult Decode(MessageType type, ReadOnlySpan<byte> payload) => Decode(type, new PayloadReader(payload), payload.Length);
+
+    /// <summary>
+    /// As <see cref="Decode(MessageType, ReadOnlySpan{byte})"/>, for a payload nothing changes afterwards (a received
+    /// frame's own array): the items of a <see cref="MasternodeGossipMessage"/> are slices of it, not copies.
+    /// </summary>
+    public static DecodeResult Decode(MessageType type, ReadOnlyMemory<byte> payload) => Decode(type, new PayloadReader(payload), payload.Length);
+
+    private static DecodeResult Decode(MessageType type, PayloadReader r, int payloadLength)
     {
-        var r = new PayloadReader(payload);
         NetworkMessage? message = type switch
         {
             MessageType.Version => DecodeVersion(ref r),
@@ -161,7 +177,7 @@ internal static class MessageCodec
         r.End();
         if (r.Failed)
             return DecodeResult.Failure(new ProtocolError(ProtocolErrorKind.Undecodable,
-                $"{type} payload of {payload.Length} bytes: {r.Error}", ClosesConnection: false, IsSevere: false));
+                $"{type} payload of {payloadLength} bytes: {r.Error}", ClosesConnection: false, IsSevere: false));
         return DecodeResult.Success(message!);
     }
 
@@ -191,8 +207,8 @@ internal static class MessageCodec
     /// </summary>
     private static MasternodeGossipMessage? DecodeGossip(ref PayloadReader r)
     {
-        var announcements = ReadOpaqueList(ref r, "gossip announcements", ProtocolLimits.MaxGossipAnnouncementsPerBatch, ProtocolLimits.MaxGossipItemBytes);
-        var heartbeats = ReadOpaqueList(ref r, "gossip heartbeats", ProtocolLimits.MaxGossipHeartbeatsPerBatch, ProtocolLimits.MaxGossipItemBytes);
+        var announcements = ReadOpaqueList(ref r, "gossip announcements", ProtocolLimits.MaxGossipAnnouncementsPerBatch, ProtocolLimits.MaxGossipItemBytes, slices: true);
+        var heartbeats = ReadOpaqueList(ref r, "gossip heartbeats", ProtocolLimits.MaxGossipHeartbeatsPerBatch, ProtocolLimits.MaxGossipItemBytes, slices: true);
         if (r.Failed)
             return null;
         if (announcements.Length + heartbeats.Length == 0)
@@ -213,12 +229,17 @@ internal static class MessageCodec
     }
 
     /// <summary>A bounded list of length-prefixed items, each at most <paramref name="maxItemBytes"/> (when given).</summary>
-    private static ReadOnlyMemory<byte>[] ReadOpaqueList(ref PayloadReader r, string field, int max, int maxItemBytes = int.MaxValue)
+    /// <summary>
+    /// A counted list of opaque items: copies, or with <paramref name="slices"/> (gossip items, which live a few seconds
+    /// at most) slices of the payload when the reader has its memory. Blocks and headers stay copies, so a block kept
+    /// for long does not keep its whole message's payload alive.
+    /// </summary>
+    private static ReadOnlyMemory<byte>[] ReadOpaqueList(ref PayloadReader r, string field, int max, int maxItemBytes = int.MaxValue, bool slices = false)
     {
         int count = r.Count(field, max, OpaqueItemMinSize);
         var items = new ReadOnlyMemory<byte>[count];
         for (int i = 0; i < count && !r.Failed; i++)
-            items[i] = r.Bytes(field, maxItemBytes);
+            items[i] = slices ? r.Opaque(field, maxItemBytes) : r.Bytes(field, maxItemBytes);
         return items;
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace TimeCoin.Network.Protocol;
 
@@ -36,6 +37,10 @@ internal sealed class MessageReader
     public long FramesRead => Interlocked.Read(ref _framesRead);
 
     /// <summary>Waits for the next message.</summary>
+    /// <remarks>
+    /// Its state machine comes from a pool (see <see cref="FrameReader.ReadAsync"/>): await the task once and only once.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<MessageReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         var frame = await _frames.ReadAsync(cancellationToken);
@@ -44,7 +49,7 @@ internal sealed class MessageReader
             case FrameReadStatus.Frame:
                 Interlocked.Add(ref _bytesRead, FrameFormat.HeaderSize + frame.Payload.Length);
                 Interlocked.Increment(ref _framesRead);
-                var decoded = MessageCodec.Decode(frame.Type, frame.Payload.Span);
+                var decoded = MessageCodec.Decode(frame.Type, frame.Payload); // the frame's own array: gossip items are slices of it
                 if (decoded.IsSuccess)
                     return new MessageReadResult(MessageReadStatus.Message, decoded.Message, null, null);
                 return Violation(decoded.Error);

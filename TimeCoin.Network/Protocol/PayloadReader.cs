@@ -15,10 +15,24 @@ internal ref struct PayloadReader
     private const int EndPointSize = 18;
 
     private ReadOnlySpan<byte> _remaining;
+    private readonly ReadOnlyMemory<byte> _payload; // set when the reader may hand out slices (see Opaque)
+    private readonly bool _sliceable;
 
     public PayloadReader(ReadOnlySpan<byte> payload)
     {
         _remaining = payload;
+        Error = null;
+    }
+
+    /// <summary>
+    /// A reader whose <see cref="Opaque"/> items are slices of <paramref name="payload"/> instead of copies; the caller
+    /// guarantees that nothing changes those bytes while the items live (a received frame's payload: its own array).
+    /// </summary>
+    public PayloadReader(ReadOnlyMemory<byte> payload)
+    {
+        _remaining = payload.Span;
+        _payload = payload;
+        _sliceable = true;
         Error = null;
     }
 
@@ -54,22 +68,47 @@ internal ref struct PayloadReader
     /// u32 length then bytes, the length at most <paramref name="maxLength"/> (when given) and at most what is left;
     /// both checked before copying.
     /// </summary>
-    public byte[] Bytes(string field, int maxLength = int.MaxValue)
+    public byte[] Bytes(string field, int maxLength = int.MaxValue) =>
+        TakeOpaque(field, maxLength, out var taken) ? taken.ToArray() : [];
+
+    /// <summary>
+    /// As <see cref="Bytes"/> (the same checks and errors), but a reader made over a payload's memory returns a slice
+    /// of it instead of a copy.
+    /// </summary>
+    public ReadOnlyMemory<byte> Opaque(string field, int maxLength = int.MaxValue)
     {
-        uint length = U32(field + " length");
+        if (!TakeOpaque(field, maxLength, out var taken))
+            return ReadOnlyMemory<byte>.Empty;
+        if (!_sliceable)
+            return taken.ToArray();
+        int end = _payload.Length - _remaining.Length;
+        return _payload.Slice(end - taken.Length, taken.Length);
+    }
+
+    private bool TakeOpaque(string field, int maxLength, out ReadOnlySpan<byte> taken)
+    {
+        taken = default;
         if (Failed)
-            return [];
+            return false;
+        if (_remaining.Length < 4)
+        {
+            // As Take would say it for a field named "<field> length" (that name is built only when it is needed).
+            Fail($"{field} length needs 4 bytes but only {_remaining.Length} remain");
+            return false;
+        }
+        uint length = BinaryPrimitives.ReadUInt32LittleEndian(_remaining);
+        _remaining = _remaining[4..];
         if (length > (uint)maxLength)
         {
             Fail($"{field} is {length} bytes, the maximum is {maxLength}");
-            return [];
+            return false;
         }
         if (length > (uint)_remaining.Length)
         {
             Fail($"{field} claims {length} bytes but only {_remaining.Length} remain");
-            return [];
+            return false;
         }
-        return Take((int)length, field, out var s) ? s.ToArray() : [];
+        return Take((int)length, field, out taken);
     }
 
     public string String(string field)

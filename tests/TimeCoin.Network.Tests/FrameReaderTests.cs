@@ -118,6 +118,55 @@ public class FrameReaderTests
             System.Security.Cryptography.SHA256.HashData(System.Security.Cryptography.SHA256.HashData(payload)));
 
     [Fact]
+    public void ComputeChecksum_EveryLengthAroundTheOneBlockLimit_MatchesTheReferenceWithOneHasherForAll()
+    {
+        // Payloads of up to 55 bytes are hashed in managed code, longer ones by the platform; the second pass is always
+        // managed. Every length from empty to well past two blocks, plus large ones, through one reused hasher.
+        var random = new Random(11);
+        using var hasher = FrameFormat.CreateChecksumHasher();
+        foreach (int length in Enumerable.Range(0, 200).Concat([1000, 4096, 70_000]))
+        {
+            var payload = new byte[length];
+            random.NextBytes(payload);
+            Assert.Equal(ReferenceChecksum(payload), FrameFormat.ComputeChecksum(payload, hasher));
+            Assert.Equal(ReferenceChecksum(payload), FrameFormat.ComputeChecksum(payload));
+        }
+    }
+
+    [Fact]
+    public void Sha256Small_EveryLengthItTakes_MatchesThePlatformSha256AndLongerInputIsRefused()
+    {
+        var random = new Random(3);
+        for (int length = 0; length <= Sha256Small.MaxInput; length++)
+        {
+            foreach (byte fill in new byte[] { 0x00, 0xff })
+            {
+                var input = new byte[length];
+                if (fill == 0xff)
+                    random.NextBytes(input);
+                var digest = new byte[32];
+                Sha256Small.Hash(input, digest);
+                Assert.Equal(System.Security.Cryptography.SHA256.HashData(input), digest);
+            }
+        }
+        var inPlace = System.Security.Cryptography.SHA256.HashData("abc"u8);
+        var expected = System.Security.Cryptography.SHA256.HashData(inPlace);
+        Sha256Small.Hash(inPlace, inPlace); // the second pass hashes a digest into itself
+        Assert.Equal(expected, inPlace);
+        Assert.Equal(Convert.FromHexString("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"),
+            Hash("abc"u8.ToArray())); // FIPS 180-2's example
+
+        Assert.Throws<ArgumentException>(() => Sha256Small.Hash(new byte[Sha256Small.MaxInput + 1], new byte[32]));
+
+        static byte[] Hash(byte[] input)
+        {
+            var digest = new byte[32];
+            Sha256Small.Hash(input, digest);
+            return digest;
+        }
+    }
+
+    [Fact]
     public async Task ReadAsync_ManyFramesOfMixedSizesThroughOneReader_EveryChecksumIsCheckedAgainstItsOwnPayload()
     {
         // The reader keeps one hasher for all its frames: each frame's check must start from a fresh state.
@@ -211,7 +260,9 @@ public class FrameReaderTests
         var first = await reader.ReadAsync();
         var second = await reader.ReadAsync();
 
-        Assert.Same(first, second);
+        Assert.Equal(FrameReadStatus.Error, first.Status);
+        Assert.Equal(first, second); // the same status and the same error object
+        Assert.Same(first.Error, second.Error);
     }
 
     [Fact]

@@ -49,6 +49,60 @@ public class MessageCodecTests
         Assert.Equal(payload, MessageCodec.Encode(decoded.Message));
     }
 
+    [Theory]
+    [MemberData(nameof(AllMessages))]
+    public void Decode_FromThePayloadsMemory_ReturnsTheSameMessageAsFromItsBytes(NetworkMessage message)
+    {
+        var payload = MessageCodec.Encode(message);
+
+        var decoded = MessageCodec.Decode(message.Type, (ReadOnlyMemory<byte>)payload);
+
+        Assert.True(decoded.IsSuccess, decoded.Error?.ToString());
+        Assert.Equal(message.GetType(), decoded.Message.GetType());
+        Assert.Equal(payload, MessageCodec.Encode(decoded.Message));
+    }
+
+    [Fact]
+    public void Decode_GossipFromThePayloadsMemory_ItemsAreSlicesOfThePayloadNotCopies()
+    {
+        var payload = MessageCodec.Encode(new MasternodeGossipMessage([new byte[] { 1, 2 }], [new byte[] { 7, 8, 9 }, new byte[130]]));
+
+        var batch = (MasternodeGossipMessage)MessageCodec.Decode(MessageType.MasternodeGossip, (ReadOnlyMemory<byte>)payload).Message!;
+        var fromBytes = (MasternodeGossipMessage)MessageCodec.Decode(MessageType.MasternodeGossip, payload.AsSpan()).Message!;
+
+        foreach (var item in batch.Announcements.Concat(batch.Heartbeats))
+        {
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item, out var segment));
+            Assert.Same(payload, segment.Array);
+        }
+        Assert.Equal(new byte[] { 7, 8, 9 }, batch.Heartbeats[0].ToArray());
+        Assert.All(fromBytes.Heartbeats, item =>
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(item, out var segment) && !ReferenceEquals(payload, segment.Array)));
+    }
+
+    [Theory]
+    [MemberData(nameof(AllMessages))]
+    public void Decode_EveryTruncationOfAPayload_FailsAlikeFromItsMemoryAndFromItsBytes(NetworkMessage message)
+    {
+        var payload = MessageCodec.Encode(message);
+        for (int length = 0; length < payload.Length; length++)
+        {
+            var fromBytes = MessageCodec.Decode(message.Type, payload.AsSpan(0, length));
+            var fromMemory = MessageCodec.Decode(message.Type, payload.AsMemory(0, length));
+            Assert.Equal(fromBytes.IsSuccess, fromMemory.IsSuccess);
+            Assert.Equal(fromBytes.Error?.ToString(), fromMemory.Error?.ToString());
+        }
+    }
+
+    [Fact]
+    public void Decode_OpaqueItemCutInItsLength_NamesTheLengthField()
+    {
+        var decoded = MessageCodec.Decode(MessageType.Heartbeat, new byte[] { 1, 0 });
+
+        Assert.False(decoded.IsSuccess);
+        Assert.Contains("heartbeat length needs 4 bytes but only 2 remain", decoded.Error!.ToString());
+    }
+
     [Fact]
     public void AllMessages_CoverEveryKnownType()
     {

@@ -39,6 +39,39 @@ public class SyncRateLimitTests
     }
 
     [Fact]
+    public async Task ReadLoop_PeerManuallyWhitelistedAndUnlistedWhileConnected_RateCheckFollowsTheWhitelist()
+    {
+        // The connection keeps the policy's "manually whitelisted" answer until the whitelist changes: a change made
+        // while the peer is connected applies to its next message, both ways.
+        var policy = new PeerPolicyOptions { DefaultRateLimit = new RateLimit(0.001, 2) };
+        await using var node = new TestNode(_tcp, TestNode.LoopbackOptions(), policyOptions: policy);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(_tcp, node.EndPoint);
+        peer.StartDraining();
+
+        for (int i = 0; i < 2; i++) // the burst: both pass, the bucket is empty now
+            await SendAsync(peer, new GetHeadersMessage([TestData.HashOf(i)], default, 10));
+        await SendAsync(peer, new GetBlocksMessage([TestData.HashOf(90)]));
+        await Until(() => Count<GetBlocksMessage>(node) == 1, "the first marker is handled");
+        Assert.Equal(2, Count<GetHeadersMessage>(node));
+
+        Assert.True(node.Policy.AddWhitelist(IpRange.Parse("127.0.0.1"), WhitelistSource.Config, "test"));
+        for (int i = 0; i < 5; i++) // exempt now: none dropped, none scored
+            await SendAsync(peer, new GetHeadersMessage([TestData.HashOf(10 + i)], default, 10));
+        await SendAsync(peer, new GetBlocksMessage([TestData.HashOf(91)]));
+        await Until(() => Count<GetBlocksMessage>(node) == 2, "the second marker is handled");
+        Assert.Equal(7, Count<GetHeadersMessage>(node));
+        Assert.Equal(0, node.Policy.GetViolationScore(IPAddress.Loopback));
+
+        Assert.True(node.Policy.RemoveWhitelist(IpRange.Parse("127.0.0.1"), WhitelistSource.Config));
+        await SendAsync(peer, new GetHeadersMessage([TestData.HashOf(20)], default, 10)); // limited again: dropped, scored
+        await SendAsync(peer, new GetBlocksMessage([TestData.HashOf(92)]));
+        await Until(() => Count<GetBlocksMessage>(node) == 3, "the third marker is handled");
+        Assert.Equal(7, Count<GetHeadersMessage>(node));
+        Assert.Equal(1, node.Policy.GetViolationScore(IPAddress.Loopback));
+    }
+
+    [Fact]
     public async Task ReadLoop_GetHeadersFasterThanTheDefaultRate_ExcessDroppedAndRecorded()
     {
         var policy = new PeerPolicyOptions { DefaultRateLimit = new RateLimit(0.001, 2) };

@@ -103,4 +103,67 @@ public class SignatureCacheTests
         Assert.Equal(BlockAddStatus.Extended, result.Status);
         Assert.Equal(1, chain.SignatureCache.Verifications);
     }
+
+    [Fact]
+    public void VerifyBytes_AfterTheGenuineTripleWasCached_EveryTamperedOneMissesAndIsVerified()
+    {
+        // An entry is the exact bytes (message, signature, key); its bucket hash covers only the signature. A copy with
+        // the same signature but another message or key shares the genuine entry's bucket and must still miss.
+        using var key = KeyPair.Generate();
+        using var other = KeyPair.Generate();
+        byte[] message = [10, 20, 30, 40, 50, 60, 70, 80];
+        var signature = key.Sign(message);
+        var cache = new SignatureCache();
+        Assert.True(cache.Verify(message, signature, key.PublicKey));
+
+        var tamperedSignature = (byte[])signature.Clone();
+        tamperedSignature[PublicKey.SignatureSize - 1] ^= 0x01;
+        var tamperedMessage = (byte[])message.Clone();
+        tamperedMessage[0] ^= 0x80;
+        byte[] longerMessage = [.. message, 0];
+        Assert.False(cache.Verify(message, tamperedSignature, key.PublicKey));
+        Assert.False(cache.Verify(tamperedMessage, signature, key.PublicKey));
+        Assert.False(cache.Verify(longerMessage, signature, key.PublicKey));
+        Assert.False(cache.Verify(message[..^1], signature, key.PublicKey));
+        Assert.False(cache.Verify(message, signature, other.PublicKey));
+        Assert.Equal(6, cache.Verifications); // each tampered triple was verified, none answered from the cache
+        Assert.Equal(0, cache.Hits);
+        Assert.Equal(1, cache.Count);
+
+        Assert.True(cache.Verify((byte[])message.Clone(), (byte[])signature.Clone(), key.PublicKey)); // equal bytes, other arrays
+        Assert.Equal(1, cache.Hits);
+    }
+
+    [Fact]
+    public void Verify_HeaderWithOneBitOfItsSignatureFlipped_MissesAfterTheGenuineWasCached()
+    {
+        var (parameters, key) = Devnet();
+        using var _ = key;
+        var block = BlockFactory.Create(parameters, parameters.GenesisHeader, 1, key, []);
+        var cache = new SignatureCache();
+        Assert.True(cache.Verify(block.Header, key.PublicKey));
+        var signature = block.Header.Signature.ToArray();
+        signature[0] ^= 0x01;
+        Assert.False(cache.Verify(block.Header.WithSignature(signature), key.PublicKey));
+        Assert.Equal(2, cache.Verifications);
+        Assert.True(cache.Verify(block.Header.WithSignature(block.Header.Signature), key.PublicKey)); // an equal copy hits
+        Assert.Equal(1, cache.Hits);
+    }
+
+    [Fact]
+    public void VerifyBytes_SignedBytesLargerThanTheStackBuffer_AreCachedAndComparedExactly()
+    {
+        using var key = KeyPair.Generate();
+        var message = new byte[2000];
+        for (int i = 0; i < message.Length; i++)
+            message[i] = (byte)i;
+        var signature = key.Sign(message);
+        var cache = new SignatureCache();
+        Assert.True(cache.Verify(message, signature, key.PublicKey));
+        Assert.True(cache.Verify(message, signature, key.PublicKey));
+        message[1500] ^= 0x01;
+        Assert.False(cache.Verify(message, signature, key.PublicKey));
+        Assert.Equal(2, cache.Verifications);
+        Assert.Equal(1, cache.Hits);
+    }
 }
