@@ -14,9 +14,9 @@ public sealed record PingOptions
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The longest the connection's liveness driver sleeps between two polls. The driver wakes at the state's own deadlines
-    /// (next ping, next pong timeout), so pings keep their exact interval whatever this is; it bounds how late a change of
-    /// the peer's class (whitelisted or not) takes effect. Default 10 s.
+    /// How long the connection's liveness driver waits before polling again after a poll failed (an exception from the
+    /// state or a callback). The driver otherwise wakes only at the state's own deadlines (next ping, next pong timeout)
+    /// and when told of a change of the peer's class, so this bounds nothing else. Default 10 s.
     /// </summary>
     public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(10);
 

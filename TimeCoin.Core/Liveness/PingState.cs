@@ -6,8 +6,8 @@ namespace TimeCoin.Core.Liveness;
 /// The ping/pong liveness state of one connection. It does no I/O and keeps no timer: the connection loop asks
 /// <see cref="IsPingDue"/>, sends the nonce from <see cref="StartPing"/>, reports pongs with <see cref="OnPong"/>
 /// and data deliveries with <see cref="OnRequestedDataReceived"/>. The driver calls <see cref="Poll"/> (check, then
-/// start a ping when one is due) and wakes again at the deadline it returns (<see cref="GetNextDeadline"/>), at the
-/// latest after <see cref="PingOptions.CheckInterval"/> so a change of the peer's class applies soon.
+/// start a ping when one is due) and wakes again at the deadline it returns (<see cref="GetNextDeadline"/>), or at
+/// once when it is told the peer's class changed.
 /// </summary>
 /// <remarks>
 /// <para>The peer's class (lenient or not) is an argument of every call rather than a field, so whitelisting or
@@ -134,12 +134,14 @@ public sealed class PingState
     {
         lock (_gate)
         {
-            if (!_pings.Remove(nonce, out var ping))
+            var now = _time.GetUtcNow();
+            // A missed ping older than the retention is unknown whether or not a poll has forgotten it yet: the driver
+            // polls only at its deadlines, so the table may still hold it for up to a ping interval.
+            if (!_pings.Remove(nonce, out var ping) || (ping.CountedMissed && now - ping.SentAt > _retention))
             {
                 _unknownPongs++;
                 return PongResult.Unknown;
             }
-            var now = _time.GetUtcNow();
             RecordRttUnlocked(now - ping.SentAt);
             _lastPongAt = now;
             if (ping.CountedMissed)

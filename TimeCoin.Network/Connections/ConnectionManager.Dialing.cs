@@ -103,11 +103,14 @@ public sealed partial class ConnectionManager
     /// class of gossiped and bootstrap addresses) are unchanged, the answer is the same, so it is given without a scan
     /// (the scan every second over a masternode's hundred addresses was about 2 % of a 100-node simulation's CPU).
     /// </remarks>
-    private bool AnyDueCandidate(DateTimeOffset now)
+    private bool AnyDueCandidate(DateTimeOffset now, out DateTimeOffset until)
     {
         long whitelistVersion = Policy.WhitelistVersion;
         if (_nothingDue is { } last && last.Book == _bookVersion.Value && last.Whitelist == whitelistVersion && now < last.Until)
+        {
+            until = last.Until;
             return false;
+        }
         int automaticInUse = 0;
         int ordinaryInUse = 0;
         foreach (var address in _addresses.Values)
@@ -122,7 +125,7 @@ public sealed partial class ConnectionManager
         }
         bool automaticFree = automaticInUse < _options.MaxAutomaticOutbound;
         bool ordinaryFree = ordinaryInUse < _options.TargetOutbound;
-        var until = DateTimeOffset.MaxValue;
+        until = DateTimeOffset.MaxValue;
         foreach (var address in _addresses.Values)
         {
             if (address.Busy || !IsWanted(address, automaticFree, ordinaryFree))
@@ -147,6 +150,12 @@ public sealed partial class ConnectionManager
         _ => ordinaryFree,
     };
 
+    /// <summary>
+    /// The dialer: a round now, then a sleep until the next time a dial can fall due by time alone (an address's retry
+    /// or backoff, a ban's end) or until an event wakes it (<see cref="Wake"/>: a connection or dial ends, so a slot or
+    /// an address is free again; an address is learned or promoted; the whitelist changes the class of addresses; a
+    /// ban is lifted), at the latest after <see cref="ConnectionManagerOptions.DialInterval"/>.
+    /// </summary>
     private async Task DialLoopAsync(CancellationToken token)
     {
         while (!token.IsCancellationRequested)
@@ -158,40 +167,53 @@ public sealed partial class ConnectionManager
                     _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wake = _wake;
             }
+            var sleep = _options.DialInterval;
             try
             {
-                DialRound(token);
+                if (DialRound(token) is { } next)
+                {
+                    // Whole milliseconds, at least one (a real timer may fire a hair early; a zero sleep would spin).
+                    var untilDue = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling((next - _time.GetUtcNow()).TotalMilliseconds)));
+                    if (untilDue < sleep)
+                        sleep = untilDue;
+                }
             }
             catch (Exception ex)
             {
                 _logger.LogError(ex, "Dial round failed");
             }
-            // A wake-up, the dial interval and the stop all complete the same source, and only an await follows it:
+            // A wake-up, the due time and the stop all complete the same source, and only an await follows it:
             // no Task.WhenAny, whose completion would hop to the thread pool instead of the host's scheduler.
-            using (var timer = _time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), wake, _options.DialInterval, Timeout.InfiniteTimeSpan))
+            using (var timer = _time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), wake, sleep, Timeout.InfiniteTimeSpan))
             using (token.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), wake))
                 await wake.Task;
         }
     }
 
-    private void DialRound(CancellationToken token)
+    /// <summary>
+    /// Dials what is due and has a free slot. Returns the earliest time a candidate not dialed now becomes dialable by
+    /// time alone (its next attempt, or the end of the ban on its address), or null when only an event can make one
+    /// dialable (a slot freeing, a connection to the same node ending).
+    /// </summary>
+    private DateTimeOffset? DialRound(CancellationToken token)
     {
         if (Volatile.Read(ref _stopped) != 0)
-            return; // stopping: no new connections (they would only say goodbye)
+            return null; // stopping: no new connections (they would only say goodbye)
         var now = _time.GetUtcNow();
         // Most rounds have nothing to dial (every class that has a candidate is full, or nothing is due): find that out
         // with one cheap pass over the book before building the connected sets, classifying and ranking. The second
         // pass below repeats every check, so the choice is the same as without this pass.
         lock (_gate)
         {
-            if (!AnyDueCandidate(now))
-                return;
+            if (!AnyDueCandidate(now, out var nextDue))
+                return nextDue == DateTimeOffset.MaxValue ? null : nextDue;
         }
         var connected = Peers;
         var connectedIds = connected.Select(p => p.NodeId).ToHashSet();
         var connectedEndpoints = connected.Where(p => p.AdvertisedEndPoint is not null)
             .Select(p => new IPEndPoint(IpRange.Normalize(p.AdvertisedEndPoint!.Address), p.AdvertisedEndPoint.Port)).ToHashSet();
         var toDial = new List<(KnownAddress Address, bool Persistent)>();
+        DateTimeOffset? next = null;
         lock (_gate)
         {
             // In use: our outbound connections and dials, by class (an address stays busy while its connection lives).
@@ -203,11 +225,27 @@ public sealed partial class ConnectionManager
             // here, and again about 12 % when only the ordinary slots were free, as on every masternode).
             bool automaticFree = automaticInUse < _options.MaxAutomaticOutbound;
             bool ordinaryFree = ordinaryInUse < _options.TargetOutbound;
-            var due = _addresses.Values
-                .Where(a => !a.Busy && a.NextAttemptAt <= now && IsWanted(a, automaticFree, ordinaryFree))
-                .Where(a => !(a.NodeId is { } id && connectedIds.Contains(id)) && !connectedEndpoints.Contains(a.EndPoint))
-                .Where(a => !Policy.IsBanned(a.EndPoint.Address))
-                .ToDictionary(a => new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures), a => a);
+            var due = new Dictionary<DialCandidate, KnownAddress>();
+            foreach (var a in _addresses.Values)
+            {
+                if (a.Busy || !IsWanted(a, automaticFree, ordinaryFree))
+                    continue;
+                if (a.NextAttemptAt > now)
+                {
+                    if (next is null || a.NextAttemptAt < next)
+                        next = a.NextAttemptAt;
+                    continue;
+                }
+                if ((a.NodeId is { } id && connectedIds.Contains(id)) || connectedEndpoints.Contains(a.EndPoint))
+                    continue; // dialable once that connection ends (which wakes the dialer)
+                if (Policy.GetBan(a.EndPoint.Address) is { } ban)
+                {
+                    if (ban.Until is { } end && (next is null || end < next))
+                        next = end;
+                    continue;
+                }
+                due.Add(new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures), a);
+            }
             // Ranks were computed once per address (a SHA-256 each): a round costs no hashing.
             var chosen = DialSetSelector.Select(due.Keys.ToList(), automaticInUse, ordinaryInUse, _options.MaxAutomaticOutbound,
                 _options.TargetOutbound, c => due[c].Rank);
@@ -220,6 +258,7 @@ public sealed partial class ConnectionManager
         }
         foreach (var (address, persistent) in toDial)
             Track(DialAsync(address, persistent, token));
+        return next;
     }
 
     private async Task DialAsync(KnownAddress address, bool persistent, CancellationToken token)

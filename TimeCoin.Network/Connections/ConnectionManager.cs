@@ -431,8 +431,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 await peer.SendAsync(new PeersMessage(GoodAddresses(peer)), cancellationToken);
                 return;
             case PeersMessage peers:
+                bool learned = false;
                 foreach (var endpoint in peers.Peers.Take(ProtocolLimits.MaxPeersPerMessage))
-                    AddAddress(endpoint, AddressSource.Gossip);
+                    learned |= AddAddress(endpoint, AddressSource.Gossip);
+                if (learned)
+                    Wake(); // the dialer sleeps until something is due: a new candidate is
                 return;
             case MasternodeAnnouncementMessage announcement:
                 HandleAnnouncement(peer, announcement.Announcement, relay: true);
@@ -726,8 +729,26 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// </summary>
     private void OnPolicyChanged(object? sender, AuditRecord record)
     {
-        if (record.Action != AuditAction.Banned)
-            return;
+        switch (record.Action)
+        {
+            case AuditAction.WhitelistAdded or AuditAction.WhitelistUpdated or AuditAction.WhitelistRemoved:
+                // A class change: the liveness drivers of the peers it covers apply it at once (they sleep until their
+                // next ping otherwise), and the dialer re-reads the classes of its addresses (automatic or ordinary).
+                foreach (var peer in Peers)
+                {
+                    if (record.Range.Contains(IpRange.Normalize(peer.RemoteEndPoint.Address)))
+                        peer.OnClassMayHaveChanged();
+                }
+                Wake();
+                return;
+            case AuditAction.Unbanned or AuditAction.BanLifted:
+                Wake(); // its addresses may be dialed again
+                return;
+            case AuditAction.Banned:
+                break;
+            default:
+                return;
+        }
         foreach (var peer in Peers)
         {
             var ip = peer.RemoteEndPoint.Address;
@@ -1028,7 +1049,10 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         {
             if (_addresses.TryGetValue(normalized, out var known) && known.Source == AddressSource.Masternode)
                 SetSource(known, AddressSource.Gossip);
+            else
+                return;
         }
+        Wake(); // its class may change (automatic to ordinary), which can free an automatic slot
     }
 
     private static List<T> ParseAll<T>(IReadOnlyList<string> lines, string name, List<string> errors, TryParser<T> parse) where T : class

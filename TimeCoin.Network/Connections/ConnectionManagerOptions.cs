@@ -77,8 +77,13 @@ public sealed record ConnectionManagerOptions
     /// <summary>Deadline for a TCP dial. Default 10 s.</summary>
     public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often the dialer reviews its addresses when nothing wakes it. Default 1 s.</summary>
-    public TimeSpan DialInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The longest the dialer sleeps. It wakes when a dial falls due (an address's retry or backoff, a ban's end) and
+    /// on every event that can make a dial possible (a connection or dial ends, an address is learned or promoted, a
+    /// whitelist change, a ban lifted), so this is only a safety net for a path that changes what can be dialed without
+    /// waking it: such a dial is late by at most this much. Default 30 s (120 wakes an hour; it was a 1 s poll).
+    /// </summary>
+    public TimeSpan DialInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Most inbound connections in the handshake at once; more are refused. Default 64.</summary>
     public int MaxPendingInboundHandshakes { get; init; } = 64;

@@ -28,6 +28,7 @@ public sealed class PeerConnection : IPeer
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _checkInterval;
+    private LivenessDriver? _liveness;
     private readonly Channel<NetworkMessage> _sendQueue;
     private readonly CancellationTokenSource _closing = new();
     private readonly object _chainGate = new();
@@ -288,6 +289,7 @@ public sealed class PeerConnection : IPeer
         using var liveness = new LivenessDriver(_ping, _time, _checkInterval, IsLenient, SendPing,
             decision => Disconnect($"liveness: {decision.Reason}"),
             ex => _logger.LogError(ex, "Liveness check of peer {PeerId} failed", PeerId));
+        Volatile.Write(ref _liveness, liveness);
         try
         {
             liveness.Start();
@@ -346,6 +348,12 @@ public sealed class PeerConnection : IPeer
     }
 
     private bool IsLenient() => (Permissions & PeerPermissions.LenientLiveness) != 0;
+
+    /// <summary>
+    /// A whitelist entry covering the peer's address was added, changed or removed: the liveness driver polls at once
+    /// when the peer's class (lenient or not) changed, so the new limits apply now rather than at its next deadline.
+    /// </summary>
+    internal void OnClassMayHaveChanged() => Volatile.Read(ref _liveness)?.OnClassMayHaveChanged();
 
     private async Task ReadLoopAsync(CancellationToken stopping)
     {

@@ -47,6 +47,9 @@ public sealed class NodeAlertMonitor : IDisposable
         _startedAt = time.GetUtcNow();
     }
 
+    /// <summary>How often the state-based conditions are evaluated (<see cref="NodeAlertMonitorOptions.EvaluateInterval"/>).</summary>
+    public TimeSpan EvaluateInterval => _options.EvaluateInterval;
+
     /// <summary>Evaluates now and then every <see cref="NodeAlertMonitorOptions.EvaluateInterval"/>.</summary>
     public void Start()
     {

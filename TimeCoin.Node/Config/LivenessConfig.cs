@@ -22,9 +22,9 @@ public sealed record LivenessConfig
     public int KeepaliveIntervalSecs { get; init; } = 15;
 
     /// <summary>
-    /// <c>check_interval_secs</c>: the longest a connection's liveness driver sleeps between two polls. Pings and pong
-    /// timeouts run on their own exact deadlines; this bounds how late a change of a connected peer's class
-    /// (whitelisted or not) takes effect. Default 10.
+    /// <c>check_interval_secs</c>: how long a connection's liveness driver waits before polling again after a poll
+    /// failed. Pings and pong timeouts run on their own exact deadlines and a whitelist change applies at once, so this
+    /// bounds nothing else. Default 10.
     /// </summary>
     public int CheckIntervalSecs { get; init; } = 10;
 }

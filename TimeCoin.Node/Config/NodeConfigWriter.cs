@@ -87,8 +87,8 @@ public static class NodeConfigWriter
         w.Key("whitelisted_max_missed_pongs", liveness.WhitelistedMaxMissedPongs);
         w.Comment("Seconds between two keep-alive pings to a whitelisted (lenient) peer. 1..3600. Default 15.");
         w.Key("keepalive_interval_secs", liveness.KeepaliveIntervalSecs);
-        w.Comment("Longest sleep of a connection's liveness driver. Pings and pong timeouts run on their own exact deadlines;");
-        w.Comment("this only bounds how late whitelisting or un-whitelisting a connected peer takes effect. 1..3600. Default 10.");
+        w.Comment("Wait before a connection's liveness driver polls again after a failed poll. Pings and pong timeouts run on their");
+        w.Comment("own exact deadlines, and a whitelist change applies at once. 1..3600. Default 10.");
         w.Key("check_interval_secs", liveness.CheckIntervalSecs);
 
         var masternode = config.Masternode;

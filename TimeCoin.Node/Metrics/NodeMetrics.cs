@@ -103,7 +103,6 @@ public sealed class NodeMetrics : IDisposable
             foreach (var peer in peers)
             {
                 var ping = peer.PingStatistics;
-                var cls = ClassOf(peer);
                 if (!_samples.TryGetValue(peer, out var sample))
                     _samples[peer] = sample = new PeerSample();
                 if (sample.Pass != pass)
@@ -111,14 +110,23 @@ public sealed class NodeMetrics : IDisposable
                     sample.Pass = pass;
                     marked++;
                 }
+                // The peer's class (a whitelist lookup) only when something is recorded under it: most passes see no
+                // new pong of most peers (a pong every 15 or 30 s, a pass every 5 s) and no missed pong at all.
+                string? cls = null;
                 if (ping.LastPongAt is { } pong && pong != sample.LastPongAt && ping.LastRtt is { } rtt)
-                    _pingRtt.Record(rtt.TotalSeconds, new KeyValuePair<string, object?>("class", cls));
+                    _pingRtt.Record(rtt.TotalSeconds, new KeyValuePair<string, object?>("class", cls ??= ClassOf(peer)));
                 sample.LastPongAt = ping.LastPongAt;
-                _bytesIn += Math.Max(0, peer.BytesReceived - sample.BytesIn);
-                _bytesOut += Math.Max(0, peer.BytesSent - sample.BytesOut);
-                _missedPongs[cls] = _missedPongs.GetValueOrDefault(cls) + Math.Max(0, ping.TotalMissedPongs - sample.MissedPongs);
-                sample.BytesIn = peer.BytesReceived;
-                sample.BytesOut = peer.BytesSent;
+                long bytesIn = peer.BytesReceived;
+                long bytesOut = peer.BytesSent;
+                _bytesIn += Math.Max(0, bytesIn - sample.BytesIn);
+                _bytesOut += Math.Max(0, bytesOut - sample.BytesOut);
+                if (ping.TotalMissedPongs > sample.MissedPongs)
+                {
+                    cls ??= ClassOf(peer);
+                    _missedPongs[cls] = _missedPongs.GetValueOrDefault(cls) + (ping.TotalMissedPongs - sample.MissedPongs);
+                }
+                sample.BytesIn = bytesIn;
+                sample.BytesOut = bytesOut;
                 sample.MissedPongs = ping.TotalMissedPongs;
             }
             if (marked != _samples.Count)

@@ -20,6 +20,7 @@ public class LivenessDriverTests
         private readonly DateTimeOffset _start;
         private readonly LivenessDriver _driver;
         private readonly List<(DateTimeOffset At, ulong Nonce)> _pongsInFlight = [];
+        private readonly Func<double, bool> _lenientAt;
         private ulong _nonce = 1;
 
         public Harness(PingOptions? options = null, Func<double, TimeSpan?>? pongDelayFor = null, Func<double, bool>? lenientAt = null)
@@ -28,7 +29,7 @@ public class LivenessDriverTests
             _start = _time.GetUtcNow();
             State = new PingState(Options, _time, () => _nonce++);
             var delay = pongDelayFor ?? (_ => Answer);
-            var lenient = lenientAt ?? (_ => false);
+            var lenient = _lenientAt = lenientAt ?? (_ => false);
             _driver = new LivenessDriver(State, _time, Options.CheckInterval, () => lenient(Elapsed), nonce =>
             {
                 PingsAt.Add(Elapsed);
@@ -51,14 +52,31 @@ public class LivenessDriverTests
         public string? Reason { get; private set; }
         public double Elapsed => (_time.GetUtcNow() - _start).TotalSeconds;
 
-        /// <summary>Starts the driver and runs the clock in 100 ms steps until a disconnect or the end.</summary>
+        /// <summary>The driver's polls (its timer's wakes and the first poll at start).</summary>
+        public long Polls => _driver.Polls;
+
+        /// <summary>The time of each poll, by the driver's own next-wake time, seen after each step.</summary>
+        public List<double> WakesPlanned { get; } = [];
+
+        /// <summary>
+        /// Starts the driver and runs the clock in 100 ms steps until a disconnect or the end. When the peer's class
+        /// changes at a step, the driver is told at once (as the connection manager does on a whitelist change).
+        /// </summary>
         public Harness Run(TimeSpan duration, Func<double, bool>? dataDeliveredAt = null)
         {
             _driver.Start();
+            bool lenient = _lenientAt(Elapsed);
             var end = _start + duration;
             while (DisconnectedAt is null && _time.GetUtcNow() < end)
             {
                 _time.Advance(Step);
+                if (_lenientAt(Elapsed) != lenient)
+                {
+                    lenient = !lenient;
+                    _driver.OnClassMayHaveChanged();
+                }
+                if (_driver.NextWakeAt is { } wake && (WakesPlanned.Count == 0 || WakesPlanned[^1] != (wake - _start).TotalSeconds))
+                    WakesPlanned.Add((wake - _start).TotalSeconds);
                 var now = _time.GetUtcNow();
                 foreach (var pong in _pongsInFlight.Where(p => p.At <= now).ToList())
                 {
@@ -185,24 +203,61 @@ public class LivenessDriverTests
     }
 
     [Fact]
-    public void Run_PeerWhitelistedWhileConnected_LenientLimitsApplyWithinTheCheckInterval()
+    public void Run_PeerWhitelistedWhileConnected_LenientLimitsAndKeepAliveApplyAtOnce()
     {
         var control = new Harness(pongDelayFor: _ => null).Run(TimeSpan.FromMinutes(10));
         Assert.Equal(150, control.DisconnectedAt!.Value, 0.11);
 
-        // Whitelisted at 141 s: the driver's next poll (at the latest 10 s later, before the 150 s deadline) uses 300 s / 10.
+        // Whitelisted at 141 s: the driver polls at that moment, under 300 s / 10, and the keep-alive (due since 135 s:
+        // the last ping went out at 120 s) goes out then, not at the next ordinary ping (150 s) nor a poll tick.
         var h = new Harness(pongDelayFor: _ => null, lenientAt: elapsed => elapsed >= 141).Run(TimeSpan.FromSeconds(300));
 
         Assert.Null(h.DisconnectedAt);
+        Assert.Equal([0, 30, 60, 90, 120, 141, 156, 171, 186], h.PingsAt.Take(9).Select(t => Math.Round(t, 3)));
     }
 
     [Fact]
-    public void Run_PeerRemovedFromWhitelistWhileConnected_OrdinaryLimitsApplyWithinTheCheckInterval()
+    public void Run_PeerRemovedFromWhitelistWhileConnected_OrdinaryLimitsApplyAtOnce()
     {
         var h = new Harness(pongDelayFor: _ => null, lenientAt: elapsed => elapsed < 200).Run(TimeSpan.FromMinutes(10));
 
-        // Lenient it would last until 435 s; ordinary from 200 s, every ping older than 90 s counts at the next poll.
-        Assert.InRange(h.DisconnectedAt!.Value, 200, 210.1);
+        // Lenient it would last until 435 s; ordinary from 200 s, every ping older than 90 s counts at that poll.
+        Assert.Equal(200, h.DisconnectedAt!.Value, 0.001);
+    }
+
+    [Fact]
+    public void Run_WhitelistEntryChangesButTheClassDoesNot_NoExtraPoll()
+    {
+        var time = new FakeTimeProvider();
+        ulong n = 1;
+        var state = new PingState(PingOptions.Default, time, () => n++);
+        using var driver = new LivenessDriver(state, time, TimeSpan.FromSeconds(10), () => true, _ => { }, _ => { });
+        driver.Start();
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        driver.OnClassMayHaveChanged(); // e.g. a second entry covering the peer: still lenient
+
+        Assert.Equal(1, driver.Polls);
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(10), driver.NextWakeAt);
+    }
+
+    [Fact]
+    public void Run_WhitelistedPeer_WakesOnlyAtItsKeepAlives()
+    {
+        var h = new Harness(lenientAt: _ => true).Run(TimeSpan.FromMinutes(5));
+
+        // One poll per keep-alive (0, 15, ..., 300 s), none between: the pongs (1 s later) and the class do not wake it.
+        Assert.Equal(21, h.Polls);
+        Assert.Equal(Enumerable.Range(1, 21).Select(i => 15.0 * i), h.WakesPlanned.Select(t => Math.Round(t, 3)));
+    }
+
+    [Fact]
+    public void Run_OrdinaryPeer_WakesOnlyAtItsPings()
+    {
+        var h = new Harness().Run(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(11, h.Polls);
+        Assert.All(h.WakesPlanned, t => Assert.Equal(0, t % 30, 0.001));
     }
 
     [Fact]

@@ -143,6 +143,29 @@ public class LivenessTests
     }
 
     [Fact]
+    public async Task Liveness_SilentOrdinaryPeerWhitelistedThroughThePolicy_KeepAliveGoesOutAtOnceAndItIsKept()
+    {
+        await using var s = await ConnectSilentPeerAsync(whitelisted: false);
+        var start = s.Time.GetUtcNow();
+        for (int second = 0; second < 141; second++)
+            await StepAsync(s.Time);
+        await Until(() => s.Peer.Received.Count(m => m is PingMessage) >= 5, "pings at 0, 30, 60, 90, 120 s arrive");
+        Assert.Equal(5, s.Peer.Received.Count(m => m is PingMessage));
+
+        // Whitelisted at 141 s (an rpc entry; a masternode proved by a handshake takes the same path): the manager tells
+        // the connection's driver, which polls now. The keep-alive is due since 135 s (15 s after the last ping), so it
+        // goes out at 141 s without the clock moving; before, the driver slept until its 10 s cap (150 s).
+        s.Node.Policy.AddWhitelist(IpRange.FromAddress(PeerIp), WhitelistSource.Rpc, "test");
+
+        await Until(() => s.Peer.Received.Count(m => m is PingMessage) >= 6, "the keep-alive goes out at once");
+        var keepAlive = (PingMessage)s.Peer.Received.Last(m => m is PingMessage);
+        Assert.Equal((start + TimeSpan.FromSeconds(141)).ToUnixTimeMilliseconds(), keepAlive.Timestamp);
+        for (int second = 141; second < 300; second++)
+            await StepAsync(s.Time);
+        Assert.Empty(s.Node.Manager.RecentDisconnects); // the lenient limits (300 s / 10) apply: ordinary would cut at 150 s
+    }
+
+    [Fact]
     public async Task Liveness_PeerAnswersPings_RoundTripMeasuredAndStaysConnected()
     {
         await using var s = await ConnectSilentPeerAsync(whitelisted: false);

@@ -250,6 +250,22 @@ public class PingStateTests
     }
 
     [Fact]
+    public void OnPong_MissedPingOlderThanTheRetentionNotYetForgotten_IsUnknownAsIfItWere()
+    {
+        // The retention (twice the longest pong timeout, 600 s) is judged when the pong arrives, not only when the
+        // driver next polls: the driver polls only at its deadlines (every 15 or 30 s), so a pong just past 600 s is
+        // unknown whether or not a poll has forgotten the ping yet.
+        var state = NewState();
+        ulong old = state.StartPing();
+        Advance(91);
+        state.Check(lenient: false); // counted missed
+        Advance(510); // 601 s old, and no poll since
+
+        Assert.Equal(PongResult.Unknown, state.OnPong(old));
+        Assert.Equal(0, state.GetStatistics().LatePongs);
+    }
+
+    [Fact]
     public void StartPing_NonceSourceRepeatsAnOutstandingNonce_DrawsAnother()
     {
         var values = new Queue<ulong>(new ulong[] { 7, 7, 8 });
