@@ -180,6 +180,37 @@ public sealed class SyncPlanner
     }
 
     /// <summary>
+    /// A peer announced a new block with its header (the caller checked the header as it checks every header:
+    /// network, schedule, producer signature). When the header links to the top of the header chain (or our tip, with
+    /// no header chain above it) it is adopted as a one-header reply would be, and the peer is known to have it, so
+    /// the next <see cref="Plan"/> asks for the block without a header round trip. Otherwise nothing changes: the
+    /// peer's reported tip leads to a header request as usual. Bounded as header replies are: nothing is adopted
+    /// while <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers wait for their blocks, or from a peer in fork
+    /// resolution.
+    /// </summary>
+    /// <returns>True when the header was adopted or was already known at its height.</returns>
+    public bool OnHeaderAnnounced(string peerId, BlockLink header)
+    {
+        if (!_peers.TryGetValue(peerId, out var peer))
+            return false;
+        Reconcile();
+        if (_forks.TryGetValue(peerId, out var fork) && fork.IsActive)
+            return false;
+        if (IsKnownAt(header))
+        {
+            if (header.Height > _headerBase)
+                peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, header.Height);
+            return true;
+        }
+        var top = _headerTop > _headerBase ? _headerByHeight[_headerTop] : _headerBaseHash;
+        if (header.Height != _headerTop + 1 || header.PreviousHash != top || HeadersFarEnoughAhead)
+            return false;
+        AppendHeaders([header], 0);
+        peer.KnownHeaderHeight = header.Height;
+        return true;
+    }
+
+    /// <summary>
     /// Blocks delivered by a peer (after the caller checked each block's own hash). A block whose hash differs from
     /// the one requested at that height is reported; blocks nobody asked for are ignored.
     /// </summary>
@@ -303,7 +334,7 @@ public sealed class SyncPlanner
         var validations = new List<BranchValidationRequest>();
         var switches = new List<ForkSwitch>();
 
-        foreach (var fork in _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal))
+        foreach (var fork in ForksInPeerOrder())
         {
             fork.CheckTimeouts();
             if (fork.TakeHeaderRequest() is { } headerRequest)
@@ -333,15 +364,17 @@ public sealed class SyncPlanner
         PlanHeaderRequests(now, headerRequests);
         PlanBlockRequests(now, blockRequests);
 
-        foreach (var fork in _forks.Values.Where(f => f.IsActive).OrderBy(f => f.PeerId, StringComparer.Ordinal))
+        foreach (var fork in ForksInPeerOrder())
         {
+            if (!fork.IsActive)
+                continue;
             int mainInFlight = _peers.TryGetValue(fork.PeerId, out var peer) ? peer.InFlight : 0;
             int budget = _options.MaxBlocksInFlightPerPeer - mainInFlight - fork.BlocksInFlight;
             if (budget > 0)
                 blockRequests.AddRange(fork.TakeBlockRequests(budget));
         }
 
-        var misbehaviours = _misbehaviours.ToArray();
+        PeerMisbehaviour[] misbehaviours = _misbehaviours.Count == 0 ? [] : _misbehaviours.ToArray();
         _misbehaviours.Clear();
         return new SyncPlan(headerRequests, blockRequests, stalls, misbehaviours, validations, switches);
     }
@@ -358,14 +391,31 @@ public sealed class SyncPlanner
                 perPeer[id] = count;
         }
         // Decisions (production, lag alert, best peer) rest on heights headers proved, never on claims.
-        var best = _peers.Values
-            .OrderByDescending(ProvenHeight)
-            .ThenByDescending(p => p.Info.IsPrioritySync)
-            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
-            .FirstOrDefault();
-        long bestHeight = Math.Max(_chain.Height, best is null ? long.MinValue : ProvenHeight(best));
-        int inFlight = perPeer.Values.Sum();
-        bool forksActive = _forks.Values.Any(f => f.IsActive);
+        // The best peer: highest proven height, then whitelisted, then the lowest peer id.
+        PeerState? best = null;
+        long bestProven = long.MinValue;
+        foreach (var peer in _peers.Values)
+        {
+            long proven = ProvenHeight(peer);
+            if (best is null || proven > bestProven
+                || (proven == bestProven && (peer.Info.IsPrioritySync, best.Info.IsPrioritySync) switch
+                {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => string.CompareOrdinal(peer.Info.PeerId, best.Info.PeerId) < 0,
+                }))
+            {
+                best = peer;
+                bestProven = proven;
+            }
+        }
+        long bestHeight = Math.Max(_chain.Height, best is null ? long.MinValue : bestProven);
+        int inFlight = 0;
+        foreach (int count in perPeer.Values)
+            inFlight += count;
+        bool forksActive = false;
+        foreach (var fork in _forks.Values)
+            forksActive |= fork.IsActive;
         return new SyncStatus(
             _chain.Height,
             Math.Max(_headerTop, _chain.Height),
@@ -375,8 +425,12 @@ public sealed class SyncPlanner
             inFlight,
             perPeer,
             _stallTimeout,
-            _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).Select(f => f.GetStatus()).ToArray());
+            _forks.Count == 0 ? [] : _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).Select(f => f.GetStatus()).ToArray());
     }
+
+    /// <summary>The fork resolutions in peer id order (none, usually: then nothing is allocated).</summary>
+    private IEnumerable<ForkResolver> ForksInPeerOrder() =>
+        _forks.Count == 0 ? [] : _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).ToArray();
 
     /// <summary>The height of the peer's chain that headers proved: its known header height, or its tip's height when
     /// the tip is on our header chain or our chain.</summary>
@@ -644,20 +698,35 @@ public sealed class SyncPlanner
 
     private void PlanHeaderRequests(DateTimeOffset now, List<HeaderRequest> requests)
     {
-        int outstanding = _peers.Values.Count(p => p.HeaderRequestSentAt is not null);
+        int outstanding = 0;
+        foreach (var peer in _peers.Values)
+        {
+            if (peer.HeaderRequestSentAt is not null)
+                outstanding++;
+        }
         int free = _options.MaxHeaderRequestsInFlight - outstanding;
         if (free <= 0)
             return;
-        var candidates = _peers.Values
-            .Where(p => NeedsHeaders(p, now))
-            .OrderByDescending(p => p.Info.IsPrioritySync)
-            .ThenByDescending(p => p.Info.BestHeight)
-            .ThenByDescending(p => p.Info.ThroughputBlocksPerSecond)
-            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
-            .Take(free)
-            .ToList();
-        if (candidates.Count == 0)
+        List<PeerState>? candidates = null;
+        foreach (var peer in _peers.Values)
+        {
+            if (NeedsHeaders(peer, now))
+                (candidates ??= []).Add(peer);
+        }
+        if (candidates is null)
             return;
+        // Whitelisted first, then the highest reported chain, the fastest, the lowest peer id (a total order).
+        candidates.Sort(static (a, b) =>
+        {
+            int c = b.Info.IsPrioritySync.CompareTo(a.Info.IsPrioritySync);
+            if (c == 0)
+                c = b.Info.BestHeight.CompareTo(a.Info.BestHeight);
+            if (c == 0)
+                c = b.Info.ThroughputBlocksPerSecond.CompareTo(a.Info.ThroughputBlocksPerSecond);
+            return c != 0 ? c : string.CompareOrdinal(a.Info.PeerId, b.Info.PeerId);
+        });
+        if (candidates.Count > free)
+            candidates.RemoveRange(free, candidates.Count - free);
         var ourLocator = _chain.GetLocator();
         IReadOnlyList<Hash256> locator = _headerTop > _headerBase
             ? [_headerByHeight[_headerTop], .. ourLocator]
@@ -697,18 +766,29 @@ public sealed class SyncPlanner
         long windowEnd = Math.Min(_headerBase + _options.DownloadWindow, _headerTop);
         if (windowEnd <= _headerBase)
             return;
-        var eligible = _peers.Values
-            .Where(p => now >= p.RestUntil
-                        && p.KnownHeaderHeight > _headerBase
-                        && !(_forks.TryGetValue(p.Info.PeerId, out var f) && f.IsActive))
-            .OrderByDescending(p => p.Info.IsPrioritySync)
-            .ThenByDescending(p => p.Info.IsMasternode)
-            .ThenByDescending(p => p.Info.ThroughputBlocksPerSecond)
-            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
-            .ToList();
-        if (eligible.Count == 0)
+        List<PeerState>? eligible = null;
+        foreach (var p in _peers.Values)
+        {
+            if (now >= p.RestUntil
+                && p.KnownHeaderHeight > _headerBase
+                && !(_forks.TryGetValue(p.Info.PeerId, out var f) && f.IsActive))
+                (eligible ??= []).Add(p);
+        }
+        if (eligible is null)
             return;
-        double fastest = eligible.Max(p => p.Info.ThroughputBlocksPerSecond);
+        // Whitelisted first, then masternodes, the fastest, the lowest peer id (a total order).
+        eligible.Sort(static (a, b) =>
+        {
+            int c = b.Info.IsPrioritySync.CompareTo(a.Info.IsPrioritySync);
+            if (c == 0)
+                c = b.Info.IsMasternode.CompareTo(a.Info.IsMasternode);
+            if (c == 0)
+                c = b.Info.ThroughputBlocksPerSecond.CompareTo(a.Info.ThroughputBlocksPerSecond);
+            return c != 0 ? c : string.CompareOrdinal(a.Info.PeerId, b.Info.PeerId);
+        });
+        double fastest = double.MinValue;
+        foreach (var p in eligible)
+            fastest = Math.Max(fastest, p.Info.ThroughputBlocksPerSecond);
         foreach (var peer in eligible)
         {
             int budget = TargetInFlight(peer, fastest) - peer.InFlight;

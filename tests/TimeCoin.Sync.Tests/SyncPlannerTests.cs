@@ -54,6 +54,77 @@ public class SyncPlannerTests
         }
     }
 
+    /// <summary>
+    /// A new block announced with its (signed, checked) header that links to the top of what we know: the block is
+    /// asked for at once, without a header round trip (BIP 130's idea; about 1.6 GetHeaders and Headers per block per
+    /// node before).
+    /// </summary>
+    [Fact]
+    public void OnHeaderAnnounced_HeaderExtendsOurTip_BlockRequestedWithoutAHeaderRequest()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 10);
+        harness.AddPeer("p1", peerChain);
+        Assert.Empty(harness.Planner.Plan().HeaderRequests);
+        peerChain.Extend("main", 1);
+        harness.AddPeer("p1", peerChain);
+
+        bool adopted = harness.Planner.OnHeaderAnnounced("p1", peerChain.LinkAt(11));
+        var plan = harness.Planner.Plan();
+
+        Assert.True(adopted);
+        Assert.Empty(plan.HeaderRequests);
+        var request = Assert.Single(plan.BlockRequests);
+        Assert.Equal(("p1", 11L), (request.PeerId, request.StartHeight));
+        Assert.Equal([peerChain.HashAtHeight(11)!.Value], request.Hashes);
+        Assert.Equal(11, harness.Planner.HeaderHeight);
+    }
+
+    /// <summary>A header that does not link to the top of what we know proves nothing here: the usual header request follows.</summary>
+    [Fact]
+    public void OnHeaderAnnounced_HeaderNotLinkingToOurTop_NotAdoptedAndHeadersAreAskedFor()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 13);
+        harness.AddPeer("p1", peerChain);
+
+        bool adopted = harness.Planner.OnHeaderAnnounced("p1", peerChain.LinkAt(13));
+        var plan = harness.Planner.Plan();
+
+        Assert.False(adopted);
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.Equal("p1", Assert.Single(plan.HeaderRequests).PeerId);
+        Assert.Empty(plan.BlockRequests);
+    }
+
+    [Fact]
+    public void OnHeaderAnnounced_UnknownPeer_NothingAdopted()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 11);
+
+        Assert.False(harness.Planner.OnHeaderAnnounced("stranger", peerChain.LinkAt(11)));
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+    }
+
+    /// <summary>The header-lookahead bound holds for announced headers too: none is taken while enough wait for their blocks.</summary>
+    [Fact]
+    public void OnHeaderAnnounced_HeadersFarEnoughAhead_NotAdopted()
+    {
+        var options = SmallBounds with { MaxHeadersAhead = 20, DownloadWindow = 4, MaxBlocksInFlightPerPeer = 4, BlocksPerRequest = 4 };
+        var harness = new SyncHarness(FakeChain.Create("main", 10), options);
+        var peerChain = FakeChain.Create("main", 40);
+        harness.AddPeer("p1", peerChain);
+        var first = Assert.Single(harness.Planner.Plan().HeaderRequests);
+        harness.Planner.OnHeadersReceived("p1", peerChain.HeadersAfter(first.Locator, first.MaxHeaders));
+        Assert.Equal(40, harness.Planner.HeaderHeight);
+        peerChain.Extend("main", 1);
+        harness.AddPeer("p1", peerChain);
+
+        Assert.False(harness.Planner.OnHeaderAnnounced("p1", peerChain.LinkAt(41)));
+        Assert.Equal(40, harness.Planner.HeaderHeight);
+    }
+
     [Theory]
     [InlineData(1, 8)]
     [InlineData(4, 4)]

@@ -79,6 +79,56 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
         Assert.Equal(rounds + 1, node.Coordinator.GetStatus().Rounds);
     }
 
+    /// <summary>
+    /// While a block is on its way (requested from one peer), the other peers announce it too: each announcement ran a
+    /// full round that had nothing to do (the request is outstanding, so the 1 s timer already watches it for a stall).
+    /// </summary>
+    [Fact]
+    public async Task Announcement_OfABlockAlreadyRequested_RunsNoSyncRound()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 6);
+        var node = Node("node");
+        node.Load(blocks[..5]);
+        node.Start();
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<(string PeerId, NetworkMessage Message)>();
+        TimeCoin.Network.Peers.IPeer Peer(string id)
+        {
+            var peer = Substitute.For<TimeCoin.Network.Peers.IPeer>();
+            peer.PeerId.Returns(id);
+            peer.BestHeight.Returns(5);
+            peer.TipHash.Returns(blocks[4].Hash);
+            peer.SendAsync(Arg.Any<NetworkMessage>(), Arg.Any<CancellationToken>()).Returns(call =>
+            {
+                sent.Enqueue((id, call.Arg<NetworkMessage>()));
+                return ValueTask.FromResult(true);
+            });
+            node.Coordinator.OnPeerConnected(peer);
+            return peer;
+        }
+        var first = Peer("first");
+        var second = Peer("second");
+        await Eventually.AssertAsync(() => node.Coordinator.GetStatus().PeerCount == 2, () => "the connects were not applied");
+        var next = blocks[5];
+        await node.Coordinator.OnBlockAnnouncedAsync(first, next.Hash, 6);
+        await Eventually.AssertAsync(() => sent.Any(s => s.PeerId == "first" && s.Message is GetHeadersMessage), () => "no header request");
+        await node.Coordinator.OnHeadersReceivedAsync(first, [new BlockLink(6, next.Hash, next.Header.PreviousHash)]);
+        await Eventually.AssertAsync(() => sent.Any(s => s.Message is GetBlocksMessage g && g.Hashes.Contains(next.Hash)), () => "the block was not requested");
+        await Eventually.AssertAsync(() => node.Coordinator.GetStatus().BlocksInFlight == 1, () => "the round that asked for the block did not end");
+        long rounds = node.Coordinator.GetStatus().Rounds;
+
+        for (int i = 0; i < 5; i++)
+        {
+            await node.Coordinator.OnBlockAnnouncedAsync(second, next.Hash, 6);
+            await Eventually.AssertAsync(() => node.Coordinator.QueuedEvents == 0, () => "the announcement was not taken");
+        }
+        // A block we do not have runs a round: once it ran, every announcement before it was decided.
+        var unknown = _chain.Build(blocks[4].Header, 1, "elsewhere");
+        await node.Coordinator.OnBlockAnnouncedAsync(second, unknown[0].Hash, 6);
+        await Eventually.AssertAsync(() => node.Coordinator.GetStatus().Rounds > rounds, () => "no round for an unknown block");
+
+        Assert.Equal(rounds + 1, node.Coordinator.GetStatus().Rounds);
+    }
+
     [Fact]
     public async Task CatchUp_FiveHundredBlocksBehindOnePeer_ReachesThePeersTip()
     {
@@ -133,6 +183,50 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
 
         // The fake clock never moves: only the announcement can have woken the follower's loop.
         await Eventually.AssertAsync(() => follower.TipHash == produced[^1].Hash, () => Heights(follower, producer));
+    }
+
+    /// <summary>
+    /// Protocol version 3: the announcement carries the header, so the follower asks for the block straight away,
+    /// with no header round trip (before: a GetHeaders and Headers pair per block).
+    /// </summary>
+    [Fact]
+    public async Task Announcement_WithTheHeader_FollowerFetchesTheBlockWithoutAHeaderRequest()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 10);
+        var producer = Node("producer").Start();
+        var follower = Node("follower").Start();
+        producer.Load(blocks);
+        follower.Load(blocks);
+        var (followerToProducer, producerToFollower) = TestNode.Link(follower, producer);
+        await Eventually.AssertAsync(() => follower.Coordinator.GetStatus().PeerCount == 1, () => "peer not seen");
+
+        var produced = await producer.ProduceAsync(1, "main");
+
+        await Eventually.AssertAsync(() => follower.TipHash == produced[^1].Hash, () => Heights(follower, producer));
+        Assert.Equal(1, producerToFollower.Sent.GetValueOrDefault(MessageType.HeaderAnnouncement));
+        Assert.Equal(0, followerToProducer.Sent.GetValueOrDefault(MessageType.GetHeaders));
+        Assert.Equal(1, followerToProducer.Sent.GetValueOrDefault(MessageType.GetBlocks));
+    }
+
+    /// <summary>A peer that speaks protocol version 2 gets the plain announcement and is followed through a header request.</summary>
+    [Fact]
+    public async Task Announcement_ToAVersion2Peer_PlainAnnouncementAndTheFollowerAsksForHeaders()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 10);
+        var producer = Node("producer").Start();
+        var follower = Node("follower").Start();
+        producer.Load(blocks);
+        follower.Load(blocks);
+        var (followerToProducer, producerToFollower) = TestNode.Link(follower, producer);
+        producerToFollower.ProtocolVersion = 2;
+        await Eventually.AssertAsync(() => follower.Coordinator.GetStatus().PeerCount == 1, () => "peer not seen");
+
+        var produced = await producer.ProduceAsync(1, "main");
+
+        await Eventually.AssertAsync(() => follower.TipHash == produced[^1].Hash, () => Heights(follower, producer));
+        Assert.Equal(0, producerToFollower.Sent.GetValueOrDefault(MessageType.HeaderAnnouncement));
+        Assert.Equal(1, producerToFollower.Sent.GetValueOrDefault(MessageType.BlockAnnouncement));
+        Assert.Equal(1, followerToProducer.Sent.GetValueOrDefault(MessageType.GetHeaders));
     }
 
     [Fact]
