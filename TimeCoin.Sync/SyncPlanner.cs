@@ -83,13 +83,29 @@ public sealed class SyncPlanner
             _peers[info.PeerId] = new PeerState(info);
     }
 
-    /// <summary>The peer is gone: its requests go back to the pool and its fork resolution ends.</summary>
+    /// <summary>
+    /// The peer is gone: its requests go back to the pool and its fork resolution ends. Header-chain entries above
+    /// what any connected peer is known to have (its known header height, or its tip on the header chain) are dropped:
+    /// nobody left can serve those blocks, so they are no reason to wait (block production waits while the header chain
+    /// is above our tip). Peers still connected are asked for headers again as usual.
+    /// </summary>
     public void OnPeerDisconnected(string peerId)
     {
         if (!_peers.Remove(peerId))
             return;
         ReleaseBlocksOf(peerId);
         _forks.Remove(peerId);
+        Reconcile();
+        if (_headerTop <= _headerBase)
+            return;
+        long served = _headerBase;
+        foreach (var peer in _peers.Values)
+            served = Math.Max(served, Math.Min(_headerTop, ProvenHeight(peer)));
+        if (served >= _headerTop)
+            return;
+        TruncateHeaderChain(served);
+        foreach (var peer in _peers.Values)
+            peer.HeadersAskedForTip = null; // a claim above what is left is worth asking about again
     }
 
     /// <summary>

@@ -522,6 +522,53 @@ public class SyncPlannerTests
         Assert.All(next.BlockRequests, r => Assert.Equal("staying", r.PeerId));
     }
 
+    /// <summary>
+    /// Headers adopted from an announcement whose only announcer then leaves: nobody connected can serve those blocks,
+    /// so the header chain above our tip no longer counts (the producer must not wait for blocks nobody can deliver).
+    /// </summary>
+    [Fact]
+    public void OnPeerDisconnected_LastPeerWithHeadersAboveTheTipGone_HeaderHeightFallsToTheTip()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 10);
+        harness.AddPeer("announcer", peerChain);
+        harness.AddPeer("level", FakeChain.Create("main", 10));
+        peerChain.Extend("main", 1);
+        harness.AddPeer("announcer", peerChain);
+        Assert.True(harness.Planner.OnHeaderAnnounced("announcer", peerChain.LinkAt(11)));
+        Assert.Equal(11, harness.Planner.GetStatus().HeaderHeight);
+
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+        harness.Planner.OnPeerDisconnected("announcer");
+        var status = harness.Planner.GetStatus();
+        var plan = harness.Planner.Plan();
+
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.Equal((10L, 10L, false), (status.HeaderHeight, status.BestHeight, status.IsSyncing));
+        Assert.Empty(plan.BlockRequests);
+        Assert.Empty(plan.HeaderRequests);
+    }
+
+    /// <summary>Headers from a header reply: while another connected peer is known to have them they stay, and its blocks are asked of it.</summary>
+    [Fact]
+    public void OnPeerDisconnected_AnotherPeerHasTheHeaders_HeaderChainKeptAndBlocksAskedOfIt()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 14);
+        harness.AddPeer("leaving", peerChain);
+        var request = Assert.Single(harness.Planner.Plan().HeaderRequests);
+        harness.Planner.OnHeadersReceived(request.PeerId, peerChain.HeadersAfter(request.Locator, request.MaxHeaders));
+        harness.AddPeer("staying", FakeChain.Create("main", 12));
+
+        harness.Planner.OnPeerDisconnected("leaving");
+        var plan = harness.Planner.Plan();
+
+        Assert.Equal(12, harness.Planner.HeaderHeight);
+        Assert.Equal(12, harness.Planner.GetStatus().BestHeight);
+        Assert.All(plan.BlockRequests, r => Assert.Equal("staying", r.PeerId));
+        Assert.Equal([11L, 12L], plan.BlockRequests.SelectMany(r => Enumerable.Range((int)r.StartHeight, r.Hashes.Count)).Select(h => (long)h));
+    }
+
     [Fact]
     public void Step_PeerOnLongerForkBelowOurTip_ResolvesForkSwitchesAndCatchesUp()
     {
