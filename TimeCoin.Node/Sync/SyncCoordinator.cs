@@ -34,7 +34,10 @@ public sealed class SyncCoordinator : IAsyncDisposable
     private sealed record HeaderAnnouncementEvent(IPeer Peer, BlockLink Header) : SyncEvent;
     private sealed record HeadersEvent(IPeer Peer, IReadOnlyList<BlockLink> Headers) : SyncEvent;
     private sealed record BlocksEvent(IPeer Peer, IReadOnlyList<Block> Blocks) : SyncEvent;
-    private sealed record WakeEvent : SyncEvent;
+    private sealed record WakeEvent : SyncEvent
+    {
+        public static readonly WakeEvent Instance = new();
+    }
 
     private sealed class PeerEntry(IPeer peer)
     {
@@ -85,6 +88,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
 
     private ITimer? _timer;
     private Task? _loop;
+    // 1 from the moment a wake is queued until the loop reads it (not until it merely wakes): a wake that finds it set
+    // is served by the round the queued one brings, which starts after it.
     private int _wakePending;
     private int _disposed;
     private volatile SyncCoordinatorStatus _status;
@@ -257,8 +262,15 @@ public sealed class SyncCoordinator : IAsyncDisposable
     {
         if (!_options.Enabled)
             return;
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && !_events.Writer.TryWrite(new WakeEvent()))
-            Interlocked.Exchange(ref _wakePending, 0);
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0)
+            return; // a wake is queued and not read yet: its round starts after this call
+        if (_events.Writer.TryWrite(WakeEvent.Instance))
+            return;
+        // The data queue is full, so the loop has events to read, and it reads the control queue before and after them.
+        // Had it taken its last look at the control queue before the wake went in, the second try finds room (it
+        // drained) or a full queue again (it reads that, and the control queue after it).
+        _control.Enqueue(WakeEvent.Instance);
+        _events.Writer.TryWrite(WakeEvent.Instance);
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -268,14 +280,13 @@ public sealed class SyncCoordinator : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(cancellationToken))
             {
-                Interlocked.Exchange(ref _wakePending, 0);
                 bool roundNeeded = false;
                 while (_control.TryDequeue(out var control))
                     roundNeeded |= Apply(control);
                 int drained = 0;
                 while (drained < 10_000 && reader.TryRead(out var item))
                 {
-                    roundNeeded |= item is WakeEvent || Apply(item);
+                    roundNeeded |= Apply(item);
                     drained++;
                 }
                 while (_control.TryDequeue(out var control))
@@ -330,6 +341,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
     {
         switch (item)
         {
+            case WakeEvent:
+                // Read: the next wake queues one of its own. (Cleared when the loop merely woke, a wake arriving before
+                // the loop read the queued one left the flag set with nothing queued, and every later wake was skipped:
+                // a producing node with no other traffic then ran no round until peer data arrived.)
+                Interlocked.Exchange(ref _wakePending, 0);
+                return true;
             case PeerConnectedEvent e:
                 if (_peers.TryGetValue(e.Peer.PeerId, out var existing))
                 {
