@@ -549,6 +549,87 @@ public class SyncPlannerTests
         Assert.Empty(plan.HeaderRequests);
     }
 
+    /// <summary>
+    /// A peer whose announced tip is a block on our header chain counts as having it; when it is asked for the block
+    /// and never serves it, it loses that claim at the stall, and with nobody else having the block the header chain
+    /// falls back to our tip (block production waits while the header chain or a peer's proven height is above our tip).
+    /// </summary>
+    [Fact]
+    public void DetectStalls_OnlyPeerClaimingTheBlockNeverServesIt_ClaimLostAndHeaderChainFallsToTheTip()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 11);
+        harness.AddPeer("announcer", peerChain);
+        harness.AddPeer("claimer", peerChain); // announces the same tip, never serves
+        Assert.True(harness.Planner.OnHeaderAnnounced("announcer", peerChain.LinkAt(11)));
+        harness.Planner.OnPeerDisconnected("announcer");
+        var plan = harness.Planner.Plan();
+        Assert.Equal(("claimer", 11L), (Assert.Single(plan.BlockRequests).PeerId, plan.BlockRequests[0].StartHeight));
+        Assert.Equal((11L, 11L), (harness.Planner.GetStatus().HeaderHeight, harness.Planner.GetStatus().BestHeight));
+
+        harness.Time.Advance(harness.Planner.StallTimeout);
+        var afterStall = harness.Planner.Plan();
+        var status = harness.Planner.GetStatus();
+
+        Assert.Equal("claimer", Assert.Single(afterStall.Stalls).PeerId);
+        Assert.Equal((10L, 10L, 10L), (harness.Planner.HeaderHeight, status.HeaderHeight, status.BestHeight));
+        Assert.Empty(afterStall.BlockRequests);
+        // Its claim stays lost while it rests and after: the same tip brings no request and no header back.
+        harness.Time.Advance(TimeSpan.FromSeconds(30));
+        harness.AddPeer("claimer", peerChain);
+        var later = harness.Planner.Plan();
+        foreach (var request in later.HeaderRequests)
+            harness.Planner.OnHeadersReceived(request.PeerId, peerChain.HeadersAfter(request.Locator, request.MaxHeaders));
+        Assert.Empty(later.BlockRequests);
+        Assert.Empty(harness.Planner.Plan().BlockRequests);
+        Assert.Equal(10L, harness.Planner.GetStatus().BestHeight);
+        Assert.Equal(10L, harness.Planner.HeaderHeight);
+    }
+
+    /// <summary>A stalled claim is lost for the claim-proof timeout only: then the peer is asked again and can serve.</summary>
+    [Fact]
+    public void DetectStalls_ClaimLost_PeerAskedAgainAfterTheClaimProofTimeout()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds with { ClaimProofTimeout = TimeSpan.FromMinutes(1) });
+        var peerChain = FakeChain.Create("main", 11);
+        harness.AddPeer("announcer", peerChain);
+        harness.AddPeer("slow", peerChain);
+        Assert.True(harness.Planner.OnHeaderAnnounced("announcer", peerChain.LinkAt(11)));
+        harness.Planner.OnPeerDisconnected("announcer");
+        Assert.Equal("slow", Assert.Single(harness.Planner.Plan().BlockRequests).PeerId);
+        harness.Time.Advance(harness.Planner.StallTimeout);
+        Assert.Single(harness.Planner.Plan().Stalls);
+        Assert.Equal(10L, harness.Planner.HeaderHeight);
+
+        harness.Time.Advance(TimeSpan.FromMinutes(1));
+        harness.Step();
+        harness.Step();
+
+        Assert.Equal(11L, harness.Chain.Height);
+    }
+
+    /// <summary>
+    /// The only peer that has a block sends it invalid: it loses its claim of it, and the header chain falls back to our
+    /// tip instead of waiting for a valid copy nobody connected has.
+    /// </summary>
+    [Fact]
+    public void OnBlockInvalid_NoOtherPeerHasTheBlock_HeaderChainFallsToTheTip()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 11);
+        harness.AddPeer("bad", peerChain);
+        Assert.True(harness.Planner.OnHeaderAnnounced("bad", peerChain.LinkAt(11)));
+        harness.Deliver(Assert.Single(harness.Planner.Plan().BlockRequests));
+
+        harness.Planner.OnBlockInvalid("bad", peerChain.LinkAt(11), "invalid transaction");
+        var status = harness.Planner.GetStatus();
+        var plan = harness.Planner.Plan();
+
+        Assert.Equal((10L, 10L, 10L), (harness.Planner.HeaderHeight, status.HeaderHeight, status.BestHeight));
+        Assert.Empty(plan.BlockRequests);
+        Assert.Equal(MisbehaviourKind.InvalidBlock, Assert.Single(plan.Misbehaviours).Kind);
+    }
+
     /// <summary>Headers from a header reply: while another connected peer is known to have them they stay, and its blocks are asked of it.</summary>
     [Fact]
     public void OnPeerDisconnected_AnotherPeerHasTheHeaders_HeaderChainKeptAndBlocksAskedOfIt()
