@@ -37,8 +37,12 @@ public sealed class ChainSyncService : IPeerMessageHandler
 
     /// <summary>
     /// A connected peer and the highest block it is known to have: one it announced, delivered or sent as a header
-    /// to us, or one we announced to it. Bounded: one hash and height per peer. Only believed for blocks on our own
-    /// active chain (see <see cref="PeerHas"/>), so a made-up claim changes nothing but what this peer is sent.
+    /// to us, or one we announced to it (recorded when the announcement is queued for sending, so two announcers of
+    /// one block do not both send it; a send that fails leaves the record, which goes with the closed connection).
+    /// Bounded: one hash and height per peer. Only believed for blocks on our own active chain (see
+    /// <see cref="PeerHas"/>), and a record our chain does not confirm (a hash that is not ours at its height, a
+    /// made-up height) gives way to any later one, so a made-up claim changes nothing but what this peer is sent, and
+    /// only until its next message.
     /// </summary>
     private sealed class RelayPeer(IPeer peer)
     {
@@ -48,12 +52,15 @@ public sealed class ChainSyncService : IPeerMessageHandler
 
         public IPeer Peer { get; } = peer;
 
-        /// <summary>Records that the peer has <paramref name="hash"/> at <paramref name="height"/> (kept if higher than what it had).</summary>
-        public void Knows(Hash256 hash, long height)
+        /// <summary>
+        /// Records that the peer has <paramref name="hash"/> at <paramref name="height"/>: kept if higher than what it
+        /// had, or if what it had is not on <paramref name="chain"/> at its height.
+        /// </summary>
+        public void Knows(Hash256 hash, long height, ChainState chain)
         {
             lock (_gate)
             {
-                if (height <= _knownHeight)
+                if (height <= _knownHeight && chain.GetHashAtHeight(_knownHeight) == _knownHash)
                     return;
                 _knownHash = hash;
                 _knownHeight = height;
@@ -171,7 +178,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
                     _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"announced height {announcement.Height} is out of range");
                     break;
                 }
-                RelayOf(peer)?.Knows(announcement.Hash, (long)announcement.Height);
+                RelayOf(peer)?.Knows(announcement.Hash, (long)announcement.Height, _chain.State);
                 await _coordinator.OnBlockAnnouncedAsync(peer, announcement.Hash, (long)announcement.Height, cancellationToken);
                 break;
             case HeaderAnnouncementMessage announcement:
@@ -257,7 +264,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
             return;
         }
         if (headers.Count > 0)
-            RelayOf(peer)?.Knows(headers[^1].Hash, headers[^1].Height); // signed, checked, and served from its chain
+            RelayOf(peer)?.Knows(headers[^1].Hash, headers[^1].Height, _chain.State); // signed, checked, and served from its chain
         await _coordinator.OnHeadersReceivedAsync(peer, links, cancellationToken);
     }
 
@@ -277,7 +284,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
         long height = (long)announcement.Height;
         if (_chain.State.IsOnActiveChain(announcement.Hash))
         {
-            RelayOf(peer)?.Knows(announcement.Hash, height);
+            RelayOf(peer)?.Knows(announcement.Hash, height, _chain.State);
             await _coordinator.OnBlockAnnouncedAsync(peer, announcement.Hash, height, cancellationToken);
             return;
         }
@@ -298,7 +305,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
             _coordinator.ReportMisbehaviour(peer, kind, $"announced header {header}: {problem.Reason}");
             return;
         }
-        RelayOf(peer)?.Knows(header.Hash, header.Height);
+        RelayOf(peer)?.Knows(header.Hash, header.Height, _chain.State);
         await _coordinator.OnHeaderAnnouncedAsync(peer, new BlockLink(header.Height, header.Hash, header.PreviousHash), cancellationToken);
     }
 
@@ -335,7 +342,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
         if (blocks.Count > 0 && RelayOf(peer) is { } relay)
         {
             foreach (var block in blocks)
-                relay.Knows(block.Hash, block.Header.Height);
+                relay.Knows(block.Hash, block.Header.Height, _chain.State);
         }
         // Always forwarded, even empty: the reply itself tells the coordinator the request was answered.
         await _coordinator.OnBlocksReceivedAsync(peer, blocks, cancellationToken);
@@ -343,14 +350,12 @@ public sealed class ChainSyncService : IPeerMessageHandler
 
     private void OnTipChanged(BlockHeader tip)
     {
-        // A node catching up has nothing new to tell: a peer already reports a longer chain. Announcing every sync
-        // round while catching up went above the peers' rate limit for announcements, and the peers it was syncing
-        // from banned it (found by the whole-network simulation, scenario h).
-        foreach (var relay in PeersSnapshot())
-        {
-            if (relay.Peer.BestHeight > tip.Height)
-                return;
-        }
+        // A node catching up has nothing new to tell: headers prove a longer chain. Announcing every sync round while
+        // catching up went above the peers' rate limit for announcements, and the peers it was syncing from banned it
+        // (found by the whole-network simulation, scenario h). Only heights headers proved count: one peer claiming a
+        // height it cannot back (the current slot, say) must not stop this node relaying blocks to everyone.
+        if (_coordinator.ProvenBestHeight > tip.Height)
+            return;
         _ = AnnounceInBackgroundAsync(tip);
     }
 
@@ -376,7 +381,7 @@ public sealed class ChainSyncService : IPeerMessageHandler
             // Not to a peer known to have the block (it announced or delivered it or a descendant, or we announced it).
             if (PeerHas(relay, header))
                 continue;
-            relay.Knows(header.Hash, header.Height);
+            relay.Knows(header.Hash, header.Height, _chain.State);
             // With the header to peers that understand it (they ask for the block without a header round trip).
             NetworkMessage message = relay.Peer.ProtocolVersion >= HeaderAnnouncementMessage.MinimumProtocolVersion
                 ? withHeader ??= new HeaderAnnouncementMessage(header.Hash, (ulong)header.Height, BlockCodec.EncodeHeader(header))

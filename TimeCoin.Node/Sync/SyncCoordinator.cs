@@ -92,6 +92,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
     // is served by the round the queued one brings, which starts after it.
     private int _wakePending;
     private int _disposed;
+    private long _provenBestHeight = long.MinValue;
     private volatile SyncCoordinatorStatus _status;
 
     /// <summary>Creates the coordinator (not started: call <see cref="Start"/>).</summary>
@@ -134,6 +135,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
     /// detects; the node's <c>AlertCenter</c> owns, logs and publishes the <c>sync_lag</c> alert.
     /// </summary>
     public event Action<SyncLagAlert>? LagAlertChanged;
+
+    /// <summary>
+    /// The highest height headers proved as of the last sync round: the top of the header chain or the best peer's
+    /// proven height, at least our own height (claims no header proved do not count). Set before <see cref="TipChanged"/>.
+    /// </summary>
+    public long ProvenBestHeight => Volatile.Read(ref _provenBestHeight);
 
     /// <summary>Our tip changed during a sync round (blocks connected or a fork switch): announce it. Raised on the loop.</summary>
     public event Action<BlockHeader>? TipChanged;
@@ -497,6 +504,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
         DropStale(now);
         var status = _planner.GetStatus();
         UpdateLagAlert(status, now);
+        Volatile.Write(ref _provenBestHeight, Math.Max(status.BestHeight, status.HeaderHeight));
         if (_chain.State.TipHash != tipBefore)
             TipChanged?.Invoke(_chain.State.Tip);
         return status;

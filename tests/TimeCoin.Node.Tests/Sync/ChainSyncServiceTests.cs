@@ -216,6 +216,25 @@ public sealed class ChainSyncServiceTests : IAsyncLifetime
         Assert.Equal(["liar"], AnnouncedTo(sent, _blocks[^1]));
     }
 
+    /// <summary>
+    /// A made-up height does not stick: the record of what a peer has gives way to the next thing it tells us when our
+    /// chain does not confirm it (it used to keep the highest height, so one made-up announcement hid every real one).
+    /// </summary>
+    [Fact]
+    public async Task Announce_PeerMadeUpAHeightThenAnnouncedOurTip_NotAnnouncedToIt()
+    {
+        var service = Service();
+        var sent = new List<(string, NetworkMessage)>();
+        var peer = RecordingPeer("peer", sent);
+        service.OnPeerConnected(peer);
+
+        await service.OnMessageAsync(peer, new BlockAnnouncementMessage(Hash256.DoubleSha256("made up"u8), 5_000), CancellationToken.None);
+        await service.OnMessageAsync(peer, new BlockAnnouncementMessage(_blocks[^1].Hash, (ulong)_blocks[^1].Header.Height), CancellationToken.None);
+        await service.AnnounceAsync(_blocks[^1]);
+
+        Assert.Empty(AnnouncedTo(sent, _blocks[^1]));
+    }
+
     [Fact]
     public async Task Announce_PeerAnnouncedAnAncestor_StillAnnouncedToIt()
     {
