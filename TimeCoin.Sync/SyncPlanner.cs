@@ -29,6 +29,11 @@ public sealed class SyncPlanner
         public DateTimeOffset LastDeliveryAt { get; set; } = DateTimeOffset.MinValue;
         public DateTimeOffset? UnbackedSince { get; set; }
         public long ProvenAtCheck { get; set; } = long.MinValue;
+        /// <summary>The lowest height the peer stalled on or sent an invalid block for (none: <see cref="long.MaxValue"/>).</summary>
+        public long DisownedFrom { get; set; } = long.MaxValue;
+        public DateTimeOffset DisownedUntil { get; set; }
+        /// <summary>The highest header the peer sent us itself (a header reply or an announcement with the header).</summary>
+        public long OwnHeadersHeight { get; set; } = long.MinValue;
     }
 
     private readonly record struct InFlightBlock(string PeerId, Hash256 Hash, DateTimeOffset SentAt);
@@ -83,13 +88,69 @@ public sealed class SyncPlanner
             _peers[info.PeerId] = new PeerState(info);
     }
 
-    /// <summary>The peer is gone: its requests go back to the pool and its fork resolution ends.</summary>
+    /// <summary>
+    /// The peer is gone: its requests go back to the pool and its fork resolution ends. Header-chain entries above
+    /// what any connected peer is known to have (its known header height, or its tip on the header chain) are dropped:
+    /// nobody left can serve those blocks, so they are no reason to wait (block production waits while the header chain
+    /// is above our tip). Peers still connected are asked for headers again as usual.
+    /// </summary>
     public void OnPeerDisconnected(string peerId)
     {
         if (!_peers.Remove(peerId))
             return;
         ReleaseBlocksOf(peerId);
         _forks.Remove(peerId);
+        Reconcile();
+        DropUnservedHeaders();
+    }
+
+    /// <summary>
+    /// Drops header-chain entries above what any connected peer is known to have (<see cref="ProvenHeight"/>, which
+    /// leaves out heights a peer lost its claim of): nobody can serve those blocks, so they are no reason to wait.
+    /// </summary>
+    private void DropUnservedHeaders()
+    {
+        if (_headerTop <= _headerBase)
+            return;
+        long served = _headerBase;
+        foreach (var peer in _peers.Values)
+            served = Math.Max(served, Math.Min(_headerTop, ProvenHeight(peer)));
+        if (served >= _headerTop)
+            return;
+        TruncateHeaderChain(served);
+        foreach (var peer in _peers.Values)
+            peer.HeadersAskedForTip = null; // a claim above what is left is worth asking about again
+    }
+
+    /// <summary>
+    /// The peer loses its claim of <paramref name="height"/> and above (it stalled on that height, or sent an invalid
+    /// block for it): for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, or until our chain passes that height, its
+    /// claimed tip and its headers do not count as having those blocks, none of them is asked of it, and its headers
+    /// for them are not adopted.
+    /// </summary>
+    private void Disown(PeerState peer, long height)
+    {
+        if (height <= _headerBase)
+            return;
+        peer.DisownedFrom = Math.Min(ClaimCap(peer), height - 1) + 1;
+        peer.DisownedUntil = _time.GetUtcNow() + _options.ClaimProofTimeout;
+        peer.KnownHeaderHeight = Math.Min(peer.KnownHeaderHeight, height - 1);
+    }
+
+    /// <summary>
+    /// The highest height the peer's claims can count for: just below a height it lost its claim of, or no bound
+    /// (<see cref="long.MaxValue"/>). A lost claim that expired or that our chain passed is forgotten here, and the
+    /// peer's tip is worth asking about again.
+    /// </summary>
+    private long ClaimCap(PeerState peer)
+    {
+        if (peer.DisownedFrom == long.MaxValue)
+            return long.MaxValue;
+        if (peer.DisownedFrom > _headerBase && _time.GetUtcNow() < peer.DisownedUntil)
+            return peer.DisownedFrom - 1;
+        peer.DisownedFrom = long.MaxValue;
+        peer.HeadersAskedForTip = null;
+        return long.MaxValue;
     }
 
     /// <summary>
@@ -134,7 +195,10 @@ public sealed class SyncPlanner
         {
             var last = headers[^1];
             if (last.Height > _headerBase)
+            {
                 peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, last.Height);
+                peer.OwnHeadersHeight = Math.Max(peer.OwnHeadersHeight, last.Height);
+            }
             peer.WantsMoreHeaders = full;
             return;
         }
@@ -152,13 +216,18 @@ public sealed class SyncPlanner
         // replies arrive: with two requests in flight, a reply answered from the header top another reply had just
         // raised would stack on it. The part above the bound is not taken; the peer is asked again when blocks make room.
         long bound = Math.Max(_frontier, _chain.Height) + _options.MaxHeadersAhead + _options.MaxHeadersPerRequest;
+        // Nor are a peer's headers taken at heights it lost its claim of (and it is not asked for more).
+        long cap = ClaimCap(peer);
+        bool capped = cap < bound;
+        if (capped)
+            bound = cap;
         var adopted = newTip.Height <= bound ? headers : headers.Take((int)Math.Max(0, bound - first.Height + 1)).ToList();
         if (adopted.Count <= i)
         {
-            peer.WantsMoreHeaders = true;
+            peer.WantsMoreHeaders = !capped;
             return;
         }
-        bool cut = adopted.Count < headers.Count;
+        bool cut = adopted.Count < headers.Count && !capped;
         if (forkParent == _headerTop)
         {
             AppendHeaders(adopted, i);
@@ -176,7 +245,43 @@ public sealed class SyncPlanner
             return;
         }
         peer.KnownHeaderHeight = adopted[^1].Height;
+        peer.OwnHeadersHeight = adopted[^1].Height;
         peer.WantsMoreHeaders = full || cut;
+    }
+
+    /// <summary>
+    /// A peer announced a new block with its header (the caller checked the header as it checks every header:
+    /// network, schedule, producer signature). When the header links to the top of the header chain (or our tip, with
+    /// no header chain above it) it is adopted as a one-header reply would be, and the peer is known to have it, so
+    /// the next <see cref="Plan"/> asks for the block without a header round trip. Otherwise nothing changes: the
+    /// peer's reported tip leads to a header request as usual. Bounded as header replies are: nothing is adopted
+    /// while <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers wait for their blocks, or from a peer in fork
+    /// resolution.
+    /// </summary>
+    /// <returns>True when the header was adopted or was already known at its height.</returns>
+    public bool OnHeaderAnnounced(string peerId, BlockLink header)
+    {
+        if (!_peers.TryGetValue(peerId, out var peer))
+            return false;
+        Reconcile();
+        if (_forks.TryGetValue(peerId, out var fork) && fork.IsActive)
+            return false;
+        if (IsKnownAt(header))
+        {
+            if (header.Height > _headerBase)
+            {
+                peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, header.Height);
+                peer.OwnHeadersHeight = Math.Max(peer.OwnHeadersHeight, header.Height);
+            }
+            return true;
+        }
+        var top = _headerTop > _headerBase ? _headerByHeight[_headerTop] : _headerBaseHash;
+        if (header.Height != _headerTop + 1 || header.PreviousHash != top || HeadersFarEnoughAhead || header.Height > ClaimCap(peer))
+            return false;
+        AppendHeaders([header], 0);
+        peer.KnownHeaderHeight = header.Height;
+        peer.OwnHeadersHeight = header.Height;
+        return true;
     }
 
     /// <summary>
@@ -240,8 +345,9 @@ public sealed class SyncPlanner
     }
 
     /// <summary>
-    /// A delivered block failed validation: the peer that sent it is reported and rests, and the block is
-    /// requested again from another peer.
+    /// A delivered block failed validation: the peer that sent it is reported, rests, and loses its claim of that height
+    /// and above; the block is requested again from another peer known to have it, and when no connected peer is, the
+    /// header chain above our tip is dropped (production does not wait for a block nobody serves valid).
     /// </summary>
     public void OnBlockInvalid(string peerId, BlockLink block, string reason)
     {
@@ -257,7 +363,17 @@ public sealed class SyncPlanner
             _toReassign.Add(block.Height);
         }
         if (_peers.TryGetValue(peerId, out var peer))
+        {
             peer.RestUntil = _time.GetUtcNow() + _stallTimeout;
+            // The header stays for other peers that have it (the sender may have tampered with the body alone); the
+            // sender loses its claim of it, and when nobody else has it the header chain above our tip is dropped.
+            Reconcile();
+            if (_headerByHeight.TryGetValue(block.Height, out var header) && header == block.Hash)
+            {
+                Disown(peer, block.Height);
+                DropUnservedHeaders();
+            }
+        }
     }
 
     /// <summary>
@@ -303,7 +419,7 @@ public sealed class SyncPlanner
         var validations = new List<BranchValidationRequest>();
         var switches = new List<ForkSwitch>();
 
-        foreach (var fork in _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal))
+        foreach (var fork in ForksInPeerOrder())
         {
             fork.CheckTimeouts();
             if (fork.TakeHeaderRequest() is { } headerRequest)
@@ -325,7 +441,7 @@ public sealed class SyncPlanner
         foreach (var peer in _peers.Values)
         {
             if (_headerHeightByHash.TryGetValue(peer.Info.TipHash, out long tipHeight))
-                peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, tipHeight);
+                peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, Math.Min(tipHeight, ClaimCap(peer)));
         }
         CheckClaims(now);
         ExpireHeaderRequests(now);
@@ -333,15 +449,17 @@ public sealed class SyncPlanner
         PlanHeaderRequests(now, headerRequests);
         PlanBlockRequests(now, blockRequests);
 
-        foreach (var fork in _forks.Values.Where(f => f.IsActive).OrderBy(f => f.PeerId, StringComparer.Ordinal))
+        foreach (var fork in ForksInPeerOrder())
         {
+            if (!fork.IsActive)
+                continue;
             int mainInFlight = _peers.TryGetValue(fork.PeerId, out var peer) ? peer.InFlight : 0;
             int budget = _options.MaxBlocksInFlightPerPeer - mainInFlight - fork.BlocksInFlight;
             if (budget > 0)
                 blockRequests.AddRange(fork.TakeBlockRequests(budget));
         }
 
-        var misbehaviours = _misbehaviours.ToArray();
+        PeerMisbehaviour[] misbehaviours = _misbehaviours.Count == 0 ? [] : _misbehaviours.ToArray();
         _misbehaviours.Clear();
         return new SyncPlan(headerRequests, blockRequests, stalls, misbehaviours, validations, switches);
     }
@@ -358,14 +476,31 @@ public sealed class SyncPlanner
                 perPeer[id] = count;
         }
         // Decisions (production, lag alert, best peer) rest on heights headers proved, never on claims.
-        var best = _peers.Values
-            .OrderByDescending(ProvenHeight)
-            .ThenByDescending(p => p.Info.IsPrioritySync)
-            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
-            .FirstOrDefault();
-        long bestHeight = Math.Max(_chain.Height, best is null ? long.MinValue : ProvenHeight(best));
-        int inFlight = perPeer.Values.Sum();
-        bool forksActive = _forks.Values.Any(f => f.IsActive);
+        // The best peer: highest proven height, then whitelisted, then the lowest peer id.
+        PeerState? best = null;
+        long bestProven = long.MinValue;
+        foreach (var peer in _peers.Values)
+        {
+            long proven = ProvenHeight(peer);
+            if (best is null || proven > bestProven
+                || (proven == bestProven && (peer.Info.IsPrioritySync, best.Info.IsPrioritySync) switch
+                {
+                    (true, false) => true,
+                    (false, true) => false,
+                    _ => string.CompareOrdinal(peer.Info.PeerId, best.Info.PeerId) < 0,
+                }))
+            {
+                best = peer;
+                bestProven = proven;
+            }
+        }
+        long bestHeight = Math.Max(_chain.Height, best is null ? long.MinValue : bestProven);
+        int inFlight = 0;
+        foreach (int count in perPeer.Values)
+            inFlight += count;
+        bool forksActive = false;
+        foreach (var fork in _forks.Values)
+            forksActive |= fork.IsActive;
         return new SyncStatus(
             _chain.Height,
             Math.Max(_headerTop, _chain.Height),
@@ -375,8 +510,12 @@ public sealed class SyncPlanner
             inFlight,
             perPeer,
             _stallTimeout,
-            _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).Select(f => f.GetStatus()).ToArray());
+            _forks.Count == 0 ? [] : _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).Select(f => f.GetStatus()).ToArray());
     }
+
+    /// <summary>The fork resolutions in peer id order (none, usually: then nothing is allocated).</summary>
+    private IEnumerable<ForkResolver> ForksInPeerOrder() =>
+        _forks.Count == 0 ? [] : _forks.Values.OrderBy(f => f.PeerId, StringComparer.Ordinal).ToArray();
 
     /// <summary>The height of the peer's chain that headers proved: its known header height, or its tip's height when
     /// the tip is on our header chain or our chain.</summary>
@@ -387,7 +526,7 @@ public sealed class SyncPlanner
             proven = Math.Max(proven, inHeaders);
         else if (_chain.TryGetHeight(peer.Info.TipHash, out long inChain))
             proven = Math.Max(proven, inChain);
-        return proven;
+        return peer.DisownedFrom == long.MaxValue ? proven : Math.Min(proven, ClaimCap(peer));
     }
 
     /// <summary>
@@ -477,6 +616,7 @@ public sealed class SyncPlanner
         {
             peer.InFlight = 0;
             peer.KnownHeaderHeight = long.MinValue;
+            peer.OwnHeadersHeight = long.MinValue;
             peer.HeadersAskedForTip = null;
             peer.WantsMoreHeaders = false;
         }
@@ -525,7 +665,10 @@ public sealed class SyncPlanner
         _headerTop = height;
         _frontier = Math.Min(_frontier, height);
         foreach (var peer in _peers.Values)
+        {
             peer.KnownHeaderHeight = Math.Min(peer.KnownHeaderHeight, height);
+            peer.OwnHeadersHeight = Math.Min(peer.OwnHeadersHeight, height);
+        }
     }
 
     private void RemoveInFlight(long height)
@@ -582,8 +725,10 @@ public sealed class SyncPlanner
     /// A peer has stalled when it has blocks in flight and has delivered nothing for the stall timeout (counted from
     /// its last delivery, or from its oldest outstanding request if that is later). When several peers stall at once (at least two, and at
     /// least half of those with requests) or our connect queue is full, we are the slow side: the timeout doubles
-    /// (up to the cap) and nobody is blamed. Otherwise each stalled peer's blocks move to other peers and the peer
-    /// rests for one stall timeout.
+    /// (up to the cap) and nobody is blamed. Otherwise each stalled peer's blocks move to other peers, the peer
+    /// rests for one stall timeout; when it stalled on a block it only claimed (its announced tip on our header chain,
+    /// above every header it sent us itself), it loses its claim of that height and above (see <see cref="Disown"/>),
+    /// and header-chain entries no connected peer is then known to have are dropped.
     /// </summary>
     private void DetectStalls(DateTimeOffset now, List<StalledRequest> stalls)
     {
@@ -617,9 +762,16 @@ public sealed class SyncPlanner
         {
             var heights = ReleaseBlocksOf(peerId);
             if (_peers.TryGetValue(peerId, out var peer))
+            {
                 peer.RestUntil = now + _stallTimeout;
+                // A block it only claimed (its announced tip; no header of it came from this peer) and does not serve
+                // keeps nobody waiting. A peer that sent the headers itself keeps them: it is asked again after its rest.
+                if (heights.Count > 0 && heights[0] > peer.OwnHeadersHeight)
+                    Disown(peer, heights[0]);
+            }
             stalls.Add(new StalledRequest(peerId, heights));
         }
+        DropUnservedHeaders();
     }
 
     private bool NeedsHeaders(PeerState peer, DateTimeOffset now)
@@ -644,20 +796,35 @@ public sealed class SyncPlanner
 
     private void PlanHeaderRequests(DateTimeOffset now, List<HeaderRequest> requests)
     {
-        int outstanding = _peers.Values.Count(p => p.HeaderRequestSentAt is not null);
+        int outstanding = 0;
+        foreach (var peer in _peers.Values)
+        {
+            if (peer.HeaderRequestSentAt is not null)
+                outstanding++;
+        }
         int free = _options.MaxHeaderRequestsInFlight - outstanding;
         if (free <= 0)
             return;
-        var candidates = _peers.Values
-            .Where(p => NeedsHeaders(p, now))
-            .OrderByDescending(p => p.Info.IsPrioritySync)
-            .ThenByDescending(p => p.Info.BestHeight)
-            .ThenByDescending(p => p.Info.ThroughputBlocksPerSecond)
-            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
-            .Take(free)
-            .ToList();
-        if (candidates.Count == 0)
+        List<PeerState>? candidates = null;
+        foreach (var peer in _peers.Values)
+        {
+            if (NeedsHeaders(peer, now))
+                (candidates ??= []).Add(peer);
+        }
+        if (candidates is null)
             return;
+        // Whitelisted first, then the highest reported chain, the fastest, the lowest peer id (a total order).
+        candidates.Sort(static (a, b) =>
+        {
+            int c = b.Info.IsPrioritySync.CompareTo(a.Info.IsPrioritySync);
+            if (c == 0)
+                c = b.Info.BestHeight.CompareTo(a.Info.BestHeight);
+            if (c == 0)
+                c = b.Info.ThroughputBlocksPerSecond.CompareTo(a.Info.ThroughputBlocksPerSecond);
+            return c != 0 ? c : string.CompareOrdinal(a.Info.PeerId, b.Info.PeerId);
+        });
+        if (candidates.Count > free)
+            candidates.RemoveRange(free, candidates.Count - free);
         var ourLocator = _chain.GetLocator();
         IReadOnlyList<Hash256> locator = _headerTop > _headerBase
             ? [_headerByHeight[_headerTop], .. ourLocator]
@@ -697,22 +864,33 @@ public sealed class SyncPlanner
         long windowEnd = Math.Min(_headerBase + _options.DownloadWindow, _headerTop);
         if (windowEnd <= _headerBase)
             return;
-        var eligible = _peers.Values
-            .Where(p => now >= p.RestUntil
-                        && p.KnownHeaderHeight > _headerBase
-                        && !(_forks.TryGetValue(p.Info.PeerId, out var f) && f.IsActive))
-            .OrderByDescending(p => p.Info.IsPrioritySync)
-            .ThenByDescending(p => p.Info.IsMasternode)
-            .ThenByDescending(p => p.Info.ThroughputBlocksPerSecond)
-            .ThenBy(p => p.Info.PeerId, StringComparer.Ordinal)
-            .ToList();
-        if (eligible.Count == 0)
+        List<PeerState>? eligible = null;
+        foreach (var p in _peers.Values)
+        {
+            if (now >= p.RestUntil
+                && Math.Min(p.KnownHeaderHeight, ClaimCap(p)) > _headerBase
+                && !(_forks.TryGetValue(p.Info.PeerId, out var f) && f.IsActive))
+                (eligible ??= []).Add(p);
+        }
+        if (eligible is null)
             return;
-        double fastest = eligible.Max(p => p.Info.ThroughputBlocksPerSecond);
+        // Whitelisted first, then masternodes, the fastest, the lowest peer id (a total order).
+        eligible.Sort(static (a, b) =>
+        {
+            int c = b.Info.IsPrioritySync.CompareTo(a.Info.IsPrioritySync);
+            if (c == 0)
+                c = b.Info.IsMasternode.CompareTo(a.Info.IsMasternode);
+            if (c == 0)
+                c = b.Info.ThroughputBlocksPerSecond.CompareTo(a.Info.ThroughputBlocksPerSecond);
+            return c != 0 ? c : string.CompareOrdinal(a.Info.PeerId, b.Info.PeerId);
+        });
+        double fastest = double.MinValue;
+        foreach (var p in eligible)
+            fastest = Math.Max(fastest, p.Info.ThroughputBlocksPerSecond);
         foreach (var peer in eligible)
         {
             int budget = TargetInFlight(peer, fastest) - peer.InFlight;
-            long limit = Math.Min(windowEnd, peer.KnownHeaderHeight);
+            long limit = Math.Min(windowEnd, Math.Min(peer.KnownHeaderHeight, ClaimCap(peer)));
             while (budget > 0)
             {
                 var request = NextBatch(peer, Math.Min(budget, _options.BlocksPerRequest), limit, now);

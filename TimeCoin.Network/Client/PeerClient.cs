@@ -307,6 +307,9 @@ public sealed class PeerClient : IAsyncDisposable
                 }
                 _announcements.Writer.TryWrite(announcement);
                 return;
+            case HeaderAnnouncementMessage announcement: // protocol version 3: the same announcement, with the header
+                await HandleAsync(new BlockAnnouncementMessage(announcement.Hash, announcement.Height), token);
+                return;
             // The node's requests get honest empty answers: no chain past genesis, no addresses, no masternodes.
             case GetPeersMessage:
                 await ReplyAsync(new PeersMessage([]), token);

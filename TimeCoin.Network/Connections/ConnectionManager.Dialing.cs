@@ -321,7 +321,9 @@ public sealed partial class ConnectionManager
             if (stable)
                 address.Failures = 0;
             address.Failures++;
-            var delay = _options.Reconnect.NextDelay(address.Failures, IsPersistent(address), _random);
+            TimeSpan delay;
+            lock (_random) // Random is not thread-safe; every user takes this lock (the gate above is not theirs)
+                delay = _options.Reconnect.NextDelay(address.Failures, IsPersistent(address), _random);
             address.NextAttemptAt = _time.GetUtcNow() + delay;
             address.LastError = reason;
             address.Busy = false;

@@ -23,6 +23,12 @@ public interface IPeer
     /// <summary>True when the remote dialed us.</summary>
     bool IsInbound { get; }
 
+    /// <summary>
+    /// The protocol version the peer said it speaks in its handshake: what it may be sent (for example
+    /// <see cref="MessageType.HeaderAnnouncement"/> from <see cref="HeaderAnnouncementMessage.MinimumProtocolVersion"/>).
+    /// </summary>
+    uint ProtocolVersion { get; }
+
     /// <summary>True when the peer said it is a masternode in its handshake.</summary>
     bool IsMasternode { get; }
 

@@ -99,6 +99,9 @@ public sealed class PeerConnection : IPeer
     public bool IsMasternode => Remote.IsMasternode;
 
     /// <inheritdoc />
+    public uint ProtocolVersion => Remote.ProtocolVersion;
+
+    /// <inheritdoc />
     public PeerPermissions Permissions => _owner.Policy.GetPermissions(RemoteEndPoint.Address);
 
     /// <summary>True when the peer's address is whitelisted now (any source).</summary>
@@ -434,6 +437,9 @@ public sealed class PeerConnection : IPeer
                         _ping.OnRequestedDataReceived();
                     break;
                 case BlockAnnouncementMessage announcement:
+                    UpdateChain(Math.Min((long)Math.Min(announcement.Height, long.MaxValue), _owner.MaxPlausibleHeight()), announcement.Hash);
+                    break;
+                case HeaderAnnouncementMessage announcement:
                     UpdateChain(Math.Min((long)Math.Min(announcement.Height, long.MaxValue), _owner.MaxPlausibleHeight()), announcement.Hash);
                     break;
             }

@@ -15,7 +15,7 @@ internal static class MessageCodec
     private const int OpaqueItemMinSize = 4;
 
     /// <summary>True for the message types this version understands.</summary>
-    public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.MasternodeGossip;
+    public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.HeaderAnnouncement;
 
     // The names of the known types, made once: the read loop keys every message's rate limit by its type's name, and
     // Enum.ToString made (allocated) a new string per message.
@@ -101,6 +101,13 @@ internal static class MessageCodec
                 w.Hash(m.Hash);
                 w.U64(m.Height);
                 break;
+            case HeaderAnnouncementMessage m:
+                if (m.Header.Length > ProtocolLimits.MaxAnnouncedHeaderBytes)
+                    throw new ArgumentException($"An announced header of {m.Header.Length} bytes is above {ProtocolLimits.MaxAnnouncedHeaderBytes}.", nameof(message));
+                w.Hash(m.Hash);
+                w.U64(m.Height);
+                w.Bytes(m.Header.Span);
+                break;
             case GetPeersMessage:
             case GetMasternodesMessage:
                 break;
@@ -170,6 +177,7 @@ internal static class MessageCodec
             MessageType.Masternodes => new MasternodesMessage(ReadOpaqueList(ref r, "masternode announcements", ProtocolLimits.MaxMasternodesPerMessage)),
             MessageType.Goodbye => new GoodbyeMessage(r.String("goodbye reason")),
             MessageType.MasternodeGossip => DecodeGossip(ref r),
+            MessageType.HeaderAnnouncement => new HeaderAnnouncementMessage(r.Hash("block hash"), r.U64("height"), r.Bytes("header", ProtocolLimits.MaxAnnouncedHeaderBytes)),
             _ => null,
         };
         if (message is null && !r.Failed)

@@ -40,4 +40,10 @@ public enum MessageType : ushort
     /// it, older peers get the single messages).
     /// </summary>
     MasternodeGossip = 17,
+    /// <summary>
+    /// A new block by hash and height with its header, so a peer whose chain it extends asks for the block at once,
+    /// without a header round trip (protocol version 3; <see cref="HeaderAnnouncementMessage"/>). Older peers get
+    /// <see cref="BlockAnnouncement"/>.
+    /// </summary>
+    HeaderAnnouncement = 18,
 }

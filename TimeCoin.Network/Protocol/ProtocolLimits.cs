@@ -39,6 +39,12 @@ public static class ProtocolLimits
     /// </summary>
     internal const int MaxGossipItemBytes = 512;
 
+    /// <summary>
+    /// Most bytes of the header in a <see cref="HeaderAnnouncementMessage"/>, checked before it is copied. A header is
+    /// 192 bytes (TimeCoin.Core's encoding); the bound leaves room for a later version.
+    /// </summary>
+    public const int MaxAnnouncedHeaderBytes = 512;
+
     /// <summary>Most UTF-8 bytes in a string field (network name, user agent).</summary>
     public const int MaxStringBytes = 256;
 

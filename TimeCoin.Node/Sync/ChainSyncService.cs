@@ -28,8 +28,50 @@ public sealed class ChainSyncService : IPeerMessageHandler
     private readonly ChainSyncServiceOptions _options;
     // Ordered by peer id, so announcements go out in one order for one set of peers (a hash-ordered dictionary would
     // tie the order to the runtime's string hashing; the whole-network simulation replays runs exactly).
-    private readonly SortedDictionary<string, IPeer> _peers = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, RelayPeer> _peers = new(StringComparer.Ordinal);
+    // Each connection's record by the connection itself (a reference look-up per received announcement or reply).
+    private readonly Dictionary<IPeer, RelayPeer> _byConnection = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _peersGate = new();
+    // _peers' values in peer id order, rebuilt on connect and disconnect only (every announcement reads it).
+    private volatile RelayPeer[] _ordered = [];
+
+    /// <summary>
+    /// A connected peer and the highest block it is known to have: one it announced, delivered or sent as a header
+    /// to us, or one we announced to it (recorded when the announcement is queued for sending, so two announcers of
+    /// one block do not both send it; a send that fails leaves the record, which goes with the closed connection).
+    /// Bounded: one hash and height per peer. Only believed for blocks on our own active chain (see
+    /// <see cref="PeerHas"/>), and a record our chain does not confirm (a hash that is not ours at its height, a
+    /// made-up height) gives way to any later one, so a made-up claim changes nothing but what this peer is sent, and
+    /// only until its next message.
+    /// </summary>
+    private sealed class RelayPeer(IPeer peer)
+    {
+        private readonly Lock _gate = new();
+        private Hash256 _knownHash;
+        private long _knownHeight = -1;
+
+        public IPeer Peer { get; } = peer;
+
+        /// <summary>
+        /// Records that the peer has <paramref name="hash"/> at <paramref name="height"/>: kept if higher than what it
+        /// had, or if what it had is not on <paramref name="chain"/> at its height.
+        /// </summary>
+        public void Knows(Hash256 hash, long height, ChainState chain)
+        {
+            lock (_gate)
+            {
+                if (height <= _knownHeight && chain.GetHashAtHeight(_knownHeight) == _knownHash)
+                    return;
+                _knownHash = hash;
+                _knownHeight = height;
+            }
+        }
+
+        public (Hash256 Hash, long Height) Known
+        {
+            get { lock (_gate) return (_knownHash, _knownHeight); }
+        }
+    }
 
     /// <summary>Creates the service.</summary>
     /// <param name="chain">The node's chain (read to serve peers).</param>
@@ -57,10 +99,26 @@ public sealed class ChainSyncService : IPeerMessageHandler
     }
 
     /// <summary>The connected peers, in peer id order (a snapshot).</summary>
-    private IPeer[] PeersSnapshot()
+    private RelayPeer[] PeersSnapshot() => _ordered;
+
+    /// <summary>The relay record of this connection of the peer (null once it disconnected or was replaced).</summary>
+    private RelayPeer? RelayOf(IPeer peer)
     {
         lock (_peersGate)
-            return [.. _peers.Values];
+            return _byConnection.GetValueOrDefault(peer);
+    }
+
+    /// <summary>
+    /// True when the peer is known to have <paramref name="header"/>'s block: the highest block it is known to have is
+    /// that block or a descendant, both on our active chain. A hash we do not have on our chain proves nothing.
+    /// </summary>
+    private bool PeerHas(RelayPeer relay, BlockHeader header)
+    {
+        var (hash, height) = relay.Known;
+        if (height < header.Height)
+            return false;
+        var state = _chain.State;
+        return state.GetHashAtHeight(height) == hash && state.GetHashAtHeight(header.Height) == header.Hash;
     }
 
     /// <inheritdoc />
@@ -68,7 +126,14 @@ public sealed class ChainSyncService : IPeerMessageHandler
     {
         ArgumentNullException.ThrowIfNull(peer);
         lock (_peersGate)
-            _peers[peer.PeerId] = peer;
+        {
+            if (_peers.Remove(peer.PeerId, out var replaced))
+                _byConnection.Remove(replaced.Peer);
+            var relay = new RelayPeer(peer);
+            _peers[peer.PeerId] = relay;
+            _byConnection[peer] = relay;
+            _ordered = [.. _peers.Values];
+        }
         _coordinator.OnPeerConnected(peer);
     }
 
@@ -78,8 +143,12 @@ public sealed class ChainSyncService : IPeerMessageHandler
         ArgumentNullException.ThrowIfNull(peer);
         lock (_peersGate)
         {
-            if (_peers.TryGetValue(peer.PeerId, out var current) && ReferenceEquals(current, peer))
+            if (_peers.TryGetValue(peer.PeerId, out var current) && ReferenceEquals(current.Peer, peer))
+            {
                 _peers.Remove(peer.PeerId);
+                _byConnection.Remove(peer);
+                _ordered = [.. _peers.Values];
+            }
         }
         _coordinator.OnPeerDisconnected(peer, reason);
     }
@@ -109,7 +178,11 @@ public sealed class ChainSyncService : IPeerMessageHandler
                     _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"announced height {announcement.Height} is out of range");
                     break;
                 }
+                RelayOf(peer)?.Knows(announcement.Hash, (long)announcement.Height, _chain.State);
                 await _coordinator.OnBlockAnnouncedAsync(peer, announcement.Hash, (long)announcement.Height, cancellationToken);
+                break;
+            case HeaderAnnouncementMessage announcement:
+                await ReceiveHeaderAnnouncementAsync(peer, announcement, cancellationToken);
                 break;
             default:
                 _logger.LogDebug("Chain sync ignores {Type} from peer {PeerId}", message.Type, peer.PeerId);
@@ -190,7 +263,50 @@ public sealed class ChainSyncService : IPeerMessageHandler
             _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, decodeError);
             return;
         }
+        if (headers.Count > 0)
+            RelayOf(peer)?.Knows(headers[^1].Hash, headers[^1].Height, _chain.State); // signed, checked, and served from its chain
         await _coordinator.OnHeadersReceivedAsync(peer, links, cancellationToken);
+    }
+
+    /// <summary>
+    /// A block announced with its header (protocol version 3). A block already on our chain needs no checks (the peer
+    /// has it, and we have nothing to fetch). Otherwise the header must decode to the announced hash and height and pass
+    /// the checks of every header (network, schedule, producer, signature) before sync sees it; a header that fails
+    /// is reported and dropped whole.
+    /// </summary>
+    private async ValueTask ReceiveHeaderAnnouncementAsync(IPeer peer, HeaderAnnouncementMessage announcement, CancellationToken cancellationToken)
+    {
+        if (announcement.Height > long.MaxValue)
+        {
+            _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"announced height {announcement.Height} is out of range");
+            return;
+        }
+        long height = (long)announcement.Height;
+        if (_chain.State.IsOnActiveChain(announcement.Hash))
+        {
+            RelayOf(peer)?.Knows(announcement.Hash, height, _chain.State);
+            await _coordinator.OnBlockAnnouncedAsync(peer, announcement.Hash, height, cancellationToken);
+            return;
+        }
+        if (!BlockCodec.TryDecodeHeader(announcement.Header.Span, out var header, out var error))
+        {
+            _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"announced header does not decode: {error}");
+            return;
+        }
+        if (header.Hash != announcement.Hash || header.Height != height)
+        {
+            _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage,
+                $"announced block {announcement.Hash} at height {height} but its header is {header.Hash} at height {header.Height}");
+            return;
+        }
+        if (CheckHeader(_chain.Parameters, header) is { } problem)
+        {
+            var kind = problem.Forged ? ViolationKind.ForgedSignature : ViolationKind.InvalidBlock;
+            _coordinator.ReportMisbehaviour(peer, kind, $"announced header {header}: {problem.Reason}");
+            return;
+        }
+        RelayOf(peer)?.Knows(header.Hash, header.Height, _chain.State);
+        await _coordinator.OnHeaderAnnouncedAsync(peer, new BlockLink(header.Height, header.Hash, header.PreviousHash), cancellationToken);
     }
 
     private (bool Forged, string Reason)? CheckHeader(ChainParameters parameters, BlockHeader header)
@@ -223,20 +339,23 @@ public sealed class ChainSyncService : IPeerMessageHandler
             }
             blocks.Add(block);
         }
+        if (blocks.Count > 0 && RelayOf(peer) is { } relay)
+        {
+            foreach (var block in blocks)
+                relay.Knows(block.Hash, block.Header.Height, _chain.State);
+        }
         // Always forwarded, even empty: the reply itself tells the coordinator the request was answered.
         await _coordinator.OnBlocksReceivedAsync(peer, blocks, cancellationToken);
     }
 
     private void OnTipChanged(BlockHeader tip)
     {
-        // A node catching up has nothing new to tell: a peer already reports a longer chain. Announcing every sync
-        // round while catching up went above the peers' rate limit for announcements, and the peers it was syncing
-        // from banned it (found by the whole-network simulation, scenario h).
-        foreach (var peer in PeersSnapshot())
-        {
-            if (peer.BestHeight > tip.Height)
-                return;
-        }
+        // A node catching up has nothing new to tell: headers prove a longer chain. Announcing every sync round while
+        // catching up went above the peers' rate limit for announcements, and the peers it was syncing from banned it
+        // (found by the whole-network simulation, scenario h). Only heights headers proved count: one peer claiming a
+        // height it cannot back (the current slot, say) must not stop this node relaying blocks to everyone.
+        if (_coordinator.ProvenBestHeight > tip.Height)
+            return;
         _ = AnnounceInBackgroundAsync(tip);
     }
 
@@ -254,11 +373,20 @@ public sealed class ChainSyncService : IPeerMessageHandler
 
     private async ValueTask<int> AnnounceHeaderAsync(BlockHeader header, CancellationToken cancellationToken)
     {
-        var message = new BlockAnnouncementMessage(header.Hash, (ulong)header.Height);
+        BlockAnnouncementMessage? plain = null;
+        HeaderAnnouncementMessage? withHeader = null;
         int sent = 0;
-        foreach (var peer in PeersSnapshot())
+        foreach (var relay in PeersSnapshot())
         {
-            if (await peer.SendAsync(message, cancellationToken))
+            // Not to a peer known to have the block (it announced or delivered it or a descendant, or we announced it).
+            if (PeerHas(relay, header))
+                continue;
+            relay.Knows(header.Hash, header.Height, _chain.State);
+            // With the header to peers that understand it (they ask for the block without a header round trip).
+            NetworkMessage message = relay.Peer.ProtocolVersion >= HeaderAnnouncementMessage.MinimumProtocolVersion
+                ? withHeader ??= new HeaderAnnouncementMessage(header.Hash, (ulong)header.Height, BlockCodec.EncodeHeader(header))
+                : plain ??= new BlockAnnouncementMessage(header.Hash, (ulong)header.Height);
+            if (await relay.Peer.SendAsync(message, cancellationToken))
                 sent++;
         }
         return sent;

@@ -31,9 +31,13 @@ public sealed class SyncCoordinator : IAsyncDisposable
     private sealed record PeerConnectedEvent(IPeer Peer) : SyncEvent;
     private sealed record PeerDisconnectedEvent(IPeer Peer, string Reason) : SyncEvent;
     private sealed record AnnouncementEvent(IPeer Peer, Hash256 Hash, long Height) : SyncEvent;
+    private sealed record HeaderAnnouncementEvent(IPeer Peer, BlockLink Header) : SyncEvent;
     private sealed record HeadersEvent(IPeer Peer, IReadOnlyList<BlockLink> Headers) : SyncEvent;
     private sealed record BlocksEvent(IPeer Peer, IReadOnlyList<Block> Blocks) : SyncEvent;
-    private sealed record WakeEvent : SyncEvent;
+    private sealed record WakeEvent : SyncEvent
+    {
+        public static readonly WakeEvent Instance = new();
+    }
 
     private sealed class PeerEntry(IPeer peer)
     {
@@ -43,6 +47,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
         public double Throughput { get; set; }
         public Queue<(DateTimeOffset SentAt, int Count)> PendingBlockRequests { get; } = new();
         public DateTimeOffset LastReplyAt { get; set; } = DateTimeOffset.MinValue;
+        /// <summary>What the planner was last told about this peer (null: nothing yet, or the connection was replaced).</summary>
+        public PeerSyncInfo? PlannerInfo { get; set; }
 
         public (long Height, Hash256 Tip) ReportedTip =>
             AnnouncedTip is { } tip && AnnouncedHeight >= Peer.BestHeight ? (AnnouncedHeight, tip) : (Peer.BestHeight, Peer.TipHash);
@@ -82,8 +88,11 @@ public sealed class SyncCoordinator : IAsyncDisposable
 
     private ITimer? _timer;
     private Task? _loop;
+    // 1 from the moment a wake is queued until the loop reads it (not until it merely wakes): a wake that finds it set
+    // is served by the round the queued one brings, which starts after it.
     private int _wakePending;
     private int _disposed;
+    private long _provenBestHeight = long.MinValue;
     private volatile SyncCoordinatorStatus _status;
 
     /// <summary>Creates the coordinator (not started: call <see cref="Start"/>).</summary>
@@ -126,6 +135,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
     /// detects; the node's <c>AlertCenter</c> owns, logs and publishes the <c>sync_lag</c> alert.
     /// </summary>
     public event Action<SyncLagAlert>? LagAlertChanged;
+
+    /// <summary>
+    /// The highest height headers proved as of the last sync round: the top of the header chain or the best peer's
+    /// proven height, at least our own height (claims no header proved do not count). Set before <see cref="TipChanged"/>.
+    /// </summary>
+    public long ProvenBestHeight => Volatile.Read(ref _provenBestHeight);
 
     /// <summary>Our tip changed during a sync round (blocks connected or a fork switch): announce it. Raised on the loop.</summary>
     public event Action<BlockHeader>? TipChanged;
@@ -198,6 +213,14 @@ public sealed class SyncCoordinator : IAsyncDisposable
     public ValueTask OnBlockAnnouncedAsync(IPeer peer, Hash256 hash, long height, CancellationToken cancellationToken = default) =>
         PostAsync(new AnnouncementEvent(peer ?? throw new ArgumentNullException(nameof(peer)), hash, height), cancellationToken);
 
+    /// <summary>
+    /// A peer announced a new best block with its header, already decoded and checked (network, schedule, signature).
+    /// A header that extends what we know is adopted, so the block is asked for without a header round trip. Waits
+    /// while the loop's queue is full.
+    /// </summary>
+    public ValueTask OnHeaderAnnouncedAsync(IPeer peer, BlockLink header, CancellationToken cancellationToken = default) =>
+        PostAsync(new HeaderAnnouncementEvent(peer ?? throw new ArgumentNullException(nameof(peer)), header), cancellationToken);
+
     /// <summary>Headers from a peer, already decoded and checked (network, schedule, signature). Waits while the loop's queue is full.</summary>
     public ValueTask OnHeadersReceivedAsync(IPeer peer, IReadOnlyList<BlockLink> headers, CancellationToken cancellationToken = default) =>
         PostAsync(new HeadersEvent(peer ?? throw new ArgumentNullException(nameof(peer)), headers ?? throw new ArgumentNullException(nameof(headers))), cancellationToken);
@@ -246,8 +269,15 @@ public sealed class SyncCoordinator : IAsyncDisposable
     {
         if (!_options.Enabled)
             return;
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0 && !_events.Writer.TryWrite(new WakeEvent()))
-            Interlocked.Exchange(ref _wakePending, 0);
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0)
+            return; // a wake is queued and not read yet: its round starts after this call
+        if (_events.Writer.TryWrite(WakeEvent.Instance))
+            return;
+        // The data queue is full, so the loop has events to read, and it reads the control queue before and after them.
+        // Had it taken its last look at the control queue before the wake went in, the second try finds room (it
+        // drained) or a full queue again (it reads that, and the control queue after it).
+        _control.Enqueue(WakeEvent.Instance);
+        _events.Writer.TryWrite(WakeEvent.Instance);
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -257,23 +287,23 @@ public sealed class SyncCoordinator : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(cancellationToken))
             {
-                Interlocked.Exchange(ref _wakePending, 0);
                 bool roundNeeded = false;
                 while (_control.TryDequeue(out var control))
                     roundNeeded |= Apply(control);
                 int drained = 0;
                 while (drained < 10_000 && reader.TryRead(out var item))
                 {
-                    roundNeeded |= item is WakeEvent || Apply(item);
+                    roundNeeded |= Apply(item);
                     drained++;
                 }
                 while (_control.TryDequeue(out var control))
                     roundNeeded |= Apply(control); // a connect posted while data drained comes before the round
                 if (!roundNeeded)
                     continue; // only announcements of blocks on our active chain: nothing for a round to do
+                SyncStatus? plannerStatus = null;
                 try
                 {
-                    await RunRoundAsync(cancellationToken);
+                    plannerStatus = await RunRoundAsync(cancellationToken);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -288,8 +318,11 @@ public sealed class SyncCoordinator : IAsyncDisposable
                     RecordError($"sync round failed: {ex.Message}");
                     _logger.LogError(ex, "Sync round failed");
                 }
-                _status = BuildStatus();
-                ArmTimer();
+                // One planner snapshot per round serves the lag alert, the RPC status and the timer (it was taken three times).
+                plannerStatus ??= _planner.GetStatus();
+                // The timer first: a reader who sees this round in the status knows the next wake is already set.
+                ArmTimer(plannerStatus);
+                _status = BuildStatus(plannerStatus);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -304,9 +337,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
         }
     }
 
-    private void ArmTimer()
+    private void ArmTimer(SyncStatus status)
     {
-        var status = _planner.GetStatus();
         bool active = status.IsSyncing || _requested.Count > 0;
         _timer?.Change(active ? _options.ActiveInterval : _options.Interval, Timeout.InfiniteTimeSpan);
     }
@@ -316,9 +348,18 @@ public sealed class SyncCoordinator : IAsyncDisposable
     {
         switch (item)
         {
+            case WakeEvent:
+                // Read: the next wake queues one of its own. (Cleared when the loop merely woke, a wake arriving before
+                // the loop read the queued one left the flag set with nothing queued, and every later wake was skipped:
+                // a producing node with no other traffic then ran no round until peer data arrived.)
+                Interlocked.Exchange(ref _wakePending, 0);
+                return true;
             case PeerConnectedEvent e:
                 if (_peers.TryGetValue(e.Peer.PeerId, out var existing))
+                {
                     existing.Peer = e.Peer;
+                    existing.PlannerInfo = null;
+                }
                 else
                     _peers[e.Peer.PeerId] = new PeerEntry(e.Peer);
                 _logger.LogDebug("Sync: peer {PeerId} connected at height {Height}", e.Peer.PeerId, e.Peer.BestHeight);
@@ -337,10 +378,23 @@ public sealed class SyncCoordinator : IAsyncDisposable
                     announcer.AnnouncedTip = e.Hash;
                     announcer.AnnouncedHeight = e.Height;
                 }
-                // Every peer announces each new block; once we have it, the other announcements of it carry nothing
-                // to sync (the next round reads the peer's tip all the same). A round per announcement walked every
-                // peer and the planner some 16 times per block per node (the whole-network simulation's profile).
-                return !_chain.State.IsOnActiveChain(e.Hash);
+                // Every peer announces each new block; once we have it, or have asked a peer for it, the other
+                // announcements of it carry nothing to sync (the next round reads the peer's tip all the same; while a
+                // request is outstanding the loop wakes every ActiveInterval to watch it for a stall). A round per
+                // announcement walked every peer and the planner some 16 times per block per node (the whole-network
+                // simulation's profile).
+                return !_chain.State.IsOnActiveChain(e.Hash) && !_requested.ContainsKey(e.Hash);
+            case HeaderAnnouncementEvent e:
+                if (!_peers.TryGetValue(e.Peer.PeerId, out var headerAnnouncer))
+                    return false;
+                headerAnnouncer.AnnouncedTip = e.Header.Hash;
+                headerAnnouncer.AnnouncedHeight = e.Header.Height;
+                if (_chain.State.IsOnActiveChain(e.Header.Hash) || _requested.ContainsKey(e.Header.Hash))
+                    return false;
+                // The planner needs the peer's current report to take the header; a peer it has not seen yet is
+                // handled by the round like a plain announcement (its tip leads to a header request).
+                _planner.OnHeaderAnnounced(e.Peer.PeerId, e.Header);
+                return true;
             case HeadersEvent e:
                 if (_peers.ContainsKey(e.Peer.PeerId))
                     _planner.OnHeadersReceived(e.Peer.PeerId, e.Headers);
@@ -393,7 +447,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
         entry.Throughput = entry.Throughput <= 0 ? rate : entry.Throughput + ThroughputSmoothing * (rate - entry.Throughput);
     }
 
-    private async Task RunRoundAsync(CancellationToken cancellationToken)
+    /// <summary>One sync round; returns the planner's status after it (the lag alert was judged on it).</summary>
+    private async Task<SyncStatus> RunRoundAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         _rounds++;
@@ -406,10 +461,18 @@ public sealed class SyncCoordinator : IAsyncDisposable
         {
             var (height, tip) = entry.ReportedTip;
             var peer = entry.Peer;
-            _planner.UpdatePeer(new PeerSyncInfo(peer.PeerId, Math.Min(height, plausible), tip,
-                IsPrioritySync: peer.Permissions.HasFlag(PeerPermissions.PrioritySync),
-                IsMasternode: peer.IsMasternode,
-                ThroughputBlocksPerSecond: entry.Throughput));
+            long claimed = Math.Min(height, plausible);
+            bool priority = peer.Permissions.HasFlag(PeerPermissions.PrioritySync);
+            bool masternode = peer.IsMasternode;
+            // Most rounds find most peers as they were: the planner keeps what it was given, so only changes are passed.
+            if (entry.PlannerInfo is { } known && known.BestHeight == claimed && known.TipHash == tip && known.IsPrioritySync == priority
+                && known.IsMasternode == masternode && known.ThroughputBlocksPerSecond.Equals(entry.Throughput))
+                continue;
+            entry.PlannerInfo = new PeerSyncInfo(peer.PeerId, claimed, tip,
+                IsPrioritySync: priority,
+                IsMasternode: masternode,
+                ThroughputBlocksPerSecond: entry.Throughput);
+            _planner.UpdatePeer(entry.PlannerInfo);
         }
 
         ConnectReadyBlocks();
@@ -439,9 +502,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
         }
 
         DropStale(now);
-        UpdateLagAlert(now);
+        var status = _planner.GetStatus();
+        UpdateLagAlert(status, now);
+        Volatile.Write(ref _provenBestHeight, Math.Max(status.BestHeight, status.HeaderHeight));
         if (_chain.State.TipHash != tipBefore)
             TipChanged?.Invoke(_chain.State.Tip);
+        return status;
     }
 
     private async Task SendRequestsAsync(SyncPlan plan, CancellationToken cancellationToken)
@@ -490,8 +556,10 @@ public sealed class SyncCoordinator : IAsyncDisposable
     {
         while (true)
         {
-            var batch = new List<BufferedBlock>();
             var cursor = _chain.State.TipHash;
+            if (!_childrenOf.TryGetValue(cursor, out var first) || first.Count == 0)
+                return; // nothing buffered extends our tip (the usual case): no batch to build
+            var batch = new List<BufferedBlock>();
             while (batch.Count < _options.MaxBlocksPerBatch && _childrenOf.TryGetValue(cursor, out var children) && children.Count > 0)
             {
                 var next = _buffer[children[0]];
@@ -637,15 +705,32 @@ public sealed class SyncCoordinator : IAsyncDisposable
     {
         long height = _chain.State.Height;
         var limit = now - _options.StaleBlockTimeout;
-        foreach (var (hash, request) in _requested.Where(kv => kv.Value.SentAt < limit).ToList())
-            _requested.Remove(hash);
-        foreach (var buffered in _buffer.Values.Where(b => b.ReceivedAt < limit && b.Block.Header.Height <= height).ToList())
-            RemoveFromBuffer(buffered.Block);
+        List<Hash256>? expired = null;
+        foreach (var (hash, request) in _requested)
+        {
+            if (request.SentAt < limit)
+                (expired ??= []).Add(hash);
+        }
+        if (expired is not null)
+        {
+            foreach (var hash in expired)
+                _requested.Remove(hash);
+        }
+        List<Block>? stale = null;
+        foreach (var buffered in _buffer.Values)
+        {
+            if (buffered.ReceivedAt < limit && buffered.Block.Header.Height <= height)
+                (stale ??= []).Add(buffered.Block);
+        }
+        if (stale is not null)
+        {
+            foreach (var block in stale)
+                RemoveFromBuffer(block);
+        }
     }
 
-    private void UpdateLagAlert(DateTimeOffset now)
+    private void UpdateLagAlert(SyncStatus status, DateTimeOffset now)
     {
-        var status = _planner.GetStatus();
         long behind = status.BestHeight - status.Height;
         if (behind > _options.LagWarningBlocks)
         {
@@ -673,9 +758,9 @@ public sealed class SyncCoordinator : IAsyncDisposable
         _lastErrorAt = _time.GetUtcNow();
     }
 
-    private SyncCoordinatorStatus BuildStatus()
+    private SyncCoordinatorStatus BuildStatus(SyncStatus? plannerStatus = null)
     {
-        var status = _planner.GetStatus();
+        var status = plannerStatus ?? _planner.GetStatus();
         var forks = status.ForkResolutions;
         var current = forks.FirstOrDefault(f => f.State is ForkResolutionState.FindingAncestor or ForkResolutionState.FetchingBranch
             or ForkResolutionState.Validating or ForkResolutionState.Detected) ?? forks.LastOrDefault();

@@ -32,6 +32,7 @@ public class MessageCodecTests
         new GoodbyeMessage("node stopping"),
         new MasternodeGossipMessage([new byte[] { 1, 2 }], [new byte[130], new byte[] { 3 }]),
         new MasternodeGossipMessage([], [new byte[ProtocolLimits.MaxGossipItemBytes]]),
+        new HeaderAnnouncementMessage(TestData.HashOf(4806), 4806, Enumerable.Range(0, 192).Select(i => (byte)i).ToArray()),
     ];
 
     public static TheoryData<NetworkMessage> AllMessages() => new(Samples);
@@ -272,6 +273,22 @@ public class MessageCodecTests
         Assert.Equal(ProtocolErrorKind.Undecodable, decoded.Error!.Kind);
         Assert.Contains(error, decoded.Error.Detail);
     }
+
+    [Fact]
+    public void Decode_AnnouncedHeaderAboveItsMaximum_UndecodableNamingTheField()
+    {
+        var payload = new byte[32 + 8 + 4 + ProtocolLimits.MaxAnnouncedHeaderBytes + 1];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(40), ProtocolLimits.MaxAnnouncedHeaderBytes + 1);
+
+        var decoded = MessageCodec.Decode(MessageType.HeaderAnnouncement, payload);
+
+        Assert.Equal(ProtocolErrorKind.Undecodable, decoded.Error!.Kind);
+        Assert.Contains($"header is {ProtocolLimits.MaxAnnouncedHeaderBytes + 1} bytes, the maximum is {ProtocolLimits.MaxAnnouncedHeaderBytes}", decoded.Error.Detail);
+    }
+
+    [Fact]
+    public void Encode_AnnouncedHeaderAboveItsMaximum_Throws() =>
+        Assert.Throws<ArgumentException>(() => MessageCodec.Encode(new HeaderAnnouncementMessage(TestData.HashOf(1), 1, new byte[ProtocolLimits.MaxAnnouncedHeaderBytes + 1])));
 
     [Fact]
     public void Decode_GossipItemAboveTheItemMaximum_UndecodableNamingTheField()

@@ -126,6 +126,27 @@ public class PeerClientTests
         Assert.Equal((10L, block), client.LatestTip);
     }
 
+    /// <summary>The client speaks protocol version 3, so a node announces to it with the header: it reads it as the same announcement.</summary>
+    [Fact]
+    public async Task Announcements_NodeAnnouncesWithTheHeader_ClientReceivesTheAnnouncement()
+    {
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(NodeIp), NodeOptions(NodeIp));
+        await node.StartAsync();
+        using var clientKey = KeyPair.Generate();
+        await using var client = await PeerClient.ConnectAsync(NodeEndPoint, Chain, ClientOptions(network, key: clientKey));
+        await Until(() => node.Manager.FindPeer(clientKey.PublicKey) is not null, "the node registers the client");
+        Assert.Equal(HeaderAnnouncementMessage.MinimumProtocolVersion, node.Manager.FindPeer(clientKey.PublicKey)!.ProtocolVersion);
+        var block = TestData.HashOf(43);
+
+        Assert.Equal(1, node.Manager.Broadcast(new HeaderAnnouncementMessage(block, 11, new byte[192])));
+
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = await client.Announcements.ReadAsync(wait.Token);
+        Assert.Equal(new BlockAnnouncementMessage(block, 11), received);
+        Assert.Equal((11L, block), client.LatestTip);
+    }
+
     [Fact]
     public async Task ConnectAsync_NodeOnAnotherNetwork_ThrowsWithTheHandshakeFailure()
     {

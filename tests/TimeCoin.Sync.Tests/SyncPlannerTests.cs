@@ -54,6 +54,77 @@ public class SyncPlannerTests
         }
     }
 
+    /// <summary>
+    /// A new block announced with its (signed, checked) header that links to the top of what we know: the block is
+    /// asked for at once, without a header round trip (BIP 130's idea; about 1.6 GetHeaders and Headers per block per
+    /// node before).
+    /// </summary>
+    [Fact]
+    public void OnHeaderAnnounced_HeaderExtendsOurTip_BlockRequestedWithoutAHeaderRequest()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 10);
+        harness.AddPeer("p1", peerChain);
+        Assert.Empty(harness.Planner.Plan().HeaderRequests);
+        peerChain.Extend("main", 1);
+        harness.AddPeer("p1", peerChain);
+
+        bool adopted = harness.Planner.OnHeaderAnnounced("p1", peerChain.LinkAt(11));
+        var plan = harness.Planner.Plan();
+
+        Assert.True(adopted);
+        Assert.Empty(plan.HeaderRequests);
+        var request = Assert.Single(plan.BlockRequests);
+        Assert.Equal(("p1", 11L), (request.PeerId, request.StartHeight));
+        Assert.Equal([peerChain.HashAtHeight(11)!.Value], request.Hashes);
+        Assert.Equal(11, harness.Planner.HeaderHeight);
+    }
+
+    /// <summary>A header that does not link to the top of what we know proves nothing here: the usual header request follows.</summary>
+    [Fact]
+    public void OnHeaderAnnounced_HeaderNotLinkingToOurTop_NotAdoptedAndHeadersAreAskedFor()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 13);
+        harness.AddPeer("p1", peerChain);
+
+        bool adopted = harness.Planner.OnHeaderAnnounced("p1", peerChain.LinkAt(13));
+        var plan = harness.Planner.Plan();
+
+        Assert.False(adopted);
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.Equal("p1", Assert.Single(plan.HeaderRequests).PeerId);
+        Assert.Empty(plan.BlockRequests);
+    }
+
+    [Fact]
+    public void OnHeaderAnnounced_UnknownPeer_NothingAdopted()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 11);
+
+        Assert.False(harness.Planner.OnHeaderAnnounced("stranger", peerChain.LinkAt(11)));
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+    }
+
+    /// <summary>The header-lookahead bound holds for announced headers too: none is taken while enough wait for their blocks.</summary>
+    [Fact]
+    public void OnHeaderAnnounced_HeadersFarEnoughAhead_NotAdopted()
+    {
+        var options = SmallBounds with { MaxHeadersAhead = 20, DownloadWindow = 4, MaxBlocksInFlightPerPeer = 4, BlocksPerRequest = 4 };
+        var harness = new SyncHarness(FakeChain.Create("main", 10), options);
+        var peerChain = FakeChain.Create("main", 40);
+        harness.AddPeer("p1", peerChain);
+        var first = Assert.Single(harness.Planner.Plan().HeaderRequests);
+        harness.Planner.OnHeadersReceived("p1", peerChain.HeadersAfter(first.Locator, first.MaxHeaders));
+        Assert.Equal(40, harness.Planner.HeaderHeight);
+        peerChain.Extend("main", 1);
+        harness.AddPeer("p1", peerChain);
+
+        Assert.False(harness.Planner.OnHeaderAnnounced("p1", peerChain.LinkAt(41)));
+        Assert.Equal(40, harness.Planner.HeaderHeight);
+    }
+
     [Theory]
     [InlineData(1, 8)]
     [InlineData(4, 4)]
@@ -449,6 +520,134 @@ public class SyncPlannerTests
 
         Assert.Equal(Enumerable.Range(1, 16).Select(h => (long)h), next.BlockRequests.SelectMany(r => Enumerable.Range((int)r.StartHeight, r.Hashes.Count)).Select(h => (long)h));
         Assert.All(next.BlockRequests, r => Assert.Equal("staying", r.PeerId));
+    }
+
+    /// <summary>
+    /// Headers adopted from an announcement whose only announcer then leaves: nobody connected can serve those blocks,
+    /// so the header chain above our tip no longer counts (the producer must not wait for blocks nobody can deliver).
+    /// </summary>
+    [Fact]
+    public void OnPeerDisconnected_LastPeerWithHeadersAboveTheTipGone_HeaderHeightFallsToTheTip()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 10);
+        harness.AddPeer("announcer", peerChain);
+        harness.AddPeer("level", FakeChain.Create("main", 10));
+        peerChain.Extend("main", 1);
+        harness.AddPeer("announcer", peerChain);
+        Assert.True(harness.Planner.OnHeaderAnnounced("announcer", peerChain.LinkAt(11)));
+        Assert.Equal(11, harness.Planner.GetStatus().HeaderHeight);
+
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+        harness.Planner.OnPeerDisconnected("announcer");
+        var status = harness.Planner.GetStatus();
+        var plan = harness.Planner.Plan();
+
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.Equal((10L, 10L, false), (status.HeaderHeight, status.BestHeight, status.IsSyncing));
+        Assert.Empty(plan.BlockRequests);
+        Assert.Empty(plan.HeaderRequests);
+    }
+
+    /// <summary>
+    /// A peer whose announced tip is a block on our header chain counts as having it; when it is asked for the block
+    /// and never serves it, it loses that claim at the stall, and with nobody else having the block the header chain
+    /// falls back to our tip (block production waits while the header chain or a peer's proven height is above our tip).
+    /// </summary>
+    [Fact]
+    public void DetectStalls_OnlyPeerClaimingTheBlockNeverServesIt_ClaimLostAndHeaderChainFallsToTheTip()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 11);
+        harness.AddPeer("announcer", peerChain);
+        harness.AddPeer("claimer", peerChain); // announces the same tip, never serves
+        Assert.True(harness.Planner.OnHeaderAnnounced("announcer", peerChain.LinkAt(11)));
+        harness.Planner.OnPeerDisconnected("announcer");
+        var plan = harness.Planner.Plan();
+        Assert.Equal(("claimer", 11L), (Assert.Single(plan.BlockRequests).PeerId, plan.BlockRequests[0].StartHeight));
+        Assert.Equal((11L, 11L), (harness.Planner.GetStatus().HeaderHeight, harness.Planner.GetStatus().BestHeight));
+
+        harness.Time.Advance(harness.Planner.StallTimeout);
+        var afterStall = harness.Planner.Plan();
+        var status = harness.Planner.GetStatus();
+
+        Assert.Equal("claimer", Assert.Single(afterStall.Stalls).PeerId);
+        Assert.Equal((10L, 10L, 10L), (harness.Planner.HeaderHeight, status.HeaderHeight, status.BestHeight));
+        Assert.Empty(afterStall.BlockRequests);
+        // Its claim stays lost while it rests and after: the same tip brings no request and no header back.
+        harness.Time.Advance(TimeSpan.FromSeconds(30));
+        harness.AddPeer("claimer", peerChain);
+        var later = harness.Planner.Plan();
+        foreach (var request in later.HeaderRequests)
+            harness.Planner.OnHeadersReceived(request.PeerId, peerChain.HeadersAfter(request.Locator, request.MaxHeaders));
+        Assert.Empty(later.BlockRequests);
+        Assert.Empty(harness.Planner.Plan().BlockRequests);
+        Assert.Equal(10L, harness.Planner.GetStatus().BestHeight);
+        Assert.Equal(10L, harness.Planner.HeaderHeight);
+    }
+
+    /// <summary>A stalled claim is lost for the claim-proof timeout only: then the peer is asked again and can serve.</summary>
+    [Fact]
+    public void DetectStalls_ClaimLost_PeerAskedAgainAfterTheClaimProofTimeout()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds with { ClaimProofTimeout = TimeSpan.FromMinutes(1) });
+        var peerChain = FakeChain.Create("main", 11);
+        harness.AddPeer("announcer", peerChain);
+        harness.AddPeer("slow", peerChain);
+        Assert.True(harness.Planner.OnHeaderAnnounced("announcer", peerChain.LinkAt(11)));
+        harness.Planner.OnPeerDisconnected("announcer");
+        Assert.Equal("slow", Assert.Single(harness.Planner.Plan().BlockRequests).PeerId);
+        harness.Time.Advance(harness.Planner.StallTimeout);
+        Assert.Single(harness.Planner.Plan().Stalls);
+        Assert.Equal(10L, harness.Planner.HeaderHeight);
+
+        harness.Time.Advance(TimeSpan.FromMinutes(1));
+        harness.Step();
+        harness.Step();
+
+        Assert.Equal(11L, harness.Chain.Height);
+    }
+
+    /// <summary>
+    /// The only peer that has a block sends it invalid: it loses its claim of it, and the header chain falls back to our
+    /// tip instead of waiting for a valid copy nobody connected has.
+    /// </summary>
+    [Fact]
+    public void OnBlockInvalid_NoOtherPeerHasTheBlock_HeaderChainFallsToTheTip()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 11);
+        harness.AddPeer("bad", peerChain);
+        Assert.True(harness.Planner.OnHeaderAnnounced("bad", peerChain.LinkAt(11)));
+        harness.Deliver(Assert.Single(harness.Planner.Plan().BlockRequests));
+
+        harness.Planner.OnBlockInvalid("bad", peerChain.LinkAt(11), "invalid transaction");
+        var status = harness.Planner.GetStatus();
+        var plan = harness.Planner.Plan();
+
+        Assert.Equal((10L, 10L, 10L), (harness.Planner.HeaderHeight, status.HeaderHeight, status.BestHeight));
+        Assert.Empty(plan.BlockRequests);
+        Assert.Equal(MisbehaviourKind.InvalidBlock, Assert.Single(plan.Misbehaviours).Kind);
+    }
+
+    /// <summary>Headers from a header reply: while another connected peer is known to have them they stay, and its blocks are asked of it.</summary>
+    [Fact]
+    public void OnPeerDisconnected_AnotherPeerHasTheHeaders_HeaderChainKeptAndBlocksAskedOfIt()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10), SmallBounds);
+        var peerChain = FakeChain.Create("main", 14);
+        harness.AddPeer("leaving", peerChain);
+        var request = Assert.Single(harness.Planner.Plan().HeaderRequests);
+        harness.Planner.OnHeadersReceived(request.PeerId, peerChain.HeadersAfter(request.Locator, request.MaxHeaders));
+        harness.AddPeer("staying", FakeChain.Create("main", 12));
+
+        harness.Planner.OnPeerDisconnected("leaving");
+        var plan = harness.Planner.Plan();
+
+        Assert.Equal(12, harness.Planner.HeaderHeight);
+        Assert.Equal(12, harness.Planner.GetStatus().BestHeight);
+        Assert.All(plan.BlockRequests, r => Assert.Equal("staying", r.PeerId));
+        Assert.Equal([11L, 12L], plan.BlockRequests.SelectMany(r => Enumerable.Range((int)r.StartHeight, r.Hashes.Count)).Select(h => (long)h));
     }
 
     [Fact]

@@ -29,9 +29,10 @@ internal sealed record LocalNodeInfo(
     string UserAgent)
 {
     /// <summary>
-    /// The protocol version this build speaks: 2 (version 1 plus <see cref="MessageType.MasternodeGossip"/> batches).
+    /// The protocol version this build speaks: 3 (version 1, plus <see cref="MessageType.MasternodeGossip"/> batches
+    /// from 2, plus <see cref="MessageType.HeaderAnnouncement"/> from 3).
     /// </summary>
-    public const uint CurrentProtocolVersion = 2;
+    public const uint CurrentProtocolVersion = 3;
 
     /// <summary>
     /// The oldest peer version a node accepts: 1. Such a peer gets masternode gossip as single messages, because it
@@ -41,6 +42,9 @@ internal sealed record LocalNodeInfo(
 
     /// <summary>The first protocol version that understands <see cref="MessageType.MasternodeGossip"/>.</summary>
     public const uint GossipBatchProtocolVersion = 2;
+
+    /// <summary>The first protocol version that understands <see cref="MessageType.HeaderAnnouncement"/>.</summary>
+    public const uint HeaderAnnouncementProtocolVersion = HeaderAnnouncementMessage.MinimumProtocolVersion;
 
     /// <summary>Our version message for one connection.</summary>
     public VersionMessage ToVersionMessage(ulong nonce, long timestampUnixSeconds) => new(

@@ -53,6 +53,9 @@ public sealed class WirePeer : IPeer
 
     public bool IsMasternode => true;
 
+    /// <summary>The protocol version the remote "said" in its handshake (what this side may send it).</summary>
+    public uint ProtocolVersion { get; set; } = HeaderAnnouncementMessage.MinimumProtocolVersion;
+
     public PeerPermissions Permissions { get; set; } = PeerPermissions.None;
 
     public long BestHeight => Interlocked.Read(ref _bestHeight);
@@ -154,6 +157,8 @@ public sealed class WirePeer : IPeer
                     throw new InvalidOperationException($"{type} did not decode: {decoded.Error}");
                 if (decoded.Message is BlockAnnouncementMessage announcement)
                     Counterpart.Report(announcement.Hash, (long)announcement.Height);
+                else if (decoded.Message is HeaderAnnouncementMessage withHeader)
+                    Counterpart.Report(withHeader.Hash, (long)withHeader.Height);
                 await Remote.Service.OnMessageAsync(Counterpart, decoded.Message!, token);
             }
         }
