@@ -15,11 +15,14 @@ internal static class MessageCodec
     private const int OpaqueItemMinSize = 4;
 
     /// <summary>True for the message types this version understands.</summary>
-    public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= MessageType.HeaderAnnouncement;
+    public static bool IsKnownType(MessageType type) => type is >= MessageType.Version and <= LastKnownType;
+
+    /// <summary>The highest type this version understands (the bound of <see cref="IsKnownType"/> and of the name table).</summary>
+    private const MessageType LastKnownType = MessageType.HeaderAnnouncement;
 
     // The names of the known types, made once: the read loop keys every message's rate limit by its type's name, and
     // Enum.ToString made (allocated) a new string per message.
-    private static readonly string[] TypeNames = Enumerable.Range(0, (int)MessageType.MasternodeGossip + 1)
+    private static readonly string[] TypeNames = Enumerable.Range(0, (int)LastKnownType + 1)
         .Select(value => ((MessageType)value).ToString())
         .ToArray();
 
@@ -236,9 +239,8 @@ internal static class MessageCodec
         return hashes;
     }
 
-    /// <summary>A bounded list of length-prefixed items, each at most <paramref name="maxItemBytes"/> (when given).</summary>
     /// <summary>
-    /// A counted list of opaque items: copies, or with <paramref name="slices"/> (gossip items, which live a few seconds
+    /// A bounded list of length-prefixed items, each at most <paramref name="maxItemBytes"/> (when given): copies, or with <paramref name="slices"/> (gossip items, which live a few seconds
     /// at most) slices of the payload when the reader has its memory. Blocks and headers stay copies, so a block kept
     /// for long does not keep its whole message's payload alive.
     /// </summary>
