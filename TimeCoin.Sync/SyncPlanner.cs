@@ -159,6 +159,10 @@ public sealed class SyncPlanner
         return long.MaxValue;
     }
 
+    /// <summary>True while the peer's claim lost at a stall or an invalid block holds (<see cref="ClaimCap"/>, read only).</summary>
+    private bool LostClaim(PeerState peer, DateTimeOffset now) =>
+        peer.DisownedFrom != long.MaxValue && peer.DisownedFrom > _headerBase && now < peer.DisownedUntil;
+
     /// <summary>
     /// A reply to a header request. Headers that extend our header chain are adopted; a reply that forks below our
     /// tip starts a fork resolution for the peer; headers that do not link are reported as misbehaviour.
@@ -568,7 +572,7 @@ public sealed class SyncPlanner
             // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame. A peer that lost
             // its claim (a stall, an invalid block) is not judged while it has: its headers there are not taken.
             bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId)
-                          || HeadersFarEnoughAhead || ClaimCap(peer) != long.MaxValue;
+                          || HeadersFarEnoughAhead || LostClaim(peer, now);
             long knownBefore = peer.KnownAtCheck;
             peer.KnownAtCheck = known;
             if (backed)

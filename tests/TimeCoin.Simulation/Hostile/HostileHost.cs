@@ -264,8 +264,9 @@ internal sealed class HostileHost : IDisposable
     {
         while (true)
         {
+            var hash = RandomHash(); // drawn before the height, as (i)'s liars always did (the run replays the same)
             ulong height = Role == HostileRole.QuietLiar ? QuietClaim + (ulong)++_lies : ulong.MaxValue - (ulong)_random.Next(0, 1000);
-            var lie = new BlockAnnouncementMessage(RandomHash(), height);
+            var lie = new BlockAnnouncementMessage(hash, height);
             if (!await SendAsync(writer, record, lie.Type, MessageCodec.Encode(lie), token))
                 return;
             await Task.Delay(TimeSpan.FromSeconds(10), _clock, token);
