@@ -74,6 +74,14 @@ public class SyncPlannerWithholdTests
         Assert.Empty(harness.Misbehaviours);
     }
 
+    [Fact]
+    public void Constructor_StallsBeforeClaimLostZero_ThrowsNamingTheOption()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new SyncPlanner(FakeChain.Create("main", 1), new SyncPlannerOptions { StallsBeforeClaimLost = 0 }, TimeProvider.System));
+        Assert.Equal("StallsBeforeClaimLost", error.ParamName);
+    }
+
     /// <summary>
     /// The other side of the same rule: an honest peer that sent the headers itself and delivers every block late
     /// (after the stall timeout, so each request stalls) keeps its claim, because its late blocks arrive; the node
