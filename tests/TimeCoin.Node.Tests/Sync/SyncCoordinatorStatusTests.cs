@@ -1,13 +1,9 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using TimeCoin.Core.Chain;
 using TimeCoin.Network.Peers;
 using TimeCoin.Network.Protocol;
-using TimeCoin.Node.Storage;
 using TimeCoin.Node.Sync;
-using TimeCoin.Node.Tests.Storage;
 using TimeCoin.Sync;
 
 namespace TimeCoin.Node.Tests.Sync;
@@ -18,31 +14,13 @@ namespace TimeCoin.Node.Tests.Sync;
 /// </summary>
 public sealed class SyncCoordinatorStatusTests : IAsyncLifetime
 {
-    private readonly SyncTestChain _chain = new();
-    private readonly TempDirectory _directory = new();
-    private readonly NodeDatabase _database;
-    private readonly ChainStore _store;
-    private readonly FakeTimeProvider _time = new(SyncTestChain.Clock);
-    private readonly SyncCoordinator _coordinator;
+    private readonly CoordinatorHarness _harness = new();
     private readonly ConcurrentQueue<GetBlocksMessage> _blockRequests = new();
     private int _headerRequests;
 
-    public SyncCoordinatorStatusTests()
-    {
-        _database = NodeDatabase.Open(_directory.Path);
-        _store = ChainStore.Open(_database, _chain.Parameters);
-        _coordinator = new SyncCoordinator(_store, new SyncCoordinatorOptions(), _time, NullLogger<SyncCoordinator>.Instance);
-    }
-
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _coordinator.DisposeAsync();
-        _database.Dispose();
-        _directory.Dispose();
-        _chain.Dispose();
-    }
+    public Task DisposeAsync() => _harness.DisposeAsync().AsTask();
 
     private IPeer Peer(string id, Block tip)
     {
@@ -67,35 +45,35 @@ public sealed class SyncCoordinatorStatusTests : IAsyncLifetime
     private async Task DeliverAsync(IPeer peer, IReadOnlyList<Block> blocks, TimeSpan delay)
     {
         GetBlocksMessage? request = null;
-        await Eventually.AssertAsync(() => _blockRequests.TryDequeue(out request), () => $"no block request; status {_coordinator.GetStatus()}");
+        await Eventually.AssertAsync(() => _blockRequests.TryDequeue(out request), () => $"no block request; status {_harness.Coordinator.GetStatus()}");
         Assert.Equal(blocks.Select(b => b.Hash), request!.Hashes);
-        _time.Advance(delay);
-        await _coordinator.OnBlocksReceivedAsync(peer, blocks);
-        await Eventually.AssertAsync(() => _store.State.TipHash == blocks[^1].Hash && _coordinator.GetStatus().Height == blocks[^1].Header.Height,
-            () => $"blocks not connected; status {_coordinator.GetStatus()}");
+        _harness.Time.Advance(delay);
+        await _harness.Coordinator.OnBlocksReceivedAsync(peer, blocks);
+        await Eventually.AssertAsync(() => _harness.Store.State.TipHash == blocks[^1].Hash && _harness.Coordinator.GetStatus().Height == blocks[^1].Header.Height,
+            () => $"blocks not connected; status {_harness.Coordinator.GetStatus()}");
     }
 
     [Fact]
     public async Task PeerThroughput_FollowsEveryMeasurementAndLeavesWithThePeer()
     {
-        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 5);
+        var blocks = _harness.Chain.Build(_harness.Chain.Parameters.GenesisHeader, 5);
         var peer = Peer("p", blocks[3]);
-        _coordinator.Start();
-        _coordinator.OnPeerConnected(peer);
+        _harness.Coordinator.Start();
+        _harness.Coordinator.OnPeerConnected(peer);
         await Eventually.AssertAsync(() => Volatile.Read(ref _headerRequests) == 1, () => "the peer was not asked for headers");
-        await _coordinator.OnHeadersReceivedAsync(peer, blocks.Take(4).Select(Link).ToList());
+        await _harness.Coordinator.OnHeadersReceivedAsync(peer, blocks.Take(4).Select(Link).ToList());
 
         await DeliverAsync(peer, blocks.Take(4).ToList(), TimeSpan.FromSeconds(2));
-        Assert.Equal(2.0, _coordinator.GetStatus().PeerThroughput["p"], 6); // 4 blocks in 2 s
+        Assert.Equal(2.0, _harness.Coordinator.GetStatus().PeerThroughput["p"], 6); // 4 blocks in 2 s
 
         // A second measurement, with rounds in between that measured nothing: 1 block in 1 s, smoothed (0.3).
-        _coordinator.RequestSync();
-        await _coordinator.OnHeaderAnnouncedAsync(peer, Link(blocks[4]));
+        _harness.Coordinator.RequestSync();
+        await _harness.Coordinator.OnHeaderAnnouncedAsync(peer, Link(blocks[4]));
         await DeliverAsync(peer, [blocks[4]], TimeSpan.FromSeconds(1));
-        Assert.Equal(2.0 + 0.3 * (1.0 - 2.0), _coordinator.GetStatus().PeerThroughput["p"], 6);
+        Assert.Equal(2.0 + 0.3 * (1.0 - 2.0), _harness.Coordinator.GetStatus().PeerThroughput["p"], 6);
 
-        _coordinator.OnPeerDisconnected(peer, "gone");
-        await Eventually.AssertAsync(() => _coordinator.GetStatus().PeerCount == 0, () => "the disconnect was not applied");
-        Assert.Empty(_coordinator.GetStatus().PeerThroughput);
+        _harness.Coordinator.OnPeerDisconnected(peer, "gone");
+        await Eventually.AssertAsync(() => _harness.Coordinator.GetStatus().PeerCount == 0, () => "the disconnect was not applied");
+        Assert.Empty(_harness.Coordinator.GetStatus().PeerThroughput);
     }
 }
