@@ -35,7 +35,7 @@ internal sealed class MasternodeGossipQueue
     /// </summary>
     public const int DefaultCapacity = 10_000;
 
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly Dictionary<Hash256, Item> _pending = new();
     private List<Item> _order = new();
     private Window _window = new();
