@@ -4,8 +4,8 @@ using TimeCoin.Network.Connections;
 namespace TimeCoin.Network.Tests;
 
 /// <summary>
-/// The relay filter (an open-addressing table since session 7) against the plain reference it replaced: a
-/// <see cref="HashSet{T}"/> with a queue of insertion order, forgetting the oldest hash past the capacity.
+/// The relay filter (a young and an old open-addressing table since session 7) against the plain reference it
+/// replaced: a <see cref="HashSet{T}"/> with a queue of insertion order, forgetting the oldest hash past the capacity.
 /// </summary>
 public class RecentHashFilterTests
 {
@@ -16,7 +16,10 @@ public class RecentHashFilterTests
     [InlineData(32, 4)]
     [InlineData(33, 5)]
     [InlineData(100, 6)]
-    [InlineData(1000, 7)]
+    [InlineData(RecentHashFilter.YoungCount, 7)]
+    [InlineData(RecentHashFilter.YoungCount + 1, 8)]
+    [InlineData(1000, 9)]
+    [InlineData(3000, 10)]
     public void RandomAddsAndLookups_SameAnswersAsHashSetWithFifoEviction(int capacity, int seed)
     {
         var random = new Random(seed);
@@ -26,7 +29,7 @@ public class RecentHashFilterTests
         var filter = new RecentHashFilter(capacity);
         var reference = new HashSet<Hash256>();
         var order = new Queue<Hash256>();
-        for (int step = 0; step < 20_000; step++)
+        for (int step = 0; step < 30_000; step++)
         {
             var hash = universe[random.Next(universe.Length)];
             if (random.Next(3) == 0)
