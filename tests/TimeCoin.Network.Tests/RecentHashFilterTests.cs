@@ -4,8 +4,7 @@ using TimeCoin.Network.Connections;
 namespace TimeCoin.Network.Tests;
 
 /// <summary>
-/// The relay filter (a young and an old open-addressing table since session 7) against the plain reference it
-/// replaced: a <see cref="HashSet{T}"/> with a queue of insertion order, forgetting the oldest hash past the capacity.
+/// The relay filter (an open-addressing table since session 7) against the plain reference it replaced: a <see cref="HashSet{T}"/> with a queue of insertion order, forgetting the oldest hash past the capacity.
 /// </summary>
 public class RecentHashFilterTests
 {
@@ -16,8 +15,8 @@ public class RecentHashFilterTests
     [InlineData(32, 4)]
     [InlineData(33, 5)]
     [InlineData(100, 6)]
-    [InlineData(RecentHashFilter.YoungCount, 7)]
-    [InlineData(RecentHashFilter.YoungCount + 1, 8)]
+    [InlineData(512, 7)]
+    [InlineData(513, 8)]
     [InlineData(1000, 9)]
     [InlineData(3000, 10)]
     public void RandomAddsAndLookups_SameAnswersAsHashSetWithFifoEviction(int capacity, int seed)
@@ -29,6 +28,7 @@ public class RecentHashFilterTests
         var filter = new RecentHashFilter(capacity);
         var reference = new HashSet<Hash256>();
         var order = new Queue<Hash256>();
+        long forgotten = 0;
         for (int step = 0; step < 30_000; step++)
         {
             var hash = universe[random.Next(universe.Length)];
@@ -37,15 +37,26 @@ public class RecentHashFilterTests
                 Assert.Equal(reference.Contains(hash), filter.Contains(hash));
                 continue;
             }
+            if (random.Next(50) == 0)
+            {
+                var some = Enumerable.Range(0, random.Next(40)).Select(_ => universe[random.Next(universe.Length)]).ToArray();
+                var seen = new bool[some.Length + 3];
+                Assert.Equal(forgotten, filter.ContainsAll(some, seen));
+                Assert.Equal(some.Select(reference.Contains), seen.Take(some.Length));
+            }
             bool added = reference.Add(hash);
             if (added)
             {
                 order.Enqueue(hash);
                 while (order.Count > capacity)
+                {
                     reference.Remove(order.Dequeue());
+                    forgotten++;
+                }
             }
             Assert.Equal(added, filter.TryAdd(hash));
             Assert.Equal(reference.Count, filter.Count);
+            Assert.Equal(forgotten, filter.Removals);
             if (step % 997 == 0)
             {
                 foreach (var each in universe)
