@@ -88,7 +88,11 @@ public class GossipAndDiscoveryTests
         await node.StartAsync();
 
         await Until(() => node.Policy.ListWhitelist().Count(e => e.Source == WhitelistSource.Discovery) == 2, "both valid addresses whitelisted");
-        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Information && e.Message.Contains("Whitelisted masternode from discovery", StringComparison.Ordinal));
+        // Each addition is logged just after the whitelist changes (on the discovery thread): wait for the lines too.
+        await Until(() => logs.Entries.Count(e => e.Message.Contains("Whitelisted masternode from discovery", StringComparison.Ordinal)) == 2,
+            "both additions logged");
+        Assert.All(logs.Entries.Where(e => e.Message.Contains("Whitelisted masternode from discovery", StringComparison.Ordinal)),
+            e => Assert.Equal(LogLevel.Information, e.Level));
         Assert.DoesNotContain(node.Policy.ListWhitelist(), e => e.Source == WhitelistSource.Discovery && (e.Permissions & PeerPermissions.NoBan) != 0);
     }
 
