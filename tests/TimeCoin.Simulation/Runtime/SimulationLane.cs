@@ -19,6 +19,10 @@ public sealed class SimulationLane
     private long _timerIds;
     private long _inboxMin = long.MaxValue;
 
+    // True while the lane runs a window (its own thread): changes to its queues are then accounted when the window
+    // ends; outside one (the harness or the barrier changed them) they are told to the scheduler at once.
+    private bool _running;
+
     internal SimulationLane(SimulationScheduler scheduler, int index, string name, TraceHash trace)
     {
         Scheduler = scheduler;
@@ -85,10 +89,16 @@ public sealed class SimulationLane
         _runQueue.Enqueue(new WorkItem(context, callback, state));
         if (_runQueue.Count > MaxRunQueueLength)
             MaxRunQueueLength = _runQueue.Count;
+        if (!_running)
+            Scheduler.NoteNextEvent(this);
     }
 
-    internal void Enqueue(SimulationTimer timer, long due) =>
+    internal void Enqueue(SimulationTimer timer, long due)
+    {
         _timers.Enqueue(new TimerEntry(timer, timer.Version), (due, ++_sequence));
+        if (!_running)
+            Scheduler.NoteNextEvent(this);
+    }
 
     /// <summary>
     /// Sends a cross-host effect: it waits in this lane's outbox until the barrier. Its arrival must lie at or after
@@ -102,21 +112,30 @@ public sealed class SimulationLane
             throw new InvalidOperationException(
                 $"Lane '{Name}' sent a cross-host effect arriving at {message.Arrival} ticks, inside the window ending at {Scheduler.EarliestCrossHostArrival}: " +
                 $"the lookahead ({Scheduler.Lookahead}) is larger than some link's latency.");
+        if (_outbox.Count == 0 && !_running)
+            Scheduler.NoteOutbox(this);
         _outbox.Add(message);
     }
+
+    /// <summary>True when the outbox holds something for the barrier.</summary>
+    internal bool HasOutbox => _outbox.Count > 0;
 
     /// <summary>Runs <paramref name="action"/> on the coordinating thread at the next barrier (every lane paused), in lane order.</summary>
     internal void AtBarrier(Action action)
     {
         Scheduler.AssertCanTouch(this, "AtBarrier");
         _atBarrier.Add(action);
+        Scheduler.NoteBarrierAction();
     }
 
     internal void Deliver(in MailboxMessage message)
     {
         _inbox.Add(message);
         if (message.Arrival < _inboxMin)
+        {
             _inboxMin = message.Arrival;
+            Scheduler.NoteNextEvent(this);
+        }
     }
 
     /// <summary>Hands the outbox to the receiving lanes (barrier, coordinating thread).</summary>
@@ -146,6 +165,20 @@ public sealed class SimulationLane
 
     /// <summary>Runs everything due before <paramref name="end"/> (exclusive), starting at <paramref name="start"/>; on the calling thread.</summary>
     internal void RunWindow(long start, long end)
+    {
+        _running = true;
+        try
+        {
+            RunWindowCore(start, end);
+        }
+        finally
+        {
+            _running = false;
+            Scheduler.NoteNextEvent(this);
+        }
+    }
+
+    private void RunWindowCore(long start, long end)
     {
         if (Now < start)
             Now = start;
