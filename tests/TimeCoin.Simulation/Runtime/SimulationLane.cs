@@ -12,7 +12,7 @@ public sealed class SimulationLane
 {
     private readonly Queue<WorkItem> _runQueue = new();
     private readonly PriorityQueue<TimerEntry, (long Due, long Sequence)> _timers = new();
-    private readonly List<MailboxMessage> _outbox = [];
+    private readonly List<(MailboxMessage Message, SimulationLane To)> _outbox = [];
     private readonly List<MailboxMessage> _inbox = [];
     private readonly List<Action> _atBarrier = [];
     private long _sequence;
@@ -114,7 +114,8 @@ public sealed class SimulationLane
                 $"the lookahead ({Scheduler.Lookahead}) is larger than some link's latency.");
         if (_outbox.Count == 0 && !_running)
             Scheduler.NoteOutbox(this);
-        _outbox.Add(message);
+        // The receiving lane is looked up here, in the window (in parallel), not at the barrier.
+        _outbox.Add((message, message.Target.Lane));
     }
 
     /// <summary>True when the outbox holds something for the barrier.</summary>
@@ -143,11 +144,11 @@ public sealed class SimulationLane
     {
         if (_outbox.Count == 0)
             return;
-        foreach (var message in _outbox)
+        foreach (var (message, to) in _outbox)
         {
             if (message.Arrival < earliest)
                 throw new InvalidOperationException($"Lane '{Name}' sent a cross-host effect arriving at {message.Arrival} ticks, before the barrier at {earliest}.");
-            message.Target.Lane.Deliver(message);
+            to.Deliver(message);
         }
         _outbox.Clear();
     }
