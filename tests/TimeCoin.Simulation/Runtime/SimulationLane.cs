@@ -168,12 +168,15 @@ public sealed class SimulationLane
     internal void RunWindow(long start, long end)
     {
         _running = true;
+        var previous = SynchronizationContext.Current;
         try
         {
             RunWindowCore(start, end);
         }
         finally
         {
+            if (SynchronizationContext.Current != previous)
+                SynchronizationContext.SetSynchronizationContext(previous);
             _running = false;
             Scheduler.NoteNextEvent(this);
         }
@@ -217,28 +220,26 @@ public sealed class SimulationLane
         }
     }
 
+    /// <summary>
+    /// Runs one work item under its context. The context stays installed after the item (the next item is mostly the
+    /// same node's, so a window sets the thread's context once instead of twice per item); <see cref="RunWindow"/> puts
+    /// the thread's own context back when the window ends.
+    /// </summary>
     private void Execute(SimulationContext context, Delegate callback, object? state)
     {
-        var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
-        try
+        if (SynchronizationContext.Current != context)
+            SynchronizationContext.SetSynchronizationContext(context);
+        StepsExecuted++;
+        if (Profile is { } profile)
         {
-            StepsExecuted++;
-            if (Profile is { } profile)
-            {
-                long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                Invoke(callback, state);
-                var what = state?.GetType().ToString() ?? callback.Method.ToString();
-                profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
-            }
-            else
-            {
-                Invoke(callback, state);
-            }
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            Invoke(callback, state);
+            var what = state?.GetType().ToString() ?? callback.Method.ToString();
+            profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
         }
-        finally
+        else
         {
-            SynchronizationContext.SetSynchronizationContext(previous);
+            Invoke(callback, state);
         }
     }
 

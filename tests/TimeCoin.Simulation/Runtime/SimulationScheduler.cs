@@ -46,12 +46,11 @@ public sealed class SimulationScheduler
     // coordinating thread takes from there) and the end of the ones left (bits 0-21: the workers take from the back).
     // Lanes are in lane order, so each thread mostly runs the same lanes window after window (their data stays in its
     // core's cache), and the two meet wherever the window's work balances.
-    private long _ticket;
+    private Handoff _handoff;
     private int _generation;
     private const int GenerationShift = 44;
     private const int FrontShift = 22;
     private const long IndexMask = (1L << 22) - 1;
-    private int _unfinished;
     private int _sleepers;
     private int _workerThreads;
     private long _now;
@@ -473,10 +472,10 @@ public sealed class SimulationScheduler
                 SharedWindows++;
                 EnsureWorkers(Workers - 1);
                 _windowStart = start;
-                Volatile.Write(ref _unfinished, count);
+                Volatile.Write(ref _handoff.Unfinished, count);
                 int generation = ++_generation & 0xF_FFFF;
                 _generation = generation;
-                Interlocked.Exchange(ref _ticket, Ticket(generation, 0, count));
+                Interlocked.Exchange(ref _handoff.Ticket, Ticket(generation, 0, count));
                 if (Volatile.Read(ref _sleepers) > 0)
                 {
                     lock (_gate)
@@ -484,11 +483,11 @@ public sealed class SimulationScheduler
                 }
                 TakeLanes(generation, front: true);
                 var spin = new SpinWait();
-                while (Volatile.Read(ref _unfinished) > 0)
+                while (Volatile.Read(ref _handoff.Unfinished) > 0)
                     spin.SpinOnce(sleep1Threshold: -1);
                 // Close the generation before the lane set changes: a worker still in TakeLanes must not take a lane of
                 // a later window that runs without the workers (its ticket would otherwise still be valid).
-                Interlocked.Exchange(ref _ticket, Ticket(generation, 0, 0));
+                Interlocked.Exchange(ref _handoff.Ticket, Ticket(generation, 0, 0));
             }
             if (timed)
             {
@@ -574,6 +573,20 @@ public sealed class SimulationScheduler
         _phaseEndsAt = Windows + ProbeBlock;
     }
 
+    /// <summary>
+    /// What the threads of a shared window write to (each lane taken, each lane finished), on cache lines of its own:
+    /// next to the fields every lane reads (the window's end, the leak flag) each write would cost the other core a miss.
+    /// </summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 192)]
+    private struct Handoff
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)]
+        public long Ticket;
+
+        [System.Runtime.InteropServices.FieldOffset(128)]
+        public int Unfinished;
+    }
+
     private static long Ticket(int generation, int front, int end) =>
         ((long)generation << GenerationShift) | ((long)front << FrontShift) | (uint)end;
 
@@ -583,7 +596,7 @@ public sealed class SimulationScheduler
     {
         while (true)
         {
-            long ticket = Volatile.Read(ref _ticket);
+            long ticket = Volatile.Read(ref _handoff.Ticket);
             if (GenerationOf(ticket) != generation)
                 return;
             int first = (int)((ticket >> FrontShift) & IndexMask);
@@ -592,10 +605,10 @@ public sealed class SimulationScheduler
                 return;
             int index = front ? first : end - 1;
             long taken = front ? Ticket(generation, first + 1, end) : Ticket(generation, first, end - 1);
-            if (Interlocked.CompareExchange(ref _ticket, taken, ticket) != ticket)
+            if (Interlocked.CompareExchange(ref _handoff.Ticket, taken, ticket) != ticket)
                 continue;
             RunLane(_active[index], _windowStart, _windowEnd);
-            Interlocked.Decrement(ref _unfinished);
+            Interlocked.Decrement(ref _handoff.Unfinished);
         }
     }
 
@@ -649,7 +662,7 @@ public sealed class SimulationScheduler
             long spinStart = Stopwatch.GetTimestamp();
             var spin = new SpinWait();
             int generation;
-            while ((generation = GenerationOf(Volatile.Read(ref _ticket))) == seen)
+            while ((generation = GenerationOf(Volatile.Read(ref _handoff.Ticket))) == seen)
             {
                 if (Stopwatch.GetElapsedTime(spinStart) < SpinBeforeSleep)
                 {
@@ -661,9 +674,9 @@ public sealed class SimulationScheduler
                     Interlocked.Increment(ref _sleepers);
                     try
                     {
-                        while (GenerationOf(Volatile.Read(ref _ticket)) == seen)
+                        while (GenerationOf(Volatile.Read(ref _handoff.Ticket)) == seen)
                         {
-                            if (!Monitor.Wait(_gate, IdleExit) && GenerationOf(Volatile.Read(ref _ticket)) == seen)
+                            if (!Monitor.Wait(_gate, IdleExit) && GenerationOf(Volatile.Read(ref _handoff.Ticket)) == seen)
                             {
                                 // Idle for long (the run ended or the harness is busy): the thread ends; the next window starts another.
                                 _workerThreads--;
