@@ -60,13 +60,8 @@ public sealed class SimulationScheduler
     private bool _solo;
     private long _phaseEndsAt;
     private int _probeBlocksLeft;
-    // Per size class of a window (busy lanes 2-3, 4-7, 8-15, 16 or more) and way (0 shared, 1 solo): wall ticks and
-    // work items of the probe's windows, and the way each class runs until the next probe.
-    private const int SizeClasses = 4;
-    private readonly long[] _probeWall = new long[SizeClasses * 2];
-    private readonly long[] _probeWork = new long[SizeClasses * 2];
-    private readonly long[] _probeWindows = new long[SizeClasses * 2];
-    private readonly bool[] _soloClass = new bool[SizeClasses];
+    private readonly long[] _probeWall = new long[2];
+    private readonly long[] _probeWork = new long[2];
     private volatile string? _leak;
 
     /// <summary>Creates a scheduler whose virtual clock starts at <paramref name="epoch"/>; <paramref name="trace"/> takes the harness's events.</summary>
@@ -157,11 +152,10 @@ public sealed class SimulationScheduler
     /// <summary>
     /// When true (the default) and <see cref="Workers"/> is above 1, the scheduler measures now and then whether the
     /// workers make the run faster (work items per wall second of windows shared against windows run on the calling
-    /// thread alone, in alternating blocks, separately for small and large windows) and runs the following stretch the
-    /// faster way for each size of window: on a machine whose cores are busy with other work, a worker descheduled in
-    /// the middle of a window stalls every barrier, and a window with little work gains less from two threads than the
-    /// hand-off costs. The outcome does not depend on it (nor on the number of workers). <c>SIM_ADAPTIVE=0</c> turns it
-    /// off (the workers share every busy window).
+    /// thread alone, in alternating blocks, so that both see the same work and the same load) and runs the following
+    /// stretch the faster way: on a machine whose cores are busy with other work, a worker descheduled in the middle of
+    /// a window stalls every barrier. The outcome does not depend on it (nor on the number of workers).
+    /// <c>SIM_ADAPTIVE=0</c> turns it off (the workers share every busy window).
     /// </summary>
     public bool Adaptive { get; set; } = Environment.GetEnvironmentVariable("SIM_ADAPTIVE") != "0";
 
@@ -441,9 +435,7 @@ public sealed class SimulationScheduler
                     timedWork -= _active[i].StepsExecuted + _active[i].TimersFired;
                 timedStart = Stopwatch.GetTimestamp();
             }
-            int sizeClass = SizeClass(count);
-            bool solo = _probeBlocksLeft > 0 ? _solo : _soloClass[sizeClass];
-            if (count == 1 || Workers <= 1 || solo)
+            if (count == 1 || Workers <= 1 || _solo)
             {
                 if (count > 1 && Workers > 1)
                     SoloWindows++;
@@ -491,12 +483,11 @@ public sealed class SimulationScheduler
             }
             if (timed)
             {
-                int slot = sizeClass * 2 + (_solo ? 1 : 0);
-                _probeWall[slot] += Stopwatch.GetTimestamp() - timedStart;
+                int way = _solo ? 1 : 0;
+                _probeWall[way] += Stopwatch.GetTimestamp() - timedStart;
                 for (int i = 0; i < count; i++)
                     timedWork += _active[i].StepsExecuted + _active[i].TimersFired;
-                _probeWork[slot] += timedWork;
-                _probeWindows[slot]++;
+                _probeWork[way] += timedWork;
             }
         }
         finally
@@ -521,17 +512,12 @@ public sealed class SimulationScheduler
     private const long ProbeBlock = 50;
     private const int ProbeBlocks = 80;
     private const long RunWindows = 30_000;
-    private const long MinProbeWindows = 50;
-
-    /// <summary>The size class of a window with <paramref name="busyLanes"/> (at least 2) busy lanes: 2-3, 4-7, 8-15, 16 or more.</summary>
-    private static int SizeClass(int busyLanes) => Math.Clamp(System.Numerics.BitOperations.Log2((uint)Math.Max(2, busyLanes)) - 1, 0, SizeClasses - 1);
 
     /// <summary>
     /// The adaptive mode: a probe of <see cref="ProbeBlocks"/> blocks of <see cref="ProbeBlock"/> windows, shared and
-    /// solo in turn (so both ways see the same mix of work and the same load of other processes), then for
-    /// <see cref="RunWindows"/> windows each size class of window (by its number of busy lanes) runs the way that was
-    /// faster for it; again. A way's rate is the work items of its windows per wall tick spent running them (the barrier
-    /// costs both ways the same and is left out), so a window with too little work to share runs on one thread.
+    /// solo in turn (so both ways see the same mix of work and the same load of other processes), then the faster of
+    /// the two for <see cref="RunWindows"/> windows; again. Each way's rate is the work items of its windows with more
+    /// than one busy lane per wall tick spent running them (the barrier costs both ways the same and is left out).
     /// </summary>
     private void ChoosePhase()
     {
@@ -545,29 +531,13 @@ public sealed class SimulationScheduler
                 _phaseEndsAt = Windows + ProbeBlock;
                 return;
             }
-            // Rates compared as work per tick: solo wins when soloWork / soloWall > sharedWork / sharedWall. A size
-            // class with too few windows either way in the probe follows all windows together.
-            long wallShared = 0, wallSolo = 0, workShared = 0, workSolo = 0;
-            for (int c = 0; c < SizeClasses; c++)
-            {
-                wallShared += _probeWall[c * 2];
-                wallSolo += _probeWall[c * 2 + 1];
-                workShared += _probeWork[c * 2];
-                workSolo += _probeWork[c * 2 + 1];
-            }
-            bool soloOverall = (double)workSolo * wallShared > (double)workShared * wallSolo;
-            for (int c = 0; c < SizeClasses; c++)
-            {
-                _soloClass[c] = _probeWindows[c * 2] < MinProbeWindows || _probeWindows[c * 2 + 1] < MinProbeWindows
-                    ? soloOverall
-                    : (double)_probeWork[c * 2 + 1] * _probeWall[c * 2] > (double)_probeWork[c * 2] * _probeWall[c * 2 + 1];
-            }
+            // Rates compared as work per tick: solo wins when soloWork / soloWall > sharedWork / sharedWall.
+            _solo = (double)_probeWork[1] * _probeWall[0] > (double)_probeWork[0] * _probeWall[1];
             _phaseEndsAt = Windows + RunWindows;
             return;
         }
         Array.Clear(_probeWall);
         Array.Clear(_probeWork);
-        Array.Clear(_probeWindows);
         _probeBlocksLeft = ProbeBlocks;
         _solo = false;
         _phaseEndsAt = Windows + ProbeBlock;
