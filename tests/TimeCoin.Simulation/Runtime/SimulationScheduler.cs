@@ -62,6 +62,9 @@ public sealed class SimulationScheduler
     private int _probeBlocksLeft;
     private readonly long[] _probeWall = new long[2];
     private readonly long[] _probeWork = new long[2];
+    private long _blockStartWall;
+    private long _blockStartWork;
+    private long _blockHarnessTicks;
     private volatile string? _leak;
 
     /// <summary>Creates a scheduler whose virtual clock starts at <paramref name="epoch"/>; <paramref name="trace"/> takes the harness's events.</summary>
@@ -380,6 +383,21 @@ public sealed class SimulationScheduler
 
     private void RunHarness()
     {
+        if (_probeBlocksLeft > 0)
+        {
+            // The harness's own work (samples, faults) is left out of the probe's blocks: it costs either way the same.
+            long start = Stopwatch.GetTimestamp();
+            RunHarnessLane();
+            _blockHarnessTicks += Stopwatch.GetTimestamp() - start;
+        }
+        else
+        {
+            RunHarnessLane();
+        }
+    }
+
+    private void RunHarnessLane()
+    {
         _current = HarnessLane;
         try
         {
@@ -426,15 +444,6 @@ public sealed class SimulationScheduler
         {
             if (Workers > 1 && Adaptive)
                 ChoosePhase();
-            // While probing, time the windows either way could run (more than one busy lane) and count their work.
-            bool timed = _probeBlocksLeft > 0 && count > 1 && Workers > 1;
-            long timedWork = 0, timedStart = 0;
-            if (timed)
-            {
-                for (int i = 0; i < count; i++)
-                    timedWork -= _active[i].StepsExecuted + _active[i].TimersFired;
-                timedStart = Stopwatch.GetTimestamp();
-            }
             if (count == 1 || Workers <= 1 || _solo)
             {
                 if (count > 1 && Workers > 1)
@@ -481,14 +490,6 @@ public sealed class SimulationScheduler
                 // a later window that runs without the workers (its ticket would otherwise still be valid).
                 Interlocked.Exchange(ref _handoff.Ticket, Ticket(generation, 0, 0));
             }
-            if (timed)
-            {
-                int way = _solo ? 1 : 0;
-                _probeWall[way] += Stopwatch.GetTimestamp() - timedStart;
-                for (int i = 0; i < count; i++)
-                    timedWork += _active[i].StepsExecuted + _active[i].TimersFired;
-                _probeWork[way] += timedWork;
-            }
         }
         finally
         {
@@ -509,26 +510,38 @@ public sealed class SimulationScheduler
 
     private long _windowStart;
 
-    private const long ProbeBlock = 50;
-    private const int ProbeBlocks = 80;
+    // Odd, so that the harness's samples (every 10 s of virtual time, 500 windows when every window is busy) fall in
+    // shared and solo blocks alike.
+    private const long ProbeBlock = 53;
+    private const int ProbeBlocks = 76;
     private const long RunWindows = 30_000;
 
     /// <summary>
     /// The adaptive mode: a probe of <see cref="ProbeBlocks"/> blocks of <see cref="ProbeBlock"/> windows, shared and
     /// solo in turn (so both ways see the same mix of work and the same load of other processes), then the faster of
-    /// the two for <see cref="RunWindows"/> windows; again. Each way's rate is the work items of its windows with more
-    /// than one busy lane per wall tick spent running them (the barrier costs both ways the same and is left out).
+    /// the two for <see cref="RunWindows"/> windows; again. Each way's rate is the work items of its blocks per wall
+    /// tick from the start of a block to the start of the next, less the harness's own work. The barriers count: on a
+    /// busy machine a spinning worker takes CPU from this process's own share (a cgroup's), and the coordinating thread
+    /// runs the barrier slower for it, which timing the windows alone does not show.
     /// </summary>
     private void ChoosePhase()
     {
         if (Windows < _phaseEndsAt)
             return;
+        long wall = Stopwatch.GetTimestamp();
+        long work = StepsExecuted + TimersFired;
         if (_probeBlocksLeft > 0)
         {
+            // The block that ended: its wall time (barriers, the workers' hand-offs and what their spinning takes from
+            // this process's share of a busy machine included; the harness's own work left out) and its work items.
+            int way = _solo ? 1 : 0;
+            _probeWall[way] += wall - _blockStartWall - _blockHarnessTicks;
+            _probeWork[way] += work - _blockStartWork;
             if (--_probeBlocksLeft > 0)
             {
                 _solo = !_solo;
                 _phaseEndsAt = Windows + ProbeBlock;
+                StartBlock(wall, work);
                 return;
             }
             // Rates compared as work per tick: solo wins when soloWork / soloWall > sharedWork / sharedWall.
@@ -541,6 +554,14 @@ public sealed class SimulationScheduler
         _probeBlocksLeft = ProbeBlocks;
         _solo = false;
         _phaseEndsAt = Windows + ProbeBlock;
+        StartBlock(wall, work);
+    }
+
+    private void StartBlock(long wall, long work)
+    {
+        _blockStartWall = wall;
+        _blockStartWork = work;
+        _blockHarnessTicks = 0;
     }
 
     /// <summary>
