@@ -41,7 +41,6 @@ public sealed class SimulationScheduler
     // Lanes that sent between windows (harness work, barrier actions): flushed before the next window, in lane order.
     private readonly List<SimulationLane> _outboxesBetweenWindows = [];
     private bool _barrierActions;
-    private int _activeCount;
     // The shared window's lanes still to take: generation (bits 44-63, wraps), the next from the front (bits 22-43: the
     // coordinating thread takes from there) and the end of the ones left (bits 0-21: the workers take from the back).
     // Lanes are in lane order, so each thread mostly runs the same lanes window after window (their data stays in its
@@ -189,6 +188,8 @@ public sealed class SimulationScheduler
     public SimulationLane CreateLane(string name)
     {
         AssertBarrier("CreateLane");
+        if (_lanes.Count >= IndexMask)
+            throw new InvalidOperationException($"At most {IndexMask} lanes (the shared window's ticket holds lane positions in 22 bits).");
         var lane = new SimulationLane(this, _lanes.Count, name, new TraceHash()) { Now = _now };
         if (HarnessLane.Profile is not null)
             lane.Profile = [];
@@ -438,7 +439,6 @@ public sealed class SimulationScheduler
             return 0;
         Windows++;
         _windowEnd = end;
-        _activeCount = count;
         _inWindow = true;
         try
         {
