@@ -29,6 +29,12 @@ public sealed class SyncPlanner
         public DateTimeOffset LastDeliveryAt { get; set; } = DateTimeOffset.MinValue;
         public DateTimeOffset? UnbackedSince { get; set; }
         public long ProvenAtCheck { get; set; } = long.MinValue;
+        /// <summary>What we knew (our chain or header chain, the higher) at the peer's last claim check.</summary>
+        public long KnownAtCheck { get; set; } = long.MinValue;
+        /// <summary>True once the peer was asked for headers while its claim is unbacked (or about the tip it claims).</summary>
+        public bool AskedAboutClaim { get; set; }
+        /// <summary>Stalls it was blamed for since it last delivered a block we wanted (on time or late).</summary>
+        public int StallsWithoutDelivery { get; set; }
         /// <summary>The lowest height the peer stalled on or sent an invalid block for (none: <see cref="long.MaxValue"/>).</summary>
         public long DisownedFrom { get; set; } = long.MaxValue;
         public DateTimeOffset DisownedUntil { get; set; }
@@ -153,6 +159,10 @@ public sealed class SyncPlanner
         return long.MaxValue;
     }
 
+    /// <summary>True while the peer's claim lost at a stall or an invalid block holds (<see cref="ClaimCap"/>, read only).</summary>
+    private bool LostClaim(PeerState peer, DateTimeOffset now) =>
+        peer.DisownedFrom != long.MaxValue && peer.DisownedFrom > _headerBase && now < peer.DisownedUntil;
+
     /// <summary>
     /// A reply to a header request. Headers that extend our header chain are adopted; a reply that forks below our
     /// tip starts a fork resolution for the peer; headers that do not link are reported as misbehaviour.
@@ -199,7 +209,8 @@ public sealed class SyncPlanner
                 peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, last.Height);
                 peer.OwnHeadersHeight = Math.Max(peer.OwnHeadersHeight, last.Height);
             }
-            peer.WantsMoreHeaders = full;
+            // A full reply of headers our chain already has (we asked from our header top) tells us nothing more.
+            peer.WantsMoreHeaders = full && last.Height > _headerBase;
             return;
         }
 
@@ -306,6 +317,7 @@ public sealed class SyncPlanner
                 {
                     RemoveInFlight(block.Height);
                     _received[block.Height] = block.Hash;
+                    Served(peerId);
                     if (request.PeerId == peerId)
                     {
                         onTime = true;
@@ -325,9 +337,10 @@ public sealed class SyncPlanner
             }
             else if (_headerByHeight.TryGetValue(block.Height, out var expected) && expected == block.Hash)
             {
-                // A late delivery of a request that was reassigned: still useful.
+                // A late delivery of a request that was reassigned: still useful (and the peer does serve).
                 if (_toReassign.Remove(block.Height) || !_received.ContainsKey(block.Height))
                     _received[block.Height] = block.Hash;
+                Served(peerId);
             }
         }
         if (onTime)
@@ -335,6 +348,13 @@ public sealed class SyncPlanner
             var decayed = TimeSpan.FromTicks((long)(_stallTimeout.Ticks * _options.StallTimeoutDecay));
             _stallTimeout = decayed < _options.BaseStallTimeout ? _options.BaseStallTimeout : decayed;
         }
+    }
+
+    /// <summary>The peer delivered a block of our header chain (on time or late): its count of stalls without a delivery starts again.</summary>
+    private void Served(string peerId)
+    {
+        if (_peers.TryGetValue(peerId, out var peer))
+            peer.StallsWithoutDelivery = 0;
     }
 
     /// <summary>Our chain connected a block: delivered blocks at or below <paramref name="height"/> are no longer tracked.</summary>
@@ -532,9 +552,15 @@ public sealed class SyncPlanner
     /// <summary>
     /// A peer whose claimed height is above everything we know (our chain, our header chain, what its headers
     /// proved) must prove it with headers within <see cref="SyncPlannerOptions.ClaimProofTimeout"/>; otherwise the
-    /// claim is reported, once per timeout. The clock restarts whenever headers make progress: its own proven height
-    /// grows, or headers from any peer extend our header chain (sync is still on its way, and a peer not yet asked
-    /// is not to blame). Blocks we produce ourselves are no such progress. Peers in fork resolution are left to it (it has its own limits).
+    /// claim is reported, once per timeout. The clock restarts only for progress that can be toward the claim: the
+    /// peer's own proven height grows past what we knew at its previous check (its headers told us something new), or
+    /// headers from any peer extend our header chain while the peer is not to blame yet: it has not been asked for
+    /// headers since its claim went unbacked, or its last reply was full and it waits for us to ask again (during a
+    /// catch-up only two peers are asked at a time). A peer that was asked and answered with nothing, or with headers
+    /// we already had, does not gain time from other peers' headers: on a node that follows the chain by header
+    /// announcements our header chain grows every block, and a claim far above it was never judged. Blocks we produce
+    /// ourselves are no progress. Peers in fork resolution are left to it (it has its own limits), and a peer that lost its
+    /// claim (see <see cref="Disown"/>) is not judged while it has: its headers above the lost height would not be taken.
     /// While <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers wait for their blocks to be asked for, no headers
     /// are asked for, and no claim is judged.
     /// </summary>
@@ -543,17 +569,29 @@ public sealed class SyncPlanner
         long known = Math.Max(_chain.Height, _headerTop);
         foreach (var peer in _peers.Values)
         {
-            // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame.
+            // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame. A peer that lost
+            // its claim (a stall, an invalid block) is not judged while it has: its headers there are not taken.
             bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId)
-                          || HeadersFarEnoughAhead;
+                          || HeadersFarEnoughAhead || LostClaim(peer, now);
+            long knownBefore = peer.KnownAtCheck;
+            peer.KnownAtCheck = known;
             if (backed)
             {
                 peer.UnbackedSince = null;
                 continue;
             }
             long proven = ProvenHeight(peer);
-            if (peer.UnbackedSince is null || proven > peer.ProvenAtCheck || _headerProgressAt > peer.UnbackedSince)
-                peer.UnbackedSince = now; // the clock runs only while no headers (its own or others') make progress
+            if (peer.UnbackedSince is null)
+            {
+                peer.UnbackedSince = now;
+                // Asked about the tip it claims already (a request out or answered): its chance has come.
+                peer.AskedAboutClaim = peer.HeadersAskedForTip == peer.Info.TipHash;
+            }
+            else if ((proven > peer.ProvenAtCheck && proven > knownBefore)
+                     || (_headerProgressAt > peer.UnbackedSince && (!peer.AskedAboutClaim || peer.WantsMoreHeaders)))
+            {
+                peer.UnbackedSince = now;
+            }
             peer.ProvenAtCheck = Math.Max(peer.ProvenAtCheck, proven);
             if (now - peer.UnbackedSince.Value >= _options.ClaimProofTimeout)
             {
@@ -726,9 +764,11 @@ public sealed class SyncPlanner
     /// its last delivery, or from its oldest outstanding request if that is later). When several peers stall at once (at least two, and at
     /// least half of those with requests) or our connect queue is full, we are the slow side: the timeout doubles
     /// (up to the cap) and nobody is blamed. Otherwise each stalled peer's blocks move to other peers, the peer
-    /// rests for one stall timeout; when it stalled on a block it only claimed (its announced tip on our header chain,
-    /// above every header it sent us itself), it loses its claim of that height and above (see <see cref="Disown"/>),
-    /// and header-chain entries no connected peer is then known to have are dropped.
+    /// rests for one stall timeout; it loses its claim of the lowest height it stalled on and above (see
+    /// <see cref="Disown"/>) when it only claimed that block (its announced tip on our header chain, above every header
+    /// it sent us itself), or when this is its <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall in a row
+    /// with no block delivered in between (a producer that announces its block's header and withholds the block);
+    /// header-chain entries no connected peer is then known to have are dropped.
     /// </summary>
     private void DetectStalls(DateTimeOffset now, List<StalledRequest> stalls)
     {
@@ -764,10 +804,17 @@ public sealed class SyncPlanner
             if (_peers.TryGetValue(peerId, out var peer))
             {
                 peer.RestUntil = now + _stallTimeout;
+                peer.StallsWithoutDelivery++;
                 // A block it only claimed (its announced tip; no header of it came from this peer) and does not serve
-                // keeps nobody waiting. A peer that sent the headers itself keeps them: it is asked again after its rest.
-                if (heights.Count > 0 && heights[0] > peer.OwnHeadersHeight)
+                // keeps nobody waiting. A peer that sent the headers itself keeps them for a few stalls (it is asked
+                // again after each rest; a late delivery counts as serving), then loses them too: a header it announced
+                // and never serves must not hold everyone's production (they wait while headers are above their tip).
+                if (heights.Count > 0
+                    && (heights[0] > peer.OwnHeadersHeight || peer.StallsWithoutDelivery >= _options.StallsBeforeClaimLost))
+                {
                     Disown(peer, heights[0]);
+                    peer.StallsWithoutDelivery = 0;
+                }
             }
             stalls.Add(new StalledRequest(peerId, heights));
         }
@@ -834,6 +881,7 @@ public sealed class SyncPlanner
         {
             peer.HeaderRequestSentAt = now;
             peer.HeadersAskedForTip = peer.Info.TipHash;
+            peer.AskedAboutClaim = true;
             peer.WantsMoreHeaders = false;
             peer.HeadersAsked = count;
             requests.Add(new HeaderRequest(peer.Info.PeerId, locator, count));

@@ -62,9 +62,21 @@ public sealed record SyncPlannerOptions
     public ForkResolverOptions ForkResolution { get; init; } = new();
 
     /// <summary>
+    /// Stalls in a row (blamed on the peer, with no block of our header chain delivered by it in between, on time or
+    /// late) after which a peer loses its claim of the lowest height it stalled on and above, even for headers it sent us
+    /// itself (a peer that only claimed a block loses it at its first stall). Default 2: a producer that announces its
+    /// block's header and withholds the block holds the header chain above our tip (and so every node's production)
+    /// for about three stall timeouts (6-8 s at the 2 s base), inside one 10 s slot. A slow peer whose blocks still
+    /// arrive, however late, never reaches it.
+    /// </summary>
+    public int StallsBeforeClaimLost { get; init; } = 2;
+
+    /// <summary>
     /// How long a peer may claim a height above everything we know (handshake, announcements, pongs) without
     /// headers that prove it before the claim is reported as <see cref="MisbehaviourKind.UnbackedHeightClaim"/>
-    /// (again after each further period); the clock restarts whenever what we know grows. Default 5 minutes: well above a header
+    /// (again after each further period); the clock restarts when the peer's own headers tell us more, or when other
+    /// peers' headers extend our header chain before the peer was asked (or while it waits to be asked again after a full
+    /// reply). Default 5 minutes: well above a header
     /// request timeout plus the longest stall rest, so a slow honest peer is not reported.
     /// </summary>
     public TimeSpan ClaimProofTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -86,6 +98,7 @@ public sealed record SyncPlannerOptions
             throw new ArgumentOutOfRangeException(nameof(StallTimeoutDecay), StallTimeoutDecay, "must be in (0, 1]");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ConnectBacklogThreshold, nameof(ConnectBacklogThreshold));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ClaimProofTimeout, TimeSpan.Zero, nameof(ClaimProofTimeout));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(StallsBeforeClaimLost, nameof(StallsBeforeClaimLost));
         ArgumentNullException.ThrowIfNull(ForkResolution, nameof(ForkResolution));
         ForkResolution.Validate();
     }

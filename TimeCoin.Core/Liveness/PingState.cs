@@ -18,7 +18,7 @@ public sealed class PingState
 {
     private const int MaxNonceAttempts = 16;
 
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly PingOptions _options;
     private readonly TimeProvider _time;
     private readonly Func<ulong> _nonceSource;

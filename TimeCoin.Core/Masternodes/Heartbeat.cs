@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using TimeCoin.Core.Crypto;
 
 namespace TimeCoin.Core.Masternodes;
@@ -50,6 +49,23 @@ public sealed class Heartbeat
         _signature = signature.ToArray();
     }
 
+    /// <summary>
+    /// For <see cref="TryDecode"/>, which has checked every field already (the network's and the address's length and
+    /// UTF-8, the address's form, whole-millisecond time, the signature's length): the public constructor would parse the
+    /// address a second time for every heartbeat received. (The key comes first so that no call meant for the public
+    /// constructor can land here.)
+    /// </summary>
+    private Heartbeat(PublicKey masternodeKey, string network, string address, ulong sequence, DateTimeOffset timestamp, ulong chainHeight, byte[] signature)
+    {
+        Network = network;
+        MasternodeKey = masternodeKey;
+        Address = address;
+        Sequence = sequence;
+        Timestamp = timestamp;
+        ChainHeight = chainHeight;
+        _signature = signature;
+    }
+
     /// <summary>Network name the heartbeat is for.</summary>
     public string Network { get; }
 
@@ -88,7 +104,7 @@ public sealed class Heartbeat
     public byte[] GetSigningBytes()
     {
         var writer = new MasternodeWire.Writer();
-        writer.Raw(Encoding.ASCII.GetBytes(SigningDomain));
+        writer.Ascii(SigningDomain);
         WriteFields(writer);
         return writer.ToArray();
     }
@@ -136,7 +152,7 @@ public sealed class Heartbeat
             error = "invalid heartbeat: " + (reader.Error ?? "missing key");
             return false;
         }
-        heartbeat = new Heartbeat(network, key, address, sequence, timestamp, height, signature);
+        heartbeat = new Heartbeat(key, network, address, sequence, timestamp, height, signature);
         error = null;
         return true;
     }

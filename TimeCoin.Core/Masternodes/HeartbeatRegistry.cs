@@ -18,8 +18,8 @@ namespace TimeCoin.Core.Masternodes;
 /// </remarks>
 public sealed class HeartbeatRegistry
 {
-    private readonly object _gate = new();
-    private readonly object _dispatchGate = new();
+    private readonly Lock _gate = new();
+    private readonly Lock _dispatchGate = new();
     private readonly HeartbeatOptions _options;
     private readonly TimeProvider _time;
     private readonly string _network;
@@ -186,8 +186,12 @@ public sealed class HeartbeatRegistry
             HeardFromUnlocked(entry, heartbeat.Address, now, now);
         }
         DispatchEvents();
-        return MasternodeAcceptResult.Accept(Format($"heartbeat {heartbeat.Sequence} from {heartbeat.MasternodeKey.ToShortString()} at height {heartbeat.ChainHeight}"));
+        return HeartbeatAccepted;
     }
+
+    // One text for every accepted heartbeat: no caller reads the message of an acceptance, and formatting the
+    // sequence, key and height built several strings for each of them (thousands an hour on a large network).
+    private static readonly MasternodeAcceptResult HeartbeatAccepted = MasternodeAcceptResult.Accept("heartbeat accepted");
 
     /// <summary>
     /// Applies the clock: an active masternode not heard from for more than

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using TimeCoin.Core.Crypto;
 
 namespace TimeCoin.Core.Masternodes;
@@ -79,7 +78,7 @@ public sealed class MasternodeAnnouncement
     public byte[] GetSigningBytes()
     {
         var writer = new MasternodeWire.Writer();
-        writer.Raw(Encoding.ASCII.GetBytes(SigningDomain));
+        writer.Ascii(SigningDomain);
         WriteFields(writer);
         return writer.ToArray();
     }

@@ -46,39 +46,46 @@ internal static class MasternodeWire
     public static DateTimeOffset ToWireTime(DateTimeOffset time) =>
         DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
 
-    /// <summary>An append-only big-endian writer.</summary>
+    /// <summary>
+    /// An append-only big-endian writer. It writes into one array (grown when needed) and copies out exactly what was
+    /// written: a heartbeat's signing bytes cost that array and the result, not a list plus an array per string.
+    /// </summary>
     public sealed class Writer
     {
-        private readonly List<byte> _bytes = new(192);
+        private byte[] _buffer = new byte[192];
+        private int _length;
 
-        public void Raw(ReadOnlySpan<byte> bytes) => _bytes.AddRange(bytes);
+        public void Raw(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Take(bytes.Length));
 
-        public void Byte(byte value) => _bytes.Add(value);
+        public void Byte(byte value) => Take(1)[0] = value;
+
+        /// <summary>ASCII text without a length (the signing domains).</summary>
+        public void Ascii(string text) => Encoding.ASCII.GetBytes(text, Take(text.Length));
 
         public void ShortString(string text)
         {
-            var utf8 = Encoding.UTF8.GetBytes(text);
-            _bytes.Add(checked((byte)utf8.Length));
-            Raw(utf8);
+            int length = Encoding.UTF8.GetByteCount(text);
+            Byte(checked((byte)length));
+            Encoding.UTF8.GetBytes(text, Take(length));
         }
 
         public void Key(PublicKey key) => Raw(key.Bytes);
 
-        public void UInt64(ulong value)
-        {
-            Span<byte> buffer = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64BigEndian(buffer, value);
-            Raw(buffer);
-        }
+        public void UInt64(ulong value) => BinaryPrimitives.WriteUInt64BigEndian(Take(8), value);
 
-        public void Time(DateTimeOffset time)
-        {
-            Span<byte> buffer = stackalloc byte[8];
-            BinaryPrimitives.WriteInt64BigEndian(buffer, time.ToUnixTimeMilliseconds());
-            Raw(buffer);
-        }
+        public void Time(DateTimeOffset time) => BinaryPrimitives.WriteInt64BigEndian(Take(8), time.ToUnixTimeMilliseconds());
 
-        public byte[] ToArray() => _bytes.ToArray();
+        public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+        /// <summary>The next <paramref name="count"/> bytes of the output, to be written now.</summary>
+        private Span<byte> Take(int count)
+        {
+            if (_length + count > _buffer.Length)
+                Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + count));
+            var span = _buffer.AsSpan(_length, count);
+            _length += count;
+            return span;
+        }
     }
 
     /// <summary>UTF-8 that throws on invalid bytes (one instance: it is immutable and thread-safe).</summary>

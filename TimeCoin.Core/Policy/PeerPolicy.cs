@@ -206,6 +206,20 @@ public sealed class PeerPolicy
             return IsWhitelistedLocked(normalized);
     }
 
+    /// <summary>
+    /// What the whitelist says of <paramref name="address"/> (<see cref="GetPermissions"/>, <see cref="IsWhitelisted"/>
+    /// and <see cref="IsManuallyWhitelisted"/> in one look-up) and the <see cref="WhitelistVersion"/> it holds for.
+    /// </summary>
+    public WhitelistStanding GetStanding(IPAddress address)
+    {
+        var normalized = IpRange.Normalize(address);
+        lock (_gate)
+        {
+            var standing = StandingLocked(normalized);
+            return new WhitelistStanding(standing.Permissions, standing.Whitelisted, standing.Manual, _whitelistVersion);
+        }
+    }
+
     /// <summary>Every whitelist entry, ordered by range then source.</summary>
     public IReadOnlyList<WhitelistEntry> ListWhitelist()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
@@ -858,12 +859,40 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             if (TakeGossipToken(peer, nameof(MessageType.MasternodeAnnouncement)))
                 HandleAnnouncement(peer, bytes, relay: true);
         }
-        foreach (var bytes in batch.Heartbeats)
+        var heartbeats = batch.Heartbeats;
+        if (heartbeats.Count == 0)
+            return;
+        // Most heartbeats in a batch are copies of items already seen (each node gets every item from several peers).
+        // Their ids are looked up in the seen-cache all at once, and the copies noted as known by this peer in the
+        // relay queue all at once at the end: one lock each, so the look-ups' cache misses overlap (item by item, each
+        // was a wait on memory, and they were most of a batch's cost). A copy found seen is then handled exactly as
+        // HandleHeartbeat would (it stays seen unless the cache forgot something since, which is checked); any other
+        // item goes through HandleHeartbeat, which looks it up again.
+        var ids = ArrayPool<Hash256>.Shared.Rent(heartbeats.Count);
+        var seen = ArrayPool<bool>.Shared.Rent(heartbeats.Count);
+        int copies = 0;
+        try
         {
-            if (peer.IsClosed)
-                return;
-            if (TakeGossipToken(peer, nameof(MessageType.Heartbeat)))
-                HandleHeartbeat(peer, bytes);
+            for (int i = 0; i < heartbeats.Count; i++)
+                ids[i] = GossipItemId(heartbeats[i].Span, isAnnouncement: false);
+            long removals = _relayFilter.ContainsAll(ids.AsSpan(0, heartbeats.Count), seen);
+            for (int i = 0; i < heartbeats.Count; i++)
+            {
+                if (peer.IsClosed)
+                    return;
+                if (!TakeGossipToken(peer, nameof(MessageType.Heartbeat)))
+                    continue;
+                if (seen[i] && _relayFilter.Removals == removals)
+                    ids[copies++] = ids[i]; // a copy: noted as known below (i >= copies, so nothing unread is overwritten)
+                else
+                    HandleHeartbeat(peer, heartbeats[i], ids[i]);
+            }
+        }
+        finally
+        {
+            _gossip.MarkKnownAll(ids.AsSpan(0, copies), peer);
+            ArrayPool<Hash256>.Shared.Return(ids);
+            ArrayPool<bool>.Shared.Return(seen);
         }
     }
 
@@ -922,9 +951,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             Wake();
     }
 
-    private void HandleHeartbeat(PeerConnection peer, ReadOnlyMemory<byte> bytes)
+    private void HandleHeartbeat(PeerConnection peer, ReadOnlyMemory<byte> bytes) =>
+        HandleHeartbeat(peer, bytes, GossipItemId(bytes.Span, isAnnouncement: false));
+
+    private void HandleHeartbeat(PeerConnection peer, ReadOnlyMemory<byte> bytes, Hash256 hash)
     {
-        var hash = GossipItemId(bytes.Span, isAnnouncement: false);
         if (_relayFilter.Contains(hash))
         {
             _gossip.MarkKnown(hash, peer);

@@ -21,7 +21,7 @@ internal sealed class LivenessDriver : IDisposable
     private readonly Action<ulong> _sendPing;
     private readonly Action<LivenessDecision> _disconnect;
     private readonly Action<Exception>? _onError;
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private ITimer? _timer;
     private bool _stopped;
     private bool _polling;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using TimeCoin.Core.Crypto;
@@ -102,10 +103,29 @@ public sealed class PeerConnection : IPeer
     public uint ProtocolVersion => Remote.ProtocolVersion;
 
     /// <inheritdoc />
-    public PeerPermissions Permissions => _owner.Policy.GetPermissions(RemoteEndPoint.Address);
+    public PeerPermissions Permissions => Standing.Permissions;
 
     /// <summary>True when the peer's address is whitelisted now (any source).</summary>
-    public bool IsWhitelisted => _owner.Policy.IsWhitelisted(RemoteEndPoint.Address);
+    public bool IsWhitelisted => Standing.IsWhitelisted;
+
+    // What the policy said of this peer's address, kept until the whitelist's version changes: the liveness driver,
+    // metrics, alerts and the dial round ask far more often than the whitelist changes. Any thread may read or replace
+    // it; an answer is labelled with the version it was computed at, so it is never kept past a change.
+    private StrongBox<WhitelistStanding>? _standing;
+
+    private WhitelistStanding Standing
+    {
+        get
+        {
+            var policy = _owner.Policy;
+            var kept = Volatile.Read(ref _standing);
+            if (kept is not null && kept.Value.Version == policy.WhitelistVersion)
+                return kept.Value;
+            var fresh = policy.GetStanding(RemoteEndPoint.Address);
+            Volatile.Write(ref _standing, new StrongBox<WhitelistStanding>(fresh));
+            return fresh;
+        }
+    }
 
     /// <inheritdoc />
     public long BestHeight { get { lock (_chainGate) return _bestHeight; } }

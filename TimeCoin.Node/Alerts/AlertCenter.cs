@@ -95,11 +95,21 @@ public sealed class AlertCenter
     {
         ArgumentNullException.ThrowIfNull(wanted);
         ArgumentNullException.ThrowIfNull(resolution);
-        List<string> stale;
+        List<string>? stale = null;
         lock (_gate)
-            stale = _active.Keys.Where(k => k.Code == code && !wanted.ContainsKey(k.Subject)).Select(k => k.Subject).ToList();
-        foreach (var subject in stale)
-            Clear(code, subject, resolution(subject));
+        {
+            // The monitor reconciles every few seconds, nearly always with nothing active and nothing wanted: no list then.
+            foreach (var key in _active.Keys)
+            {
+                if (key.Code == code && !wanted.ContainsKey(key.Subject))
+                    (stale ??= []).Add(key.Subject);
+            }
+        }
+        if (stale is not null)
+        {
+            foreach (var subject in stale)
+                Clear(code, subject, resolution(subject));
+        }
         foreach (var (subject, message) in wanted)
             Raise(code, message, subject);
     }
@@ -108,7 +118,16 @@ public sealed class AlertCenter
     public bool IsActive(string code, string? subject = null)
     {
         lock (_gate)
-            return subject is null ? _active.Keys.Any(k => k.Code == code) : _active.ContainsKey((code, subject));
+        {
+            if (subject is not null)
+                return _active.ContainsKey((code, subject));
+            foreach (var key in _active.Keys)
+            {
+                if (key.Code == code)
+                    return true;
+            }
+            return false;
+        }
     }
 
     /// <summary>The active alerts, most urgent first, then oldest first.</summary>

@@ -159,40 +159,43 @@ public sealed class NodeAlertMonitor : IDisposable
         }
     }
 
+    private static readonly IReadOnlyDictionary<string, string> NoAlerts = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    // Runs every few seconds on every node, nearly always with nothing lost, nothing violated and no fork given up:
+    // sets and dictionaries are built only when there is something to put in them, and the resolution of a clear is
+    // formatted only when the alert is active.
     private void EvaluateLocked(AlertInputs inputs, DateTimeOffset now)
     {
-        bool IsWhitelisted(IPAddress ip) => inputs.Whitelist.Any(e => e.Range.Contains(ip));
-
-        var lost = new Dictionary<string, string>(StringComparer.Ordinal);
-        var departed = new Dictionary<string, string>(StringComparer.Ordinal);
-        var resolutions = new Dictionary<string, string>(StringComparer.Ordinal);
-        var violations = new Dictionary<string, string>(StringComparer.Ordinal);
-        HashSet<IPAddress> connected;
-        // The connection a disconnect record is about may still be listed while it closes: it does not count.
-        var closing = _lostWhitelisted.Values.Select(r => (r.PeerId, r.At - r.Duration)).ToHashSet();
-        connected = inputs.ConnectedWhitelisted.Where(c => !closing.Contains((c.PeerId, c.ConnectedAt)))
-            .Select(c => IpRange.Normalize(c.Address)).ToHashSet();
-        foreach (var (ip, record) in _lostWhitelisted.ToArray())
+        Dictionary<string, string>? lost = null;
+        Dictionary<string, string>? departed = null;
+        Dictionary<string, string>? resolutions = null;
+        Dictionary<string, string>? violations = null;
+        HashSet<IPAddress>? connected = null;
+        if (_lostWhitelisted.Count > 0)
         {
-            if (connected.Contains(ip))
+            connected = ConnectedAddresses(inputs);
+            foreach (var (ip, record) in _lostWhitelisted.ToArray())
             {
-                resolutions[ip.ToString()] = "a connection from that address is back";
-                _lostWhitelisted.Remove(ip);
-            }
-            else if (!IsWhitelisted(ip))
-            {
-                resolutions[ip.ToString()] = "the address is no longer whitelisted";
-                _lostWhitelisted.Remove(ip);
-            }
-            else if (record.ClosedByGoodbye)
-            {
-                departed[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
-                    $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) left in order at {record.At:yyyy-MM-ddTHH:mm:ssZ} and is not back: {record.Reason}");
-            }
-            else
-            {
-                lost[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
-                    $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) disconnected at {record.At:yyyy-MM-ddTHH:mm:ssZ}: {record.Reason}");
+                if (connected.Contains(ip))
+                {
+                    (resolutions ??= new(StringComparer.Ordinal))[ip.ToString()] = "a connection from that address is back";
+                    _lostWhitelisted.Remove(ip);
+                }
+                else if (!IsWhitelisted(inputs.Whitelist, ip))
+                {
+                    (resolutions ??= new(StringComparer.Ordinal))[ip.ToString()] = "the address is no longer whitelisted";
+                    _lostWhitelisted.Remove(ip);
+                }
+                else if (record.ClosedByGoodbye)
+                {
+                    (departed ??= new(StringComparer.Ordinal))[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
+                        $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) left in order at {record.At:yyyy-MM-ddTHH:mm:ssZ} and is not back: {record.Reason}");
+                }
+                else
+                {
+                    (lost ??= new(StringComparer.Ordinal))[ip.ToString()] = string.Create(CultureInfo.InvariantCulture,
+                        $"whitelisted peer {record.RemoteEndPoint} ({(record.IsInbound ? "inbound" : "outbound")}) disconnected at {record.At:yyyy-MM-ddTHH:mm:ssZ}: {record.Reason}");
+                }
             }
         }
         foreach (var (ip, violation) in _noBanViolations.ToArray())
@@ -200,33 +203,69 @@ public sealed class NodeAlertMonitor : IDisposable
             if (now - violation.At >= _options.ViolationHold)
                 _noBanViolations.Remove(ip);
             else
-                violations[ip.ToString()] = violation.Message;
+                (violations ??= new(StringComparer.Ordinal))[ip.ToString()] = violation.Message;
         }
-        _center.Reconcile(AlertCodes.WhitelistedPeerDeparted, departed, subject => resolutions.GetValueOrDefault(subject,
-            lost.ContainsKey(subject) ? "lost again without a goodbye (see whitelisted_peer_disconnected)" : "a connection from that address is back"));
-        _center.Reconcile(AlertCodes.WhitelistedPeerDisconnected, lost,
-            subject => resolutions.GetValueOrDefault(subject, "a connection from that address is back"));
-        _center.Reconcile(AlertCodes.NoBanPeerSevereViolation, violations,
+        var lostNow = lost ?? NoAlerts;
+        var resolved = resolutions ?? NoAlerts;
+        _center.Reconcile(AlertCodes.WhitelistedPeerDeparted, departed ?? NoAlerts, subject => resolved.GetValueOrDefault(subject,
+            lostNow.ContainsKey(subject) ? "lost again without a goodbye (see whitelisted_peer_disconnected)" : "a connection from that address is back"));
+        _center.Reconcile(AlertCodes.WhitelistedPeerDisconnected, lostNow,
+            subject => resolved.GetValueOrDefault(subject, "a connection from that address is back"));
+        _center.Reconcile(AlertCodes.NoBanPeerSevereViolation, violations ?? NoAlerts,
             _ => string.Create(CultureInfo.InvariantCulture, $"no further severe violation for {_options.ViolationHold.TotalMinutes:0} min"));
 
         bool pastGrace = now - _startedAt >= _options.StartupGrace;
         int entries = inputs.Whitelist.Count;
         if (entries == 0 && pastGrace)
             _center.Raise(AlertCodes.WhitelistEmpty, "the whitelist is empty: set [p2p] whitelisted_peers or a discovery URL, or check that discovery answers");
-        else if (entries > 0)
+        else if (entries > 0 && _center.IsActive(AlertCodes.WhitelistEmpty))
             _center.Clear(AlertCodes.WhitelistEmpty, null, string.Create(CultureInfo.InvariantCulture, $"the whitelist has {entries} entries"));
 
-        if (entries > 0 && connected.Count == 0 && pastGrace)
+        // With no disconnect record pending nothing listed is closing, so any listed connection counts.
+        bool anyConnected = connected is not null ? connected.Count > 0 : inputs.ConnectedWhitelisted.Count > 0;
+        if (entries > 0 && !anyConnected && pastGrace)
             _center.Raise(AlertCodes.NoWhitelistedPeerConnected, string.Create(CultureInfo.InvariantCulture,
                 $"none of the {entries} whitelist entries has a connected peer"));
-        else if (entries == 0 || connected.Count > 0)
+        else if ((entries == 0 || anyConnected) && _center.IsActive(AlertCodes.NoWhitelistedPeerConnected))
             _center.Clear(AlertCodes.NoWhitelistedPeerConnected, null, entries == 0
                 ? "the whitelist is empty (see whitelist_empty)"
-                : string.Create(CultureInfo.InvariantCulture, $"{connected.Count} whitelisted peers connected"));
+                : string.Create(CultureInfo.InvariantCulture, $"{(connected ?? ConnectedAddresses(inputs)).Count} whitelisted peers connected"));
 
-        var gaveUp = inputs.ForkResolutions.Where(f => f.State == ForkResolutionState.GaveUp)
-            .ToDictionary(f => f.PeerId, GaveUpMessage, StringComparer.Ordinal);
-        _center.Reconcile(AlertCodes.ForkResolutionGaveUp, gaveUp, _ => "the fork resolution was retried or the peer left");
+        Dictionary<string, string>? gaveUp = null;
+        foreach (var fork in inputs.ForkResolutions)
+        {
+            if (fork.State == ForkResolutionState.GaveUp)
+                (gaveUp ??= new(StringComparer.Ordinal)).Add(fork.PeerId, GaveUpMessage(fork));
+        }
+        _center.Reconcile(AlertCodes.ForkResolutionGaveUp, gaveUp ?? NoAlerts, _ => "the fork resolution was retried or the peer left");
+    }
+
+    /// <summary>
+    /// The addresses of the connected whitelisted peers (normalized), leaving out the connection a disconnect record is
+    /// about: it may still be listed while it closes.
+    /// </summary>
+    private HashSet<IPAddress> ConnectedAddresses(AlertInputs inputs)
+    {
+        var closing = new HashSet<(string PeerId, DateTimeOffset ConnectedAt)>();
+        foreach (var record in _lostWhitelisted.Values)
+            closing.Add((record.PeerId, record.At - record.Duration));
+        var connected = new HashSet<IPAddress>();
+        foreach (var peer in inputs.ConnectedWhitelisted)
+        {
+            if (!closing.Contains((peer.PeerId, peer.ConnectedAt)))
+                connected.Add(IpRange.Normalize(peer.Address));
+        }
+        return connected;
+    }
+
+    private static bool IsWhitelisted(IReadOnlyList<WhitelistEntry> whitelist, IPAddress ip)
+    {
+        foreach (var entry in whitelist)
+        {
+            if (entry.Range.Contains(ip))
+                return true;
+        }
+        return false;
     }
 
     private static string GaveUpMessage(ForkResolutionStatus fork)

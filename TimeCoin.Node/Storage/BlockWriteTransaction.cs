@@ -9,17 +9,16 @@ namespace TimeCoin.Node.Storage;
 /// </summary>
 public sealed class BlockWriteTransaction : IDisposable
 {
-    private readonly SqliteConnection _db;
+    private readonly PreparedStatements _statements;
     private readonly Action _release;
     private readonly SqliteTransaction _tx;
     private SqliteCommand? _insert;
-    private SqliteParameter? _hash, _height, _prev, _body;
     private bool _finished;
     private bool _released;
 
-    internal BlockWriteTransaction(SqliteConnection db, Action release)
+    internal BlockWriteTransaction(SqliteConnection db, PreparedStatements statements, Action release)
     {
-        _db = db;
+        _statements = statements;
         _release = release;
         _tx = db.BeginTransaction();
     }
@@ -33,21 +32,13 @@ public sealed class BlockWriteTransaction : IDisposable
     {
         ArgumentNullException.ThrowIfNull(block);
         ObjectDisposedException.ThrowIf(_finished, this);
-        if (_insert is null)
-        {
-            _insert = _db.CreateCommand();
-            _insert.Transaction = _tx;
-            _insert.CommandText = "INSERT OR IGNORE INTO blocks(hash, height, prev, body) VALUES ($h, $n, $p, $b);";
-            _hash = _insert.Parameters.Add("$h", SqliteType.Blob);
-            _height = _insert.Parameters.Add("$n", SqliteType.Integer);
-            _prev = _insert.Parameters.Add("$p", SqliteType.Blob);
-            _body = _insert.Parameters.Add("$b", SqliteType.Blob);
-            _insert.Prepare();
-        }
-        _hash!.Value = block.Hash.ToArray();
-        _height!.Value = block.Height;
-        _prev!.Value = block.PreviousHash.ToArray();
-        _body!.Value = block.Body;
+        _insert ??= _statements.Get("INSERT OR IGNORE INTO blocks(hash, height, prev, body) VALUES ($h, $n, $p, $b);", _tx,
+            ("$h", SqliteType.Blob), ("$n", SqliteType.Integer), ("$p", SqliteType.Blob), ("$b", SqliteType.Blob));
+        var parameters = _insert.Parameters;
+        parameters[0].Value = block.Hash.ToArray();
+        parameters[1].Value = block.Height;
+        parameters[2].Value = block.PreviousHash.ToArray();
+        parameters[3].Value = block.Body;
         _insert.ExecuteNonQuery();
         Count++;
     }
@@ -60,7 +51,7 @@ public sealed class BlockWriteTransaction : IDisposable
         try
         {
             if (move is not null)
-                NodeDatabase.ApplyMove(_db, _tx, move);
+                NodeDatabase.ApplyMove(_statements, _tx, move);
             _tx.Commit();
             _finished = true;
         }
@@ -79,8 +70,7 @@ public sealed class BlockWriteTransaction : IDisposable
         _finished = true;
         try
         {
-            _insert?.Dispose();
-            _tx.Dispose(); // rolls back when not committed
+            _tx.Dispose(); // rolls back when not committed (the insert command stays prepared with the database)
         }
         finally
         {

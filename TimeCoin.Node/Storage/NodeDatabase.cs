@@ -25,11 +25,13 @@ public sealed class NodeDatabase : IDisposable
     private readonly DataDirectoryLock? _lock;
     private readonly SqliteConnection _db;
     private readonly object _gate = new();
+    private readonly PreparedStatements _statements;
 
     private NodeDatabase(DataDirectoryLock? dirLock, SqliteConnection db, string path)
     {
         _lock = dirLock;
         _db = db;
+        _statements = new PreparedStatements(db);
         DatabasePath = path;
     }
 
@@ -135,7 +137,7 @@ public sealed class NodeDatabase : IDisposable
         Monitor.Enter(_gate);
         try
         {
-            return new BlockWriteTransaction(_db, () => Monitor.Exit(_gate));
+            return new BlockWriteTransaction(_db, _statements, () => Monitor.Exit(_gate));
         }
         catch
         {
@@ -144,23 +146,17 @@ public sealed class NodeDatabase : IDisposable
         }
     }
 
-    internal static void ApplyMove(SqliteConnection db, SqliteTransaction tx, ActiveChainUpdate move)
+    internal static void ApplyMove(PreparedStatements statements, SqliteTransaction tx, ActiveChainUpdate move)
     {
-        using (var delete = db.CreateCommand())
-        {
-            delete.Transaction = tx;
-            delete.CommandText = "DELETE FROM active_chain WHERE height >= $n;";
-            delete.Parameters.AddWithValue("$n", move.FirstHeight);
-            delete.ExecuteNonQuery();
-        }
+        var delete = statements.Get("DELETE FROM active_chain WHERE height >= $n;", tx, ("$n", SqliteType.Integer));
+        delete.Parameters[0].Value = move.FirstHeight;
+        delete.ExecuteNonQuery();
         // The foreign key (active_chain.hash REFERENCES blocks(hash), foreign_keys=ON) is the "is it stored" check:
         // one index lookup per height instead of a SELECT and then the same lookup again for the key.
-        using var insert = db.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText = "INSERT INTO active_chain(height, hash) VALUES ($n, $h);";
-        var n = insert.Parameters.Add("$n", SqliteType.Integer);
-        var h = insert.Parameters.Add("$h", SqliteType.Blob);
-        insert.Prepare();
+        var insert = statements.Get("INSERT INTO active_chain(height, hash) VALUES ($n, $h);", tx,
+            ("$n", SqliteType.Integer), ("$h", SqliteType.Blob));
+        var n = insert.Parameters[0];
+        var h = insert.Parameters[1];
         for (int i = 0; i < move.Hashes.Count; i++)
         {
             n.Value = move.FirstHeight + i;
@@ -181,9 +177,8 @@ public sealed class NodeDatabase : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT 1 FROM blocks WHERE hash = $h;";
-            cmd.Parameters.AddWithValue("$h", hash.ToArray());
+            var cmd = _statements.Get("SELECT 1 FROM blocks WHERE hash = $h;", null, ("$h", SqliteType.Blob));
+            cmd.Parameters[0].Value = hash.ToArray();
             return cmd.ExecuteScalar() is not null;
         }
     }
@@ -193,9 +188,8 @@ public sealed class NodeDatabase : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT body FROM blocks WHERE hash = $h;";
-            cmd.Parameters.AddWithValue("$h", hash.ToArray());
+            var cmd = _statements.Get(SelectBody, null, ("$h", SqliteType.Blob));
+            cmd.Parameters[0].Value = hash.ToArray();
             return cmd.ExecuteScalar() as byte[];
         }
     }
@@ -214,10 +208,8 @@ public sealed class NodeDatabase : IDisposable
             return result;
         lock (_gate)
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT body FROM blocks WHERE hash = $h;";
-            var h = cmd.Parameters.Add("$h", SqliteType.Blob);
-            cmd.Prepare();
+            var cmd = _statements.Get(SelectBody, null, ("$h", SqliteType.Blob));
+            var h = cmd.Parameters[0];
             long bytes = 0;
             foreach (var hash in hashes)
             {
@@ -235,14 +227,15 @@ public sealed class NodeDatabase : IDisposable
         return result;
     }
 
+    private const string SelectBody = "SELECT body FROM blocks WHERE hash = $h;";
+
     /// <summary>The active block hash at <paramref name="height"/>, or null above the tip.</summary>
     public Hash256? GetActiveHash(long height)
     {
         lock (_gate)
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT hash FROM active_chain WHERE height = $n;";
-            cmd.Parameters.AddWithValue("$n", height);
+            var cmd = _statements.Get("SELECT hash FROM active_chain WHERE height = $n;", null, ("$n", SqliteType.Integer));
+            cmd.Parameters[0].Value = height;
             return cmd.ExecuteScalar() is byte[] bytes ? new Hash256(bytes) : null;
         }
     }
@@ -316,12 +309,12 @@ public sealed class NodeDatabase : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = _db.CreateCommand();
-            cmd.CommandText = "INSERT INTO documents(name, json, updated_at) VALUES ($n, $j, $t) " +
-                              "ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at;";
-            cmd.Parameters.AddWithValue("$n", name);
-            cmd.Parameters.AddWithValue("$j", json);
-            cmd.Parameters.AddWithValue("$t", at.ToUnixTimeMilliseconds());
+            var cmd = _statements.Get("INSERT INTO documents(name, json, updated_at) VALUES ($n, $j, $t) " +
+                                      "ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at;", null,
+                ("$n", SqliteType.Text), ("$j", SqliteType.Text), ("$t", SqliteType.Integer));
+            cmd.Parameters[0].Value = name;
+            cmd.Parameters[1].Value = json;
+            cmd.Parameters[2].Value = at.ToUnixTimeMilliseconds();
             cmd.ExecuteNonQuery();
         }
     }
@@ -344,14 +337,9 @@ public sealed class NodeDatabase : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var cmd = _db.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO audit_log(at, source, action, subject, reason) VALUES ($t, $s, $a, $r, $why);";
-            var t = cmd.Parameters.Add("$t", SqliteType.Integer);
-            var s = cmd.Parameters.Add("$s", SqliteType.Text);
-            var a = cmd.Parameters.Add("$a", SqliteType.Text);
-            var r = cmd.Parameters.Add("$r", SqliteType.Text);
-            var why = cmd.Parameters.Add("$why", SqliteType.Text);
+            var cmd = _statements.Get("INSERT INTO audit_log(at, source, action, subject, reason) VALUES ($t, $s, $a, $r, $why);", tx,
+                ("$t", SqliteType.Integer), ("$s", SqliteType.Text), ("$a", SqliteType.Text), ("$r", SqliteType.Text), ("$why", SqliteType.Text));
+            var (t, s, a, r, why) = (cmd.Parameters[0], cmd.Parameters[1], cmd.Parameters[2], cmd.Parameters[3], cmd.Parameters[4]);
             foreach (var row in rows)
             {
                 t.Value = row.At.ToUnixTimeMilliseconds();
@@ -388,16 +376,11 @@ public sealed class NodeDatabase : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var cmd = _db.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO known_peers(endpoint, source, last_seen, last_connected, failures) VALUES ($e, $s, $seen, $conn, $f) " +
-                              "ON CONFLICT(endpoint) DO UPDATE SET source = excluded.source, last_seen = excluded.last_seen, " +
-                              "last_connected = COALESCE(excluded.last_connected, known_peers.last_connected), failures = excluded.failures;";
-            var e = cmd.Parameters.Add("$e", SqliteType.Text);
-            var s = cmd.Parameters.Add("$s", SqliteType.Text);
-            var seen = cmd.Parameters.Add("$seen", SqliteType.Integer);
-            var conn = cmd.Parameters.Add("$conn", SqliteType.Integer);
-            var f = cmd.Parameters.Add("$f", SqliteType.Integer);
+            var cmd = _statements.Get("INSERT INTO known_peers(endpoint, source, last_seen, last_connected, failures) VALUES ($e, $s, $seen, $conn, $f) " +
+                                      "ON CONFLICT(endpoint) DO UPDATE SET source = excluded.source, last_seen = excluded.last_seen, " +
+                                      "last_connected = COALESCE(excluded.last_connected, known_peers.last_connected), failures = excluded.failures;", tx,
+                ("$e", SqliteType.Text), ("$s", SqliteType.Text), ("$seen", SqliteType.Integer), ("$conn", SqliteType.Integer), ("$f", SqliteType.Integer));
+            var (e, s, seen, conn, f) = (cmd.Parameters[0], cmd.Parameters[1], cmd.Parameters[2], cmd.Parameters[3], cmd.Parameters[4]);
             foreach (var peer in peers)
             {
                 e.Value = peer.Endpoint;
@@ -441,6 +424,7 @@ public sealed class NodeDatabase : IDisposable
     {
         lock (_gate)
         {
+            _statements.Dispose();
             _db.Dispose();
             _lock?.Dispose();
         }

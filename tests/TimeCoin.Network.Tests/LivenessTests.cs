@@ -166,6 +166,30 @@ public class LivenessTests
     }
 
     [Fact]
+    public async Task Connection_WhitelistChangesWhileConnected_ClassAndPermissionsFollowEachChange()
+    {
+        // A connection keeps what the policy said of its address until the whitelist's version changes: each change
+        // (add, a wider entry, remove) must show on the next read.
+        await using var s = await ConnectSilentPeerAsync(whitelisted: false);
+        var peer = s.Node.Manager.Peers.Single();
+        Assert.False(peer.IsWhitelisted);
+        Assert.Equal(PeerPermissions.None, peer.Permissions);
+
+        s.Node.Policy.AddWhitelist(IpRange.FromAddress(PeerIp), WhitelistSource.Rpc, "test", PeerPermissions.NoBan);
+        Assert.True(peer.IsWhitelisted);
+        Assert.Equal(PeerPermissions.NoBan, peer.Permissions);
+
+        s.Node.Policy.AddWhitelist(IpRange.Parse("10.0.0.0/24"), WhitelistSource.Config, "lan", PeerPermissions.LenientLiveness);
+        Assert.Equal(PeerPermissions.NoBan | PeerPermissions.LenientLiveness, peer.Permissions);
+
+        Assert.True(s.Node.Policy.RemoveWhitelist(IpRange.FromAddress(PeerIp), WhitelistSource.Rpc));
+        Assert.Equal(PeerPermissions.LenientLiveness, peer.Permissions);
+        Assert.True(s.Node.Policy.RemoveWhitelist(IpRange.Parse("10.0.0.0/24"), WhitelistSource.Config));
+        Assert.False(peer.IsWhitelisted);
+        Assert.Equal(PeerPermissions.None, peer.Permissions);
+    }
+
+    [Fact]
     public async Task Liveness_PeerAnswersPings_RoundTripMeasuredAndStaysConnected()
     {
         await using var s = await ConnectSilentPeerAsync(whitelisted: false);

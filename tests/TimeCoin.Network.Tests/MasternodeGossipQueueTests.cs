@@ -183,6 +183,37 @@ public class MasternodeGossipQueueTests
         }
     }
 
+    /// <summary>A batch's copies noted at once give the flush exactly what one note per copy gives.</summary>
+    [Fact]
+    public void MarkKnownAll_SameBatchesAsOneMarkKnownPerCopy()
+    {
+        var one = new MasternodeGossipQueue();
+        var all = new MasternodeGossipQueue();
+        for (int i = 0; i < 30; i++)
+        {
+            var (hash, bytes) = Item(i);
+            one.Enqueue(hash, bytes, isAnnouncement: i % 3 == 0, own: i % 7 == 0, receivedFrom: i % 7 == 0 ? null : Peers[i % 4]);
+            all.Enqueue(hash, bytes, isAnnouncement: i % 3 == 0, own: i % 7 == 0, receivedFrom: i % 7 == 0 ? null : Peers[i % 4]);
+        }
+        for (int p = 4; p < 8; p++)
+        {
+            // Each peer sent copies of some pending items, and of items that are not pending (30-34).
+            var copies = Enumerable.Range(0, 35).Where(i => i % (p - 2) == 0).Select(i => Item(i).Hash).ToArray();
+            foreach (var hash in copies)
+                one.MarkKnown(hash, Peers[p]);
+            all.MarkKnownAll(copies, Peers[p]);
+        }
+        all.MarkKnownAll([], Peers[9]);
+
+        var expected = one.TakeBatches(Peers, fanOut: 3, new Random(5));
+        var actual = all.TakeBatches(Peers, fanOut: 3, new Random(5));
+
+        Assert.Equal(expected.Select(b => b.Peer), actual.Select(b => b.Peer));
+        Assert.Equal(expected.Select(b => b.Batch.Announcements.Count + 100 * b.Batch.Heartbeats.Count),
+            actual.Select(b => b.Batch.Announcements.Count + 100 * b.Batch.Heartbeats.Count));
+        Assert.Equal(one.LastTakeWork, all.LastTakeWork);
+    }
+
     [Fact]
     public void TakeBatches_SameSeed_SamePeersChosen()
     {

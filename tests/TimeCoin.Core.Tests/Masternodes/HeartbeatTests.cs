@@ -64,6 +64,30 @@ public sealed class HeartbeatTests : IDisposable
     }
 
     [Fact]
+    public void GetSigningBytesAndEncode_ExactLayout_AndTheDecodedCopyHasTheSameFields()
+    {
+        // Built by hand from the documented layout (the writer was rewritten in session 7; the bytes must not move).
+        var h = Heartbeat.Create(_keys, "testnet", "10.0.0.1:24100", 7, SignedAt, 1919);
+        var fields = new List<byte> { 7 };
+        fields.AddRange("testnet"u8.ToArray());
+        fields.AddRange(_keys.PublicKey.Bytes.ToArray());
+        fields.Add(14);
+        fields.AddRange("10.0.0.1:24100"u8.ToArray());
+        fields.AddRange(new byte[] { 0, 0, 0, 0, 0, 0, 0, 7 });
+        fields.AddRange(BitConverter.GetBytes(SignedAt.ToUnixTimeMilliseconds()).Reverse());
+        fields.AddRange(new byte[] { 0, 0, 0, 0, 0, 0, 0x07, 0x7f });
+        Assert.Equal([.. "TIME/heartbeat/v1"u8.ToArray(), .. fields], h.GetSigningBytes());
+        Assert.Equal([Heartbeat.WireVersion, .. fields, .. h.Signature.ToArray()], h.Encode());
+
+        Assert.True(Heartbeat.TryDecode(h.Encode(), out var decoded, out var error), error);
+        Assert.Equal((h.Network, h.MasternodeKey, h.Address, h.Sequence, h.Timestamp, h.ChainHeight),
+            (decoded.Network, decoded.MasternodeKey, decoded.Address, decoded.Sequence, decoded.Timestamp, decoded.ChainHeight));
+        Assert.Equal(h.Signature.ToArray(), decoded.Signature.ToArray());
+        Assert.True(decoded.VerifySignature());
+        Assert.Equal(h.Encode(), decoded.Encode());
+    }
+
+    [Fact]
     public void Create_SubMillisecondTimestamp_KeptToMillisecondsAndStillVerifiesAfterRoundTrip()
     {
         var heartbeat = Heartbeat.Create(_keys, "testnet", "10.0.0.1:24100", 1, SignedAt.AddTicks(1234), 5);

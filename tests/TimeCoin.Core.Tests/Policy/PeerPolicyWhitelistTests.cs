@@ -55,6 +55,8 @@ public class PeerPolicyWhitelistTests
         // The policy remembers what the whitelist says of an address it was asked about; every change must show at once.
         var address = Ip("10.1.2.3");
         var mapped = Ip("::ffff:10.1.2.3");
+        long lastVersion = -1;
+        WhitelistStanding? lastStanding = null;
         void Expect(PeerPermissions permissions, bool manual)
         {
             Assert.Equal(permissions, _policy.GetPermissions(address));
@@ -64,6 +66,11 @@ public class PeerPolicyWhitelistTests
             Assert.Equal(manual, _policy.IsManuallyWhitelisted(mapped));
             var listed = _policy.ListWhitelist().Where(e => e.Range.Contains(address)).Aggregate(PeerPermissions.None, (all, e) => all | e.Permissions);
             Assert.Equal(permissions, listed);
+            var standing = _policy.GetStanding(mapped);
+            Assert.Equal(new WhitelistStanding(permissions, permissions != PeerPermissions.None, manual, _policy.WhitelistVersion), standing);
+            Assert.True(standing.Version > lastVersion || standing == lastStanding, "a changed answer comes with a new version");
+            lastVersion = standing.Version;
+            lastStanding = standing;
         }
 
         Expect(PeerPermissions.None, manual: false);

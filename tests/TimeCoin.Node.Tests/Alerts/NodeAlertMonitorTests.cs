@@ -59,6 +59,7 @@ public sealed class NodeAlertMonitorTests
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Empty(Active());
         Assert.Equal(2, _log.Entries.Count); // raised once, cleared once, despite evaluations every 5 s
+        Assert.Equal("the whitelist has 1 entries", _center.GetHistory(1)[0].Resolution);
     }
 
     [Fact]
@@ -74,9 +75,12 @@ public sealed class NodeAlertMonitorTests
         _time.Advance(TimeSpan.FromMinutes(10));
         Assert.Equal(_time.GetUtcNow() - TimeSpan.FromMinutes(10), Assert.Single(_center.GetActive()).Since);
 
+        // Two connections from the address count once.
         Connect(Trusted);
+        Connect(Trusted, "cd34");
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Empty(Active());
+        Assert.Equal("1 whitelisted peers connected", _center.GetHistory(1)[0].Resolution);
     }
 
     [Fact]

@@ -149,6 +149,12 @@ public class NodeDatabaseTests
 
         Assert.Equal(2, db.GetTipHeight());
         Assert.False(db.HasBlock(next[0].Hash)); // the blocks of the failed batch are not half-stored
+
+        // The statements are prepared once per database and reused: the failed ones work again in the next batch.
+        db.StoreBlocks(next, new ActiveChainUpdate(3, next.Select(b => b.Hash).ToList()));
+        Assert.Equal(4, db.GetTipHeight());
+        Assert.Equal(next[1].Hash, db.GetActiveHash(4));
+        Assert.Equal(next[0].Body, db.GetBlockBody(next[0].Hash));
     }
 
     [Fact]

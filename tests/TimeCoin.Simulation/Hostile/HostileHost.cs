@@ -22,6 +22,9 @@ internal sealed class HostileHost : IDisposable
     /// <summary>Announcements an announcer sends each target: 3,000 relayed singly, 2,000 relayed in one list, 5,000 forged.</summary>
     public const int AnnouncementsPerTarget = 10_000;
 
+    /// <summary>The height a <see cref="HostileRole.QuietLiar"/> claims (its announcements count up from it).</summary>
+    public const long QuietClaim = 1_000_000_000_000;
+
     /// <summary>Addresses an idler connects from (three connections each: the per-address inbound limit).</summary>
     public const int IdlerAddresses = 30;
 
@@ -41,6 +44,7 @@ internal sealed class HostileHost : IDisposable
     private readonly List<SimulatedTransport> _transports = [];
     private readonly Dictionary<int, int> _announceCursor = [];
     private byte[][]? _announcements;
+    private long _lies;
 
     /// <summary>Creates attacker <paramref name="index"/> (address 10.3.index.1, idlers also .2 to .30).</summary>
     public HostileHost(NetworkSimulation sim, int index, HostileRole role, IReadOnlyList<int> targets)
@@ -148,13 +152,13 @@ internal sealed class HostileHost : IDisposable
                 HandshakesRefused++;
                 return;
             }
-            ulong claimed = Role == HostileRole.Liar ? ulong.MaxValue : 0;
+            ulong claimed = Role switch { HostileRole.Liar => ulong.MaxValue, HostileRole.QuietLiar => QuietClaim, _ => 0 };
             // An idler makes a key per connection (keys cost nothing): one key would make its connections duplicates
             // of one node, which the node closes as such.
             using var connectionKey = Role == HostileRole.Idler ? KeyPair.FromPrivateKey(SHA256.HashData(BitConverter.GetBytes(_random.NextInt64()))) : null;
             var key = connectionKey ?? _key;
             var info = new LocalNodeInfo(LocalNodeInfo.CurrentProtocolVersion, 1, _magic, _sim.Chain.NetworkName, _sim.Chain.GenesisHash,
-                key.PublicKey, null, claimed, RandomHash(), Role == HostileRole.Liar, "hostile/1.0");
+                key.PublicKey, null, claimed, RandomHash(), Lies, "hostile/1.0");
             var driver = new HandshakeDriver(info, key, _clock, NullViolationSink.Instance, new HandshakeOptions { Timeout = TimeSpan.FromSeconds(20) },
                 () => (ulong)_random.NextInt64());
             var result = await driver.RunAsync(connection, reader, writer, info);
@@ -169,7 +173,7 @@ internal sealed class HostileHost : IDisposable
             var attack = Role switch
             {
                 HostileRole.Flooder => FloodAsync(writer, record, stop.Token),
-                HostileRole.Liar => LieAsync(writer, record, stop.Token),
+                HostileRole.Liar or HostileRole.QuietLiar => LieAsync(writer, record, stop.Token),
                 HostileRole.Announcer => AnnounceAsync(writer, record, target, stop.Token),
                 _ => Task.CompletedTask,
             };
@@ -217,10 +221,11 @@ internal sealed class HostileHost : IDisposable
                 continue;
             NetworkMessage? reply = read.Message switch
             {
-                PingMessage ping => new PongMessage(ping.Nonce, _clock.GetUtcNow().ToUnixTimeMilliseconds(), Role == HostileRole.Liar ? ulong.MaxValue : 0),
+                PingMessage ping => new PongMessage(ping.Nonce, _clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                    Role switch { HostileRole.Liar => ulong.MaxValue, HostileRole.QuietLiar => QuietClaim + (ulong)_lies, _ => 0 }),
                 // The liar answers requests, with nothing: it proves none of what it claims.
-                GetHeadersMessage when Role == HostileRole.Liar => new HeadersMessage([]),
-                GetBlocksMessage when Role == HostileRole.Liar => new BlocksMessage([]),
+                GetHeadersMessage when Lies => new HeadersMessage([]),
+                GetBlocksMessage when Lies => new BlocksMessage([]),
                 _ => null,
             };
             if (reply is not null)
@@ -249,12 +254,19 @@ internal sealed class HostileHost : IDisposable
             await Task.Delay(TimeSpan.FromSeconds(2), _clock, token);
     }
 
-    /// <summary>A block announcement at an absurd height (with a made-up hash) every 10 s.</summary>
+    private bool Lies => Role is HostileRole.Liar or HostileRole.QuietLiar;
+
+    /// <summary>
+    /// A block announcement at an absurd height (with a made-up hash) every 10 s: near 2^64 for a liar (it does not fit
+    /// a height), counting up from <see cref="QuietClaim"/> for a quiet liar.
+    /// </summary>
     private async Task LieAsync(FrameWriter writer, HostileConnectionRecord record, CancellationToken token)
     {
         while (true)
         {
-            var lie = new BlockAnnouncementMessage(RandomHash(), ulong.MaxValue - (ulong)_random.Next(0, 1000));
+            var hash = RandomHash(); // drawn before the height, as (i)'s liars always did (the run replays the same)
+            ulong height = Role == HostileRole.QuietLiar ? QuietClaim + (ulong)++_lies : ulong.MaxValue - (ulong)_random.Next(0, 1000);
+            var lie = new BlockAnnouncementMessage(hash, height);
             if (!await SendAsync(writer, record, lie.Type, MessageCodec.Encode(lie), token))
                 return;
             await Task.Delay(TimeSpan.FromSeconds(10), _clock, token);

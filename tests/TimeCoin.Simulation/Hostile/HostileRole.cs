@@ -14,4 +14,12 @@ internal enum HostileRole
 
     /// <summary>Opens connections up to the inbound limit from many addresses and idles (no pongs; some never even send a version).</summary>
     Idler,
+
+    /// <summary>
+    /// Claims a height far above the chain that still fits every field (<see cref="HostileHost.QuietClaim"/>) in its
+    /// handshake, its pongs and a block announcement of a made-up tip every 10 s, and answers header and block requests
+    /// with nothing: nothing it sends is malformed, so only the sync planner's claim check can catch it. Not one of
+    /// scenario (i)'s four roles.
+    /// </summary>
+    QuietLiar,
 }

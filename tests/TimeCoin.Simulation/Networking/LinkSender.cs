@@ -85,6 +85,11 @@ internal sealed class LinkSender : IMailboxTarget
             _host.PongsWithheld++;
             return;
         }
+        if (type == MessageType.Blocks && _host.Network.WithholdsBlocks(From))
+        {
+            _host.BlocksWithheld++;
+            return;
+        }
         var profile = _profile;
         var random = _host.Random;
         long now = Now;

@@ -48,6 +48,9 @@ internal sealed class SimulatedHost : IMailboxTarget
 
     public long PongsWithheld { get; set; }
 
+    /// <summary>Blocks frames dropped because this host withholds its blocks.</summary>
+    public long BlocksWithheld { get; set; }
+
     public long TimeoutResets { get; set; }
 
     public long ConnectionsOpened { get; set; }

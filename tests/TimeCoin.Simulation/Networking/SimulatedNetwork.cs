@@ -20,6 +20,7 @@ public sealed class SimulatedNetwork
     private readonly List<SimulatedHost> _hostList = [];
     private readonly ConcurrentDictionary<(IPAddress From, IPAddress To), LinkProfile> _profiles = new();
     private readonly HashSet<IPAddress> _pongWithholders = [];
+    private readonly HashSet<IPAddress> _blockWithholders = [];
     private TimeSpan _minLatency = TimeSpan.MaxValue;
 
     /// <summary>Creates the network.</summary>
@@ -55,6 +56,9 @@ public sealed class SimulatedNetwork
 
     /// <summary>Pong frames dropped because their sender withholds pongs.</summary>
     public long PongsWithheld => _hostList.Sum(h => h.PongsWithheld);
+
+    /// <summary>Blocks frames dropped because their sender withholds blocks.</summary>
+    public long BlocksWithheld => _hostList.Sum(h => h.BlocksWithheld);
 
     /// <summary>Connections reset after retransmitting into a partition for too long.</summary>
     public long TimeoutResets => _hostList.Sum(h => h.TimeoutResets);
@@ -148,6 +152,18 @@ public sealed class SimulatedNetwork
             _pongWithholders.Remove(address);
     }
 
+    /// <summary>
+    /// Starts or stops withholding the <c>Blocks</c> replies <paramref name="address"/> sends (between windows): the node
+    /// still announces its blocks with their headers and answers header requests, and never serves a block body.
+    /// </summary>
+    public void SetWithholdBlocks(IPAddress address, bool withhold)
+    {
+        if (withhold)
+            _blockWithholders.Add(address);
+        else
+            _blockWithholders.Remove(address);
+    }
+
     /// <summary>The host's process died (between windows): its listeners go, its connections reset (peers learn one latency later).</summary>
     public void CrashHost(IPAddress address)
     {
@@ -166,6 +182,8 @@ public sealed class SimulatedNetwork
         _profiles.TryGetValue((from, to), out var profile) ? profile : _profiles.GetOrAdd((from, to), key => Profiles(key.From, key.To));
 
     internal bool WithholdsPongs(IPAddress from) => _pongWithholders.Count > 0 && _pongWithholders.Contains(from);
+
+    internal bool WithholdsBlocks(IPAddress from) => _blockWithholders.Count > 0 && _blockWithholders.Contains(from);
 
     internal IConnectionListener Listen(SimulatedTransport transport, IPEndPoint requested)
     {

@@ -1,0 +1,219 @@
+namespace TimeCoin.Sync.Tests;
+
+/// <summary>
+/// Two hostile-peer cases a following node meets in a live network: a producer that announces its block's header and
+/// withholds the block, and a peer that claims a height far above everyone's while the header chain grows every block.
+/// </summary>
+public class SyncPlannerWithholdTests
+{
+    /// <summary>
+    /// One coordinator round on a node that follows the chain: plan, let <paramref name="answerHeaders"/> answer each
+    /// header request (null: no reply), deliver the blocks of peers for which <paramref name="serves"/> holds, connect.
+    /// </summary>
+    private static SyncPlan Round(SyncHarness harness, Func<HeaderRequest, IReadOnlyList<BlockLink>?> answerHeaders, Func<string, bool> serves)
+    {
+        var plan = harness.Planner.Plan();
+        harness.Misbehaviours.AddRange(plan.Misbehaviours);
+        harness.Stalls.AddRange(plan.Stalls);
+        foreach (var request in plan.HeaderRequests)
+        {
+            if (answerHeaders(request) is { } headers)
+                harness.Planner.OnHeadersReceived(request.PeerId, headers);
+        }
+        foreach (var request in plan.BlockRequests)
+        {
+            if (serves(request.PeerId))
+                harness.Deliver(request);
+        }
+        harness.Connect();
+        return plan;
+    }
+
+    /// <summary>
+    /// A federation producer announces its new block with the (valid, signed) header and never serves the block. The
+    /// header is adopted and the producer sent it itself, so a stall on it used to cost the producer nothing: it was
+    /// asked again after every rest, for good, and the header chain stayed above our tip. Block production waits while
+    /// the header chain is above the tip, so one withholding producer stopped every honest node producing. Now it
+    /// loses its claim after <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/> stalls and the header nobody else
+    /// has is dropped within one 10 s slot (the coordinator plans every second while a request is out). A stall is not
+    /// misbehaviour: nothing is reported.
+    /// </summary>
+    [Fact]
+    public void Plan_ProducerAnnouncesItsHeaderAndWithholdsTheBlock_HeaderChainFallsToTheTipWithinOneSlot()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var withholder = FakeChain.Create("main", 10);
+        harness.AddPeer("withholder", withholder, masternode: true);
+        harness.AddPeer("honest", FakeChain.Create("main", 10), masternode: true);
+        withholder.Extend("main", 1);
+        harness.AddPeer("withholder", withholder, masternode: true);
+        Assert.True(harness.Planner.OnHeaderAnnounced("withholder", withholder.LinkAt(11)));
+        Assert.Equal(11, harness.Planner.GetStatus().HeaderHeight);
+        var start = harness.Time.GetUtcNow();
+
+        TimeSpan? fell = null;
+        int blockRequests = 0;
+        for (int second = 0; second < 120; second++)
+        {
+            // It answers header requests with its headers (it has them) and never sends the block.
+            var plan = Round(harness, r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            blockRequests += plan.BlockRequests.Count;
+            var status = harness.Planner.GetStatus();
+            if (fell is null && status.HeaderHeight == 10 && status.BestHeight == 10)
+                fell = harness.Time.GetUtcNow() - start;
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(fell is { } t && t < TimeSpan.FromSeconds(10), $"header chain above the tip for {(fell is { } f ? $"{f.TotalSeconds} s" : "the whole 2 minutes")}");
+        var final = harness.Planner.GetStatus();
+        Assert.Equal((10L, 10L, 10L), (harness.Planner.HeaderHeight, final.HeaderHeight, final.BestHeight));
+        // Bounded: its claim stays lost (its tip, its header replies and announcements bring the header back no more).
+        Assert.False(harness.Planner.OnHeaderAnnounced("withholder", withholder.LinkAt(11)));
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.Equal(2, blockRequests); // asked once, stalled, rested, asked again, stalled: claim lost
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    [Fact]
+    public void Constructor_StallsBeforeClaimLostZero_ThrowsNamingTheOption()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new SyncPlanner(FakeChain.Create("main", 1), new SyncPlannerOptions { StallsBeforeClaimLost = 0 }, TimeProvider.System));
+        Assert.Equal("StallsBeforeClaimLost", error.ParamName);
+    }
+
+    /// <summary>
+    /// The other side of the same rule: an honest peer that sent the headers itself and delivers every block late
+    /// (after the stall timeout, so each request stalls) keeps its claim, because its late blocks arrive; the node
+    /// catches up from it alone and the header chain never falls below its tip.
+    /// </summary>
+    [Fact]
+    public void Plan_OnlyPeerDeliversEveryBlockLate_KeepsItsClaimAndTheNodeCatchesUp()
+    {
+        var options = new SyncPlannerOptions { BlocksPerRequest = 4, MaxBlocksInFlightPerPeer = 4 };
+        var harness = new SyncHarness(FakeChain.Create("main", 10), options);
+        var peerChain = FakeChain.Create("main", 40);
+        harness.AddPeer("slow", peerChain);
+        var pending = new List<(DateTimeOffset Due, BlockRequest Request)>();
+
+        long lowestHeaderHeight = long.MaxValue;
+        for (int second = 0; second < 300 && harness.Chain.Height < 40; second++)
+        {
+            var now = harness.Time.GetUtcNow();
+            foreach (var due in pending.Where(p => p.Due <= now).ToList())
+            {
+                harness.Deliver(due.Request);
+                pending.Remove(due);
+            }
+            harness.Connect();
+            var plan = Round(harness, r => peerChain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            // Each request is answered 3 s later: after the 2 s stall timeout.
+            pending.AddRange(plan.BlockRequests.Select(r => (now + TimeSpan.FromSeconds(3), r)));
+            if (harness.Planner.HeaderHeight > 10)
+                lowestHeaderHeight = Math.Min(lowestHeaderHeight, Math.Max(harness.Planner.HeaderHeight, harness.Chain.Height));
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(40, harness.Chain.Height);
+        Assert.Equal(40, lowestHeaderHeight);
+        Assert.NotEmpty(harness.Stalls);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    /// <summary>
+    /// A peer claims a height far above everyone's (handshake, pongs, block announcements of made-up tips) on a node
+    /// that follows the chain: an honest producer announces a block with its header every 10 s, so headers extend our
+    /// header chain every 10 s. The claim clock restarted on every such extension, so with a 5 min proof timeout the
+    /// claim was never reported. It answers header requests with nothing, or with headers we already have (stopping
+    /// short of its claim) and relays the honest producer's headers after we have them. Now other peers' headers
+    /// do not restart its clock once it has been asked: it is reported once per proof timeout.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Plan_LiarClaimsFarAheadWhileAnnouncedHeadersExtendTheChain_ReportedOncePerProofTimeout(bool stopsShort, bool newTipEveryBlock)
+    {
+        var options = new SyncPlannerOptions { ClaimProofTimeout = TimeSpan.FromMinutes(2) };
+        var harness = new SyncHarness(FakeChain.Create("main", 50), options);
+        var honest = FakeChain.Create("main", 50);
+        harness.AddPeer("producer", honest, masternode: true);
+        long claim = 1_000_000;
+        harness.Planner.UpdatePeer(new PeerSyncInfo("liar", claim, FakeChain.HashOf("made-up", claim)));
+
+        IReadOnlyList<BlockLink>? Answer(HeaderRequest request)
+        {
+            if (request.PeerId != "liar")
+                return honest.HeadersAfter(request.Locator, request.MaxHeaders);
+            // Nothing, or the last few headers of our own chain: they link, prove nothing new.
+            long top = harness.Chain.Height;
+            return stopsShort ? Enumerable.Range(0, 5).Select(k => harness.Chain.LinkAt(top - 4 + k)).ToArray() : [];
+        }
+
+        for (int second = 1; second <= 7 * 60; second++)
+        {
+            if (second % 10 == 0)
+            {
+                honest.Extend("main", 1);
+                harness.AddPeer("producer", honest, masternode: true);
+                Assert.True(harness.Planner.OnHeaderAnnounced("producer", honest.LinkAt(honest.Height)));
+                if (newTipEveryBlock)
+                {
+                    claim++;
+                    harness.Planner.UpdatePeer(new PeerSyncInfo("liar", claim, FakeChain.HashOf("made-up", claim)));
+                }
+            }
+            else if (stopsShort && second % 10 == 1)
+            {
+                // It relays the producer's header a round after the producer announced it.
+                harness.Planner.OnHeaderAnnounced("liar", honest.LinkAt(honest.Height));
+            }
+            Round(harness, Answer, peer => peer == "producer");
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(50 + 42, harness.Chain.Height);
+        var reports = harness.Misbehaviours.Where(m => m.Kind == MisbehaviourKind.UnbackedHeightClaim).ToList();
+        Assert.All(reports, m => Assert.Equal("liar", m.PeerId));
+        Assert.InRange(reports.Count, 3, 4); // at about 2, 4 and 6 minutes
+        Assert.DoesNotContain(harness.Misbehaviours, m => m.PeerId == "producer");
+    }
+
+    /// <summary>
+    /// The guarantee the claim clock keeps: during a long catch-up from three honest peers ahead, only two are asked
+    /// for headers at a time (<see cref="SyncPlannerOptions.MaxHeaderRequestsInFlight"/>); the third is never asked, and
+    /// the others' replies are often answered second (headers we had just taken from the first). None is reported,
+    /// even with a proof timeout far shorter than the catch-up.
+    /// </summary>
+    [Fact]
+    public void Plan_LongCatchUpFromThreePeers_NoPeerReportedForItsClaim()
+    {
+        var options = new SyncPlannerOptions
+        {
+            ClaimProofTimeout = TimeSpan.FromSeconds(30),
+            MaxHeadersPerRequest = 100,
+            InitialHeadersPerRequest = 100,
+            MaxHeadersAhead = 100_000,
+            DownloadWindow = 256,
+        };
+        var harness = new SyncHarness(FakeChain.Create("main", 0), options);
+        var chain = FakeChain.Create("main", 30_000);
+        foreach (var id in new[] { "a", "b", "c" })
+            harness.AddPeer(id, chain);
+
+        var asked = new HashSet<string>(StringComparer.Ordinal);
+        int rounds = 0;
+        while (harness.Chain.Height < 30_000 && rounds++ < 2_000)
+        {
+            var plan = harness.Step();
+            asked.UnionWith(plan.HeaderRequests.Select(r => r.PeerId));
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(30_000, harness.Chain.Height);
+        Assert.True(rounds > 60, $"the catch-up took {rounds} s, not longer than the proof timeout");
+        Assert.Equal(["a", "b"], asked.Order().ToArray());
+        Assert.Empty(harness.Misbehaviours);
+    }
+}
