@@ -571,7 +571,9 @@ public sealed class SyncPlanner
         {
             // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame. A peer that lost
             // its claim (a stall, an invalid block) is not judged while it has: its headers there are not taken.
-            bool backed = peer.Info.BestHeight <= Math.Max(known, ProvenHeight(peer)) || _forks.ContainsKey(peer.Info.PeerId)
+            // A claim we know is backed first: most peers claim no more than our chain or header chain, and their
+            // proven height (a header and a chain look-up) is then not needed.
+            bool backed = peer.Info.BestHeight <= known || peer.Info.BestHeight <= ProvenHeight(peer) || _forks.ContainsKey(peer.Info.PeerId)
                           || HeadersFarEnoughAhead || LostClaim(peer, now);
             long knownBefore = peer.KnownAtCheck;
             peer.KnownAtCheck = known;

@@ -50,8 +50,19 @@ public sealed class SyncCoordinator : IAsyncDisposable
         /// <summary>What the planner was last told about this peer (null: nothing yet, or the connection was replaced).</summary>
         public PeerSyncInfo? PlannerInfo { get; set; }
 
-        public (long Height, Hash256 Tip) ReportedTip =>
-            AnnouncedTip is { } tip && AnnouncedHeight >= Peer.BestHeight ? (AnnouncedHeight, tip) : (Peer.BestHeight, Peer.TipHash);
+        /// <summary>
+        /// The later of the connection's best height / tip and the last announcement. Each of the connection's values
+        /// is read under its lock, so the height is read once and the tip only when it is the answer (every peer, every
+        /// round: it was three locked reads).
+        /// </summary>
+        public (long Height, Hash256 Tip) ReportedTip
+        {
+            get
+            {
+                long connectionHeight = Peer.BestHeight;
+                return AnnouncedTip is { } tip && AnnouncedHeight >= connectionHeight ? (AnnouncedHeight, tip) : (connectionHeight, Peer.TipHash);
+            }
+        }
     }
 
     private sealed record BufferedBlock(Block Block, string PeerId, DateTimeOffset ReceivedAt);
@@ -94,6 +105,9 @@ public sealed class SyncCoordinator : IAsyncDisposable
     private int _disposed;
     private long _provenBestHeight = long.MinValue;
     private volatile SyncCoordinatorStatus _status;
+    // The status's measured throughput by peer id, rebuilt only when a measurement changed or a measured peer left
+    // (null): the status is rebuilt every round, and most rounds measure nothing. Never modified once published.
+    private Dictionary<string, double>? _throughputSnapshot;
 
     /// <summary>Creates the coordinator (not started: call <see cref="Start"/>).</summary>
     /// <param name="chain">The node's chain; blocks are added through it (fork choice and the maximum reorg depth apply).</param>
@@ -251,10 +265,20 @@ public sealed class SyncCoordinator : IAsyncDisposable
         Wake();
     }
 
-    private async ValueTask PostAsync(SyncEvent item, CancellationToken cancellationToken)
+    private ValueTask PostAsync(SyncEvent item, CancellationToken cancellationToken)
     {
         if (!_options.Enabled)
-            return;
+            return default;
+        // Room in the queue (the usual case): written at once, as WriteAsync would, without starting an async method
+        // (every peer announces every block, so this runs some 16 times per block). A full or closed queue, or a
+        // cancelled caller, takes the path below.
+        if (!cancellationToken.IsCancellationRequested && _events.Writer.TryWrite(item))
+            return default;
+        return WriteWhenRoomAsync(item, cancellationToken);
+    }
+
+    private async ValueTask WriteWhenRoomAsync(SyncEvent item, CancellationToken cancellationToken)
+    {
         try
         {
             await _events.Writer.WriteAsync(item, cancellationToken);
@@ -368,6 +392,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 if (_peers.TryGetValue(e.Peer.PeerId, out var gone) && ReferenceEquals(gone.Peer, e.Peer))
                 {
                     _peers.Remove(e.Peer.PeerId);
+                    if (gone.Throughput > 0)
+                        _throughputSnapshot = null;
                     _planner.OnPeerDisconnected(e.Peer.PeerId);
                     _validatedBranches.Remove(e.Peer.PeerId);
                 }
@@ -411,7 +437,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
         if (!_peers.TryGetValue(peer.PeerId, out var entry))
             return;
         var now = _time.GetUtcNow();
-        MeasureThroughput(entry, blocks.Count, now);
+        if (MeasureThroughput(entry, blocks.Count, now))
+            _throughputSnapshot = null;
         var links = new List<BlockLink>(blocks.Count);
         foreach (var block in blocks)
         {
@@ -432,19 +459,20 @@ public sealed class SyncCoordinator : IAsyncDisposable
 
     /// <summary>
     /// Throughput: blocks in a reply divided by the time since the later of the request being sent and the previous
-    /// reply (so pipelined requests are not counted twice), smoothed.
+    /// reply (so pipelined requests are not counted twice), smoothed. True when the peer's throughput was updated.
     /// </summary>
-    private static void MeasureThroughput(PeerEntry entry, int blockCount, DateTimeOffset now)
+    private static bool MeasureThroughput(PeerEntry entry, int blockCount, DateTimeOffset now)
     {
         if (!entry.PendingBlockRequests.TryDequeue(out var request))
-            return;
+            return false;
         var since = request.SentAt > entry.LastReplyAt ? request.SentAt : entry.LastReplyAt;
         entry.LastReplyAt = now;
         double seconds = (now - since).TotalSeconds;
         if (seconds <= 0 || blockCount == 0)
-            return;
+            return false;
         double rate = blockCount / seconds;
         entry.Throughput = entry.Throughput <= 0 ? rate : entry.Throughput + ThroughputSmoothing * (rate - entry.Throughput);
+        return true;
     }
 
     /// <summary>One sync round; returns the planner's status after it (the lag alert was judged on it).</summary>
@@ -764,7 +792,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
         var forks = status.ForkResolutions;
         var current = forks.FirstOrDefault(f => f.State is ForkResolutionState.FindingAncestor or ForkResolutionState.FetchingBranch
             or ForkResolutionState.Validating or ForkResolutionState.Detected) ?? forks.LastOrDefault();
-        var throughput = _peers.Values.Where(p => p.Throughput > 0)
+        var throughput = _throughputSnapshot ??= _peers.Values.Where(p => p.Throughput > 0)
             .ToDictionary(p => p.Peer.PeerId, p => p.Throughput, StringComparer.Ordinal);
         return new SyncCoordinatorStatus(
             _options.Enabled,

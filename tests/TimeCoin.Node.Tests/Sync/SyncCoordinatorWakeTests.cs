@@ -1,12 +1,8 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using TimeCoin.Core.Crypto;
 using TimeCoin.Network.Peers;
 using TimeCoin.Network.Protocol;
-using TimeCoin.Node.Storage;
 using TimeCoin.Node.Sync;
-using TimeCoin.Node.Tests.Storage;
 
 namespace TimeCoin.Node.Tests.Sync;
 
@@ -18,35 +14,17 @@ namespace TimeCoin.Node.Tests.Sync;
 /// </summary>
 public sealed class SyncCoordinatorWakeTests : IAsyncLifetime
 {
-    private readonly SyncTestChain _chain = new();
-    private readonly TempDirectory _directory = new();
-    private readonly NodeDatabase _database;
-    private readonly ChainStore _store;
-    private readonly SyncCoordinator _coordinator;
-
-    public SyncCoordinatorWakeTests()
-    {
-        _database = NodeDatabase.Open(_directory.Path);
-        _store = ChainStore.Open(_database, _chain.Parameters);
-        _coordinator = new SyncCoordinator(_store, new SyncCoordinatorOptions { MaxQueuedEvents = 4 }, new FakeTimeProvider(SyncTestChain.Clock),
-            NullLogger<SyncCoordinator>.Instance);
-    }
+    private readonly CoordinatorHarness _harness = new(new SyncCoordinatorOptions { MaxQueuedEvents = 4 });
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _coordinator.DisposeAsync();
-        _database.Dispose();
-        _directory.Dispose();
-        _chain.Dispose();
-    }
+    public Task DisposeAsync() => _harness.DisposeAsync().AsTask();
 
-    private long Rounds => _coordinator.GetStatus().Rounds;
+    private long Rounds => _harness.Coordinator.GetStatus().Rounds;
 
     private async Task StartAndWaitForFirstRound()
     {
-        _coordinator.Start();
+        _harness.Coordinator.Start();
         await Eventually.AssertAsync(() => Rounds == 1, () => $"rounds {Rounds} after start");
     }
 
@@ -63,18 +41,18 @@ public sealed class SyncCoordinatorWakeTests : IAsyncLifetime
         int heightReads = 0;
         var peer = Substitute.For<IPeer>();
         peer.PeerId.Returns("p");
-        peer.TipHash.Returns(_store.State.TipHash);
+        peer.TipHash.Returns(_harness.Store.State.TipHash);
         peer.BestHeight.Returns(_ =>
         {
             if (Interlocked.Increment(ref heightReads) == 1)
-                _coordinator.RequestSync(); // the first read is the loop applying the connect
+                _harness.Coordinator.RequestSync(); // the first read is the loop applying the connect
             return 0L;
         });
 
-        _coordinator.OnPeerConnected(peer);
+        _harness.Coordinator.OnPeerConnected(peer);
         await Eventually.AssertAsync(() => Rounds == 2 && Volatile.Read(ref heightReads) >= 2, () => $"rounds {Rounds} after the connect");
 
-        _coordinator.RequestSync();
+        _harness.Coordinator.RequestSync();
         await Eventually.AssertAsync(() => Rounds == 3, () => $"rounds {Rounds}: the wake after the connect brought no round", TimeSpan.FromSeconds(5));
     }
 
@@ -97,14 +75,14 @@ public sealed class SyncCoordinatorWakeTests : IAsyncLifetime
             sendStarted.TrySetResult();
             return new ValueTask<bool>(release.Task); // the round waits here until the test lets it go
         });
-        _coordinator.OnPeerConnected(peer);
+        _harness.Coordinator.OnPeerConnected(peer);
         await sendStarted.Task.WaitAsync(TimeSpan.FromSeconds(15));
 
-        var genesis = _store.State.TipHash; // on our chain: an announcement of it needs no round
+        var genesis = _harness.Store.State.TipHash; // on our chain: an announcement of it needs no round
         for (int i = 0; i < 4; i++)
-            Assert.True(_coordinator.OnBlockAnnouncedAsync(peer, genesis, 0).IsCompletedSuccessfully);
-        Assert.Equal(4, _coordinator.QueuedEvents);
-        _coordinator.RequestSync(); // the queue is full
+            Assert.True(_harness.Coordinator.OnBlockAnnouncedAsync(peer, genesis, 0).IsCompletedSuccessfully);
+        Assert.Equal(4, _harness.Coordinator.QueuedEvents);
+        _harness.Coordinator.RequestSync(); // the queue is full
         release.SetResult(true);
 
         await Eventually.AssertAsync(() => Rounds == 3, () => $"rounds {Rounds}: the wake that found the queue full brought no round", TimeSpan.FromSeconds(5));
