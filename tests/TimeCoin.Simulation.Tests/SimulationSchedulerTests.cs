@@ -134,6 +134,33 @@ public class SimulationSchedulerTests
         Assert.True(scheduler.SharedWindows > 0, "windows with several busy lanes were shared by the workers");
     }
 
+    /// <summary>
+    /// Work the harness gives an idle lane between windows (a post, a timer) runs at its time: the scheduler learns of
+    /// it when it is queued, not by asking every lane at every barrier.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void RunUntil_HarnessQueuesWorkOnIdleLanes_TheLanesRunItAtItsTime(int workers)
+    {
+        var scheduler = NewScheduler();
+        scheduler.Workers = workers;
+        scheduler.Lookahead = TimeSpan.FromMilliseconds(20);
+        var posted = scheduler.CreateContext("posted");
+        var timed = scheduler.CreateContext("timed");
+        var timedClock = scheduler.CreateClock(timed);
+        var ran = new List<(string What, TimeSpan At)>();
+        scheduler.Schedule(scheduler.Harness, TimeSpan.FromSeconds(1), () =>
+        {
+            posted.Post(_ => ran.Add(("posted", scheduler.Elapsed)), null);
+            timedClock.CreateTimer(_ => ran.Add(("timer", scheduler.Elapsed)), null, TimeSpan.FromMilliseconds(50), Timeout.InfiniteTimeSpan);
+        });
+
+        scheduler.RunUntil(TimeSpan.FromSeconds(2));
+
+        Assert.Equal([("posted", TimeSpan.FromSeconds(1)), ("timer", TimeSpan.FromMilliseconds(1050))], ran);
+    }
+
     [Fact]
     public void RunUntil_KilledContext_DropsItsQueuedWorkAndTimers()
     {

@@ -25,6 +25,7 @@ internal sealed class LinkSender : IMailboxTarget
     private long _sent;
     private long _acknowledged;
     private long _lastPing = -1;
+    private readonly bool _betweenMasternodes;
 
     public LinkSender(SimulatedHost host, long id, IPAddress from, IPAddress to)
     {
@@ -33,6 +34,7 @@ internal sealed class LinkSender : IMailboxTarget
         From = from;
         To = to;
         _profile = host.Network.ProfileFor(from, to);
+        _betweenMasternodes = SimulatedHost.BetweenMasternodes(from, to);
         Writer = new SimulatedSendPipe(this);
     }
 
@@ -92,7 +94,7 @@ internal sealed class LinkSender : IMailboxTarget
         var random = _host.Random;
         long now = Now;
         if (type == MessageType.Ping)
-            _host.RecordPingSent(ref _lastPing, To, now);
+            _host.RecordPingSent(ref _lastPing, _betweenMasternodes, now);
         long depart = Math.Max(now, _busyUntil) + (long)(frame.Length / profile.BytesPerSecond * TimeSpan.TicksPerSecond);
         _busyUntil = depart;
         long latency = profile.BaseLatency.Ticks + (profile.Jitter > TimeSpan.Zero ? (long)(random.NextDouble() * profile.Jitter.Ticks) : 0);

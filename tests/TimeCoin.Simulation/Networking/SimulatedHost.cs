@@ -57,7 +57,24 @@ internal sealed class SimulatedHost : IMailboxTarget
 
     public long MaxInFlightBytes { get; private set; }
 
-    public Dictionary<int, (long Messages, long Bytes)> TrafficByType { get; } = [];
+    /// <summary>Frames and bytes delivered by message type (the frame header's type field), in the order the types were first seen.</summary>
+    public Dictionary<int, (long Messages, long Bytes)> TrafficByType
+    {
+        get
+        {
+            var traffic = new Dictionary<int, (long Messages, long Bytes)>(_trafficOrder.Count);
+            foreach (int type in _trafficOrder)
+                traffic[type] = type is >= 0 and < CommonTypes ? _commonTraffic[type] : _otherTraffic![type];
+            return traffic;
+        }
+    }
+
+    // Delivered traffic per message type: an array for the protocol's types (every frame counts here, so no dictionary
+    // look-up per frame), a dictionary for anything else a hostile peer sends.
+    private const int CommonTypes = 64;
+    private readonly (long Messages, long Bytes)[] _commonTraffic = new (long, long)[CommonTypes];
+    private readonly List<int> _trafficOrder = [];
+    private Dictionary<int, (long Messages, long Bytes)>? _otherTraffic;
 
     public Dictionary<(bool BetweenMasternodes, int Seconds), long> PingGaps { get; } = [];
 
@@ -72,12 +89,14 @@ internal sealed class SimulatedHost : IMailboxTarget
         return port;
     }
 
-    public void RecordPingSent(ref long last, IPAddress to, long now)
+    /// <summary>True when both addresses are masternodes' (10.1.x.y).</summary>
+    public static bool BetweenMasternodes(IPAddress from, IPAddress to) => from.GetAddressBytes()[1] == 1 && to.GetAddressBytes()[1] == 1;
+
+    public void RecordPingSent(ref long last, bool betweenMasternodes, long now)
     {
         if (last >= 0)
         {
-            bool masternodes = Address.GetAddressBytes()[1] == 1 && to.GetAddressBytes()[1] == 1;
-            var key = (masternodes, (int)Math.Round(TimeSpan.FromTicks(now - last).TotalSeconds));
+            var key = (betweenMasternodes, (int)Math.Round(TimeSpan.FromTicks(now - last).TotalSeconds));
             PingGaps[key] = PingGaps.GetValueOrDefault(key) + 1;
         }
         last = now;
@@ -94,8 +113,20 @@ internal sealed class SimulatedHost : IMailboxTarget
         MessagesDelivered++;
         BytesDelivered += frame.Length;
         int type = frame.Length >= 6 ? frame[4] | (frame[5] << 8) : -1;
-        var (messages, bytes) = TrafficByType.GetValueOrDefault(type);
-        TrafficByType[type] = (messages + 1, bytes + frame.Length);
+        if (type is >= 0 and < CommonTypes)
+        {
+            ref var counts = ref _commonTraffic[type];
+            if (counts.Messages == 0)
+                _trafficOrder.Add(type);
+            counts = (counts.Messages + 1, counts.Bytes + frame.Length);
+        }
+        else
+        {
+            _otherTraffic ??= [];
+            if (!_otherTraffic.TryGetValue(type, out var counts))
+                _trafficOrder.Add(type);
+            _otherTraffic[type] = (counts.Messages + 1, counts.Bytes + frame.Length);
+        }
         Lane.Trace.MessageDelivered(now, linkId, frame);
     }
 

@@ -12,12 +12,16 @@ public sealed class SimulationLane
 {
     private readonly Queue<WorkItem> _runQueue = new();
     private readonly PriorityQueue<TimerEntry, (long Due, long Sequence)> _timers = new();
-    private readonly List<MailboxMessage> _outbox = [];
+    private readonly List<(MailboxMessage Message, SimulationLane To)> _outbox = [];
     private readonly List<MailboxMessage> _inbox = [];
     private readonly List<Action> _atBarrier = [];
     private long _sequence;
     private long _timerIds;
     private long _inboxMin = long.MaxValue;
+
+    // True while the lane runs a window (its own thread): changes to its queues are then accounted when the window
+    // ends; outside one (the harness or the barrier changed them) they are told to the scheduler at once.
+    private bool _running;
 
     internal SimulationLane(SimulationScheduler scheduler, int index, string name, TraceHash trace)
     {
@@ -85,10 +89,16 @@ public sealed class SimulationLane
         _runQueue.Enqueue(new WorkItem(context, callback, state));
         if (_runQueue.Count > MaxRunQueueLength)
             MaxRunQueueLength = _runQueue.Count;
+        if (!_running)
+            Scheduler.NoteNextEvent(this);
     }
 
-    internal void Enqueue(SimulationTimer timer, long due) =>
+    internal void Enqueue(SimulationTimer timer, long due)
+    {
         _timers.Enqueue(new TimerEntry(timer, timer.Version), (due, ++_sequence));
+        if (!_running)
+            Scheduler.NoteNextEvent(this);
+    }
 
     /// <summary>
     /// Sends a cross-host effect: it waits in this lane's outbox until the barrier. Its arrival must lie at or after
@@ -102,21 +112,31 @@ public sealed class SimulationLane
             throw new InvalidOperationException(
                 $"Lane '{Name}' sent a cross-host effect arriving at {message.Arrival} ticks, inside the window ending at {Scheduler.EarliestCrossHostArrival}: " +
                 $"the lookahead ({Scheduler.Lookahead}) is larger than some link's latency.");
-        _outbox.Add(message);
+        if (_outbox.Count == 0 && !_running)
+            Scheduler.NoteOutbox(this);
+        // The receiving lane is looked up here, in the window (in parallel), not at the barrier.
+        _outbox.Add((message, message.Target.Lane));
     }
+
+    /// <summary>True when the outbox holds something for the barrier.</summary>
+    internal bool HasOutbox => _outbox.Count > 0;
 
     /// <summary>Runs <paramref name="action"/> on the coordinating thread at the next barrier (every lane paused), in lane order.</summary>
     internal void AtBarrier(Action action)
     {
         Scheduler.AssertCanTouch(this, "AtBarrier");
         _atBarrier.Add(action);
+        Scheduler.NoteBarrierAction();
     }
 
     internal void Deliver(in MailboxMessage message)
     {
         _inbox.Add(message);
         if (message.Arrival < _inboxMin)
+        {
             _inboxMin = message.Arrival;
+            Scheduler.NoteNextEvent(this);
+        }
     }
 
     /// <summary>Hands the outbox to the receiving lanes (barrier, coordinating thread).</summary>
@@ -124,11 +144,11 @@ public sealed class SimulationLane
     {
         if (_outbox.Count == 0)
             return;
-        foreach (var message in _outbox)
+        foreach (var (message, to) in _outbox)
         {
             if (message.Arrival < earliest)
                 throw new InvalidOperationException($"Lane '{Name}' sent a cross-host effect arriving at {message.Arrival} ticks, before the barrier at {earliest}.");
-            message.Target.Lane.Deliver(message);
+            to.Deliver(message);
         }
         _outbox.Clear();
     }
@@ -146,6 +166,23 @@ public sealed class SimulationLane
 
     /// <summary>Runs everything due before <paramref name="end"/> (exclusive), starting at <paramref name="start"/>; on the calling thread.</summary>
     internal void RunWindow(long start, long end)
+    {
+        _running = true;
+        var previous = SynchronizationContext.Current;
+        try
+        {
+            RunWindowCore(start, end);
+        }
+        finally
+        {
+            if (SynchronizationContext.Current != previous)
+                SynchronizationContext.SetSynchronizationContext(previous);
+            _running = false;
+            Scheduler.NoteNextEvent(this);
+        }
+    }
+
+    private void RunWindowCore(long start, long end)
     {
         if (Now < start)
             Now = start;
@@ -183,28 +220,26 @@ public sealed class SimulationLane
         }
     }
 
+    /// <summary>
+    /// Runs one work item under its context. The context stays installed after the item (the next item is mostly the
+    /// same node's, so a window sets the thread's context once instead of twice per item); <see cref="RunWindow"/> puts
+    /// the thread's own context back when the window ends.
+    /// </summary>
     private void Execute(SimulationContext context, Delegate callback, object? state)
     {
-        var previous = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
-        try
+        if (SynchronizationContext.Current != context)
+            SynchronizationContext.SetSynchronizationContext(context);
+        StepsExecuted++;
+        if (Profile is { } profile)
         {
-            StepsExecuted++;
-            if (Profile is { } profile)
-            {
-                long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                Invoke(callback, state);
-                var what = state?.GetType().ToString() ?? callback.Method.ToString();
-                profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
-            }
-            else
-            {
-                Invoke(callback, state);
-            }
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            Invoke(callback, state);
+            var what = state?.GetType().ToString() ?? callback.Method.ToString();
+            profile[what!] = profile.GetValueOrDefault(what!) + System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks;
         }
-        finally
+        else
         {
-            SynchronizationContext.SetSynchronizationContext(previous);
+            Invoke(callback, state);
         }
     }
 

@@ -35,10 +35,21 @@ public sealed class SimulationScheduler
     private readonly int _ownerThread;
     private readonly object _gate = new();
     private SimulationLane[] _active = [];
-    private int _activeCount;
-    private long _ticket;
+    // Each lane's next event time (SimulationLane.NextEventTime), by lane index: kept by the lanes as it changes, so the
+    // barrier reads one array instead of every lane's queues.
+    private long[] _nextEvents = [];
+    // Lanes that sent between windows (harness work, barrier actions): flushed before the next window, in lane order.
+    private readonly List<SimulationLane> _outboxesBetweenWindows = [];
+    private bool _barrierActions;
+    // The shared window's lanes still to take: generation (bits 44-63, wraps), the next from the front (bits 22-43: the
+    // coordinating thread takes from there) and the end of the ones left (bits 0-21: the workers take from the back).
+    // Lanes are in lane order, so each thread mostly runs the same lanes window after window (their data stays in its
+    // core's cache), and the two meet wherever the window's work balances.
+    private Handoff _handoff;
     private int _generation;
-    private int _unfinished;
+    private const int GenerationShift = 44;
+    private const int FrontShift = 22;
+    private const long IndexMask = (1L << 22) - 1;
     private int _sleepers;
     private int _workerThreads;
     private long _now;
@@ -47,10 +58,12 @@ public sealed class SimulationScheduler
     private volatile bool _inWindow;
     private bool _solo;
     private long _phaseEndsAt;
-    private long _phaseStartWall;
-    private long _phaseStartSteps;
-    private double _sharedRate;
-    private int _phase;
+    private int _probeBlocksLeft;
+    private readonly long[] _probeWall = new long[2];
+    private readonly long[] _probeWork = new long[2];
+    private long _blockStartWall;
+    private long _blockStartWork;
+    private long _blockHarnessTicks;
     private volatile string? _leak;
 
     /// <summary>Creates a scheduler whose virtual clock starts at <paramref name="epoch"/>; <paramref name="trace"/> takes the harness's events.</summary>
@@ -140,10 +153,11 @@ public sealed class SimulationScheduler
 
     /// <summary>
     /// When true (the default) and <see cref="Workers"/> is above 1, the scheduler measures now and then whether the
-    /// workers make the run faster (work items per wall second, a few thousand windows shared against as many on the
-    /// calling thread alone) and runs the following stretch the faster way: on a machine whose cores are busy with
-    /// other work, a worker descheduled in the middle of a window stalls every barrier. The outcome does not depend on
-    /// it (nor on the number of workers). <c>SIM_ADAPTIVE=0</c> turns it off (the workers share every busy window).
+    /// workers make the run faster (work items per wall second of windows shared against windows run on the calling
+    /// thread alone, in alternating blocks, so that both see the same work and the same load) and runs the following
+    /// stretch the faster way: on a machine whose cores are busy with other work, a worker descheduled in the middle of
+    /// a window stalls every barrier. The outcome does not depend on it (nor on the number of workers).
+    /// <c>SIM_ADAPTIVE=0</c> turns it off (the workers share every busy window).
     /// </summary>
     public bool Adaptive { get; set; } = Environment.GetEnvironmentVariable("SIM_ADAPTIVE") != "0";
 
@@ -174,12 +188,34 @@ public sealed class SimulationScheduler
     public SimulationLane CreateLane(string name)
     {
         AssertBarrier("CreateLane");
+        if (_lanes.Count >= IndexMask)
+            throw new InvalidOperationException($"At most {IndexMask} lanes (the shared window's ticket holds lane positions in 22 bits).");
         var lane = new SimulationLane(this, _lanes.Count, name, new TraceHash()) { Now = _now };
         if (HarnessLane.Profile is not null)
             lane.Profile = [];
         _lanes.Add(lane);
+        if (_nextEvents.Length < _lanes.Count)
+            Array.Resize(ref _nextEvents, Math.Max(16, _lanes.Count * 2));
+        _nextEvents[lane.Index] = long.MaxValue;
         return lane;
     }
+
+    /// <summary>The lane's next event time changed (its own thread at the end of its window, or the coordinating thread).</summary>
+    internal void NoteNextEvent(SimulationLane lane)
+    {
+        if (lane.Index >= 0)
+            _nextEvents[lane.Index] = lane.NextEventTime();
+    }
+
+    /// <summary>The lane sent something between windows (coordinating thread): its outbox is flushed before the next window.</summary>
+    internal void NoteOutbox(SimulationLane lane)
+    {
+        if (lane.Index >= 0)
+            _outboxesBetweenWindows.Add(lane);
+    }
+
+    /// <summary>A lane queued an action for the barrier.</summary>
+    internal void NoteBarrierAction() => _barrierActions = true;
 
     /// <summary>Creates a context on a lane of its own (a host with one incarnation).</summary>
     public SimulationContext CreateContext(string name) => new(CreateLane(name), name);
@@ -301,11 +337,13 @@ public sealed class SimulationScheduler
         while (true)
         {
             RunHarness();
-            FlushOutboxes(_now);
+            FlushBetweenWindows(_now);
             long next = long.MaxValue;
-            foreach (var lane in _lanes)
+            var nextEvents = _nextEvents;
+            for (int i = 0; i < _lanes.Count; i++)
             {
-                long t = lane.NextEventTime();
+                long t = nextEvents[i];
+                Debug.Assert(t == _lanes[i].NextEventTime(), "a lane's next event time was not told to the scheduler");
                 if (t < next)
                     next = t;
             }
@@ -322,10 +360,20 @@ public sealed class SimulationScheduler
             long start = Math.Max(_now, next);
             long end = Math.Min(Math.Min(start + _lookahead, harnessNext), limit + 1);
             Volatile.Write(ref _now, start);
-            RunWindow(start, end);
-            FlushOutboxes(end);
-            foreach (var lane in _lanes)
-                lane.RunBarrierActions();
+            int ran = RunWindow(start, end);
+            // Only the lanes that ran in the window can have sent in it; they are in lane order in _active.
+            HarnessLane.FlushOutbox(end);
+            for (int i = 0; i < ran; i++)
+            {
+                _active[i].FlushOutbox(end);
+                _active[i] = null!;
+            }
+            if (_barrierActions)
+            {
+                _barrierActions = false;
+                foreach (var lane in _lanes)
+                    lane.RunBarrierActions();
+            }
             Volatile.Write(ref _now, Math.Min(end, limit));
             ThrowIfLeaked();
         }
@@ -335,6 +383,21 @@ public sealed class SimulationScheduler
     }
 
     private void RunHarness()
+    {
+        if (_probeBlocksLeft > 0)
+        {
+            // The harness's own work (samples, faults) is left out of the probe's blocks: it costs either way the same.
+            long start = Stopwatch.GetTimestamp();
+            RunHarnessLane();
+            _blockHarnessTicks += Stopwatch.GetTimestamp() - start;
+        }
+        else
+        {
+            RunHarnessLane();
+        }
+    }
+
+    private void RunHarnessLane()
     {
         _current = HarnessLane;
         try
@@ -348,28 +411,34 @@ public sealed class SimulationScheduler
         }
     }
 
-    private void FlushOutboxes(long earliest)
+    private void FlushBetweenWindows(long earliest)
     {
         HarnessLane.FlushOutbox(earliest);
-        foreach (var lane in _lanes)
+        if (_outboxesBetweenWindows.Count == 0)
+            return;
+        // In lane order, as every flush (the order the receiving lanes merge in).
+        _outboxesBetweenWindows.Sort(static (a, b) => a.Index.CompareTo(b.Index));
+        foreach (var lane in _outboxesBetweenWindows)
             lane.FlushOutbox(earliest);
+        _outboxesBetweenWindows.Clear();
     }
 
-    private void RunWindow(long start, long end)
+    /// <summary>Runs the lanes with work before <paramref name="end"/>; returns how many (they stay in <c>_active</c>, in lane order).</summary>
+    private int RunWindow(long start, long end)
     {
         if (_active.Length < _lanes.Count)
             _active = new SimulationLane[_lanes.Count * 2];
         int count = 0;
-        foreach (var lane in _lanes)
+        var nextEvents = _nextEvents;
+        for (int i = 0; i < _lanes.Count; i++)
         {
-            if (lane.NextEventTime() < end)
-                _active[count++] = lane;
+            if (nextEvents[i] < end)
+                _active[count++] = _lanes[i];
         }
         if (count == 0)
-            return;
+            return 0;
         Windows++;
         _windowEnd = end;
-        _activeCount = count;
         _inWindow = true;
         try
         {
@@ -404,21 +473,22 @@ public sealed class SimulationScheduler
                 SharedWindows++;
                 EnsureWorkers(Workers - 1);
                 _windowStart = start;
-                Volatile.Write(ref _unfinished, count);
-                int generation = ++_generation;
-                Interlocked.Exchange(ref _ticket, (long)generation << 32);
+                Volatile.Write(ref _handoff.Unfinished, count);
+                int generation = ++_generation & 0xF_FFFF;
+                _generation = generation;
+                Interlocked.Exchange(ref _handoff.Ticket, Ticket(generation, 0, count));
                 if (Volatile.Read(ref _sleepers) > 0)
                 {
                     lock (_gate)
                         Monitor.PulseAll(_gate);
                 }
-                TakeLanes(generation);
+                TakeLanes(generation, front: true);
                 var spin = new SpinWait();
-                while (Volatile.Read(ref _unfinished) > 0)
+                while (Volatile.Read(ref _handoff.Unfinished) > 0)
                     spin.SpinOnce(sleep1Threshold: -1);
                 // Close the generation before the lane set changes: a worker still in TakeLanes must not take a lane of
                 // a later window that runs without the workers (its ticket would otherwise still be valid).
-                Interlocked.Exchange(ref _ticket, ((long)generation << 32) | int.MaxValue);
+                Interlocked.Exchange(ref _handoff.Ticket, Ticket(generation, 0, 0));
             }
         }
         finally
@@ -428,7 +498,6 @@ public sealed class SimulationScheduler
         for (int i = 0; i < count; i++)
         {
             var lane = _active[i];
-            _active[i] = null!;
             if (lane.Failure is { } failure)
             {
                 lane.Failure = null;
@@ -436,61 +505,101 @@ public sealed class SimulationScheduler
                 failure.Throw();
             }
         }
+        return count;
     }
 
     private long _windowStart;
 
-    private const long ProbeWindows = 2_000;
+    // Odd, so that the harness's samples (every 10 s of virtual time, 500 windows when every window is busy) fall in
+    // shared and solo blocks alike.
+    private const long ProbeBlock = 53;
+    private const int ProbeBlocks = 76;
     private const long RunWindows = 30_000;
 
     /// <summary>
-    /// Phases of the adaptive mode: shared probe, solo probe, then the faster of the two for a long stretch; again.
-    /// Each probe's rate is work items per wall second (the stretch's own work, so the load of other processes counts).
+    /// The adaptive mode: a probe of <see cref="ProbeBlocks"/> blocks of <see cref="ProbeBlock"/> windows, shared and
+    /// solo in turn (so both ways see the same mix of work and the same load of other processes), then the faster of
+    /// the two for <see cref="RunWindows"/> windows; again. Each way's rate is the work items of its blocks per wall
+    /// tick from the start of a block to the start of the next, less the harness's own work. The barriers count: on a
+    /// busy machine a spinning worker takes CPU from this process's own share (a cgroup's), and the coordinating thread
+    /// runs the barrier slower for it, which timing the windows alone does not show.
     /// </summary>
     private void ChoosePhase()
     {
         if (Windows < _phaseEndsAt)
             return;
-        long steps = StepsExecuted + TimersFired;
         long wall = Stopwatch.GetTimestamp();
-        double rate = wall > _phaseStartWall ? (steps - _phaseStartSteps) / (double)(wall - _phaseStartWall) : 0;
-        switch (_phase)
+        long work = StepsExecuted + TimersFired;
+        if (_probeBlocksLeft > 0)
         {
-            case 0: // start the shared probe
-                _solo = false;
-                _phaseEndsAt = Windows + ProbeWindows;
-                _phase = 1;
-                break;
-            case 1: // the shared probe ended: start the solo probe
-                _sharedRate = rate;
-                _solo = true;
-                _phaseEndsAt = Windows + ProbeWindows;
-                _phase = 2;
-                break;
-            default: // the solo probe ended: run the faster way for a long stretch, then probe again
-                _solo = rate > _sharedRate;
-                _phaseEndsAt = Windows + RunWindows;
-                _phase = 0;
-                break;
+            // The block that ended: its wall time (barriers, the workers' hand-offs and what their spinning takes from
+            // this process's share of a busy machine included; the harness's own work left out) and its work items.
+            int way = _solo ? 1 : 0;
+            _probeWall[way] += wall - _blockStartWall - _blockHarnessTicks;
+            _probeWork[way] += work - _blockStartWork;
+            if (--_probeBlocksLeft > 0)
+            {
+                _solo = !_solo;
+                _phaseEndsAt = Windows + ProbeBlock;
+                StartBlock(wall, work);
+                return;
+            }
+            // Rates compared as work per tick: solo wins when soloWork / soloWall > sharedWork / sharedWall.
+            _solo = (double)_probeWork[1] * _probeWall[0] > (double)_probeWork[0] * _probeWall[1];
+            _phaseEndsAt = Windows + RunWindows;
+            return;
         }
-        _phaseStartWall = wall;
-        _phaseStartSteps = steps;
+        Array.Clear(_probeWall);
+        Array.Clear(_probeWork);
+        _probeBlocksLeft = ProbeBlocks;
+        _solo = false;
+        _phaseEndsAt = Windows + ProbeBlock;
+        StartBlock(wall, work);
     }
 
-    private void TakeLanes(int generation)
+    private void StartBlock(long wall, long work)
+    {
+        _blockStartWall = wall;
+        _blockStartWork = work;
+        _blockHarnessTicks = 0;
+    }
+
+    /// <summary>
+    /// What the threads of a shared window write to (each lane taken, each lane finished), on cache lines of its own:
+    /// next to the fields every lane reads (the window's end, the leak flag) each write would cost the other core a miss.
+    /// </summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 192)]
+    private struct Handoff
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)]
+        public long Ticket;
+
+        [System.Runtime.InteropServices.FieldOffset(128)]
+        public int Unfinished;
+    }
+
+    private static long Ticket(int generation, int front, int end) =>
+        ((long)generation << GenerationShift) | ((long)front << FrontShift) | (uint)end;
+
+    private static int GenerationOf(long ticket) => (int)((ulong)ticket >> GenerationShift);
+
+    private void TakeLanes(int generation, bool front)
     {
         while (true)
         {
-            long ticket = Volatile.Read(ref _ticket);
-            if ((int)(ticket >> 32) != generation)
+            long ticket = Volatile.Read(ref _handoff.Ticket);
+            if (GenerationOf(ticket) != generation)
                 return;
-            int index = (int)(ticket & 0xFFFF_FFFF);
-            if (index >= _activeCount)
+            int first = (int)((ticket >> FrontShift) & IndexMask);
+            int end = (int)(ticket & IndexMask);
+            if (first >= end)
                 return;
-            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket)
+            int index = front ? first : end - 1;
+            long taken = front ? Ticket(generation, first + 1, end) : Ticket(generation, first, end - 1);
+            if (Interlocked.CompareExchange(ref _handoff.Ticket, taken, ticket) != ticket)
                 continue;
             RunLane(_active[index], _windowStart, _windowEnd);
-            Interlocked.Decrement(ref _unfinished);
+            Interlocked.Decrement(ref _handoff.Unfinished);
         }
     }
 
@@ -544,7 +653,7 @@ public sealed class SimulationScheduler
             long spinStart = Stopwatch.GetTimestamp();
             var spin = new SpinWait();
             int generation;
-            while ((generation = (int)(Volatile.Read(ref _ticket) >> 32)) == seen)
+            while ((generation = GenerationOf(Volatile.Read(ref _handoff.Ticket))) == seen)
             {
                 if (Stopwatch.GetElapsedTime(spinStart) < SpinBeforeSleep)
                 {
@@ -556,9 +665,9 @@ public sealed class SimulationScheduler
                     Interlocked.Increment(ref _sleepers);
                     try
                     {
-                        while ((int)(Volatile.Read(ref _ticket) >> 32) == seen)
+                        while (GenerationOf(Volatile.Read(ref _handoff.Ticket)) == seen)
                         {
-                            if (!Monitor.Wait(_gate, IdleExit) && (int)(Volatile.Read(ref _ticket) >> 32) == seen)
+                            if (!Monitor.Wait(_gate, IdleExit) && GenerationOf(Volatile.Read(ref _handoff.Ticket)) == seen)
                             {
                                 // Idle for long (the run ended or the harness is busy): the thread ends; the next window starts another.
                                 _workerThreads--;
@@ -574,7 +683,7 @@ public sealed class SimulationScheduler
                 spinStart = Stopwatch.GetTimestamp();
             }
             seen = generation;
-            TakeLanes(generation);
+            TakeLanes(generation, front: false);
         }
     }
 }
