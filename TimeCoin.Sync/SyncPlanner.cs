@@ -800,8 +800,10 @@ public sealed class SyncPlanner
     /// rests for one stall timeout; it loses its claim of the lowest height it stalled on and above (see
     /// <see cref="Disown"/>) when it only claimed that block (its announced tip on our header chain, above every header
     /// it sent us itself), or when this is its <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall in a row
-    /// with no block delivered in between (a producer that announces its block's header and withholds the block);
-    /// header-chain entries no connected peer is then known to have are dropped.
+    /// on that height with no block delivered in between (a producer that announces its block's header and withholds the
+    /// block). A stall on the top header also counts against that header, whoever was asked (see
+    /// <see cref="CountHeaderStall"/>: relays and reconnects); a header refused there is dropped with everything above it.
+    /// Header-chain entries no connected peer is then known to have are dropped.
     /// </summary>
     private void DetectStalls(DateTimeOffset now, List<StalledRequest> stalls)
     {
