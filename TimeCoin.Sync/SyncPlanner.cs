@@ -33,8 +33,11 @@ public sealed class SyncPlanner
         public long KnownAtCheck { get; set; } = long.MinValue;
         /// <summary>True once the peer was asked for headers while its claim is unbacked (or about the tip it claims).</summary>
         public bool AskedAboutClaim { get; set; }
-        /// <summary>Stalls it was blamed for since it last delivered a block we wanted (on time or late).</summary>
+        /// <summary>Stalls in a row it was blamed for on the same lowest height (<see cref="LastStallHeight"/>), each within
+        /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/> of the one before, with no block we wanted delivered by it in between.</summary>
         public int StallsWithoutDelivery { get; set; }
+        public long LastStallHeight { get; set; } = long.MinValue;
+        public DateTimeOffset LastStallAt { get; set; } = DateTimeOffset.MinValue;
         /// <summary>The lowest height the peer stalled on or sent an invalid block for (none: <see cref="long.MaxValue"/>).</summary>
         public long DisownedFrom { get; set; } = long.MaxValue;
         public DateTimeOffset DisownedUntil { get; set; }
@@ -43,6 +46,18 @@ public sealed class SyncPlanner
     }
 
     private readonly record struct InFlightBlock(string PeerId, Hash256 Hash, DateTimeOffset SentAt);
+
+    /// <summary>Stalls on one header's block, whoever was asked, since anyone last delivered it; refused until <see cref="RefusedUntil"/>.</summary>
+    private sealed class StalledHeader(long height)
+    {
+        public long Height { get; } = height;
+        public int Stalls { get; set; }
+        public DateTimeOffset LastStallAt { get; set; }
+        public DateTimeOffset RefusedUntil { get; set; } = DateTimeOffset.MinValue;
+    }
+
+    /// <summary>The most headers whose stalls are counted at once (the least recently stalled goes first).</summary>
+    internal const int MaxStalledHeaders = 64;
 
     private readonly IChainView _chain;
     private readonly SyncPlannerOptions _options;
@@ -55,6 +70,7 @@ public sealed class SyncPlanner
     private readonly SortedSet<long> _toReassign = [];
     private readonly Dictionary<string, ForkResolver> _forks = new(StringComparer.Ordinal);
     private readonly List<PeerMisbehaviour> _misbehaviours = [];
+    private readonly Dictionary<Hash256, StalledHeader> _stalledHeaders = [];
 
     private long _headerBase;
     private Hash256 _headerBaseHash;
@@ -228,7 +244,8 @@ public sealed class SyncPlanner
         // raised would stack on it. The part above the bound is not taken; the peer is asked again when blocks make room.
         long bound = Math.Max(_frontier, _chain.Height) + _options.MaxHeadersAhead + _options.MaxHeadersPerRequest;
         // Nor are a peer's headers taken at heights it lost its claim of (and it is not asked for more).
-        long cap = ClaimCap(peer);
+        // Nor a header refused after stalls nobody delivered (see CountHeaderStall), nor anything above it.
+        long cap = Math.Min(ClaimCap(peer), RefusedBound(headers, i));
         bool capped = cap < bound;
         if (capped)
             bound = cap;
@@ -287,7 +304,8 @@ public sealed class SyncPlanner
             return true;
         }
         var top = _headerTop > _headerBase ? _headerByHeight[_headerTop] : _headerBaseHash;
-        if (header.Height != _headerTop + 1 || header.PreviousHash != top || HeadersFarEnoughAhead || header.Height > ClaimCap(peer))
+        if (header.Height != _headerTop + 1 || header.PreviousHash != top || HeadersFarEnoughAhead || header.Height > ClaimCap(peer)
+            || IsRefused(header.Hash))
             return false;
         AppendHeaders([header], 0);
         peer.KnownHeaderHeight = header.Height;
@@ -315,6 +333,7 @@ public sealed class SyncPlanner
             {
                 if (request.Hash == block.Hash)
                 {
+                    _stalledHeaders.Remove(block.Hash);
                     RemoveInFlight(block.Height);
                     _received[block.Height] = block.Hash;
                     Served(peerId);
@@ -340,7 +359,16 @@ public sealed class SyncPlanner
                 // A late delivery of a request that was reassigned: still useful (and the peer does serve).
                 if (_toReassign.Remove(block.Height) || !_received.ContainsKey(block.Height))
                     _received[block.Height] = block.Hash;
+                _stalledHeaders.Remove(block.Hash);
                 Served(peerId);
+            }
+            else if (_stalledHeaders.Remove(block.Hash, out var stalled) && stalled.RefusedUntil != DateTimeOffset.MinValue)
+            {
+                // The block of a header refused after stalls arrived after all (the caller keeps blocks it asked for):
+                // the header is refused no more, and is adopted again when announced or sent.
+                Served(peerId);
+                foreach (var peer in _peers.Values)
+                    peer.HeadersAskedForTip = null;
             }
         }
         if (onTime)
@@ -464,6 +492,7 @@ public sealed class SyncPlanner
                 peer.KnownHeaderHeight = Math.Max(peer.KnownHeaderHeight, Math.Min(tipHeight, ClaimCap(peer)));
         }
         CheckClaims(now);
+        ExpireRefusals(now);
         ExpireHeaderRequests(now);
         DetectStalls(now, stalls);
         PlanHeaderRequests(now, headerRequests);
@@ -659,6 +688,10 @@ public sealed class SyncPlanner
             peer.OwnHeadersHeight = long.MinValue;
             peer.HeadersAskedForTip = null;
             peer.WantsMoreHeaders = false;
+            // Stalls and lost claims were counted on heights of the header chain we leave.
+            peer.StallsWithoutDelivery = 0;
+            peer.LastStallHeight = long.MinValue;
+            peer.DisownedFrom = long.MaxValue;
         }
         _inFlight.Clear();
         _received.Clear();
@@ -769,8 +802,10 @@ public sealed class SyncPlanner
     /// rests for one stall timeout; it loses its claim of the lowest height it stalled on and above (see
     /// <see cref="Disown"/>) when it only claimed that block (its announced tip on our header chain, above every header
     /// it sent us itself), or when this is its <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall in a row
-    /// with no block delivered in between (a producer that announces its block's header and withholds the block);
-    /// header-chain entries no connected peer is then known to have are dropped.
+    /// on that height with no block delivered in between (a producer that announces its block's header and withholds the
+    /// block). A stall on the top header also counts against that header, whoever was asked (see
+    /// <see cref="CountHeaderStall"/>: relays and reconnects); a header refused there is dropped with everything above it.
+    /// Header-chain entries no connected peer is then known to have are dropped.
     /// </summary>
     private void DetectStalls(DateTimeOffset now, List<StalledRequest> stalls)
     {
@@ -800,12 +835,22 @@ public sealed class SyncPlanner
             _stallTimeout = doubled > _options.MaxStallTimeout ? _options.MaxStallTimeout : doubled;
             return;
         }
+        long refusedFrom = long.MaxValue;
         foreach (var peerId in stalledPeers)
         {
             var heights = ReleaseBlocksOf(peerId);
+            // Only the top of the header chain: a header another producer built on (a header above it) had its block
+            // served to that producer, and during a catch-up a slow peer's stalls must not cut the header chain.
+            if (heights.Count > 0 && heights[0] == _headerTop && CountHeaderStall(heights[0], now))
+                refusedFrom = Math.Min(refusedFrom, heights[0]);
             if (_peers.TryGetValue(peerId, out var peer))
             {
                 peer.RestUntil = now + _stallTimeout;
+                // In a row: on the same lowest height, each within ClaimProofTimeout of the one before.
+                if (heights.Count == 0 || heights[0] != peer.LastStallHeight || now - peer.LastStallAt > _options.ClaimProofTimeout)
+                    peer.StallsWithoutDelivery = 0;
+                if (heights.Count > 0)
+                    (peer.LastStallHeight, peer.LastStallAt) = (heights[0], now);
                 peer.StallsWithoutDelivery++;
                 // A block it only claimed (its announced tip; no header of it came from this peer) and does not serve
                 // keeps nobody waiting. A peer that sent the headers itself keeps them for a few stalls (it is asked
@@ -820,7 +865,97 @@ public sealed class SyncPlanner
             }
             stalls.Add(new StalledRequest(peerId, heights));
         }
+        if (refusedFrom <= _headerTop)
+        {
+            TruncateHeaderChain(refusedFrom - 1);
+            foreach (var peer in _peers.Values)
+                peer.HeadersAskedForTip = null; // a claim above what is left is worth asking about again
+        }
         DropUnservedHeaders();
+    }
+
+    /// <summary>
+    /// Counts a stall on the block of the header-chain entry at <paramref name="height"/>, whoever was asked for it: at
+    /// the <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall on it (each within
+    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/> of the one before) with nobody delivering the block in between,
+    /// the header is refused for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, from any peer, or until someone
+    /// delivers the block. Any node may relay a producer's signed header, and a peer's own count vanishes when it
+    /// reconnects, so the count is kept on the header too. At most <see cref="MaxStalledHeaders"/> headers are counted.
+    /// </summary>
+    /// <returns>True when the header is now refused.</returns>
+    private bool CountHeaderStall(long height, DateTimeOffset now)
+    {
+        if (!_headerByHeight.TryGetValue(height, out var hash))
+            return false;
+        if (!_stalledHeaders.TryGetValue(hash, out var stalled))
+        {
+            if (_stalledHeaders.Count >= MaxStalledHeaders)
+                ForgetStalledHeaders(now);
+            _stalledHeaders[hash] = stalled = new StalledHeader(height);
+        }
+        else if (now - stalled.LastStallAt > _options.ClaimProofTimeout)
+        {
+            stalled.Stalls = 0;
+        }
+        stalled.Stalls++;
+        stalled.LastStallAt = now;
+        if (stalled.Stalls < _options.StallsBeforeClaimLost)
+            return false;
+        stalled.Stalls = 0;
+        stalled.RefusedUntil = now + _options.ClaimProofTimeout;
+        return true;
+    }
+
+    /// <summary>Forgets stalled headers our chain passed or that are neither refused nor recently stalled; if none, the least recently stalled.</summary>
+    private void ForgetStalledHeaders(DateTimeOffset now)
+    {
+        foreach (var (hash, stalled) in _stalledHeaders)
+        {
+            if (stalled.Height <= _headerBase
+                || (now >= stalled.RefusedUntil && now - stalled.LastStallAt > _options.ClaimProofTimeout))
+                _stalledHeaders.Remove(hash);
+        }
+        if (_stalledHeaders.Count < MaxStalledHeaders)
+            return;
+        var oldest = _stalledHeaders.MinBy(kv => kv.Value.LastStallAt).Key;
+        _stalledHeaders.Remove(oldest);
+    }
+
+    /// <summary>A refusal that ran out: peers whose tips were asked about while it held are worth asking again.</summary>
+    private void ExpireRefusals(DateTimeOffset now)
+    {
+        if (_stalledHeaders.Count == 0)
+            return;
+        bool expired = false;
+        foreach (var stalled in _stalledHeaders.Values)
+        {
+            if (stalled.RefusedUntil != DateTimeOffset.MinValue && now >= stalled.RefusedUntil)
+            {
+                stalled.RefusedUntil = DateTimeOffset.MinValue;
+                expired = true;
+            }
+        }
+        if (!expired)
+            return;
+        foreach (var peer in _peers.Values)
+            peer.HeadersAskedForTip = null;
+    }
+
+    /// <summary>True while the header is refused after stalls nobody delivered (<see cref="CountHeaderStall"/>).</summary>
+    private bool IsRefused(Hash256 hash) =>
+        _stalledHeaders.Count > 0 && _stalledHeaders.TryGetValue(hash, out var stalled) && _time.GetUtcNow() < stalled.RefusedUntil;
+
+    /// <summary>Just below the first refused header of <paramref name="headers"/> from index <paramref name="from"/>, or no bound.</summary>
+    private long RefusedBound(IReadOnlyList<BlockLink> headers, int from)
+    {
+        if (_stalledHeaders.Count == 0)
+            return long.MaxValue;
+        for (int k = from; k < headers.Count; k++)
+        {
+            if (IsRefused(headers[k].Hash))
+                return headers[k].Height - 1;
+        }
+        return long.MaxValue;
     }
 
     private bool NeedsHeaders(PeerState peer, DateTimeOffset now)

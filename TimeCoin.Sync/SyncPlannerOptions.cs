@@ -62,12 +62,16 @@ public sealed record SyncPlannerOptions
     public ForkResolverOptions ForkResolution { get; init; } = new();
 
     /// <summary>
-    /// Stalls in a row (blamed on the peer, with no block of our header chain delivered by it in between, on time or
-    /// late) after which a peer loses its claim of the lowest height it stalled on and above, even for headers it sent us
-    /// itself (a peer that only claimed a block loses it at its first stall). Default 2: a producer that announces its
-    /// block's header and withholds the block holds the header chain above our tip (and so every node's production)
-    /// for about three stall timeouts (6-8 s at the 2 s base), inside one 10 s slot. A slow peer whose blocks still
-    /// arrive, however late, never reaches it.
+    /// Stalls in a row (blamed on the peer, on the same lowest height, each within <see cref="ClaimProofTimeout"/> of the
+    /// one before, with no block of our header chain delivered by it in between) after which a peer loses its claim of
+    /// that height and above, even for headers it sent us itself (a peer that only claimed a block loses it at its first
+    /// stall). The same number of stalls on the top header of the header chain, whichever peers were asked (relays,
+    /// reconnected peers), with nobody delivering its block, gets that header dropped and refused from every peer for
+    /// <see cref="ClaimProofTimeout"/> or until its block arrives. Default 2: a producer that announces its block's
+    /// header and withholds the block holds the header chain above our tip (and so every node's production) for two to
+    /// three stall timeouts (6-8 s at the 2 s base stall timeout; the stall timeout grows while we are the slow side).
+    /// A slow peer keeps its claim while blocks it delivers reach the planner; a late copy of a block another peer
+    /// delivered first does not (the caller keeps the first copy only), nor one that arrives after the second stall.
     /// </summary>
     public int StallsBeforeClaimLost { get; init; } = 2;
 

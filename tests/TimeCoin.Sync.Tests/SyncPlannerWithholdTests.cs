@@ -74,6 +74,165 @@ public class SyncPlannerWithholdTests
         Assert.Empty(harness.Misbehaviours);
     }
 
+    /// <summary>
+    /// The same withholding producer with relays: any node may relay its signed header (only the header is checked,
+    /// not who sends it), so three throwaway peers announce it too, re-announce it every second, and now and then
+    /// disconnect and reconnect (a fresh connection, with no stalls counted against it). Each relay counted as having
+    /// sent the header itself, so each needed two stalls of its own and a reconnect started again: the header stayed
+    /// above our tip past the next producer's slot (10 s later) and came back after every reconnect. Now the header's
+    /// own stalls count across peers: after <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/> stalls on it with no
+    /// delivery it is dropped and refused, whoever announces it, until <see cref="SyncPlannerOptions.ClaimProofTimeout"/>.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Plan_WithholderAndRelaysAnnounceTheHeaderAndReconnect_HeaderChainFallsWithinOneSlotAndStaysDown(bool freshIds)
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var withholder = FakeChain.Create("main", 11);
+        harness.AddPeer("honest", FakeChain.Create("main", 10), masternode: true);
+        var relays = new List<string> { "withholder", "relay-0", "relay-1", "relay-2" };
+        foreach (var id in relays)
+            harness.AddPeer(id, withholder, masternode: true);
+        foreach (var id in relays)
+            Assert.True(harness.Planner.OnHeaderAnnounced(id, withholder.LinkAt(11)));
+        var start = harness.Time.GetUtcNow();
+
+        TimeSpan? fell = null;
+        int secondsAbove = 0, reconnects = 0;
+        for (int second = 0; second < 120; second++)
+        {
+            if (second % 4 == 3)
+            {
+                // One relay drops its connection and comes back (same id, or a new one) and announces again.
+                int k = 1 + second / 4 % 3;
+                harness.Planner.OnPeerDisconnected(relays[k]);
+                harness.PeerChains.Remove(relays[k]);
+                if (freshIds)
+                    relays[k] = $"relay-{second}";
+                harness.AddPeer(relays[k], withholder, masternode: true);
+                reconnects++;
+            }
+            foreach (var id in relays)
+                harness.Planner.OnHeaderAnnounced(id, withholder.LinkAt(11));
+            Round(harness, r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            var status = harness.Planner.GetStatus();
+            if (status.HeaderHeight > 10)
+                secondsAbove++;
+            else if (fell is null)
+                fell = harness.Time.GetUtcNow() - start;
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(fell is { } t && t < TimeSpan.FromSeconds(10), $"header chain above the tip for {(fell is { } f ? $"{f.TotalSeconds} s" : "the whole 2 minutes")}");
+        Assert.True(secondsAbove < 10, $"header chain above the tip for {secondsAbove} s of 120 ({reconnects} reconnects)");
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    /// <summary>
+    /// A header refused after stalls is refused for <see cref="SyncPlannerOptions.ClaimProofTimeout"/> only, or until its
+    /// block arrives after all (a late reply to a request that stalled): then it is adopted again when announced.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OnHeaderAnnounced_RefusedHeader_AdoptedAgainAfterTheProofTimeoutOrWhenItsBlockArrives(bool delivered)
+    {
+        var options = new SyncPlannerOptions { ClaimProofTimeout = TimeSpan.FromMinutes(1) };
+        var harness = new SyncHarness(FakeChain.Create("main", 10), options);
+        var withholder = FakeChain.Create("main", 11);
+        harness.AddPeer("withholder", withholder, masternode: true);
+        harness.AddPeer("relay", withholder, masternode: true);
+        Assert.True(harness.Planner.OnHeaderAnnounced("withholder", withholder.LinkAt(11)));
+        Assert.True(harness.Planner.OnHeaderAnnounced("relay", withholder.LinkAt(11)));
+        for (int second = 0; second < 10; second++)
+        {
+            Round(harness, r => withholder.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.False(harness.Planner.OnHeaderAnnounced("relay", withholder.LinkAt(11)));
+        Assert.False(harness.Planner.OnHeaderAnnounced("someone-else", withholder.LinkAt(11)));
+
+        if (delivered)
+            harness.Planner.OnBlocksReceived("withholder", [withholder.LinkAt(11)]);
+        else
+            harness.Time.Advance(TimeSpan.FromSeconds(60));
+        Assert.True(harness.Planner.OnHeaderAnnounced("relay", withholder.LinkAt(11)));
+        Assert.Equal(11, harness.Planner.HeaderHeight);
+    }
+
+    /// <summary>
+    /// The honest side of counting a header's stalls across peers: the producer is slow (its reply comes after the
+    /// stall timeout) and a relay that has the block is asked next and delivers. Every delivery of the block counts, so
+    /// the header is never refused: it is adopted again when announced, and the node connects it.
+    /// </summary>
+    [Fact]
+    public void Plan_ProducerStallsAndARelayDelivers_HeaderNeverRefused()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var chain = FakeChain.Create("main", 10);
+        harness.AddPeer("producer", chain, masternode: true);
+        harness.AddPeer("relay", chain, masternode: true);
+        for (int block = 0; block < 5; block++)
+        {
+            chain.Extend("main", 1);
+            harness.AddPeer("producer", chain, masternode: true);
+            harness.AddPeer("relay", chain, masternode: true);
+            Assert.True(harness.Planner.OnHeaderAnnounced("producer", chain.LinkAt(chain.Height)));
+            // The producer never answers in time; the relay announces the header a second later and answers its requests.
+            for (int second = 0; second < 10; second++)
+            {
+                if (second == 1)
+                    Assert.True(harness.Planner.OnHeaderAnnounced("relay", chain.LinkAt(chain.Height)));
+                Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
+                harness.Time.Advance(TimeSpan.FromSeconds(1));
+            }
+            Assert.Equal(chain.Height, harness.Chain.Height);
+        }
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    /// <summary>
+    /// Stalls count in a row only on the same block and within <see cref="SyncPlannerOptions.ClaimProofTimeout"/>: an
+    /// honest producer that stalled once on a block a relay then delivered, an hour ago, keeps its claim of its next
+    /// block at that block's first stall (it used to lose it: its count never expired, so one stall was its second).
+    /// </summary>
+    [Fact]
+    public void Plan_ProducerStalledOnceAnHourAgo_KeepsItsNextHeaderAtItsFirstStall()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var chain = FakeChain.Create("main", 11);
+        harness.AddPeer("producer", chain, masternode: true);
+        harness.AddPeer("relay", FakeChain.Create("main", 10), masternode: true);
+        Assert.True(harness.Planner.OnHeaderAnnounced("producer", chain.LinkAt(11)));
+        for (int second = 0; second < 10; second++)
+        {
+            if (second == 1)
+            {
+                harness.AddPeer("relay", chain, masternode: true);
+                Assert.True(harness.Planner.OnHeaderAnnounced("relay", chain.LinkAt(11)));
+            }
+            Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(11, harness.Chain.Height);
+        Assert.Single(harness.Stalls, s => s.PeerId == "producer");
+
+        harness.Time.Advance(TimeSpan.FromHours(1));
+        chain.Extend("main", 1);
+        harness.AddPeer("producer", chain, masternode: true);
+        Assert.True(harness.Planner.OnHeaderAnnounced("producer", chain.LinkAt(12)));
+        for (int second = 0; second < 4; second++)
+        {
+            Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(2, harness.Stalls.Count(s => s.PeerId == "producer"));
+        Assert.Equal(12, harness.Planner.HeaderHeight); // kept: one stall on this block
+    }
+
     [Fact]
     public void Constructor_StallsBeforeClaimLostZero_ThrowsNamingTheOption()
     {

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Net;
+using TimeCoin.Network.Protocol;
 using TimeCoin.Simulation.Runtime;
 
 namespace TimeCoin.Simulation.Networking;
@@ -47,6 +49,11 @@ internal sealed class SimulatedHost : IMailboxTarget
     public long BytesDelivered { get; private set; }
 
     public long PongsWithheld { get; set; }
+
+    private HashSet<uint>? _relayedHeaders;
+
+    /// <summary>HeaderAnnouncement frames this host sent on as a header relay.</summary>
+    public long HeadersRelayed { get; set; }
 
     /// <summary>Blocks frames dropped because this host withholds its blocks.</summary>
     public long BlocksWithheld { get; set; }
@@ -128,6 +135,30 @@ internal sealed class SimulatedHost : IMailboxTarget
             _otherTraffic[type] = (counts.Messages + 1, counts.Bytes + frame.Length);
         }
         Lane.Trace.MessageDelivered(now, linkId, frame);
+        if (type == (int)MessageType.HeaderAnnouncement && Network.RelaysHeaders(Address))
+            RelayHeader(linkId, frame);
+    }
+
+    /// <summary>
+    /// A header relay sends a HeaderAnnouncement frame on, unchanged, on each of its other open connections, once per
+    /// frame (known by its checksum; relays connected to each other would otherwise bounce it for ever).
+    /// </summary>
+    private void RelayHeader(long linkId, byte[] frame)
+    {
+        if (frame.Length < FrameFormat.HeaderSize)
+            return;
+        _relayedHeaders ??= [];
+        if (_relayedHeaders.Count >= 1_024)
+            _relayedHeaders.Clear();
+        if (!_relayedHeaders.Add(BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(FrameFormat.ChecksumOffset))))
+            return;
+        foreach (var connection in Connections.Values)
+        {
+            if (connection.Receiving.Id == linkId || connection.Sending.SenderClosed || connection.Sending.Target is null)
+                continue;
+            connection.Sending.Send(frame.ToArray());
+            HeadersRelayed++;
+        }
     }
 
     public void OnMerged(in MailboxMessage message)

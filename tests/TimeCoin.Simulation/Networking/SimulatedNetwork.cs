@@ -21,6 +21,7 @@ public sealed class SimulatedNetwork
     private readonly ConcurrentDictionary<(IPAddress From, IPAddress To), LinkProfile> _profiles = new();
     private readonly HashSet<IPAddress> _pongWithholders = [];
     private readonly HashSet<IPAddress> _blockWithholders = [];
+    private readonly HashSet<IPAddress> _headerRelays = [];
     private TimeSpan _minLatency = TimeSpan.MaxValue;
 
     /// <summary>Creates the network.</summary>
@@ -164,6 +165,22 @@ public sealed class SimulatedNetwork
             _blockWithholders.Remove(address);
     }
 
+    /// <summary>
+    /// Starts or stops making <paramref name="address"/> a header relay (between windows): every <c>HeaderAnnouncement</c>
+    /// frame it receives is sent on at once, unchanged, on each of its other connections (as a node that relays any signed
+    /// header it hears, whoever produced it). Combine with <see cref="SetWithholdBlocks"/> for a relay that never serves.
+    /// </summary>
+    public void SetRelayHeaders(IPAddress address, bool relay)
+    {
+        if (relay)
+            _headerRelays.Add(address);
+        else
+            _headerRelays.Remove(address);
+    }
+
+    /// <summary>HeaderAnnouncement frames sent on by header relays.</summary>
+    public long HeadersRelayed => _hostList.Sum(h => h.HeadersRelayed);
+
     /// <summary>The host's process died (between windows): its listeners go, its connections reset (peers learn one latency later).</summary>
     public void CrashHost(IPAddress address)
     {
@@ -182,6 +199,8 @@ public sealed class SimulatedNetwork
         _profiles.TryGetValue((from, to), out var profile) ? profile : _profiles.GetOrAdd((from, to), key => Profiles(key.From, key.To));
 
     internal bool WithholdsPongs(IPAddress from) => _pongWithholders.Count > 0 && _pongWithholders.Contains(from);
+
+    internal bool RelaysHeaders(IPAddress at) => _headerRelays.Count > 0 && _headerRelays.Contains(at);
 
     internal bool WithholdsBlocks(IPAddress from) => _blockWithholders.Count > 0 && _blockWithholders.Contains(from);
 
