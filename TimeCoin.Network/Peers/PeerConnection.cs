@@ -108,8 +108,8 @@ public sealed class PeerConnection : IPeer
     /// <summary>True when the peer's address is whitelisted now (any source).</summary>
     public bool IsWhitelisted => Standing.IsWhitelisted;
 
-    // What the policy said of this peer's address, kept until the whitelist's version changes: the liveness driver,
-    // metrics, alerts and the dial round ask far more often than the whitelist changes. Any thread may read or replace
+    // What the policy said of this peer's address, kept until the whitelist's version changes: the rate check of every
+    // message and gossip item, the liveness driver, metrics and alerts ask far more often than the whitelist changes. Any thread may read or replace
     // it; an answer is labelled with the version it was computed at, so it is never kept past a change.
     private StrongBox<WhitelistStanding>? _standing;
 
@@ -348,27 +348,14 @@ public sealed class PeerConnection : IPeer
         type is not (MessageType.GetBlocks or MessageType.Blocks)
         || _owner.Policy.Options.RateLimits.ContainsKey(MessageCodec.TypeName(type));
 
-    // Whether a manual whitelist entry covers the peer (exempt from rate limits), as the policy answered at whitelist
-    // version _manualVersion. Read loop only (the rate check of every message and of every gossip item).
-    private long _manualVersion = -1;
-    private bool _manuallyWhitelisted;
-
     /// <summary>
     /// The rate-limit verdict for one message or gossip item of <paramref name="kind"/> from this peer, as
     /// <see cref="PeerPolicy.CheckRate(IPAddress, string, string)"/> gives it; whether the peer is exempt (manually
-    /// whitelisted) is asked of the policy again only when its whitelist has changed. Called on the read loop only.
+    /// whitelisted) comes from the connection's kept whitelist standing, asked of the policy again only when its
+    /// whitelist has changed.
     /// </summary>
-    internal RateLimitVerdict CheckRate(string kind)
-    {
-        var policy = _owner.Policy;
-        long version = policy.WhitelistVersion;
-        if (version != _manualVersion)
-        {
-            _manuallyWhitelisted = policy.IsManuallyWhitelisted(RemoteEndPoint.Address);
-            _manualVersion = version;
-        }
-        return policy.CheckRate(PeerId, kind, _manuallyWhitelisted);
-    }
+    internal RateLimitVerdict CheckRate(string kind) =>
+        _owner.Policy.CheckRate(PeerId, kind, Standing.IsManuallyWhitelisted);
 
     private bool IsLenient() => (Permissions & PeerPermissions.LenientLiveness) != 0;
 
