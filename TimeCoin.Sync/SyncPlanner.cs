@@ -27,7 +27,8 @@ public sealed class SyncPlanner
         public DateTimeOffset RestUntil { get; set; } = DateTimeOffset.MinValue;
         public int InFlight { get; set; }
         public DateTimeOffset LastDeliveryAt { get; set; } = DateTimeOffset.MinValue;
-        public DateTimeOffset? UnbackedSince { get; set; }
+        /// <summary>The clock of a claim above everything we know (see <see cref="CheckClaims"/>); null while none runs.</summary>
+        public ClaimClock? Clock { get; set; }
         public long ProvenAtCheck { get; set; } = long.MinValue;
         /// <summary>What we knew (our chain or header chain, the higher) at the peer's last claim check.</summary>
         public long KnownAtCheck { get; set; } = long.MinValue;
@@ -44,6 +45,48 @@ public sealed class SyncPlanner
         /// <summary>The highest header the peer sent us itself (a header reply or an announcement with the header).</summary>
         public long OwnHeadersHeight { get; set; } = long.MinValue;
     }
+
+    /// <summary>
+    /// How long a peer's claim has been above everything we know without proof (<see cref="CheckClaims"/>). Time while
+    /// the claim is exempt from judging (a lost claim, a fork resolution, headers far enough ahead) or the peer is
+    /// disconnected does not count; the clock stops only when headers prove every height claimed while it ran, or when
+    /// the claim stays within what we know for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>.
+    /// </summary>
+    private sealed class ClaimClock(DateTimeOffset since, long claim)
+    {
+        /// <summary>When it started or last restarted (progress toward the claim, or a report).</summary>
+        public DateTimeOffset Since { get; private set; } = since;
+        /// <summary>Time since <see cref="Since"/> that did not count (ended pauses).</summary>
+        public TimeSpan Paused { get; set; }
+        public DateTimeOffset? PausedAt { get; set; }
+        /// <summary>Since when the claim has been within what we know (our chain or header chain) without proving <see cref="Claim"/>.</summary>
+        public DateTimeOffset? CoveredSince { get; set; }
+        /// <summary>The highest height claimed while it ran: what headers must prove to stop it.</summary>
+        public long Claim { get; set; } = claim;
+
+        public TimeSpan Elapsed(DateTimeOffset now) => now - Since - Paused - (PausedAt is { } p ? now - p : TimeSpan.Zero);
+
+        public void Pause(DateTimeOffset now) => PausedAt ??= now;
+
+        public void Resume(DateTimeOffset now)
+        {
+            if (PausedAt is { } p)
+                Paused += now - p;
+            PausedAt = null;
+        }
+
+        public void Restart(DateTimeOffset now, long claim)
+        {
+            (Since, Paused, PausedAt, CoveredSince, Claim) = (now, TimeSpan.Zero, null, null, claim);
+        }
+    }
+
+    /// <summary>A running claim clock of a peer that disconnected, with what the checks need, kept for its reconnect.</summary>
+    private readonly record struct DepartedClaim(
+        ClaimClock Clock, DateTimeOffset At, long ProvenAtCheck, long KnownAtCheck, bool AskedAboutClaim, bool WantsMoreHeaders);
+
+    /// <summary>The most departed peers whose claim clocks are kept at once (the longest gone goes first).</summary>
+    internal const int MaxDepartedClaims = 64;
 
     private readonly record struct InFlightBlock(string PeerId, Hash256 Hash, DateTimeOffset SentAt);
 
@@ -71,6 +114,7 @@ public sealed class SyncPlanner
     private readonly Dictionary<string, ForkResolver> _forks = new(StringComparer.Ordinal);
     private readonly List<PeerMisbehaviour> _misbehaviours = [];
     private readonly Dictionary<Hash256, StalledHeader> _stalledHeaders = [];
+    private readonly Dictionary<string, DepartedClaim> _departedClaims = new(StringComparer.Ordinal);
 
     private long _headerBase;
     private Hash256 _headerBaseHash;
@@ -105,9 +149,24 @@ public sealed class SyncPlanner
         ArgumentNullException.ThrowIfNull(info);
         ArgumentException.ThrowIfNullOrEmpty(info.PeerId, nameof(info.PeerId));
         if (_peers.TryGetValue(info.PeerId, out var state))
+        {
             state.Info = info;
-        else
-            _peers[info.PeerId] = new PeerState(info);
+            return;
+        }
+        state = new PeerState(info);
+        _peers[info.PeerId] = state;
+        if (_departedClaims.Count > 0 && _departedClaims.Remove(info.PeerId, out var departed)
+            && _time.GetUtcNow() - departed.At < _options.ClaimProofTimeout)
+        {
+            // A reconnect (same node id) does not start its claim clock again; the time it was away does not count.
+            departed.Clock.Pause(departed.At);
+            departed.Clock.Resume(_time.GetUtcNow());
+            state.Clock = departed.Clock;
+            state.ProvenAtCheck = departed.ProvenAtCheck;
+            state.KnownAtCheck = departed.KnownAtCheck;
+            state.AskedAboutClaim = departed.AskedAboutClaim;
+            state.WantsMoreHeaders = departed.WantsMoreHeaders;
+        }
     }
 
     /// <summary>
@@ -118,12 +177,35 @@ public sealed class SyncPlanner
     /// </summary>
     public void OnPeerDisconnected(string peerId)
     {
-        if (!_peers.Remove(peerId))
+        if (!_peers.Remove(peerId, out var peer))
             return;
+        if (peer.Clock is { } clock)
+            KeepClaimClock(peer, clock);
         ReleaseBlocksOf(peerId);
         _forks.Remove(peerId);
         Reconcile();
         DropUnservedHeaders();
+    }
+
+    /// <summary>
+    /// Keeps a departing peer's running claim clock for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, so a liar
+    /// that reconnects (same node id) is not judged afresh. At most <see cref="MaxDepartedClaims"/> are kept.
+    /// </summary>
+    private void KeepClaimClock(PeerState peer, ClaimClock clock)
+    {
+        var now = _time.GetUtcNow();
+        if (_departedClaims.Count >= MaxDepartedClaims)
+        {
+            foreach (var (id, departed) in _departedClaims)
+            {
+                if (now - departed.At >= _options.ClaimProofTimeout)
+                    _departedClaims.Remove(id);
+            }
+            if (_departedClaims.Count >= MaxDepartedClaims)
+                _departedClaims.Remove(_departedClaims.MinBy(kv => kv.Value.At).Key);
+        }
+        _departedClaims[peer.Info.PeerId] = new DepartedClaim(
+            clock, now, peer.ProvenAtCheck, peer.KnownAtCheck, peer.AskedAboutClaim, peer.WantsMoreHeaders);
     }
 
     /// <summary>
@@ -591,46 +673,85 @@ public sealed class SyncPlanner
     /// ourselves are no progress. Peers in fork resolution are left to it (it has its own limits), and a peer that lost its
     /// claim (see <see cref="Disown"/>) is not judged while it has: its headers above the lost height would not be taken.
     /// While <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers wait for their blocks to be asked for, no headers
-    /// are asked for, and no claim is judged.
+    /// are asked for, and no claim is judged. Not judged only pauses a running clock; a claim that falls within what we
+    /// know stops it only once headers prove what was claimed, or after <see cref="SyncPlannerOptions.ClaimProofTimeout"/>
+    /// (see <see cref="HoldClaimClock"/>), and a reconnect (same node id) brings it back (see <see cref="KeepClaimClock"/>).
     /// </summary>
     private void CheckClaims(DateTimeOffset now)
     {
         long known = Math.Max(_chain.Height, _headerTop);
         foreach (var peer in _peers.Values)
         {
-            // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame. A peer that lost
-            // its claim (a stall, an invalid block) is not judged while it has: its headers there are not taken.
             // A claim we know is backed first: most peers claim no more than our chain or header chain, and their
             // proven height (a header and a chain look-up) is then not needed.
-            bool backed = peer.Info.BestHeight <= known || peer.Info.BestHeight <= ProvenHeight(peer) || _forks.ContainsKey(peer.Info.PeerId)
-                          || HeadersFarEnoughAhead || LostClaim(peer, now);
+            bool covered = peer.Info.BestHeight <= known || peer.Info.BestHeight <= ProvenHeight(peer);
             long knownBefore = peer.KnownAtCheck;
             peer.KnownAtCheck = known;
-            if (backed)
+            if (covered && peer.Clock is null)
+                continue;
+            // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame. A peer that lost
+            // its claim (a stall, an invalid block) is not judged while it has: its headers there are not taken. Peers
+            // in fork resolution are left to it. These only pause a running clock.
+            bool exempt = _forks.ContainsKey(peer.Info.PeerId) || HeadersFarEnoughAhead || LostClaim(peer, now);
+            if (covered || exempt)
             {
-                peer.UnbackedSince = null;
+                if (peer.Clock is { } held)
+                    HoldClaimClock(peer, held, covered, exempt, now);
                 continue;
             }
             long proven = ProvenHeight(peer);
-            if (peer.UnbackedSince is null)
+            if (peer.Clock is not { } clock)
             {
-                peer.UnbackedSince = now;
+                peer.Clock = clock = new ClaimClock(now, peer.Info.BestHeight);
                 // Asked about the tip it claims already (a request out or answered): its chance has come.
                 peer.AskedAboutClaim = peer.HeadersAskedForTip == peer.Info.TipHash;
             }
-            else if ((proven > peer.ProvenAtCheck && proven > knownBefore)
-                     || (_headerProgressAt > peer.UnbackedSince && (!peer.AskedAboutClaim || peer.WantsMoreHeaders)))
+            else
             {
-                peer.UnbackedSince = now;
+                clock.Resume(now);
+                clock.CoveredSince = null;
+                clock.Claim = Math.Max(clock.Claim, peer.Info.BestHeight);
+                if ((proven > peer.ProvenAtCheck && proven > knownBefore)
+                    || (_headerProgressAt > clock.Since && (!peer.AskedAboutClaim || peer.WantsMoreHeaders)))
+                    clock.Restart(now, peer.Info.BestHeight);
             }
             peer.ProvenAtCheck = Math.Max(peer.ProvenAtCheck, proven);
-            if (now - peer.UnbackedSince.Value >= _options.ClaimProofTimeout)
+            if (clock.Elapsed(now) >= _options.ClaimProofTimeout)
             {
                 Report(peer.Info.PeerId, MisbehaviourKind.UnbackedHeightClaim,
                     $"claims height {peer.Info.BestHeight} (tip {peer.Info.TipHash}) but its headers prove {Math.Max(ProvenHeight(peer), -1)} after {_options.ClaimProofTimeout.TotalSeconds:0} s");
-                peer.UnbackedSince = now;
+                clock.Restart(now, peer.Info.BestHeight);
             }
         }
+    }
+
+    /// <summary>
+    /// A running claim clock at a check where the peer's claim is within what we know (<paramref name="covered"/>) or
+    /// exempt from judging. It stops only when headers prove every height claimed while it ran (its own headers, or its
+    /// tip on our chain or header chain), or when the claim stayed within what we know for
+    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/>. An exempt claim pauses it; a claim within what we know but
+    /// not proving the claim it ran for (a liar showing a real tip for a moment) lets it run: the peer is reported only
+    /// at a check where its claim is above everything again.
+    /// </summary>
+    private void HoldClaimClock(PeerState peer, ClaimClock clock, bool covered, bool exempt, DateTimeOffset now)
+    {
+        if (ProvenHeight(peer) >= Math.Max(clock.Claim, peer.Info.BestHeight))
+        {
+            peer.Clock = null;
+            return;
+        }
+        if (exempt)
+            clock.Pause(now);
+        else
+            clock.Resume(now);
+        if (!covered)
+        {
+            clock.CoveredSince = null;
+            return;
+        }
+        clock.CoveredSince ??= now;
+        if (now - clock.CoveredSince.Value >= _options.ClaimProofTimeout)
+            peer.Clock = null;
     }
 
     private void Report(string peerId, MisbehaviourKind kind, string detail) =>

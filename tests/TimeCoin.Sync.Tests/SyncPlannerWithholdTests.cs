@@ -7,29 +7,6 @@ namespace TimeCoin.Sync.Tests;
 public class SyncPlannerWithholdTests
 {
     /// <summary>
-    /// One coordinator round on a node that follows the chain: plan, let <paramref name="answerHeaders"/> answer each
-    /// header request (null: no reply), deliver the blocks of peers for which <paramref name="serves"/> holds, connect.
-    /// </summary>
-    private static SyncPlan Round(SyncHarness harness, Func<HeaderRequest, IReadOnlyList<BlockLink>?> answerHeaders, Func<string, bool> serves)
-    {
-        var plan = harness.Planner.Plan();
-        harness.Misbehaviours.AddRange(plan.Misbehaviours);
-        harness.Stalls.AddRange(plan.Stalls);
-        foreach (var request in plan.HeaderRequests)
-        {
-            if (answerHeaders(request) is { } headers)
-                harness.Planner.OnHeadersReceived(request.PeerId, headers);
-        }
-        foreach (var request in plan.BlockRequests)
-        {
-            if (serves(request.PeerId))
-                harness.Deliver(request);
-        }
-        harness.Connect();
-        return plan;
-    }
-
-    /// <summary>
     /// A federation producer announces its new block with the (valid, signed) header and never serves the block. The
     /// header is adopted and the producer sent it itself, so a stall on it used to cost the producer nothing: it was
     /// asked again after every rest, for good, and the header chain stayed above our tip. Block production waits while
@@ -56,7 +33,7 @@ public class SyncPlannerWithholdTests
         for (int second = 0; second < 120; second++)
         {
             // It answers header requests with its headers (it has them) and never sends the block.
-            var plan = Round(harness, r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            var plan = harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             blockRequests += plan.BlockRequests.Count;
             var status = harness.Planner.GetStatus();
             if (fell is null && status.HeaderHeight == 10 && status.BestHeight == 10)
@@ -115,7 +92,7 @@ public class SyncPlannerWithholdTests
             }
             foreach (var id in relays)
                 harness.Planner.OnHeaderAnnounced(id, withholder.LinkAt(11));
-            Round(harness, r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             var status = harness.Planner.GetStatus();
             if (status.HeaderHeight > 10)
                 secondsAbove++;
@@ -148,7 +125,7 @@ public class SyncPlannerWithholdTests
         Assert.True(harness.Planner.OnHeaderAnnounced("relay", withholder.LinkAt(11)));
         for (int second = 0; second < 10; second++)
         {
-            Round(harness, r => withholder.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            harness.Round(r => withholder.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
         Assert.Equal(10, harness.Planner.HeaderHeight);
@@ -186,7 +163,7 @@ public class SyncPlannerWithholdTests
             {
                 if (second == 1)
                     Assert.True(harness.Planner.OnHeaderAnnounced("relay", chain.LinkAt(chain.Height)));
-                Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
+                harness.Round(r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
                 harness.Time.Advance(TimeSpan.FromSeconds(1));
             }
             Assert.Equal(chain.Height, harness.Chain.Height);
@@ -214,7 +191,7 @@ public class SyncPlannerWithholdTests
                 harness.AddPeer("relay", chain, masternode: true);
                 Assert.True(harness.Planner.OnHeaderAnnounced("relay", chain.LinkAt(11)));
             }
-            Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
+            harness.Round(r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
         Assert.Equal(11, harness.Chain.Height);
@@ -226,7 +203,7 @@ public class SyncPlannerWithholdTests
         Assert.True(harness.Planner.OnHeaderAnnounced("producer", chain.LinkAt(12)));
         for (int second = 0; second < 4; second++)
         {
-            Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            harness.Round(r => chain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
         Assert.Equal(2, harness.Stalls.Count(s => s.PeerId == "producer"));
@@ -265,7 +242,7 @@ public class SyncPlannerWithholdTests
                 pending.Remove(due);
             }
             harness.Connect();
-            var plan = Round(harness, r => peerChain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            var plan = harness.Round(r => peerChain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             // Each request is answered 3 s later: after the 2 s stall timeout.
             pending.AddRange(plan.BlockRequests.Select(r => (now + TimeSpan.FromSeconds(3), r)));
             if (harness.Planner.HeaderHeight > 10)
@@ -328,7 +305,7 @@ public class SyncPlannerWithholdTests
                 // It relays the producer's header a round after the producer announced it.
                 harness.Planner.OnHeaderAnnounced("liar", honest.LinkAt(honest.Height));
             }
-            Round(harness, Answer, peer => peer == "producer");
+            harness.Round(Answer, peer => peer == "producer");
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
 
