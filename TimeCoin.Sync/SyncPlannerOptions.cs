@@ -80,7 +80,8 @@ public sealed record SyncPlannerOptions
     /// headers that prove it before the claim is reported as <see cref="MisbehaviourKind.UnbackedHeightClaim"/>
     /// (again after each further period); the clock restarts when the peer's own headers tell us more, or when other
     /// peers' headers extend our header chain before the peer was asked (or while it waits to be asked again after a full
-    /// reply). Default 5 minutes: well above a header
+    /// reply). Only headers proving every height claimed stop the clock, or the claim staying within what we know for this
+    /// long; while the claim is exempt (lost claim, fork resolution) or the peer is away it pauses. Default 5 minutes: well above a header
     /// request timeout plus the longest stall rest, so a slow honest peer is not reported.
     /// </summary>
     public TimeSpan ClaimProofTimeout { get; init; } = TimeSpan.FromMinutes(5);
