@@ -95,6 +95,8 @@ public sealed class SyncPlanner
     {
         public long Height { get; } = height;
         public int Stalls { get; set; }
+        /// <summary>The peers (by id, connected or not) that stalled on it since anyone last delivered it.</summary>
+        public HashSet<string> Stallers { get; } = new(StringComparer.Ordinal);
         public DateTimeOffset LastStallAt { get; set; }
         public DateTimeOffset RefusedUntil { get; set; } = DateTimeOffset.MinValue;
     }
@@ -962,7 +964,7 @@ public sealed class SyncPlanner
             var heights = ReleaseBlocksOf(peerId);
             // Only the top of the header chain: a header another producer built on (a header above it) had its block
             // served to that producer, and during a catch-up a slow peer's stalls must not cut the header chain.
-            if (heights.Count > 0 && heights[0] == _headerTop && CountHeaderStall(heights[0], now))
+            if (heights.Count > 0 && heights[0] == _headerTop && CountHeaderStall(heights[0], peerId, now))
                 refusedFrom = Math.Min(refusedFrom, heights[0]);
             if (_peers.TryGetValue(peerId, out var peer))
             {
@@ -996,15 +998,19 @@ public sealed class SyncPlanner
     }
 
     /// <summary>
-    /// Counts a stall on the block of the header-chain entry at <paramref name="height"/>, whoever was asked for it: at
-    /// the <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall on it (each within
-    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/> of the one before) with nobody delivering the block in between,
-    /// the header is refused for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, from any peer, or until someone
-    /// delivers the block. Any node may relay a producer's signed header, and a peer's own count vanishes when it
-    /// reconnects, so the count is kept on the header too. At most <see cref="MaxStalledHeaders"/> headers are counted.
+    /// Counts a stall by <paramref name="peerId"/> on the block of the header-chain entry at <paramref name="height"/>
+    /// (each within <see cref="SyncPlannerOptions.ClaimProofTimeout"/> of the one before, with nobody delivering the block
+    /// in between). At the <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall or later, the header is refused
+    /// for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, from any peer, or until someone delivers the block, when
+    /// every connected peer known to have it has stalled on it, or when twice
+    /// <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/> different peers have (relays that come back under new node
+    /// ids). Any node may relay a producer's signed header, and a peer's own count vanishes when it reconnects, so the
+    /// count is kept on the header too; requiring every holder (or several peers) keeps two hostile relays that win the
+    /// request in a row from refusing an honest producer's header, as the peers that have not stalled on it are asked
+    /// first (<see cref="PlanBlockRequests"/>). At most <see cref="MaxStalledHeaders"/> headers are counted.
     /// </summary>
     /// <returns>True when the header is now refused.</returns>
-    private bool CountHeaderStall(long height, DateTimeOffset now)
+    private bool CountHeaderStall(long height, string peerId, DateTimeOffset now)
     {
         if (!_headerByHeight.TryGetValue(height, out var hash))
             return false;
@@ -1017,12 +1023,23 @@ public sealed class SyncPlanner
         else if (now - stalled.LastStallAt > _options.ClaimProofTimeout)
         {
             stalled.Stalls = 0;
+            stalled.Stallers.Clear();
         }
         stalled.Stalls++;
+        stalled.Stallers.Add(peerId);
         stalled.LastStallAt = now;
         if (stalled.Stalls < _options.StallsBeforeClaimLost)
             return false;
+        if (stalled.Stallers.Count < 2 * _options.StallsBeforeClaimLost)
+        {
+            foreach (var peer in _peers.Values)
+            {
+                if (Math.Min(peer.KnownHeaderHeight, ClaimCap(peer)) >= height && !stalled.Stallers.Contains(peer.Info.PeerId))
+                    return false; // someone who has it was not asked yet: it is asked next
+            }
+        }
         stalled.Stalls = 0;
+        stalled.Stallers.Clear();
         stalled.RefusedUntil = now + _options.ClaimProofTimeout;
         return true;
     }
@@ -1180,7 +1197,8 @@ public sealed class SyncPlanner
         }
         if (eligible is null)
             return;
-        // Whitelisted first, then masternodes, the fastest, the lowest peer id (a total order).
+        // Whitelisted first, then masternodes, the fastest, the lowest peer id (a total order); peers that stalled on the
+        // top header's block since anyone delivered it come last, so it is asked of one that has not first.
         eligible.Sort(static (a, b) =>
         {
             int c = b.Info.IsPrioritySync.CompareTo(a.Info.IsPrioritySync);
@@ -1190,6 +1208,15 @@ public sealed class SyncPlanner
                 c = b.Info.ThroughputBlocksPerSecond.CompareTo(a.Info.ThroughputBlocksPerSecond);
             return c != 0 ? c : string.CompareOrdinal(a.Info.PeerId, b.Info.PeerId);
         });
+        if (_stalledHeaders.Count > 0 && _stalledHeaders.TryGetValue(_headerByHeight[_headerTop], out var top) && top.Stallers.Count > 0)
+        {
+            var stallers = eligible.FindAll(p => top.Stallers.Contains(p.Info.PeerId));
+            if (stallers.Count > 0 && stallers.Count < eligible.Count)
+            {
+                eligible.RemoveAll(p => top.Stallers.Contains(p.Info.PeerId));
+                eligible.AddRange(stallers);
+            }
+        }
         double fastest = double.MinValue;
         foreach (var p in eligible)
             fastest = Math.Max(fastest, p.Info.ThroughputBlocksPerSecond);

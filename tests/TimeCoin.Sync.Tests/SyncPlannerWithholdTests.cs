@@ -108,6 +108,39 @@ public class SyncPlannerWithholdTests
     }
 
     /// <summary>
+    /// The other side of counting a header's stalls across peers: an honest producer announces its block with the header,
+    /// and two hostile relays announce the same header and withhold the block. They serve other blocks fast, so they rank
+    /// above the producer for block requests and win the request twice in a row. Two stalls by whoever was asked used to
+    /// refuse the honest header (the node then waited for nothing, or built a fork). Now a header is refused only when
+    /// every connected peer known to have it stalled on it (or more peers than two hostile relays did), and a peer that
+    /// has not stalled on it is asked before one that has: the producer is asked third and delivers.
+    /// </summary>
+    [Fact]
+    public void Plan_TwoHostileRelaysWinTheRequestTwice_HonestHeaderNotRefused()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var chain = FakeChain.Create("main", 11);
+        harness.AddPeer("producer", chain, masternode: true, throughput: 10);
+        harness.AddPeer("relay-a", chain, masternode: true, throughput: 100);
+        harness.AddPeer("relay-b", chain, masternode: true, throughput: 100);
+        Assert.True(harness.Planner.OnHeaderAnnounced("producer", chain.LinkAt(11)));
+        var asked = new List<string>();
+        for (int second = 0; second < 20; second++)
+        {
+            // The relays re-announce the header every second.
+            harness.Planner.OnHeaderAnnounced("relay-a", chain.LinkAt(11));
+            harness.Planner.OnHeaderAnnounced("relay-b", chain.LinkAt(11));
+            var plan = harness.Round(r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "producer");
+            asked.AddRange(plan.BlockRequests.Select(r => r.PeerId));
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(["relay-a", "relay-b", "producer"], asked);
+        Assert.Equal(11, harness.Chain.Height);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    /// <summary>
     /// A header refused after stalls is refused for <see cref="SyncPlannerOptions.ClaimProofTimeout"/> only, or until its
     /// block arrives after all (a late reply to a request that stalled): then it is adopted again when announced.
     /// </summary>
