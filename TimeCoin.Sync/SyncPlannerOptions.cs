@@ -67,7 +67,8 @@ public sealed record SyncPlannerOptions
     /// that height and above, even for headers it sent us itself (a peer that only claimed a block loses it at its first
     /// stall). The same number of stalls on the top header of the header chain, whichever peers were asked (relays,
     /// reconnected peers), with nobody delivering its block, gets that header dropped and refused from every peer for
-    /// <see cref="ClaimProofTimeout"/> or until its block arrives. Default 2: a producer that announces its block's
+    /// <see cref="ClaimProofTimeout"/> or until its block arrives, once every connected peer known to have it stalled on
+    /// it, or twice this many different peers did. Default 2: a producer that announces its block's
     /// header and withholds the block holds the header chain above our tip (and so every node's production) for two to
     /// three stall timeouts (6-8 s at the 2 s base stall timeout; the stall timeout grows while we are the slow side).
     /// A slow peer keeps its claim while blocks it delivers reach the planner; a late copy of a block another peer
