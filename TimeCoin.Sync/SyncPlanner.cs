@@ -175,7 +175,9 @@ public sealed class SyncPlanner
     /// The peer is gone: its requests go back to the pool and its fork resolution ends. Header-chain entries above
     /// what any connected peer is known to have (its known header height, or its tip on the header chain) are dropped:
     /// nobody left can serve those blocks, so they are no reason to wait (block production waits while the header chain
-    /// is above our tip). Peers still connected are asked for headers again as usual.
+    /// is above our tip). Peers still connected are asked for headers again as usual. Leaving with blocks in flight counts
+    /// as a stall on the header of the lowest of them (<see cref="CountHeaderStall"/>), and a running claim clock is kept
+    /// for a reconnect (<see cref="KeepClaimClock"/>).
     /// </summary>
     public void OnPeerDisconnected(string peerId)
     {
@@ -183,9 +185,13 @@ public sealed class SyncPlanner
             return;
         if (peer.Clock is { } clock)
             KeepClaimClock(peer, clock);
-        ReleaseBlocksOf(peerId);
+        // Leaving with a block in flight is a stall on its header (a relay could otherwise reconnect each time it is
+        // asked, and never be counted).
+        var heights = ReleaseBlocksOf(peerId);
         _forks.Remove(peerId);
         Reconcile();
+        if (heights.Count > 0 && CountHeaderStall(heights[0], peerId, IsTopRun(heights), _time.GetUtcNow()))
+            RefuseFrom(heights[0]);
         DropUnservedHeaders();
     }
 
@@ -452,7 +458,7 @@ public sealed class SyncPlanner
                 // the header is refused no more, and is adopted again when announced or sent.
                 Served(peerId);
                 foreach (var peer in _peers.Values)
-                    peer.HeadersAskedForTip = null;
+                    NotAskedSinceRefusal(peer);
             }
         }
         if (onTime)
@@ -694,7 +700,8 @@ public sealed class SyncPlanner
             // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame. A peer that lost
             // its claim (a stall, an invalid block) is not judged while it has: its headers there are not taken. Peers
             // in fork resolution are left to it. These only pause a running clock.
-            bool exempt = _forks.ContainsKey(peer.Info.PeerId) || HeadersFarEnoughAhead || LostClaim(peer, now);
+            bool exempt = _forks.ContainsKey(peer.Info.PeerId) || HeadersFarEnoughAhead || LostClaim(peer, now)
+                          || RefusedAtOrBelow(peer.Info.BestHeight, now);
             if (covered || exempt)
             {
                 if (peer.Clock is { } held)
@@ -962,9 +969,12 @@ public sealed class SyncPlanner
         foreach (var peerId in stalledPeers)
         {
             var heights = ReleaseBlocksOf(peerId);
-            // Only the top of the header chain: a header another producer built on (a header above it) had its block
-            // served to that producer, and during a catch-up a slow peer's stalls must not cut the header chain.
-            if (heights.Count > 0 && heights[0] == _headerTop && CountHeaderStall(heights[0], peerId, now))
+            // Counted on the header of the lowest height stalled on; a header is refused only from a stall on the top of
+            // the header chain: the top itself, or a run of heights up to the top all asked of this peer. A producer that
+            // withholds its block can have a colluding producer of the next slot build on it and withhold too; then the
+            // stalls are on the lower header, asked together with the top one. During a catch-up (headers far above the
+            // block stalled on) a slow peer's stalls must not cut the header chain.
+            if (heights.Count > 0 && CountHeaderStall(heights[0], peerId, IsTopRun(heights), now))
                 refusedFrom = Math.Min(refusedFrom, heights[0]);
             if (_peers.TryGetValue(peerId, out var peer))
             {
@@ -989,12 +999,20 @@ public sealed class SyncPlanner
             stalls.Add(new StalledRequest(peerId, heights));
         }
         if (refusedFrom <= _headerTop)
-        {
-            TruncateHeaderChain(refusedFrom - 1);
-            foreach (var peer in _peers.Values)
-                peer.HeadersAskedForTip = null; // a claim above what is left is worth asking about again
-        }
+            RefuseFrom(refusedFrom);
         DropUnservedHeaders();
+    }
+
+    /// <summary>True when <paramref name="heights"/> (sorted) run without a gap up to the top of the header chain.</summary>
+    private bool IsTopRun(List<long> heights) =>
+        heights.Count > 0 && heights[^1] == _headerTop && heights.Count == _headerTop - heights[0] + 1;
+
+    /// <summary>A header was refused: it and everything above it leave the header chain.</summary>
+    private void RefuseFrom(long height)
+    {
+        TruncateHeaderChain(height - 1);
+        foreach (var peer in _peers.Values)
+            peer.HeadersAskedForTip = null; // a claim above what is left is worth asking about again
     }
 
     /// <summary>
@@ -1010,7 +1028,7 @@ public sealed class SyncPlanner
     /// first (<see cref="PlanBlockRequests"/>). At most <see cref="MaxStalledHeaders"/> headers are counted.
     /// </summary>
     /// <returns>True when the header is now refused.</returns>
-    private bool CountHeaderStall(long height, string peerId, DateTimeOffset now)
+    private bool CountHeaderStall(long height, string peerId, bool top, DateTimeOffset now)
     {
         if (!_headerByHeight.TryGetValue(height, out var hash))
             return false;
@@ -1028,14 +1046,17 @@ public sealed class SyncPlanner
         stalled.Stalls++;
         stalled.Stallers.Add(peerId);
         stalled.LastStallAt = now;
-        if (stalled.Stalls < _options.StallsBeforeClaimLost)
+        if (!top || stalled.Stalls < _options.StallsBeforeClaimLost)
             return false;
         if (stalled.Stallers.Count < 2 * _options.StallsBeforeClaimLost)
         {
             foreach (var peer in _peers.Values)
             {
-                if (Math.Min(peer.KnownHeaderHeight, ClaimCap(peer)) >= height && !stalled.Stallers.Contains(peer.Info.PeerId))
-                    return false; // someone who has it was not asked yet: it is asked next
+                // Known to have it, or claiming a chain that high (during a catch-up most peers that have a block were
+                // never asked for its header): someone who may have it has not stalled on it, and is asked next.
+                if (Math.Min(Math.Max(peer.KnownHeaderHeight, peer.Info.BestHeight), ClaimCap(peer)) >= height
+                    && !stalled.Stallers.Contains(peer.Info.PeerId))
+                    return false;
             }
         }
         stalled.Stalls = 0;
@@ -1076,7 +1097,33 @@ public sealed class SyncPlanner
         if (!expired)
             return;
         foreach (var peer in _peers.Values)
-            peer.HeadersAskedForTip = null;
+            NotAskedSinceRefusal(peer);
+    }
+
+    /// <summary>
+    /// A refusal ended: the peer is worth asking about its tip again, and until it is asked, headers from others count
+    /// as progress on its claim (a reply cut by the refusal proved nothing, and only two peers are asked at a time).
+    /// </summary>
+    private static void NotAskedSinceRefusal(PeerState peer)
+    {
+        peer.HeadersAskedForTip = null;
+        peer.AskedAboutClaim = false;
+    }
+
+    /// <summary>
+    /// True while a header at or below <paramref name="height"/> is refused: no peer's headers above it are taken, so a
+    /// claim above it cannot be proved (its claim clock pauses, as for a lost claim).
+    /// </summary>
+    private bool RefusedAtOrBelow(long height, DateTimeOffset now)
+    {
+        if (_stalledHeaders.Count == 0)
+            return false;
+        foreach (var stalled in _stalledHeaders.Values)
+        {
+            if (now < stalled.RefusedUntil && stalled.Height <= height)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>True while the header is refused after stalls nobody delivered (<see cref="CountHeaderStall"/>).</summary>
@@ -1198,7 +1245,8 @@ public sealed class SyncPlanner
         if (eligible is null)
             return;
         // Whitelisted first, then masternodes, the fastest, the lowest peer id (a total order); peers that stalled on the
-        // top header's block since anyone delivered it come last, so it is asked of one that has not first.
+        // block asked again first (the lowest height to reassign) since anyone delivered it come last, so it is asked of
+        // one that has not first.
         eligible.Sort(static (a, b) =>
         {
             int c = b.Info.IsPrioritySync.CompareTo(a.Info.IsPrioritySync);
@@ -1208,12 +1256,13 @@ public sealed class SyncPlanner
                 c = b.Info.ThroughputBlocksPerSecond.CompareTo(a.Info.ThroughputBlocksPerSecond);
             return c != 0 ? c : string.CompareOrdinal(a.Info.PeerId, b.Info.PeerId);
         });
-        if (_stalledHeaders.Count > 0 && _stalledHeaders.TryGetValue(_headerByHeight[_headerTop], out var top) && top.Stallers.Count > 0)
+        if (_stalledHeaders.Count > 0 && _toReassign.Count > 0 && _headerByHeight.TryGetValue(_toReassign.Min, out var next)
+            && _stalledHeaders.TryGetValue(next, out var stalled) && stalled.Stallers.Count > 0)
         {
-            var stallers = eligible.FindAll(p => top.Stallers.Contains(p.Info.PeerId));
+            var stallers = eligible.FindAll(p => stalled.Stallers.Contains(p.Info.PeerId));
             if (stallers.Count > 0 && stallers.Count < eligible.Count)
             {
-                eligible.RemoveAll(p => top.Stallers.Contains(p.Info.PeerId));
+                eligible.RemoveAll(p => stalled.Stallers.Contains(p.Info.PeerId));
                 eligible.AddRange(stallers);
             }
         }

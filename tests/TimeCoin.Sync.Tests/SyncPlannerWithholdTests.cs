@@ -141,6 +141,63 @@ public class SyncPlannerWithholdTests
     }
 
     /// <summary>
+    /// Two colluding producers in consecutive slots: the first announces its block's header late in its slot, the second
+    /// builds on that block (it was given it) and announces its own header a second later, and both withhold their
+    /// blocks; three relays re-announce both headers every second and reconnect now and then (same ids, or new ones).
+    /// Only stalls on the top header were counted on the header, and every stall was on the first one (the second's
+    /// block is asked of the same peers once the first arrives, or with it): the header chain stayed above our tip. Now a
+    /// stall counts on the header of the lowest height stalled on, wherever it is in the header chain (refused only when
+    /// every peer known to have it, or four peers, stalled on it): both fall within one slot and stay down.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Plan_TwoWithholdersInConsecutiveSlotsWithRelays_HeaderChainFallsWithinOneSlotAndStaysDown(bool freshIds)
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var withheld = FakeChain.Create("main", 12);
+        harness.AddPeer("honest", FakeChain.Create("main", 10), masternode: true);
+        var relays = new List<string> { "first", "second", "relay-0", "relay-1", "relay-2" };
+        foreach (var id in relays)
+            harness.AddPeer(id, withheld, masternode: true);
+        var start = harness.Time.GetUtcNow();
+
+        TimeSpan? fell = null;
+        int secondsAbove = 0;
+        for (int second = 0; second < 120; second++)
+        {
+            if (second % 4 == 3)
+            {
+                int k = 2 + second / 4 % 3;
+                harness.Planner.OnPeerDisconnected(relays[k]);
+                harness.PeerChains.Remove(relays[k]);
+                if (freshIds)
+                    relays[k] = $"relay-{second}";
+                harness.AddPeer(relays[k], withheld, masternode: true);
+            }
+            // The first producer's header from the start, the second's from a second later; every relay sends both on.
+            foreach (var id in relays)
+            {
+                if (id != "second")
+                    harness.Planner.OnHeaderAnnounced(id, withheld.LinkAt(11));
+                if (second >= 1 && id != "first")
+                    harness.Planner.OnHeaderAnnounced(id, withheld.LinkAt(12));
+            }
+            harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            if (harness.Planner.GetStatus().HeaderHeight > 10)
+                secondsAbove++;
+            else if (fell is null)
+                fell = harness.Time.GetUtcNow() - start;
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(fell is { } t && t < TimeSpan.FromSeconds(10), $"header chain above the tip for {(fell is { } f ? $"{f.TotalSeconds} s" : "the whole 2 minutes")}");
+        Assert.True(secondsAbove < 10, $"header chain above the tip for {secondsAbove} s of 120");
+        Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    /// <summary>
     /// A header refused after stalls is refused for <see cref="SyncPlannerOptions.ClaimProofTimeout"/> only, or until its
     /// block arrives after all (a late reply to a request that stalled): then it is adopted again when announced.
     /// </summary>
