@@ -1016,14 +1016,17 @@ public sealed class SyncPlanner
     }
 
     /// <summary>
-    /// Counts a stall by <paramref name="peerId"/> on the block of the header-chain entry at <paramref name="height"/>
-    /// (each within <see cref="SyncPlannerOptions.ClaimProofTimeout"/> of the one before, with nobody delivering the block
-    /// in between). At the <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall or later, the header is refused
-    /// for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, from any peer, or until someone delivers the block, when
-    /// every connected peer known to have it has stalled on it, or when twice
+    /// Counts a stall by <paramref name="peerId"/> (or its leaving with the block in flight) on the block of the
+    /// header-chain entry at <paramref name="height"/>, the lowest height it was asked for (each stall within
+    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/> of the one before, with nobody delivering the block in between).
+    /// When the stalled heights run to the top of the header chain (<paramref name="top"/>: the top itself, or the headers
+    /// of colluding producers of consecutive slots, asked together) and this is the
+    /// <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall or later, the header is refused for
+    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, from any peer, or until someone delivers the block, provided
+    /// every connected peer that has it or claims a chain that high has stalled on it, or twice
     /// <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/> different peers have (relays that come back under new node
     /// ids). Any node may relay a producer's signed header, and a peer's own count vanishes when it reconnects, so the
-    /// count is kept on the header too; requiring every holder (or several peers) keeps two hostile relays that win the
+    /// count is kept on the header too; asking for every holder (or several peers) keeps two hostile relays that win the
     /// request in a row from refusing an honest producer's header, as the peers that have not stalled on it are asked
     /// first (<see cref="PlanBlockRequests"/>). At most <see cref="MaxStalledHeaders"/> headers are counted.
     /// </summary>
