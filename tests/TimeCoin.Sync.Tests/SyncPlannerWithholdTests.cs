@@ -7,6 +7,23 @@ namespace TimeCoin.Sync.Tests;
 public class SyncPlannerWithholdTests
 {
     /// <summary>
+    /// Every fourth second one of the three relays from <paramref name="relays"/>[<paramref name="first"/>] on, in turn,
+    /// drops its connection and comes back (under the same id, or a new one when <paramref name="freshIds"/>).
+    /// </summary>
+    private static bool ReconnectARelay(SyncHarness harness, List<string> relays, int first, int second, FakeChain chain, bool freshIds)
+    {
+        if (second % 4 != 3)
+            return false;
+        int k = first + second / 4 % 3;
+        harness.Planner.OnPeerDisconnected(relays[k]);
+        harness.PeerChains.Remove(relays[k]);
+        if (freshIds)
+            relays[k] = $"relay-{second}";
+        harness.AddPeer(relays[k], chain, masternode: true);
+        return true;
+    }
+
+    /// <summary>
     /// A federation producer announces its new block with the (valid, signed) header and never serves the block. The
     /// header is adopted and the producer sent it itself, so a stall on it used to cost the producer nothing: it was
     /// asked again after every rest, for good, and the header chain stayed above our tip. Block production waits while
@@ -79,17 +96,8 @@ public class SyncPlannerWithholdTests
         int secondsAbove = 0, reconnects = 0;
         for (int second = 0; second < 120; second++)
         {
-            if (second % 4 == 3)
-            {
-                // One relay drops its connection and comes back (same id, or a new one) and announces again.
-                int k = 1 + second / 4 % 3;
-                harness.Planner.OnPeerDisconnected(relays[k]);
-                harness.PeerChains.Remove(relays[k]);
-                if (freshIds)
-                    relays[k] = $"relay-{second}";
-                harness.AddPeer(relays[k], withholder, masternode: true);
+            if (ReconnectARelay(harness, relays, 1, second, withholder, freshIds))
                 reconnects++;
-            }
             foreach (var id in relays)
                 harness.Planner.OnHeaderAnnounced(id, withholder.LinkAt(11));
             harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
@@ -146,8 +154,9 @@ public class SyncPlannerWithholdTests
     /// blocks; three relays re-announce both headers every second and reconnect now and then (same ids, or new ones).
     /// Only stalls on the top header were counted on the header, and every stall was on the first one (the second's
     /// block is asked of the same peers once the first arrives, or with it): the header chain stayed above our tip. Now a
-    /// stall counts on the header of the lowest height stalled on, wherever it is in the header chain (refused only when
-    /// every peer known to have it, or four peers, stalled on it): both fall within one slot and stay down.
+    /// stall counts on the header of the lowest height stalled on, and refuses it when the heights stalled on run to the
+    /// top (refused only when every peer that has it or claims that high, or four peers, stalled on it); a relay that
+    /// reconnects while asked counts as a stall: both fall within one slot and stay down.
     /// </summary>
     [Theory]
     [InlineData(false)]
@@ -166,15 +175,7 @@ public class SyncPlannerWithholdTests
         int secondsAbove = 0;
         for (int second = 0; second < 120; second++)
         {
-            if (second % 4 == 3)
-            {
-                int k = 2 + second / 4 % 3;
-                harness.Planner.OnPeerDisconnected(relays[k]);
-                harness.PeerChains.Remove(relays[k]);
-                if (freshIds)
-                    relays[k] = $"relay-{second}";
-                harness.AddPeer(relays[k], withheld, masternode: true);
-            }
+            ReconnectARelay(harness, relays, 2, second, withheld, freshIds);
             // The first producer's header from the start, the second's from a second later; every relay sends both on.
             foreach (var id in relays)
             {
