@@ -203,6 +203,45 @@ public class SyncPlannerWithholdTests
     }
 
     /// <summary>
+    /// The honest side of counting stalls below the top and of counting a peer that leaves with a block in flight: the
+    /// producer of block 11 is slow (never in time), the producer of block 12 built on it and serves both, and a relay
+    /// that has both drops its connection whenever it has a request out. Neither header is refused: the next producer is
+    /// asked for block 11 after the first stall and delivers, and the node connects both.
+    /// </summary>
+    [Fact]
+    public void Plan_FirstOfTwoProducersSlowAndARelayLeavesWhenAsked_NeitherHeaderRefused()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var chain = FakeChain.Create("main", 12);
+        harness.AddPeer("a-producer", FakeChain.Create("main", 11), masternode: true);
+        harness.AddPeer("a-relay", chain, masternode: true, throughput: 100);
+        harness.AddPeer("b-producer", chain, masternode: true);
+        Assert.True(harness.Planner.OnHeaderAnnounced("a-producer", chain.LinkAt(11)));
+        Assert.True(harness.Planner.OnHeaderAnnounced("a-relay", chain.LinkAt(11)));
+        Assert.True(harness.Planner.OnHeaderAnnounced("b-producer", chain.LinkAt(12)));
+        Assert.True(harness.Planner.OnHeaderAnnounced("a-relay", chain.LinkAt(12)));
+        int left = 0;
+        for (int second = 0; second < 20 && harness.Chain.Height < 12; second++)
+        {
+            var plan = harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "b-producer");
+            if (plan.BlockRequests.Any(r => r.PeerId == "a-relay"))
+            {
+                left++;
+                harness.Planner.OnPeerDisconnected("a-relay");
+                harness.AddPeer("a-relay", chain, masternode: true, throughput: 100);
+                harness.Planner.OnHeaderAnnounced("a-relay", chain.LinkAt(11));
+                harness.Planner.OnHeaderAnnounced("a-relay", chain.LinkAt(12));
+            }
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(12, harness.Chain.Height);
+        Assert.True(left > 0, "the relay was never asked");
+        Assert.Contains(harness.Stalls, s => s.PeerId == "a-producer");
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    /// <summary>
     /// A header refused after stalls is refused for <see cref="SyncPlannerOptions.ClaimProofTimeout"/> only, or until its
     /// block arrives after all (a late reply to a request that stalled): then it is adopted again when announced.
     /// </summary>
