@@ -10,17 +10,16 @@ public class SyncPlannerWithholdTests
     /// Every fourth second one of the three relays from <paramref name="relays"/>[<paramref name="first"/>] on, in turn,
     /// drops its connection and comes back (under the same id, or a new one when <paramref name="freshIds"/>).
     /// </summary>
-    private static bool ReconnectARelay(SyncHarness harness, List<string> relays, int first, int second, FakeChain chain, bool freshIds)
+    private static void ReconnectARelay(SyncHarness harness, List<string> relays, int first, int second, FakeChain chain, bool freshIds)
     {
         if (second % 4 != 3)
-            return false;
+            return;
         int k = first + second / 4 % 3;
         harness.Planner.OnPeerDisconnected(relays[k]);
         harness.PeerChains.Remove(relays[k]);
         if (freshIds)
             relays[k] = $"relay-{second}";
         harness.AddPeer(relays[k], chain, masternode: true);
-        return true;
     }
 
     /// <summary>
@@ -90,19 +89,30 @@ public class SyncPlannerWithholdTests
             harness.AddPeer(id, withholder, masternode: true);
         foreach (var id in relays)
             Assert.True(harness.Planner.OnHeaderAnnounced(id, withholder.LinkAt(11)));
-        var start = harness.Time.GetUtcNow();
 
-        TimeSpan? fell = null;
-        int secondsAbove = 0, reconnects = 0;
-        for (int second = 0; second < 120; second++)
+        AssertFallsWithinOneSlotAndStaysDown(harness, second =>
         {
-            if (ReconnectARelay(harness, relays, 1, second, withholder, freshIds))
-                reconnects++;
+            ReconnectARelay(harness, relays, 1, second, withholder, freshIds);
             foreach (var id in relays)
                 harness.Planner.OnHeaderAnnounced(id, withholder.LinkAt(11));
+        });
+    }
+
+    /// <summary>
+    /// Runs two minutes of 1 s rounds on a node at height 10 where nobody serves a block (<paramref name="eachSecond"/>
+    /// announces and reconnects first): the header chain falls to the tip within one 10 s slot and is above it for less
+    /// than 10 s in all, and nobody is reported.
+    /// </summary>
+    private static void AssertFallsWithinOneSlotAndStaysDown(SyncHarness harness, Action<int> eachSecond)
+    {
+        var start = harness.Time.GetUtcNow();
+        TimeSpan? fell = null;
+        int secondsAbove = 0;
+        for (int second = 0; second < 120; second++)
+        {
+            eachSecond(second);
             harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
-            var status = harness.Planner.GetStatus();
-            if (status.HeaderHeight > 10)
+            if (harness.Planner.GetStatus().HeaderHeight > 10)
                 secondsAbove++;
             else if (fell is null)
                 fell = harness.Time.GetUtcNow() - start;
@@ -110,7 +120,7 @@ public class SyncPlannerWithholdTests
         }
 
         Assert.True(fell is { } t && t < TimeSpan.FromSeconds(10), $"header chain above the tip for {(fell is { } f ? $"{f.TotalSeconds} s" : "the whole 2 minutes")}");
-        Assert.True(secondsAbove < 10, $"header chain above the tip for {secondsAbove} s of 120 ({reconnects} reconnects)");
+        Assert.True(secondsAbove < 10, $"header chain above the tip for {secondsAbove} s of 120");
         Assert.Equal(10, harness.Planner.HeaderHeight);
         Assert.Empty(harness.Misbehaviours);
     }
@@ -172,11 +182,8 @@ public class SyncPlannerWithholdTests
         relays.AddRange(Enumerable.Range(0, relayCount).Select(k => $"relay-{k}"));
         foreach (var id in relays)
             harness.AddPeer(id, withheld, masternode: true);
-        var start = harness.Time.GetUtcNow();
 
-        TimeSpan? fell = null;
-        int secondsAbove = 0;
-        for (int second = 0; second < 120; second++)
+        AssertFallsWithinOneSlotAndStaysDown(harness, second =>
         {
             if (relayCount > 0)
                 ReconnectARelay(harness, relays, 2, second, withheld, freshIds);
@@ -188,25 +195,17 @@ public class SyncPlannerWithholdTests
                 if (second >= 1 && id != "first")
                     harness.Planner.OnHeaderAnnounced(id, withheld.LinkAt(12));
             }
-            harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
-            if (harness.Planner.GetStatus().HeaderHeight > 10)
-                secondsAbove++;
-            else if (fell is null)
-                fell = harness.Time.GetUtcNow() - start;
-            harness.Time.Advance(TimeSpan.FromSeconds(1));
-        }
-
-        Assert.True(fell is { } t && t < TimeSpan.FromSeconds(10), $"header chain above the tip for {(fell is { } f ? $"{f.TotalSeconds} s" : "the whole 2 minutes")}");
-        Assert.True(secondsAbove < 10, $"header chain above the tip for {secondsAbove} s of 120");
-        Assert.Equal(10, harness.Planner.HeaderHeight);
-        Assert.Empty(harness.Misbehaviours);
+        });
     }
 
     /// <summary>
     /// The honest side of counting stalls below the top and of counting a peer that leaves with a block in flight: the
     /// producer of block 11 is slow (never in time), the producer of block 12 built on it and serves both, and a relay
-    /// that has both drops its connection whenever it has a request out. Neither header is refused: the next producer is
-    /// asked for block 11 after the first stall and delivers, and the node connects both.
+    /// that has both (and ranks first, being the fastest) drops its connection whenever it has a request out and comes
+    /// back. On main c189e3d leaving released its blocks with nothing counted, and it was asked first again at once, every
+    /// round: the node stayed at 10 for good. Now leaving counts as a stall on the header and peers that stalled on a
+    /// block are asked last: neither header is refused, the next producer is asked for block 11 after the first producer's
+    /// stall and delivers, and the node connects both.
     /// </summary>
     [Fact]
     public void Plan_FirstOfTwoProducersSlowAndARelayLeavesWhenAsked_NeitherHeaderRefused()
