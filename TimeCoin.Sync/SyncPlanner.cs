@@ -27,7 +27,8 @@ public sealed class SyncPlanner
         public DateTimeOffset RestUntil { get; set; } = DateTimeOffset.MinValue;
         public int InFlight { get; set; }
         public DateTimeOffset LastDeliveryAt { get; set; } = DateTimeOffset.MinValue;
-        public DateTimeOffset? UnbackedSince { get; set; }
+        /// <summary>The clock of a claim above everything we know (see <see cref="CheckClaims"/>); null while none runs.</summary>
+        public ClaimClock? Clock { get; set; }
         public long ProvenAtCheck { get; set; } = long.MinValue;
         /// <summary>What we knew (our chain or header chain, the higher) at the peer's last claim check.</summary>
         public long KnownAtCheck { get; set; } = long.MinValue;
@@ -45,6 +46,48 @@ public sealed class SyncPlanner
         public long OwnHeadersHeight { get; set; } = long.MinValue;
     }
 
+    /// <summary>
+    /// How long a peer's claim has been above everything we know without proof (<see cref="CheckClaims"/>). Time while
+    /// the claim is exempt from judging (a lost claim, a fork resolution, headers far enough ahead) or the peer is
+    /// disconnected does not count; the clock stops only when headers prove every height claimed while it ran, or when
+    /// the claim stays within what we know for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>.
+    /// </summary>
+    private sealed class ClaimClock(DateTimeOffset since, long claim)
+    {
+        /// <summary>When it started or last restarted (progress toward the claim, or a report).</summary>
+        public DateTimeOffset Since { get; private set; } = since;
+        /// <summary>Time since <see cref="Since"/> that did not count (ended pauses).</summary>
+        public TimeSpan Paused { get; set; }
+        public DateTimeOffset? PausedAt { get; set; }
+        /// <summary>Since when the claim has been within what we know (our chain or header chain) without proving <see cref="Claim"/>.</summary>
+        public DateTimeOffset? CoveredSince { get; set; }
+        /// <summary>The highest height claimed while it ran: what headers must prove to stop it.</summary>
+        public long Claim { get; set; } = claim;
+
+        public TimeSpan Elapsed(DateTimeOffset now) => now - Since - Paused - (PausedAt is { } p ? now - p : TimeSpan.Zero);
+
+        public void Pause(DateTimeOffset now) => PausedAt ??= now;
+
+        public void Resume(DateTimeOffset now)
+        {
+            if (PausedAt is { } p)
+                Paused += now - p;
+            PausedAt = null;
+        }
+
+        public void Restart(DateTimeOffset now, long claim)
+        {
+            (Since, Paused, PausedAt, CoveredSince, Claim) = (now, TimeSpan.Zero, null, null, claim);
+        }
+    }
+
+    /// <summary>A running claim clock of a peer that disconnected, with what the checks need, kept for its reconnect.</summary>
+    private readonly record struct DepartedClaim(
+        ClaimClock Clock, DateTimeOffset At, long ProvenAtCheck, long KnownAtCheck, bool AskedAboutClaim, bool WantsMoreHeaders);
+
+    /// <summary>The most departed peers whose claim clocks are kept at once (the longest gone goes first).</summary>
+    internal const int MaxDepartedClaims = 64;
+
     private readonly record struct InFlightBlock(string PeerId, Hash256 Hash, DateTimeOffset SentAt);
 
     /// <summary>Stalls on one header's block, whoever was asked, since anyone last delivered it; refused until <see cref="RefusedUntil"/>.</summary>
@@ -52,6 +95,8 @@ public sealed class SyncPlanner
     {
         public long Height { get; } = height;
         public int Stalls { get; set; }
+        /// <summary>The peers (by id, connected or not) that stalled on it since anyone last delivered it.</summary>
+        public HashSet<string> Stallers { get; } = new(StringComparer.Ordinal);
         public DateTimeOffset LastStallAt { get; set; }
         public DateTimeOffset RefusedUntil { get; set; } = DateTimeOffset.MinValue;
     }
@@ -71,6 +116,7 @@ public sealed class SyncPlanner
     private readonly Dictionary<string, ForkResolver> _forks = new(StringComparer.Ordinal);
     private readonly List<PeerMisbehaviour> _misbehaviours = [];
     private readonly Dictionary<Hash256, StalledHeader> _stalledHeaders = [];
+    private readonly Dictionary<string, DepartedClaim> _departedClaims = new(StringComparer.Ordinal);
 
     private long _headerBase;
     private Hash256 _headerBaseHash;
@@ -105,25 +151,69 @@ public sealed class SyncPlanner
         ArgumentNullException.ThrowIfNull(info);
         ArgumentException.ThrowIfNullOrEmpty(info.PeerId, nameof(info.PeerId));
         if (_peers.TryGetValue(info.PeerId, out var state))
+        {
             state.Info = info;
-        else
-            _peers[info.PeerId] = new PeerState(info);
+            return;
+        }
+        state = new PeerState(info);
+        _peers[info.PeerId] = state;
+        if (_departedClaims.Count > 0 && _departedClaims.Remove(info.PeerId, out var departed)
+            && _time.GetUtcNow() - departed.At < _options.ClaimProofTimeout)
+        {
+            // A reconnect (same node id) does not start its claim clock again; the time it was away does not count.
+            departed.Clock.Pause(departed.At);
+            departed.Clock.Resume(_time.GetUtcNow());
+            state.Clock = departed.Clock;
+            state.ProvenAtCheck = departed.ProvenAtCheck;
+            state.KnownAtCheck = departed.KnownAtCheck;
+            state.AskedAboutClaim = departed.AskedAboutClaim;
+            state.WantsMoreHeaders = departed.WantsMoreHeaders;
+        }
     }
 
     /// <summary>
     /// The peer is gone: its requests go back to the pool and its fork resolution ends. Header-chain entries above
     /// what any connected peer is known to have (its known header height, or its tip on the header chain) are dropped:
     /// nobody left can serve those blocks, so they are no reason to wait (block production waits while the header chain
-    /// is above our tip). Peers still connected are asked for headers again as usual.
+    /// is above our tip). Peers still connected are asked for headers again as usual. Leaving with blocks in flight counts
+    /// as a stall on the header of the lowest of them (<see cref="CountHeaderStall"/>), and a running claim clock is kept
+    /// for a reconnect (<see cref="KeepClaimClock"/>).
     /// </summary>
     public void OnPeerDisconnected(string peerId)
     {
-        if (!_peers.Remove(peerId))
+        if (!_peers.Remove(peerId, out var peer))
             return;
-        ReleaseBlocksOf(peerId);
+        if (peer.Clock is { } clock)
+            KeepClaimClock(peer, clock);
+        // Leaving with a block in flight is a stall on its header (a relay could otherwise reconnect each time it is
+        // asked, and never be counted).
+        var heights = ReleaseBlocksOf(peerId);
         _forks.Remove(peerId);
         Reconcile();
+        if (heights.Count > 0 && CountHeaderStall(heights[0], peerId, IsTopRun(heights), _time.GetUtcNow()))
+            RefuseFrom(heights[0]);
         DropUnservedHeaders();
+    }
+
+    /// <summary>
+    /// Keeps a departing peer's running claim clock for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, so a liar
+    /// that reconnects (same node id) is not judged afresh. At most <see cref="MaxDepartedClaims"/> are kept.
+    /// </summary>
+    private void KeepClaimClock(PeerState peer, ClaimClock clock)
+    {
+        var now = _time.GetUtcNow();
+        if (_departedClaims.Count >= MaxDepartedClaims)
+        {
+            foreach (var (id, departed) in _departedClaims)
+            {
+                if (now - departed.At >= _options.ClaimProofTimeout)
+                    _departedClaims.Remove(id);
+            }
+            if (_departedClaims.Count >= MaxDepartedClaims)
+                _departedClaims.Remove(_departedClaims.MinBy(kv => kv.Value.At).Key);
+        }
+        _departedClaims[peer.Info.PeerId] = new DepartedClaim(
+            clock, now, peer.ProvenAtCheck, peer.KnownAtCheck, peer.AskedAboutClaim, peer.WantsMoreHeaders);
     }
 
     /// <summary>
@@ -368,7 +458,7 @@ public sealed class SyncPlanner
                 // the header is refused no more, and is adopted again when announced or sent.
                 Served(peerId);
                 foreach (var peer in _peers.Values)
-                    peer.HeadersAskedForTip = null;
+                    NotAskedSinceRefusal(peer);
             }
         }
         if (onTime)
@@ -591,46 +681,86 @@ public sealed class SyncPlanner
     /// ourselves are no progress. Peers in fork resolution are left to it (it has its own limits), and a peer that lost its
     /// claim (see <see cref="Disown"/>) is not judged while it has: its headers above the lost height would not be taken.
     /// While <see cref="SyncPlannerOptions.MaxHeadersAhead"/> headers wait for their blocks to be asked for, no headers
-    /// are asked for, and no claim is judged.
+    /// are asked for, and no claim is judged. Not judged only pauses a running clock; a claim that falls within what we
+    /// know stops it only once headers prove what was claimed, or after <see cref="SyncPlannerOptions.ClaimProofTimeout"/>
+    /// (see <see cref="HoldClaimClock"/>), and a reconnect (same node id) brings it back (see <see cref="KeepClaimClock"/>).
     /// </summary>
     private void CheckClaims(DateTimeOffset now)
     {
         long known = Math.Max(_chain.Height, _headerTop);
         foreach (var peer in _peers.Values)
         {
-            // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame. A peer that lost
-            // its claim (a stall, an invalid block) is not judged while it has: its headers there are not taken.
             // A claim we know is backed first: most peers claim no more than our chain or header chain, and their
             // proven height (a header and a chain look-up) is then not needed.
-            bool backed = peer.Info.BestHeight <= known || peer.Info.BestHeight <= ProvenHeight(peer) || _forks.ContainsKey(peer.Info.PeerId)
-                          || HeadersFarEnoughAhead || LostClaim(peer, now);
+            bool covered = peer.Info.BestHeight <= known || peer.Info.BestHeight <= ProvenHeight(peer);
             long knownBefore = peer.KnownAtCheck;
             peer.KnownAtCheck = known;
-            if (backed)
+            if (covered && peer.Clock is null)
+                continue;
+            // While enough headers wait for their blocks we ask nobody for headers: nobody is to blame. A peer that lost
+            // its claim (a stall, an invalid block) is not judged while it has: its headers there are not taken. Peers
+            // in fork resolution are left to it. These only pause a running clock.
+            bool exempt = _forks.ContainsKey(peer.Info.PeerId) || HeadersFarEnoughAhead || LostClaim(peer, now)
+                          || RefusedAtOrBelow(peer.Info.BestHeight, now);
+            if (covered || exempt)
             {
-                peer.UnbackedSince = null;
+                if (peer.Clock is { } held)
+                    HoldClaimClock(peer, held, covered, exempt, now);
                 continue;
             }
             long proven = ProvenHeight(peer);
-            if (peer.UnbackedSince is null)
+            if (peer.Clock is not { } clock)
             {
-                peer.UnbackedSince = now;
+                peer.Clock = clock = new ClaimClock(now, peer.Info.BestHeight);
                 // Asked about the tip it claims already (a request out or answered): its chance has come.
                 peer.AskedAboutClaim = peer.HeadersAskedForTip == peer.Info.TipHash;
             }
-            else if ((proven > peer.ProvenAtCheck && proven > knownBefore)
-                     || (_headerProgressAt > peer.UnbackedSince && (!peer.AskedAboutClaim || peer.WantsMoreHeaders)))
+            else
             {
-                peer.UnbackedSince = now;
+                clock.Resume(now);
+                clock.CoveredSince = null;
+                clock.Claim = Math.Max(clock.Claim, peer.Info.BestHeight);
+                if ((proven > peer.ProvenAtCheck && proven > knownBefore)
+                    || (_headerProgressAt > clock.Since && (!peer.AskedAboutClaim || peer.WantsMoreHeaders)))
+                    clock.Restart(now, peer.Info.BestHeight);
             }
             peer.ProvenAtCheck = Math.Max(peer.ProvenAtCheck, proven);
-            if (now - peer.UnbackedSince.Value >= _options.ClaimProofTimeout)
+            if (clock.Elapsed(now) >= _options.ClaimProofTimeout)
             {
                 Report(peer.Info.PeerId, MisbehaviourKind.UnbackedHeightClaim,
                     $"claims height {peer.Info.BestHeight} (tip {peer.Info.TipHash}) but its headers prove {Math.Max(ProvenHeight(peer), -1)} after {_options.ClaimProofTimeout.TotalSeconds:0} s");
-                peer.UnbackedSince = now;
+                clock.Restart(now, peer.Info.BestHeight);
             }
         }
+    }
+
+    /// <summary>
+    /// A running claim clock at a check where the peer's claim is within what we know (<paramref name="covered"/>) or
+    /// exempt from judging. It stops only when headers prove every height claimed while it ran (its own headers, or its
+    /// tip on our chain or header chain), or when the claim stayed within what we know for
+    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/>. An exempt claim pauses it; a claim within what we know but
+    /// not proving the claim it ran for (a liar showing a real tip for a moment) lets it run: the peer is reported only
+    /// at a check where its claim is above everything again.
+    /// </summary>
+    private void HoldClaimClock(PeerState peer, ClaimClock clock, bool covered, bool exempt, DateTimeOffset now)
+    {
+        if (ProvenHeight(peer) >= Math.Max(clock.Claim, peer.Info.BestHeight))
+        {
+            peer.Clock = null;
+            return;
+        }
+        if (exempt)
+            clock.Pause(now);
+        else
+            clock.Resume(now);
+        if (!covered)
+        {
+            clock.CoveredSince = null;
+            return;
+        }
+        clock.CoveredSince ??= now;
+        if (now - clock.CoveredSince.Value >= _options.ClaimProofTimeout)
+            peer.Clock = null;
     }
 
     private void Report(string peerId, MisbehaviourKind kind, string detail) =>
@@ -839,9 +969,12 @@ public sealed class SyncPlanner
         foreach (var peerId in stalledPeers)
         {
             var heights = ReleaseBlocksOf(peerId);
-            // Only the top of the header chain: a header another producer built on (a header above it) had its block
-            // served to that producer, and during a catch-up a slow peer's stalls must not cut the header chain.
-            if (heights.Count > 0 && heights[0] == _headerTop && CountHeaderStall(heights[0], now))
+            // Counted on the header of the lowest height stalled on; a header is refused only from a stall on the top of
+            // the header chain: the top itself, or a run of heights up to the top all asked of this peer. A producer that
+            // withholds its block can have a colluding producer of the next slot build on it and withhold too; then the
+            // stalls are on the lower header, asked together with the top one. During a catch-up (headers far above the
+            // block stalled on) a slow peer's stalls must not cut the header chain.
+            if (heights.Count > 0 && CountHeaderStall(heights[0], peerId, IsTopRun(heights), now))
                 refusedFrom = Math.Min(refusedFrom, heights[0]);
             if (_peers.TryGetValue(peerId, out var peer))
             {
@@ -866,24 +999,39 @@ public sealed class SyncPlanner
             stalls.Add(new StalledRequest(peerId, heights));
         }
         if (refusedFrom <= _headerTop)
-        {
-            TruncateHeaderChain(refusedFrom - 1);
-            foreach (var peer in _peers.Values)
-                peer.HeadersAskedForTip = null; // a claim above what is left is worth asking about again
-        }
+            RefuseFrom(refusedFrom);
         DropUnservedHeaders();
     }
 
+    /// <summary>True when <paramref name="heights"/> (sorted) run without a gap up to the top of the header chain.</summary>
+    private bool IsTopRun(List<long> heights) =>
+        heights.Count > 0 && heights[^1] == _headerTop && heights.Count == _headerTop - heights[0] + 1;
+
+    /// <summary>A header was refused: it and everything above it leave the header chain.</summary>
+    private void RefuseFrom(long height)
+    {
+        TruncateHeaderChain(height - 1);
+        foreach (var peer in _peers.Values)
+            peer.HeadersAskedForTip = null; // a claim above what is left is worth asking about again
+    }
+
     /// <summary>
-    /// Counts a stall on the block of the header-chain entry at <paramref name="height"/>, whoever was asked for it: at
-    /// the <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall on it (each within
-    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/> of the one before) with nobody delivering the block in between,
-    /// the header is refused for <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, from any peer, or until someone
-    /// delivers the block. Any node may relay a producer's signed header, and a peer's own count vanishes when it
-    /// reconnects, so the count is kept on the header too. At most <see cref="MaxStalledHeaders"/> headers are counted.
+    /// Counts a stall by <paramref name="peerId"/> (or its leaving with the block in flight) on the block of the
+    /// header-chain entry at <paramref name="height"/>, the lowest height it was asked for (each stall within
+    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/> of the one before, with nobody delivering the block in between).
+    /// When the stalled heights run to the top of the header chain (<paramref name="top"/>: the top itself, or the headers
+    /// of colluding producers of consecutive slots, asked together) and this is the
+    /// <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/>th stall or later, the header is refused for
+    /// <see cref="SyncPlannerOptions.ClaimProofTimeout"/>, from any peer, or until someone delivers the block, provided
+    /// every connected peer that has it or claims a chain that high has stalled on it, or twice
+    /// <see cref="SyncPlannerOptions.StallsBeforeClaimLost"/> different peers have (relays that come back under new node
+    /// ids). Any node may relay a producer's signed header, and a peer's own count vanishes when it reconnects, so the
+    /// count is kept on the header too; asking for every holder (or several peers) keeps two hostile relays that win the
+    /// request in a row from refusing an honest producer's header, as the peers that have not stalled on it are asked
+    /// first (<see cref="PlanBlockRequests"/>). At most <see cref="MaxStalledHeaders"/> headers are counted.
     /// </summary>
     /// <returns>True when the header is now refused.</returns>
-    private bool CountHeaderStall(long height, DateTimeOffset now)
+    private bool CountHeaderStall(long height, string peerId, bool top, DateTimeOffset now)
     {
         if (!_headerByHeight.TryGetValue(height, out var hash))
             return false;
@@ -896,12 +1044,26 @@ public sealed class SyncPlanner
         else if (now - stalled.LastStallAt > _options.ClaimProofTimeout)
         {
             stalled.Stalls = 0;
+            stalled.Stallers.Clear();
         }
         stalled.Stalls++;
+        stalled.Stallers.Add(peerId);
         stalled.LastStallAt = now;
-        if (stalled.Stalls < _options.StallsBeforeClaimLost)
+        if (!top || stalled.Stalls < _options.StallsBeforeClaimLost)
             return false;
+        if (stalled.Stallers.Count < 2 * _options.StallsBeforeClaimLost)
+        {
+            foreach (var peer in _peers.Values)
+            {
+                // Known to have it, or claiming a chain that high (during a catch-up most peers that have a block were
+                // never asked for its header): someone who may have it has not stalled on it, and is asked next.
+                if (Math.Min(Math.Max(peer.KnownHeaderHeight, peer.Info.BestHeight), ClaimCap(peer)) >= height
+                    && !stalled.Stallers.Contains(peer.Info.PeerId))
+                    return false;
+            }
+        }
         stalled.Stalls = 0;
+        stalled.Stallers.Clear();
         stalled.RefusedUntil = now + _options.ClaimProofTimeout;
         return true;
     }
@@ -938,7 +1100,33 @@ public sealed class SyncPlanner
         if (!expired)
             return;
         foreach (var peer in _peers.Values)
-            peer.HeadersAskedForTip = null;
+            NotAskedSinceRefusal(peer);
+    }
+
+    /// <summary>
+    /// A refusal ended: the peer is worth asking about its tip again, and until it is asked, headers from others count
+    /// as progress on its claim (a reply cut by the refusal proved nothing, and only two peers are asked at a time).
+    /// </summary>
+    private static void NotAskedSinceRefusal(PeerState peer)
+    {
+        peer.HeadersAskedForTip = null;
+        peer.AskedAboutClaim = false;
+    }
+
+    /// <summary>
+    /// True while a header at or below <paramref name="height"/> is refused: no peer's headers above it are taken, so a
+    /// claim above it cannot be proved (its claim clock pauses, as for a lost claim).
+    /// </summary>
+    private bool RefusedAtOrBelow(long height, DateTimeOffset now)
+    {
+        if (_stalledHeaders.Count == 0)
+            return false;
+        foreach (var stalled in _stalledHeaders.Values)
+        {
+            if (now < stalled.RefusedUntil && stalled.Height <= height)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>True while the header is refused after stalls nobody delivered (<see cref="CountHeaderStall"/>).</summary>
@@ -1059,7 +1247,9 @@ public sealed class SyncPlanner
         }
         if (eligible is null)
             return;
-        // Whitelisted first, then masternodes, the fastest, the lowest peer id (a total order).
+        // Whitelisted first, then masternodes, the fastest, the lowest peer id (a total order); peers that stalled on the
+        // block asked again first (the lowest height to reassign) since anyone delivered it come last, so it is asked of
+        // one that has not first.
         eligible.Sort(static (a, b) =>
         {
             int c = b.Info.IsPrioritySync.CompareTo(a.Info.IsPrioritySync);
@@ -1069,6 +1259,16 @@ public sealed class SyncPlanner
                 c = b.Info.ThroughputBlocksPerSecond.CompareTo(a.Info.ThroughputBlocksPerSecond);
             return c != 0 ? c : string.CompareOrdinal(a.Info.PeerId, b.Info.PeerId);
         });
+        if (_stalledHeaders.Count > 0 && _toReassign.Count > 0 && _headerByHeight.TryGetValue(_toReassign.Min, out var next)
+            && _stalledHeaders.TryGetValue(next, out var stalled) && stalled.Stallers.Count > 0)
+        {
+            var stallers = eligible.FindAll(p => stalled.Stallers.Contains(p.Info.PeerId));
+            if (stallers.Count > 0 && stallers.Count < eligible.Count)
+            {
+                eligible.RemoveAll(p => stalled.Stallers.Contains(p.Info.PeerId));
+                eligible.AddRange(stallers);
+            }
+        }
         double fastest = double.MinValue;
         foreach (var p in eligible)
             fastest = Math.Max(fastest, p.Info.ThroughputBlocksPerSecond);

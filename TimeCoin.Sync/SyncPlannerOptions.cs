@@ -67,7 +67,8 @@ public sealed record SyncPlannerOptions
     /// that height and above, even for headers it sent us itself (a peer that only claimed a block loses it at its first
     /// stall). The same number of stalls on the top header of the header chain, whichever peers were asked (relays,
     /// reconnected peers), with nobody delivering its block, gets that header dropped and refused from every peer for
-    /// <see cref="ClaimProofTimeout"/> or until its block arrives. Default 2: a producer that announces its block's
+    /// <see cref="ClaimProofTimeout"/> or until its block arrives, once every connected peer known to have it stalled on
+    /// it, or twice this many different peers did. Default 2: a producer that announces its block's
     /// header and withholds the block holds the header chain above our tip (and so every node's production) for two to
     /// three stall timeouts (6-8 s at the 2 s base stall timeout; the stall timeout grows while we are the slow side).
     /// A slow peer keeps its claim while blocks it delivers reach the planner; a late copy of a block another peer
@@ -80,7 +81,8 @@ public sealed record SyncPlannerOptions
     /// headers that prove it before the claim is reported as <see cref="MisbehaviourKind.UnbackedHeightClaim"/>
     /// (again after each further period); the clock restarts when the peer's own headers tell us more, or when other
     /// peers' headers extend our header chain before the peer was asked (or while it waits to be asked again after a full
-    /// reply). Default 5 minutes: well above a header
+    /// reply). Only headers proving every height claimed stop the clock, or the claim staying within what we know for this
+    /// long; while the claim is exempt (lost claim, fork resolution) or the peer is away it pauses. Default 5 minutes: well above a header
     /// request timeout plus the longest stall rest, so a slow honest peer is not reported.
     /// </summary>
     public TimeSpan ClaimProofTimeout { get; init; } = TimeSpan.FromMinutes(5);

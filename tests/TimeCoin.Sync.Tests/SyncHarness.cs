@@ -56,6 +56,29 @@ public sealed class SyncHarness
         return plan;
     }
 
+    /// <summary>
+    /// One coordinator round on a node that follows the chain: plan, let <paramref name="answerHeaders"/> answer each
+    /// header request (null: no reply), deliver the blocks of peers for which <paramref name="serves"/> holds, connect.
+    /// </summary>
+    public SyncPlan Round(Func<HeaderRequest, IReadOnlyList<BlockLink>?> answerHeaders, Func<string, bool> serves)
+    {
+        var plan = Planner.Plan();
+        Misbehaviours.AddRange(plan.Misbehaviours);
+        Stalls.AddRange(plan.Stalls);
+        foreach (var request in plan.HeaderRequests)
+        {
+            if (answerHeaders(request) is { } headers)
+                Planner.OnHeadersReceived(request.PeerId, headers);
+        }
+        foreach (var request in plan.BlockRequests)
+        {
+            if (serves(request.PeerId))
+                Deliver(request);
+        }
+        Connect();
+        return plan;
+    }
+
     public void Deliver(BlockRequest request)
     {
         var blocks = PeerChains[request.PeerId].Blocks(request);

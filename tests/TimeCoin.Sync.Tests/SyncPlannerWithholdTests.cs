@@ -7,26 +7,19 @@ namespace TimeCoin.Sync.Tests;
 public class SyncPlannerWithholdTests
 {
     /// <summary>
-    /// One coordinator round on a node that follows the chain: plan, let <paramref name="answerHeaders"/> answer each
-    /// header request (null: no reply), deliver the blocks of peers for which <paramref name="serves"/> holds, connect.
+    /// Every fourth second one of the three relays from <paramref name="relays"/>[<paramref name="first"/>] on, in turn,
+    /// drops its connection and comes back (under the same id, or a new one when <paramref name="freshIds"/>).
     /// </summary>
-    private static SyncPlan Round(SyncHarness harness, Func<HeaderRequest, IReadOnlyList<BlockLink>?> answerHeaders, Func<string, bool> serves)
+    private static void ReconnectARelay(SyncHarness harness, List<string> relays, int first, int second, FakeChain chain, bool freshIds)
     {
-        var plan = harness.Planner.Plan();
-        harness.Misbehaviours.AddRange(plan.Misbehaviours);
-        harness.Stalls.AddRange(plan.Stalls);
-        foreach (var request in plan.HeaderRequests)
-        {
-            if (answerHeaders(request) is { } headers)
-                harness.Planner.OnHeadersReceived(request.PeerId, headers);
-        }
-        foreach (var request in plan.BlockRequests)
-        {
-            if (serves(request.PeerId))
-                harness.Deliver(request);
-        }
-        harness.Connect();
-        return plan;
+        if (second % 4 != 3)
+            return;
+        int k = first + second / 4 % 3;
+        harness.Planner.OnPeerDisconnected(relays[k]);
+        harness.PeerChains.Remove(relays[k]);
+        if (freshIds)
+            relays[k] = $"relay-{second}";
+        harness.AddPeer(relays[k], chain, masternode: true);
     }
 
     /// <summary>
@@ -56,7 +49,7 @@ public class SyncPlannerWithholdTests
         for (int second = 0; second < 120; second++)
         {
             // It answers header requests with its headers (it has them) and never sends the block.
-            var plan = Round(harness, r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            var plan = harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             blockRequests += plan.BlockRequests.Count;
             var status = harness.Planner.GetStatus();
             if (fell is null && status.HeaderHeight == 10 && status.BestHeight == 10)
@@ -96,28 +89,30 @@ public class SyncPlannerWithholdTests
             harness.AddPeer(id, withholder, masternode: true);
         foreach (var id in relays)
             Assert.True(harness.Planner.OnHeaderAnnounced(id, withholder.LinkAt(11)));
-        var start = harness.Time.GetUtcNow();
 
-        TimeSpan? fell = null;
-        int secondsAbove = 0, reconnects = 0;
-        for (int second = 0; second < 120; second++)
+        AssertFallsWithinOneSlotAndStaysDown(harness, second =>
         {
-            if (second % 4 == 3)
-            {
-                // One relay drops its connection and comes back (same id, or a new one) and announces again.
-                int k = 1 + second / 4 % 3;
-                harness.Planner.OnPeerDisconnected(relays[k]);
-                harness.PeerChains.Remove(relays[k]);
-                if (freshIds)
-                    relays[k] = $"relay-{second}";
-                harness.AddPeer(relays[k], withholder, masternode: true);
-                reconnects++;
-            }
+            ReconnectARelay(harness, relays, 1, second, withholder, freshIds);
             foreach (var id in relays)
                 harness.Planner.OnHeaderAnnounced(id, withholder.LinkAt(11));
-            Round(harness, r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
-            var status = harness.Planner.GetStatus();
-            if (status.HeaderHeight > 10)
+        });
+    }
+
+    /// <summary>
+    /// Runs two minutes of 1 s rounds on a node at height 10 where nobody serves a block (<paramref name="eachSecond"/>
+    /// announces and reconnects first): the header chain falls to the tip within one 10 s slot and is above it for less
+    /// than 10 s in all, and nobody is reported.
+    /// </summary>
+    private static void AssertFallsWithinOneSlotAndStaysDown(SyncHarness harness, Action<int> eachSecond)
+    {
+        var start = harness.Time.GetUtcNow();
+        TimeSpan? fell = null;
+        int secondsAbove = 0;
+        for (int second = 0; second < 120; second++)
+        {
+            eachSecond(second);
+            harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            if (harness.Planner.GetStatus().HeaderHeight > 10)
                 secondsAbove++;
             else if (fell is null)
                 fell = harness.Time.GetUtcNow() - start;
@@ -125,8 +120,123 @@ public class SyncPlannerWithholdTests
         }
 
         Assert.True(fell is { } t && t < TimeSpan.FromSeconds(10), $"header chain above the tip for {(fell is { } f ? $"{f.TotalSeconds} s" : "the whole 2 minutes")}");
-        Assert.True(secondsAbove < 10, $"header chain above the tip for {secondsAbove} s of 120 ({reconnects} reconnects)");
+        Assert.True(secondsAbove < 10, $"header chain above the tip for {secondsAbove} s of 120");
         Assert.Equal(10, harness.Planner.HeaderHeight);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    /// <summary>
+    /// The other side of counting a header's stalls across peers: an honest producer announces its block with the header,
+    /// and two hostile relays announce the same header and withhold the block. They serve other blocks fast, so they rank
+    /// above the producer for block requests and win the request twice in a row. Two stalls by whoever was asked used to
+    /// refuse the honest header (the node then waited for nothing, or built a fork). Now a header is refused only when
+    /// every connected peer known to have it stalled on it (or more peers than two hostile relays did), and a peer that
+    /// has not stalled on it is asked before one that has: the producer is asked third and delivers.
+    /// </summary>
+    [Fact]
+    public void Plan_TwoHostileRelaysWinTheRequestTwice_HonestHeaderNotRefused()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var chain = FakeChain.Create("main", 11);
+        harness.AddPeer("producer", chain, masternode: true, throughput: 10);
+        harness.AddPeer("relay-a", chain, masternode: true, throughput: 100);
+        harness.AddPeer("relay-b", chain, masternode: true, throughput: 100);
+        Assert.True(harness.Planner.OnHeaderAnnounced("producer", chain.LinkAt(11)));
+        var asked = new List<string>();
+        for (int second = 0; second < 20; second++)
+        {
+            // The relays re-announce the header every second.
+            harness.Planner.OnHeaderAnnounced("relay-a", chain.LinkAt(11));
+            harness.Planner.OnHeaderAnnounced("relay-b", chain.LinkAt(11));
+            var plan = harness.Round(r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "producer");
+            asked.AddRange(plan.BlockRequests.Select(r => r.PeerId));
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(["relay-a", "relay-b", "producer"], asked);
+        Assert.Equal(11, harness.Chain.Height);
+        Assert.Empty(harness.Misbehaviours);
+    }
+
+    /// <summary>
+    /// Two colluding producers in consecutive slots: the first announces its block's header late in its slot, the second
+    /// builds on that block (it was given it) and announces its own header a second later, and both withhold their
+    /// blocks; three relays re-announce both headers every second and reconnect now and then (same ids, or new ones).
+    /// Only stalls on the top header were counted on the header, and every stall was on the first one (the second's
+    /// block is asked of the same peers once the first arrives, or with it): the header chain stayed above our tip. Now a
+    /// stall counts on the header of the lowest height stalled on, and refuses it when the heights stalled on run to the
+    /// top (refused only when every peer that has it or claims that high, or four peers, stalled on it); a relay that
+    /// reconnects while asked counts as a stall: both fall within one slot and stay down. (Without relays each producer
+    /// loses its claim at its second stall, and the headers nobody else has are dropped: that case already held.)
+    /// </summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(3, false)]
+    [InlineData(3, true)]
+    public void Plan_TwoWithholdersInConsecutiveSlotsWithRelays_HeaderChainFallsWithinOneSlotAndStaysDown(int relayCount, bool freshIds)
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var withheld = FakeChain.Create("main", 12);
+        harness.AddPeer("honest", FakeChain.Create("main", 10), masternode: true);
+        var relays = new List<string> { "first", "second" };
+        relays.AddRange(Enumerable.Range(0, relayCount).Select(k => $"relay-{k}"));
+        foreach (var id in relays)
+            harness.AddPeer(id, withheld, masternode: true);
+
+        AssertFallsWithinOneSlotAndStaysDown(harness, second =>
+        {
+            if (relayCount > 0)
+                ReconnectARelay(harness, relays, 2, second, withheld, freshIds);
+            // The first producer's header from the start, the second's from a second later; every relay sends both on.
+            foreach (var id in relays)
+            {
+                if (id != "second")
+                    harness.Planner.OnHeaderAnnounced(id, withheld.LinkAt(11));
+                if (second >= 1 && id != "first")
+                    harness.Planner.OnHeaderAnnounced(id, withheld.LinkAt(12));
+            }
+        });
+    }
+
+    /// <summary>
+    /// The honest side of counting stalls below the top and of counting a peer that leaves with a block in flight: the
+    /// producer of block 11 is slow (never in time), the producer of block 12 built on it and serves both, and a relay
+    /// that has both (and ranks first, being the fastest) drops its connection whenever it has a request out and comes
+    /// back. On main c189e3d leaving released its blocks with nothing counted, and it was asked first again at once, every
+    /// round: the node stayed at 10 for good. Now leaving counts as a stall on the header and peers that stalled on a
+    /// block are asked last: neither header is refused, the next producer is asked for block 11 after the first producer's
+    /// stall and delivers, and the node connects both.
+    /// </summary>
+    [Fact]
+    public void Plan_FirstOfTwoProducersSlowAndARelayLeavesWhenAsked_NeitherHeaderRefused()
+    {
+        var harness = new SyncHarness(FakeChain.Create("main", 10));
+        var chain = FakeChain.Create("main", 12);
+        harness.AddPeer("a-producer", FakeChain.Create("main", 11), masternode: true);
+        harness.AddPeer("a-relay", chain, masternode: true, throughput: 100);
+        harness.AddPeer("b-producer", chain, masternode: true);
+        Assert.True(harness.Planner.OnHeaderAnnounced("a-producer", chain.LinkAt(11)));
+        Assert.True(harness.Planner.OnHeaderAnnounced("a-relay", chain.LinkAt(11)));
+        Assert.True(harness.Planner.OnHeaderAnnounced("b-producer", chain.LinkAt(12)));
+        Assert.True(harness.Planner.OnHeaderAnnounced("a-relay", chain.LinkAt(12)));
+        int left = 0;
+        for (int second = 0; second < 20 && harness.Chain.Height < 12; second++)
+        {
+            var plan = harness.Round(r => harness.PeerChains[r.PeerId].HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "b-producer");
+            if (plan.BlockRequests.Any(r => r.PeerId == "a-relay"))
+            {
+                left++;
+                harness.Planner.OnPeerDisconnected("a-relay");
+                harness.AddPeer("a-relay", chain, masternode: true, throughput: 100);
+                harness.Planner.OnHeaderAnnounced("a-relay", chain.LinkAt(11));
+                harness.Planner.OnHeaderAnnounced("a-relay", chain.LinkAt(12));
+            }
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(12, harness.Chain.Height);
+        Assert.True(left > 0, "the relay was never asked");
+        Assert.Contains(harness.Stalls, s => s.PeerId == "a-producer");
         Assert.Empty(harness.Misbehaviours);
     }
 
@@ -148,7 +258,7 @@ public class SyncPlannerWithholdTests
         Assert.True(harness.Planner.OnHeaderAnnounced("relay", withholder.LinkAt(11)));
         for (int second = 0; second < 10; second++)
         {
-            Round(harness, r => withholder.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            harness.Round(r => withholder.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
         Assert.Equal(10, harness.Planner.HeaderHeight);
@@ -186,7 +296,7 @@ public class SyncPlannerWithholdTests
             {
                 if (second == 1)
                     Assert.True(harness.Planner.OnHeaderAnnounced("relay", chain.LinkAt(chain.Height)));
-                Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
+                harness.Round(r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
                 harness.Time.Advance(TimeSpan.FromSeconds(1));
             }
             Assert.Equal(chain.Height, harness.Chain.Height);
@@ -214,7 +324,7 @@ public class SyncPlannerWithholdTests
                 harness.AddPeer("relay", chain, masternode: true);
                 Assert.True(harness.Planner.OnHeaderAnnounced("relay", chain.LinkAt(11)));
             }
-            Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
+            harness.Round(r => chain.HeadersAfter(r.Locator, r.MaxHeaders), peer => peer == "relay");
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
         Assert.Equal(11, harness.Chain.Height);
@@ -226,7 +336,7 @@ public class SyncPlannerWithholdTests
         Assert.True(harness.Planner.OnHeaderAnnounced("producer", chain.LinkAt(12)));
         for (int second = 0; second < 4; second++)
         {
-            Round(harness, r => chain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            harness.Round(r => chain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
         Assert.Equal(2, harness.Stalls.Count(s => s.PeerId == "producer"));
@@ -265,7 +375,7 @@ public class SyncPlannerWithholdTests
                 pending.Remove(due);
             }
             harness.Connect();
-            var plan = Round(harness, r => peerChain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
+            var plan = harness.Round(r => peerChain.HeadersAfter(r.Locator, r.MaxHeaders), _ => false);
             // Each request is answered 3 s later: after the 2 s stall timeout.
             pending.AddRange(plan.BlockRequests.Select(r => (now + TimeSpan.FromSeconds(3), r)));
             if (harness.Planner.HeaderHeight > 10)
@@ -328,7 +438,7 @@ public class SyncPlannerWithholdTests
                 // It relays the producer's header a round after the producer announced it.
                 harness.Planner.OnHeaderAnnounced("liar", honest.LinkAt(honest.Height));
             }
-            Round(harness, Answer, peer => peer == "producer");
+            harness.Round(Answer, peer => peer == "producer");
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
 
