@@ -231,7 +231,7 @@ public static class CliApplication
         remove.Arguments.Add(removeRange);
         runner.Bind(remove, "whitelist_remove", parse => new JsonObject { ["range"] = parse.GetValue(removeRange) });
 
-        var list = runner.Simple("list", "whitelist_list", "Print every whitelist entry with its source (config, discovery, masternode, operator) and reason (RPC whitelist_list).");
+        var list = runner.Simple("list", "whitelist_list", "Print every whitelist entry with its source (config, discovery, masternode, rpc) and reason (RPC whitelist_list).");
 
         whitelist.Subcommands.Add(add);
         whitelist.Subcommands.Add(remove);
@@ -244,7 +244,7 @@ public static class CliApplication
         var ban = new Command("ban", "Manage the node's bans (addresses it refuses to talk to).");
 
         var range = new Argument<string>("range") { Description = "An IP address or CIDR range, e.g. 203.0.113.7 or 203.0.113.0/24." };
-        var duration = new Option<long?>("--duration-secs") { Description = "How long the ban lasts, in seconds; the node's default when left out." };
+        var duration = new Option<long?>("--duration-secs") { Description = "How long the ban lasts, in seconds (1 to 461168601842); left out, the ban is permanent." };
         duration.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<long?>() is < 1)

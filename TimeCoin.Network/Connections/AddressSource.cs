@@ -3,7 +3,7 @@ namespace TimeCoin.Network.Connections;
 /// <summary>Where the connection manager learned a dialable address; earlier values are dialed first.</summary>
 public enum AddressSource
 {
-    /// <summary>An operator's entry (config whitelist address, persistent peer, RPC addnode): dialed always, never given up.</summary>
+    /// <summary>An operator's entry (single-address config whitelist entry, persistent peer, <see cref="ConnectionManager.AddPeer"/> with persistent): dialed always, never given up.</summary>
     Persistent,
     /// <summary>A known masternode (from an accepted announcement): an automatic entry, never given up, but at most <see cref="ConnectionManagerOptions.MaxAutomaticOutbound"/> of them dialed at once.</summary>
     Masternode,

@@ -328,7 +328,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             return _addresses.Values.Select(a => new KnownPeer(a.EndPoint, a.Source, a.LastConnectedAt, a.Failures)).ToArray();
     }
 
-    /// <summary>Adds an address to dial; persistent ones are dialed always and never given up (RPC <c>addnode</c>).</summary>
+    /// <summary>Adds an address to dial; persistent ones are dialed always and never given up (as Bitcoin Core's <c>addnode</c>).</summary>
     public void AddPeer(IPEndPoint endpoint, bool persistent)
     {
         ArgumentNullException.ThrowIfNull(endpoint);

@@ -35,7 +35,11 @@ public sealed record ConnectionManagerOptions
     /// <summary>Config <c>bootstrap_peers</c>: "ip" or "ip:port"; used when discovery fails or is not configured.</summary>
     public IReadOnlyList<string> BootstrapPeers { get; init; } = [];
 
-    /// <summary>Peers to keep connected like whitelisted ones ("ip" or "ip:port"), e.g. from an <c>addnode</c> setting.</summary>
+    /// <summary>
+    /// Peers always kept connected ("ip", "ip:port" or "[ipv6]:port"): dialed beyond <see cref="TargetOutbound"/>, redialed
+    /// with the persistent backoff and never given up, as Bitcoin Core's <c>addnode</c> (the node's <c>persistent_peers</c>).
+    /// Being listed does not whitelist a peer.
+    /// </summary>
     public IReadOnlyList<string> PersistentPeers { get; init; } = [];
 
     /// <summary>The discovery URL; null disables discovery (bootstrap peers are used).</summary>

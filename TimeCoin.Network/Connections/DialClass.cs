@@ -3,7 +3,7 @@ namespace TimeCoin.Network.Connections;
 /// <summary>How the dialer treats an address (see <see cref="DialSetSelector"/>).</summary>
 internal enum DialClass
 {
-    /// <summary>An operator's entry (config whitelist address, <c>persistent_peers</c>, RPC <c>addnode</c>): always dialed.</summary>
+    /// <summary>An operator's entry (single-address config whitelist entry, <see cref="ConnectionManagerOptions.PersistentPeers"/>, <see cref="ConnectionManager.AddPeer"/> with persistent): always dialed.</summary>
     Manual,
 
     /// <summary>An automatic entry (a masternode, a discovered or automatically whitelisted address): dialed within a bound, never given up.</summary>

@@ -138,6 +138,8 @@ public static class NodeConfigLoader
             MaxOutbound = section.Int("max_outbound", d.MaxOutbound, 0, 1000),
             BootstrapPeers = section.StringList("bootstrap_peers", d.BootstrapPeers,
                 "a peer address (\"1.2.3.4\", \"1.2.3.4:24100\", \"[::1]:24100\", \"seed.example.org:24100\")", PeerAddressSyntax.IsPeerEndpoint),
+            PersistentPeers = section.StringList("persistent_peers", d.PersistentPeers,
+                "an IP address with an optional port (\"1.2.3.4\", \"1.2.3.4:24100\", \"[::1]:24100\"); host names are not accepted here", IsIpEndpoint),
             WhitelistedPeers = section.StringList("whitelisted_peers", d.WhitelistedPeers,
                 IpOrCidr + ", optionally prefixed by permissions (\"noban,prioritysync@10.0.0.0/8\")", PeerAddressSyntax.IsWhitelistEntry),
             BlacklistedPeers = section.StringList("blacklisted_peers", d.BlacklistedPeers, IpOrCidr, PeerAddressSyntax.IsIpOrCidr),
@@ -167,6 +169,8 @@ public static class NodeConfigLoader
         section.ReportUnknownKeys();
         return result;
     }
+
+    private static bool IsIpEndpoint(string text) => Network.Discovery.PeerAddressParser.TryParse(text, 1, out _, out _);
 
     private const string RateLimitForm = "\"message=per_second/burst\" (message: a message type in snake case such as heartbeat or get_headers, or default; a positive rate and a burst of at least 1, e.g. \"heartbeat=250/2500\")";
 

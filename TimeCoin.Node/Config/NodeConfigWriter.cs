@@ -47,6 +47,9 @@ public static class NodeConfigWriter
         w.Comment("Peers dialed at start: \"ip\", \"ip:port\", \"[ipv6]:port\", \"host\" or \"host:port\" (port defaults to `port`);");
         w.Comment("host names are resolved once at start, a name that does not resolve is skipped with a warning.");
         w.Key("bootstrap_peers", p2p.BootstrapPeers);
+        w.Comment("Peers always kept connected, beyond max_outbound, redialed quickly and never given up (as Bitcoin Core's");
+        w.Comment("addnode): \"ip\", \"ip:port\" or \"[ipv6]:port\" (port defaults to `port`). Listing one does not whitelist it.");
+        w.Key("persistent_peers", p2p.PersistentPeers);
         w.Comment("IPs or CIDR ranges trusted by the operator, optionally with permissions: \"noban,prioritysync@10.0.0.0/8\".");
         w.Comment("Whitelisted peers get the gentler liveness settings below and are always redialed; each entry is logged");
         w.Comment("at start as \"Whitelisted peer from config: IP\".");

@@ -16,11 +16,18 @@ public sealed record P2pConfig
     /// <summary><c>max_inbound</c>: most inbound connections accepted at once. Default 125 (as Bitcoin Core).</summary>
     public int MaxInbound { get; init; } = 125;
 
-    /// <summary><c>max_outbound</c>: ordinary outbound connections kept at once; up to 8 automatic entries (masternodes, discovered peers) are kept beyond it, and operator entries (config whitelist addresses, RPC addnode) are always dialed. Default 16.</summary>
+    /// <summary><c>max_outbound</c>: ordinary outbound connections kept at once; up to 8 automatic entries (masternodes, discovered peers) are kept beyond it, and operator entries (single-address whitelist entries, persistent_peers) are always dialed. Default 16.</summary>
     public int MaxOutbound { get; init; } = 16;
 
     /// <summary><c>bootstrap_peers</c>: addresses dialed at start (<c>ip</c>, <c>ip:port</c>, <c>host:port</c>, <c>[ipv6]:port</c>).</summary>
     public IReadOnlyList<string> BootstrapPeers { get; init; } = [];
+
+    /// <summary>
+    /// <c>persistent_peers</c>: addresses (<c>ip</c>, <c>ip:port</c>, <c>[ipv6]:port</c>) the node always keeps dialing, beyond
+    /// <see cref="MaxOutbound"/>, with the short reconnect backoff and never given up (Bitcoin Core's <c>addnode</c>). They
+    /// are not whitelisted by being listed here: add them to <see cref="WhitelistedPeers"/> for that.
+    /// </summary>
+    public IReadOnlyList<string> PersistentPeers { get; init; } = [];
 
     /// <summary><c>whitelisted_peers</c>: IPs or CIDR ranges trusted by the operator, optionally prefixed by permissions (<c>"noban,prioritysync@10.0.0.0/8"</c>).</summary>
     public IReadOnlyList<string> WhitelistedPeers { get; init; } = [];

@@ -12,35 +12,9 @@ internal static class NodeStatusRpcMethods
     public static void Register(RpcMethodRegistry registry, TimeNode node)
     {
         registry.Register("get_peer_info", "Every connected peer: id, address, direction, permissions, masternode, uptime, ping, missed pongs, height, traffic.", [],
-            (_, _) => ValueTask.FromResult<JsonNode?>(new JsonArray(node.Connections.GetPeerInfos().Select(p => (JsonNode)new JsonObject
-            {
-                ["peer_id"] = p.PeerId,
-                ["address"] = p.RemoteEndPoint.ToString(),
-                ["inbound"] = p.IsInbound,
-                ["permissions"] = PeerPermissionNames.Format(p.Permissions),
-                ["whitelisted"] = p.IsWhitelisted,
-                ["masternode"] = p.IsMasternode,
-                ["uptime_secs"] = (long)p.Uptime.TotalSeconds,
-                ["ping_ms"] = p.LastPingRtt?.TotalMilliseconds,
-                ["avg_ping_ms"] = p.AveragePingRtt?.TotalMilliseconds,
-                ["missed_pongs"] = p.MissedPongs,
-                ["best_height"] = p.BestHeight,
-                ["bytes_sent"] = p.BytesSent,
-                ["bytes_received"] = p.BytesReceived,
-                ["user_agent"] = p.UserAgent,
-            }).ToArray())));
+            (_, _) => ValueTask.FromResult<JsonNode?>(new JsonArray(node.Connections.GetPeerInfos().Select(p => (JsonNode)StatusJson.Peer(p)).ToArray())));
         registry.Register("get_masternodes", "Masternodes known from signed announcements and heartbeats, sorted by key.", [],
-            (_, _) => ValueTask.FromResult<JsonNode?>(new JsonArray(node.Masternodes.GetAll().Select(m => (JsonNode)new JsonObject
-            {
-                ["key"] = m.Key.ToString(),
-                ["address"] = m.Address,
-                ["tier"] = m.Tier.ToString().ToLowerInvariant(),
-                ["status"] = m.Status.ToString().ToLowerInvariant(),
-                ["first_seen"] = m.FirstSeen.ToString("O"),
-                ["last_heartbeat"] = m.LastHeartbeat?.ToString("O"),
-                ["uptime_secs"] = (long)m.Uptime.TotalSeconds,
-                ["height"] = m.LastReportedHeight,
-            }).ToArray())));
+            (_, _) => ValueTask.FromResult<JsonNode?>(new JsonArray(node.Masternodes.GetAll().Select(m => (JsonNode)StatusJson.Masternode(m)).ToArray())));
         registry.Register("get_alerts",
             "The active alerts (most urgent first) and, with history, the most recent raises and clears (newest first), so an alert that came and went between two looks is still seen.",
             [

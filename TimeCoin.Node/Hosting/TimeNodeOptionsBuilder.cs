@@ -44,6 +44,7 @@ public static class TimeNodeOptionsBuilder
             WhitelistedPeers = p2p.WhitelistedPeers,
             BlacklistedPeers = p2p.BlacklistedPeers,
             BootstrapPeers = ResolveBootstrap(p2p.BootstrapPeers, p2p.Port, resolve, out warnings),
+            PersistentPeers = p2p.PersistentPeers,
             DiscoveryUrl = string.IsNullOrWhiteSpace(p2p.DiscoveryUrl) ? null : new Uri(p2p.DiscoveryUrl),
             DiscoveryInterval = TimeSpan.FromSeconds(p2p.DiscoveryIntervalSecs),
             AutoWhitelistDiscovered = p2p.AutoWhitelistDiscovered,

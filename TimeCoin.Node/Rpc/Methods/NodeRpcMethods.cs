@@ -253,14 +253,17 @@ public static class NodeRpcMethods
         ["added_at"] = Time(entry.AddedAt),
     };
 
+    /// <summary>The longest timed ban, in seconds (about 146,000 years; a longer one is a permanent ban).</summary>
+    internal const long MaxBanSeconds = (long)(9_223_372_036_854_775_807 / TimeSpan.TicksPerSecond / 2);
+
     private static JsonObject BanAdd(PeerPolicy policy, RpcArguments args)
     {
         var range = ParseRange(args);
         TimeSpan? duration = null;
         if (args.GetInt64("duration_secs") is { } seconds)
         {
-            if (seconds < 1 || seconds > (long)TimeSpan.MaxValue.TotalSeconds / 2)
-                throw BadParam("duration_secs", $"must be at least 1 (leave it out for a permanent ban), got {seconds}");
+            if (seconds < 1 || seconds > MaxBanSeconds)
+                throw BadParam("duration_secs", $"must be from 1 to {MaxBanSeconds} (leave it out for a permanent ban), got {seconds}");
             duration = TimeSpan.FromSeconds(seconds);
         }
         policy.Ban(range, duration, args.GetString("reason") ?? "banned over rpc", BanSource.Rpc);

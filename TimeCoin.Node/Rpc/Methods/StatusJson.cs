@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using TimeCoin.Core.Masternodes;
 using TimeCoin.Core.Policy;
 using TimeCoin.Network.Connections;
 using TimeCoin.Node.Alerts;
@@ -13,6 +14,40 @@ internal static class StatusJson
 {
     public static string Time(DateTimeOffset at) =>
         at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>One row of <c>get_peer_info</c>.</summary>
+    public static JsonObject Peer(PeerInfo p) => new()
+    {
+        ["peer_id"] = p.PeerId,
+        ["address"] = p.RemoteEndPoint.ToString(),
+        ["direction"] = p.IsInbound ? "inbound" : "outbound",
+        ["inbound"] = p.IsInbound,
+        ["permissions"] = PeerPermissionNames.Format(p.Permissions),
+        ["whitelisted"] = p.IsWhitelisted,
+        ["masternode"] = p.IsMasternode,
+        ["connected_at"] = Time(p.ConnectedAt),
+        ["uptime_secs"] = (long)p.Uptime.TotalSeconds,
+        ["ping_ms"] = p.LastPingRtt?.TotalMilliseconds,
+        ["avg_ping_ms"] = p.AveragePingRtt?.TotalMilliseconds,
+        ["missed_pongs"] = p.MissedPongs,
+        ["best_height"] = p.BestHeight,
+        ["bytes_sent"] = p.BytesSent,
+        ["bytes_received"] = p.BytesReceived,
+        ["user_agent"] = p.UserAgent,
+    };
+
+    /// <summary>One row of <c>get_masternodes</c>.</summary>
+    public static JsonObject Masternode(MasternodeRecord m) => new()
+    {
+        ["key"] = m.Key.ToString(),
+        ["address"] = m.Address,
+        ["tier"] = m.Tier.ToString().ToLowerInvariant(),
+        ["status"] = m.Status.ToString().ToLowerInvariant(),
+        ["first_seen"] = Time(m.FirstSeen),
+        ["last_heartbeat"] = m.LastHeartbeat is { } beat ? Time(beat) : null,
+        ["uptime_secs"] = (long)m.Uptime.TotalSeconds,
+        ["height"] = m.LastReportedHeight,
+    };
 
     private static double? Milliseconds(TimeSpan? span) => span is { } s ? Math.Round(s.TotalMilliseconds, 3) : null;
 

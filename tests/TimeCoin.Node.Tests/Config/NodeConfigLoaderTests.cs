@@ -75,7 +75,7 @@ public sealed class NodeConfigLoaderTests
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "time-node.example.toml"));
         string[] keys =
         [
-            "network", "data_dir", "listen", "port", "external_address", "max_inbound", "max_outbound", "bootstrap_peers", "whitelisted_peers",
+            "network", "data_dir", "listen", "port", "external_address", "max_inbound", "max_outbound", "bootstrap_peers", "persistent_peers", "whitelisted_peers",
             "blacklisted_peers", "discovery_url", "discovery_interval_secs", "auto_whitelist_discovered",
             "auto_whitelist_masternodes", "max_auto_whitelist", "ping_interval_secs", "pong_timeout_secs", "max_missed_pongs",
             "whitelisted_pong_timeout_secs", "whitelisted_max_missed_pongs", "keepalive_interval_secs", "enabled", "key_file",
@@ -98,6 +98,7 @@ public sealed class NodeConfigLoaderTests
             max_inbound = 10
             max_outbound = 4
             bootstrap_peers = ["1.2.3.4", "seed.example.org:24200", "[::1]:24200"]
+            persistent_peers = ["10.9.8.7", "10.9.8.6:24200", "[fd00::7]:24200"]
             whitelisted_peers = ["noban,prioritysync@10.0.0.0/8", "192.168.1.5", "fd00::/8"]
             blacklisted_peers = ["6.6.6.0/24"]
             discovery_url = ""
@@ -142,6 +143,7 @@ public sealed class NodeConfigLoaderTests
         Assert.Equal(10, config.P2p.MaxInbound);
         Assert.Equal(4, config.P2p.MaxOutbound);
         Assert.Equal(["1.2.3.4", "seed.example.org:24200", "[::1]:24200"], config.P2p.BootstrapPeers);
+        Assert.Equal(["10.9.8.7", "10.9.8.6:24200", "[fd00::7]:24200"], config.P2p.PersistentPeers);
         Assert.Equal(["noban,prioritysync@10.0.0.0/8", "192.168.1.5", "fd00::/8"], config.P2p.WhitelistedPeers);
         Assert.Equal(["6.6.6.0/24"], config.P2p.BlacklistedPeers);
         Assert.Equal("", config.P2p.DiscoveryUrl);
@@ -246,6 +248,9 @@ public sealed class NodeConfigLoaderTests
     [InlineData("blacklisted_peers", "example.org")]
     [InlineData("bootstrap_peers", "1.2.3.4:70000")]
     [InlineData("bootstrap_peers", "bad host:1")]
+    [InlineData("persistent_peers", "seed.example.org:24200")]
+    [InlineData("persistent_peers", "1.2.3.4:0")]
+    [InlineData("persistent_peers", "10.0.0.0/8")]
     public void Parse_BadAddressInList_NamesKeyItemAndValue(string key, string entry)
     {
         var error = Assert.Single(Errors($"[p2p]\n{key} = [\"1.2.3.4\", \"{entry}\"]\n"));

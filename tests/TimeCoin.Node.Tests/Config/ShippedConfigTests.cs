@@ -89,7 +89,7 @@ public class ShippedConfigTests
             P2p = new P2pConfig
             {
                 Listen = "127.0.0.1", Port = 30001, ExternalAddress = "203.0.113.7:30001", MaxInbound = 7, MaxOutbound = 3,
-                BootstrapPeers = ["127.0.0.1:30003", "seed.example.org:24200"], WhitelistedPeers = ["noban@127.0.0.0/8", "10.0.0.5"],
+                BootstrapPeers = ["127.0.0.1:30003", "seed.example.org:24200"], PersistentPeers = ["127.0.0.1:30005"], WhitelistedPeers = ["noban@127.0.0.0/8", "10.0.0.5"],
                 BlacklistedPeers = ["6.6.6.0/24"], DiscoveryUrl = "", DiscoveryIntervalSecs = 60, AutoWhitelistDiscovered = false,
                 AutoWhitelistMasternodes = false, MaxAutoWhitelist = 9,
             },

@@ -30,6 +30,22 @@ public class TimeNodeOptionsBuilderTests
     }
 
     [Fact]
+    public void Build_PersistentPeers_AreDialedAlwaysByTheConnectionManager()
+    {
+        using var dir = new TempDirectory();
+        var config = NodeConfigLoader.Parse($$"""
+            data_dir = "{{dir.Path}}"
+            [p2p]
+            persistent_peers = ["10.9.8.7", "10.9.8.6:24200"]
+            """, "test.toml");
+
+        var options = TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _);
+
+        Assert.Equal(["10.9.8.7", "10.9.8.6:24200"], options.Connections.PersistentPeers);
+        Assert.Empty(options.Connections.WhitelistedPeers); // listing a peer as persistent does not whitelist it
+    }
+
+    [Fact]
     public void Build_SameDataDirTwice_KeepsTheNodeIdentity()
     {
         using var dir = new TempDirectory();

@@ -215,6 +215,7 @@ public sealed class NodeRpcMethodsTests : IDisposable
     [Theory]
     [InlineData("""{"range":"203.0.113.7","duration_secs":0}""", "parameter 'duration_secs'")]
     [InlineData("""{"range":"203.0.113.7","duration_secs":"1h"}""", "parameter 'duration_secs'")]
+    [InlineData("""{"range":"203.0.113.7","duration_secs":9223372036854775807}""", "parameter 'duration_secs' must be from 1 to 461168601842 (leave it out for a permanent ban), got 9223372036854775807")]
     [InlineData("""{"range":"not-an-ip"}""", "parameter 'range'")]
     public async Task BanAdd_BadParameters_InvalidParamsNamingTheParameter(string parameters, string named)
     {
