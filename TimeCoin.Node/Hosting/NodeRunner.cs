@@ -16,6 +16,12 @@ internal static class NodeRunner
 {
     public static async Task<int> RunAsync(NodeConfig config, LogLevel logLevel, string? logFile, TextWriter output, TextWriter error)
     {
+        if (!string.IsNullOrWhiteSpace(logFile) && Logging.CheckLogFile(logFile) is { } logFileError)
+        {
+            error.WriteLine($"time-node: {logFileError}");
+            return 1;
+        }
+
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         // The data directory first: a masternode's key is created in it, and an unusable one is named by its key.
         var dataDir = config.ResolveDataDir(home);
