@@ -41,7 +41,8 @@ public static class NodeCommandLine
         });
         var logFile = new Option<string?>("--log-file")
         {
-            Description = "Also write the log to this file (UTC timestamps; rolled over at 100 MiB, 10 files kept). " +
+            Description = "Also write the log to this file (UTC timestamps; rolled over at 100 MiB, 10 files kept). Its directory is " +
+                "created; a file that cannot be opened for writing stops the start (exit 1, the path named). " +
                 "Under systemd the console log goes to the journal in its own format.",
         };
         var start = new Command("start", "Run a node in the foreground on the .NET Generic Host (P2P, sync, block production for federation keys, " +

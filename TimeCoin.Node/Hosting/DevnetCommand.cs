@@ -9,12 +9,17 @@ internal static class DevnetCommand
 {
     public static Command Build()
     {
-        var nodes = new Option<int>("--nodes") { Description = "Number of nodes, each a federation member producing its own slots.", DefaultValueFactory = _ => 4 };
-        var blockTime = new Option<int>("--block-time") { Description = "Seconds per slot.", DefaultValueFactory = _ => 1 };
-        var duration = new Option<int>("--duration-secs") { Description = "Stop after this many seconds and report convergence (0 = run until Ctrl+C).", DefaultValueFactory = _ => 0 };
-        var lateJoin = new Option<int>("--late-join-secs") { Description = "Start the last node this many seconds late so it has to catch up (0 = all together).", DefaultValueFactory = _ => 10 };
+        var nodes = new Option<int>("--nodes") { Description = "Number of nodes (1 to 64), each a federation member producing its own slots.", DefaultValueFactory = _ => 4 };
+        var blockTime = new Option<int>("--block-time") { Description = "Seconds per slot (1 to 3600).", DefaultValueFactory = _ => 1 };
+        var duration = new Option<int>("--duration-secs") { Description = "Stop after this many seconds and report convergence (0 or more; 0 = run until Ctrl+C).", DefaultValueFactory = _ => 0 };
+        var lateJoin = new Option<int>("--late-join-secs") { Description = "Start the last node this many seconds late so it has to catch up (0 or more; 0 = all together).", DefaultValueFactory = _ => 10 };
         var dataDir = new Option<string?>("--datadir") { Description = "Keep the nodes' data here (node-0, node-1, ...); default a temporary directory removed at exit." };
-        var rpcPort = new Option<int>("--rpc-port") { Description = "JSON-RPC port of node 0 for time-cli (0 = none). Cookie in <datadir>/node-0/.cookie.", DefaultValueFactory = _ => 0 };
+        var rpcPort = new Option<int>("--rpc-port") { Description = "JSON-RPC port of node 0 for time-cli (1 to 65535; 0 = none). Cookie in <datadir>/node-0/.cookie.", DefaultValueFactory = _ => 0 };
+        Validate(nodes, DevnetLayout.NodesError);
+        Validate(blockTime, DevnetLayout.BlockTimeError);
+        Validate(duration, secs => secs < 0 ? $"--duration-secs: 0 (run until Ctrl+C) or a positive number of seconds, got {secs}." : null);
+        Validate(lateJoin, secs => secs < 0 ? $"--late-join-secs: 0 (all together) or a positive number of seconds, got {secs}." : null);
+        Validate(rpcPort, port => port is < 0 or > 65535 ? $"--rpc-port: 0 (none) or a port from 1 to 65535, got {port}." : null);
         var verbose = new Option<bool>("--verbose") { Description = "Log every node's information messages, not only warnings." };
         var chaos = new Option<bool>("--chaos")
         {
@@ -53,13 +58,23 @@ internal static class DevnetCommand
         return command;
     }
 
+    /// <summary>Refuses a value of <paramref name="option"/> at parse time (exit 1, the message on stderr) when
+    /// <paramref name="error"/> gives a reason.</summary>
+    private static void Validate(Option<int> option, Func<int, string?> error) => option.Validators.Add(result =>
+    {
+        if (error(result.GetValueOrDefault<int>()) is { } message)
+            result.AddError(message);
+    });
+
     private sealed record DevnetRun(DevnetOptions Options, int DurationSecs, bool Verbose, bool Live, int ChaosSeed);
 
     private static Command BuildInit()
     {
-        var nodes = new Option<int>("--nodes") { Description = "Number of nodes, each a federation member and masternode.", DefaultValueFactory = _ => 3 };
+        var nodes = new Option<int>("--nodes") { Description = "Number of nodes (1 to 64), each a federation member and masternode.", DefaultValueFactory = _ => 3 };
         var dir = new Option<string>("--dir") { Description = "Directory to write genesis.json and node-0, node-1, ... into.", Required = true };
-        var blockTime = new Option<int>("--block-time") { Description = "Seconds per slot.", DefaultValueFactory = _ => 1 };
+        var blockTime = new Option<int>("--block-time") { Description = "Seconds per slot (1 to 3600).", DefaultValueFactory = _ => 1 };
+        Validate(nodes, DevnetLayout.NodesError);
+        Validate(blockTime, DevnetLayout.BlockTimeError);
         var basePort = new Option<int>("--base-port")
         {
             Description = "Node i listens for peers on base+2i and serves JSON-RPC on base+2i+1, all on 127.0.0.1.",

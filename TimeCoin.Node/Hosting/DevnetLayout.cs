@@ -18,15 +18,21 @@ internal static class DevnetLayout
     /// <summary>Node <paramref name="index"/>'s JSON-RPC port.</summary>
     public static int RpcPort(int basePort, int index) => P2pPort(basePort, index) + 1;
 
+    /// <summary>Why <paramref name="nodes"/> is not a devnet's <c>--nodes</c> (1 to 64), or null when it is.</summary>
+    public static string? NodesError(int nodes) =>
+        nodes is < 1 or > 64 ? $"--nodes: a devnet has 1 to 64 nodes, got {nodes}." : null;
+
+    /// <summary>Why <paramref name="seconds"/> is not a devnet's <c>--block-time</c> (1 to 3600), or null when it is.</summary>
+    public static string? BlockTimeError(int seconds) =>
+        seconds is < 1 or > 3600 ? $"--block-time: 1 to 3600 seconds, got {seconds}." : null;
+
     /// <summary>Writes the layout and returns each node's data directory.</summary>
     /// <exception cref="IOException">A target file exists (named in the message).</exception>
     /// <exception cref="ArgumentException">Bad node count, block time or port range.</exception>
     public static IReadOnlyList<string> Write(string directory, int nodes, int blockTimeSeconds, int basePort)
     {
-        if (nodes is < 1 or > 64)
-            throw new ArgumentException($"--nodes: a devnet has 1 to 64 nodes, got {nodes}.");
-        if (blockTimeSeconds is < 1 or > 3600)
-            throw new ArgumentException($"--block-time: 1 to 3600 seconds, got {blockTimeSeconds}.");
+        if ((NodesError(nodes) ?? BlockTimeError(blockTimeSeconds)) is { } error)
+            throw new ArgumentException(error);
         if (basePort < 1024 || RpcPort(basePort, nodes - 1) > 65535)
             throw new ArgumentException($"--base-port: ports {basePort}..{RpcPort(basePort, nodes - 1)} must lie within 1024..65535.");
 

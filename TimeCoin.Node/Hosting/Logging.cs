@@ -54,6 +54,27 @@ internal static class Logging
         }
     }
 
+    /// <summary>
+    /// Checks that the log file can be written: creates its directory and opens it for append once. Serilog's file
+    /// sink swallows the error of a file it cannot open, so without this check the file log would silently be missing.
+    /// </summary>
+    /// <returns>Why the file cannot be written (the path named), or null when it can.</returns>
+    public static string? CheckLogFile(string logFile)
+    {
+        var path = Path.GetFullPath(logFile);
+        try
+        {
+            if (Path.GetDirectoryName(path) is { Length: > 0 } directory)
+                Directory.CreateDirectory(directory);
+            using var _ = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"--log-file '{logFile}' cannot be opened: {ex.Message}";
+        }
+    }
+
     private static LogEventLevel ToSerilog(LogLevel level) => level switch
     {
         LogLevel.Trace => LogEventLevel.Verbose,

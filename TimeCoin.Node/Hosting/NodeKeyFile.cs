@@ -53,6 +53,8 @@ public static class NodeKeyFile
     }
 
     /// <summary>Writes <paramref name="key"/> to <paramref name="path"/> with owner-only permissions (on Unix).</summary>
+    /// <exception cref="IOException">The file or its directory cannot be written (no temporary file is left).</exception>
+    /// <exception cref="UnauthorizedAccessException">Writing is not permitted.</exception>
     public static void Save(string path, KeyPair key)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -62,9 +64,25 @@ public static class NodeKeyFile
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(temp, options))
-        using (var writer = new StreamWriter(stream))
-            writer.WriteLine(Convert.ToHexStringLower(key.ExportPrivateKey()));
-        File.Move(temp, path, overwrite: true);
+        try
+        {
+            using (var stream = new FileStream(temp, options))
+            using (var writer = new StreamWriter(stream))
+                writer.WriteLine(Convert.ToHexStringLower(key.ExportPrivateKey()));
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            // No stray copy of the private key is left beside a target that could not be written.
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+
+            throw;
+        }
     }
 }

@@ -16,7 +16,25 @@ internal static class NodeRunner
 {
     public static async Task<int> RunAsync(NodeConfig config, LogLevel logLevel, string? logFile, TextWriter output, TextWriter error)
     {
+        if (!string.IsNullOrWhiteSpace(logFile) && Logging.CheckLogFile(logFile) is { } logFileError)
+        {
+            error.WriteLine($"time-node: {logFileError}");
+            return 1;
+        }
+
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        // The data directory first: a masternode's key is created in it, and an unusable one is named by its key.
+        var dataDir = config.ResolveDataDir(home);
+        try
+        {
+            Directory.CreateDirectory(dataDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"time-node: data_dir '{dataDir}' cannot be created: {ex.Message}");
+            return 1;
+        }
+
         TimeNodeOptions options;
         try
         {
@@ -41,7 +59,7 @@ internal static class NodeRunner
         {
             await host.StartAsync();
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or ArgumentException or TransportException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or TransportException)
         {
             error.WriteLine($"time-node: {ex.Message}");
             return 1;

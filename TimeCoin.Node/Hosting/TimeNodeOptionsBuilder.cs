@@ -15,18 +15,22 @@ namespace TimeCoin.Node.Hosting;
 /// file and the key file, resolves paths, maps every section onto the component options.</summary>
 public static class TimeNodeOptionsBuilder
 {
-    /// <summary>Builds the options; file problems (genesis, key) throw with the file named.</summary>
-    /// <exception cref="InvalidDataException">The genesis file or key file is unusable.</exception>
+    /// <summary>Builds the options; file problems (genesis, key, data directory) throw with the config key and the
+    /// path named.</summary>
+    /// <exception cref="InvalidDataException">The genesis file or key file is unusable, or data_dir is a file.</exception>
     public static TimeNodeOptions Build(NodeConfig config, string homeDirectory) => Build(config, homeDirectory, Dns.GetHostAddresses, out _);
 
     /// <summary>Builds the options, resolving host names in <c>bootstrap_peers</c> with <paramref name="resolve"/>;
     /// a name that does not resolve is skipped and described in <paramref name="warnings"/> (never fatal: other peers,
     /// discovery and known peers still work).</summary>
-    /// <exception cref="InvalidDataException">The genesis file or key file is unusable.</exception>
+    /// <exception cref="InvalidDataException">The genesis file or key file is unusable, or data_dir is a file; the
+    /// message names the config key (<c>genesis.file</c>, <c>masternode.key_file</c>, <c>data_dir</c>) and the path.</exception>
     public static TimeNodeOptions Build(NodeConfig config, string homeDirectory, Func<string, IPAddress[]> resolve, out IReadOnlyList<string> warnings)
     {
         var chain = LoadChain(config, homeDirectory);
         var dataDir = config.ResolveDataDir(homeDirectory);
+        if (File.Exists(dataDir))
+            throw new InvalidDataException($"data_dir '{dataDir}' is a file, not a directory.");
         bool builtInDevnet = config.Network == NetworkName.Devnet && string.IsNullOrWhiteSpace(config.Genesis.File);
         // The built-in devnet's federation is one well-known key, so a single local devnet node can produce.
         KeyPair identity = builtInDevnet
@@ -94,9 +98,18 @@ public static class TimeNodeOptionsBuilder
     private static KeyPair LoadIdentity(NodeConfig config, string homeDirectory)
     {
         var path = config.ResolveInDataDir(config.Masternode.KeyFile, homeDirectory);
-        if (config.Masternode.Enabled)
-            return NodeKeyFile.LoadOrCreate(path);
-        return File.Exists(path) ? NodeKeyFile.Load(path) : KeyPair.Generate();
+        if (!config.Masternode.Enabled && !File.Exists(path))
+            return KeyPair.Generate();
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"masternode.key_file '{path}' is a directory, not a file.");
+        try
+        {
+            return config.Masternode.Enabled ? NodeKeyFile.LoadOrCreate(path) : NodeKeyFile.Load(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"masternode.key_file '{path}' cannot be {(File.Exists(path) ? "read" : "created")}: {ex.Message}", ex);
+        }
     }
 
     private static IPEndPoint? ExternalEndPoint(P2pConfig p2p)
@@ -144,12 +157,14 @@ public static class TimeNodeOptionsBuilder
         if (string.IsNullOrWhiteSpace(config.Genesis.File))
             return ChainParameters.ForNetwork(config.Network.ToString().ToLowerInvariant());
         var path = config.ResolveInDataDir(config.Genesis.File, homeDirectory);
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"genesis.file '{path}' is a directory, not a file.");
         string json;
         try
         {
             json = File.ReadAllText(path);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"genesis.file '{path}' cannot be read: {ex.Message}", ex);
         }

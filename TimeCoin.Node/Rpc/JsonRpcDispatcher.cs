@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -9,6 +10,9 @@ namespace TimeCoin.Node.Rpc;
 /// Turns a JSON-RPC 2.0 request body (single or batch) into a response body using a <see cref="RpcMethodRegistry"/>.
 /// Independent of HTTP so it can be tested and reused directly. Handler failures other than
 /// <see cref="RpcException"/> are logged and answered with <see cref="RpcErrorCodes.InternalError"/> without details.
+/// A body that is not UTF-8 is a parse error; a string of the request that is not text (an escaped lone UTF-16
+/// surrogate, which the JSON parser accepts but no string read does) is an invalid request in a member and invalid
+/// params in a parameter, so no read of the request throws out of the dispatcher.
 /// </summary>
 public sealed class JsonRpcDispatcher
 {
@@ -30,6 +34,12 @@ public sealed class JsonRpcDispatcher
     /// <returns>The response JSON, or null when every request was a notification (no answer is due).</returns>
     public async Task<string?> DispatchAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
+        // JsonDocument.Parse checks the JSON grammar but not the UTF-8 inside strings; a later string read would throw.
+        if (!Utf8.IsValid(body.Span))
+        {
+            return Error(null, RpcErrorCodes.ParseError, "parse error: the body is not valid UTF-8").ToJsonString();
+        }
+
         JsonDocument document;
         try
         {
@@ -79,8 +89,13 @@ public sealed class JsonRpcDispatcher
             return Error(null, RpcErrorCodes.InvalidRequest, "invalid request: 'id' must be a string, a number or null");
         }
 
+        if (hasId && !RpcArguments.IsText(id))
+        {
+            return Error(null, RpcErrorCodes.InvalidRequest, "invalid request: 'id' " + NotText);
+        }
+
         var responseId = hasId ? JsonSerializer.SerializeToNode(id) : null;
-        if (!request.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || version.GetString() != "2.0")
+        if (!request.TryGetProperty("jsonrpc", out var version) || !RpcArguments.TryGetText(version, out var versionText) || versionText != "2.0")
         {
             return Error(responseId, RpcErrorCodes.InvalidRequest, "invalid request: 'jsonrpc' must be \"2.0\"");
         }
@@ -90,13 +105,18 @@ public sealed class JsonRpcDispatcher
             return Error(responseId, RpcErrorCodes.InvalidRequest, "invalid request: 'method' must be a string");
         }
 
+        if (!RpcArguments.TryGetText(methodName, out var name))
+        {
+            return Error(responseId, RpcErrorCodes.InvalidRequest, "invalid request: 'method' " + NotText);
+        }
+
         var hasParams = request.TryGetProperty("params", out var parameters);
         if (hasParams && parameters.ValueKind is not (JsonValueKind.Array or JsonValueKind.Object))
         {
             return Error(responseId, RpcErrorCodes.InvalidRequest, "invalid request: 'params' must be an array or an object");
         }
 
-        var response = await InvokeAsync(methodName.GetString()!, hasParams ? parameters : null, responseId, cancellationToken);
+        var response = await InvokeAsync(name, hasParams ? parameters : null, responseId, cancellationToken);
         return hasId ? response : null;
     }
 
@@ -159,6 +179,11 @@ public sealed class JsonRpcDispatcher
         {
             foreach (var property in named.EnumerateObject())
             {
+                if (!RpcArguments.IsText(property))
+                {
+                    throw InvalidParams($"a parameter name of '{method.Name}' {NotText}");
+                }
+
                 var parameter = declared.FirstOrDefault(p => p.Name == property.Name)
                     ?? throw InvalidParams($"unknown parameter '{property.Name}' for '{method.Name}'");
                 Accept(parameter, property.Value, values);
@@ -201,8 +226,15 @@ public sealed class JsonRpcDispatcher
             throw InvalidParams($"parameter '{parameter.Name}' must be {expected}, got {Shorten(value.GetRawText())}");
         }
 
+        if (!RpcArguments.IsText(value))
+        {
+            throw InvalidParams($"parameter '{parameter.Name}' holds a string that {NotText}");
+        }
+
         values[parameter.Name] = value.Clone();
     }
+
+    private const string NotText = "is not text (it holds an escaped lone UTF-16 surrogate)";
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 

@@ -40,6 +40,78 @@ public class NodeStartCommandTests
     }
 
     [Fact]
+    public void Start_GenesisFileIsADirectory_ExitsOneNamingTheKeyWithoutAStackTrace()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(Path.Combine(dir.Path, "config.toml"), $"""
+            network = "devnet"
+            [genesis]
+            file = "{dir.Path}"
+            """);
+
+        var (exit, _, error) = Run("start", "--datadir", dir.Path);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("time-node: genesis.file", error);
+        Assert.Contains(dir.Path, error);
+        Assert.DoesNotContain(" at ", error);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Start_DataDirCannotBeCreated_ExitsOneNamingTheKey(bool masternode)
+    {
+        using var dir = new TempDirectory();
+        var file = Path.Combine(dir.Path, "file");
+        File.WriteAllText(file, "x");
+        var dataDir = Path.Combine(file, "node");
+        File.WriteAllText(Path.Combine(dir.Path, "config.toml"), $"""
+            data_dir = "{dataDir}"
+            [masternode]
+            enabled = {(masternode ? "true" : "false")}
+            [p2p]
+            listen = "127.0.0.1"
+            port = {Processes.NodeProcess.FreePort()}
+            discovery_url = ""
+            [rpc]
+            enabled = false
+            """);
+
+        var (exit, _, error) = Run("start", "--config", Path.Combine(dir.Path, "config.toml"));
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"time-node: data_dir '{dataDir}' cannot be created", error);
+    }
+
+    [Theory]
+    [InlineData("file/node.log")]
+    [InlineData("dir")]
+    public void Start_LogFileCannotBeOpened_ExitsOneNamingThePath(string relative)
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(Path.Combine(dir.Path, "file"), "x");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "dir"));
+        var logFile = Path.Combine(dir.Path, relative);
+        // The P2P port is taken, so a node that ignored the bad log file would still stop at start.
+        using var occupier = new TcpListener(IPAddress.Loopback, 0);
+        occupier.Start();
+        File.WriteAllText(Path.Combine(dir.Path, "config.toml"), $"""
+            network = "devnet"
+            [p2p]
+            listen = "127.0.0.1"
+            port = {((IPEndPoint)occupier.LocalEndpoint).Port}
+            [rpc]
+            enabled = false
+            """);
+
+        var (exit, _, error) = Run("start", "--datadir", dir.Path, "--log-file", logFile);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"time-node: --log-file '{logFile}' cannot be opened", error);
+    }
+
+    [Fact]
     public void Start_UnknownLogLevel_RefusedNamingTheOption()
     {
         var (exit, _, error) = Run("start", "--log-level", "loud");

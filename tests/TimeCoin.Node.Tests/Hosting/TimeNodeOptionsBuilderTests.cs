@@ -112,6 +112,43 @@ public class TimeNodeOptionsBuilderTests
     }
 
     [Fact]
+    public void Build_GenesisFileIsADirectory_FailsNamingTheKeyAndPath()
+    {
+        using var dir = new TempDirectory();
+        var config = NodeConfigLoader.Parse($"data_dir = \"{dir.Path}\"\n[genesis]\nfile = \"{dir.Path}\"", "test.toml");
+        var ex = Assert.Throws<InvalidDataException>(() => TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _));
+        Assert.Contains("genesis.file", ex.Message);
+        Assert.Contains(dir.Path, ex.Message);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Build_DataDirIsAFile_FailsNamingTheKeyAndPath(bool masternode)
+    {
+        using var dir = new TempDirectory();
+        var file = Path.Combine(dir.Path, "not-a-dir");
+        File.WriteAllText(file, "x");
+        var config = NodeConfigLoader.Parse($"data_dir = \"{file}\"\n[masternode]\nenabled = {(masternode ? "true" : "false")}", "test.toml");
+        var ex = Assert.Throws<InvalidDataException>(() => TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _));
+        Assert.Contains("data_dir", ex.Message);
+        Assert.Contains(file, ex.Message);
+    }
+
+    [Fact]
+    public void Build_MasternodeKeyFileIsADirectory_FailsNamingTheKeyAndPathAndLeavesNoTemporaryFile()
+    {
+        using var dir = new TempDirectory();
+        var keyPath = Path.Combine(dir.Path, "keys");
+        Directory.CreateDirectory(keyPath);
+        var config = NodeConfigLoader.Parse($"data_dir = \"{dir.Path}\"\n[masternode]\nenabled = true\nkey_file = \"keys\"", "test.toml");
+        var ex = Assert.Throws<InvalidDataException>(() => TimeNodeOptionsBuilder.Build(config, dir.Path, FakeDns, out _));
+        Assert.Contains("masternode.key_file", ex.Message);
+        Assert.Contains(keyPath, ex.Message);
+        Assert.Equal([keyPath], Directory.GetFileSystemEntries(dir.Path));
+    }
+
+    [Fact]
     public void Parse_WhitelistRangeWithHostBits_IsAConfigErrorNamingKeyAndFile()
     {
         var ex = Assert.Throws<NodeConfigException>(() =>

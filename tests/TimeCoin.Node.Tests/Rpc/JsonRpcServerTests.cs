@@ -149,6 +149,23 @@ public sealed class JsonRpcServerTests : IAsyncLifetime
         Assert.Equal(RpcErrorCodes.ParseError, code);
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task Post_BodyNotUtf8_ReturnsParseErrorWith200()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","method":"uptime?","id":1}""");
+        body[Array.IndexOf(body, (byte)'?')] = 0xFF;
+        using var client = _server.CreateAuthorizedClient();
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await client.PostAsync("/", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
+        Assert.Equal(RpcErrorCodes.ParseError, (int)error["code"]!);
+    }
+
     [Theory]
     [InlineData("""{"jsonrpc":"2.0","id":1}""", "'method'")]
     [InlineData("""{"jsonrpc":"1.0","method":"uptime","id":1}""", "'jsonrpc'")]

@@ -1,0 +1,68 @@
+using System.CommandLine;
+
+namespace TimeCoin.Node.Tests.Hosting;
+
+/// <summary>`time-node devnet` refuses out-of-range options before starting anything, with devnet init's messages.</summary>
+public class DevnetCommandTests
+{
+    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        // Only a safety net: a refused option returns at once; a devnet started by mistake is stopped here.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        int exit = await NodeCommandLine.Build().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancel.Token);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData("--nodes", "0", "--nodes: a devnet has 1 to 64 nodes, got 0.")]
+    [InlineData("--nodes", "100000", "--nodes: a devnet has 1 to 64 nodes, got 100000.")]
+    [InlineData("--block-time", "0", "--block-time: 1 to 3600 seconds, got 0.")]
+    [InlineData("--rpc-port", "70000", "--rpc-port: 0 (none) or a port from 1 to 65535, got 70000.")]
+    [InlineData("--duration-secs", "-5", "--duration-secs: 0 (run until Ctrl+C) or a positive number of seconds, got -5.")]
+    [InlineData("--late-join-secs", "-1", "--late-join-secs: 0 (all together) or a positive number of seconds, got -1.")]
+    public async Task Devnet_OptionOutOfRange_ExitsOneNamingTheOptionAndRange(string option, string value, string message)
+    {
+        // The other options small and short, so a devnet started by mistake is one node for one second.
+        string[] others = ["--nodes", "1", "--late-join-secs", "0", "--duration-secs", "1"];
+        var args = new List<string> { "devnet", option, value };
+        for (int i = 0; i < others.Length; i += 2)
+        {
+            if (others[i] != option)
+                args.AddRange([others[i], others[i + 1]]);
+        }
+
+        var (exit, output, error) = await RunAsync([.. args]);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error);
+        Assert.DoesNotContain("devnet:", output);
+    }
+
+    [Theory]
+    [InlineData("--nodes", "0", "--nodes: a devnet has 1 to 64 nodes, got 0.")]
+    [InlineData("--block-time", "3601", "--block-time: 1 to 3600 seconds, got 3601.")]
+    public async Task DevnetInit_OptionOutOfRange_SameMessage(string option, string value, string message)
+    {
+        using var dir = new Storage.TempDirectory();
+
+        var (exit, _, error) = await RunAsync("devnet", "init", "--dir", Path.Combine(dir.Path, "dn"), option, value);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "dn")));
+    }
+
+    [Fact]
+    public void DevnetHelp_GivesTheRanges()
+    {
+        var output = new StringWriter();
+        NodeCommandLine.Build().Parse(["devnet", "--help"]).Invoke(new InvocationConfiguration { Output = output });
+        var help = output.ToString();
+
+        Assert.Contains("1 to 64", help);
+        Assert.Contains("1 to 3600", help);
+        Assert.Contains("1 to 65535", help);
+    }
+}
