@@ -36,6 +36,9 @@ public sealed class PingState
     private TimeSpan? _minRtt;
     private long _rttTicksSum;
     private long _rttCount;
+    // The figures as last returned by GetStatistics, until one of them changes (null then): they change at a ping, a
+    // pong, a missed pong or a delivery, and are read every few seconds (metrics sample each connection every 5 s).
+    private PingStatistics? _statistics;
 
     /// <summary>Creates the state for one new connection.</summary>
     /// <param name="options">Timeouts and limits.</param>
@@ -79,12 +82,15 @@ public sealed class PingState
     /// <summary>When the last matching (in-time or late) pong arrived, or null.</summary>
     public DateTimeOffset? LastPongAt { get { lock (_gate) return _lastPongAt; } }
 
-    /// <summary>All figures at one instant, for RPC.</summary>
+    /// <summary>
+    /// All figures at one instant, for RPC and metrics. While none of them changes, every call returns the same
+    /// (immutable) instance: a connection sampled every few seconds between pings costs no new one per sample.
+    /// </summary>
     public PingStatistics GetStatistics()
     {
         lock (_gate)
         {
-            return new PingStatistics(
+            return _statistics ??= new PingStatistics(
                 _missedPongs, _totalMissedPongs, CountPendingUnlocked(), _unknownPongs, _latePongs,
                 _lastRtt, _minRtt, AverageRttUnlocked(), _lastPongAt, _lastPingSentAt, _lastRequestedDataAt);
         }
@@ -118,6 +124,7 @@ public sealed class PingState
                     continue;
                 _pings.Add(nonce, new PendingPing(now));
                 _lastPingSentAt = now;
+                _statistics = null;
                 return nonce;
             }
             throw new InvalidOperationException(
@@ -134,6 +141,7 @@ public sealed class PingState
     {
         lock (_gate)
         {
+            _statistics = null;
             var now = _time.GetUtcNow();
             // A missed ping older than the retention is unknown whether or not a poll has forgotten it yet: the driver
             // polls only at its deadlines, so the table may still hold it for up to a ping interval.
@@ -161,7 +169,10 @@ public sealed class PingState
     public void OnRequestedDataReceived()
     {
         lock (_gate)
+        {
             _lastRequestedDataAt = _time.GetUtcNow();
+            _statistics = null;
+        }
     }
 
     /// <summary>
@@ -185,6 +196,7 @@ public sealed class PingState
                     ping.CountedMissed = true;
                     _missedPongs++;
                     _totalMissedPongs++;
+                    _statistics = null;
                 }
             }
             ForgetOldUnlocked(now);

@@ -158,7 +158,13 @@ public sealed partial class ConnectionManager
     /// </summary>
     private async Task DialLoopAsync(CancellationToken token)
     {
-        while (!token.IsCancellationRequested)
+        // A wake-up, the due time and the stop all complete the round's wake source (Wake), and only an await follows
+        // it: no Task.WhenAny, whose completion would hop to the thread pool instead of the host's scheduler. One timer
+        // and one registration serve every round (the timer is re-armed per round). A late tick of the timer can at
+        // worst complete the next round's source early: one extra round, as any wake-up gives.
+        using var timer = _time.CreateTimer(static s => ((ConnectionManager)s!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        using var stop = token.Register(static s => ((ConnectionManager)s!).Wake(), this);
+        while (true)
         {
             TaskCompletionSource wake;
             lock (_gate)
@@ -167,6 +173,11 @@ public sealed partial class ConnectionManager
                     _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 wake = _wake;
             }
+            // The stop is checked once the round's source is in place: a stop before this is seen here, a later one
+            // completes that source (a stop between a check before it and its replacement would wake a source already
+            // completed, and the round would wait forever).
+            if (token.IsCancellationRequested)
+                break;
             var sleep = _options.DialInterval;
             try
             {
@@ -182,11 +193,8 @@ public sealed partial class ConnectionManager
             {
                 _logger.LogError(ex, "Dial round failed");
             }
-            // A wake-up, the due time and the stop all complete the same source, and only an await follows it:
-            // no Task.WhenAny, whose completion would hop to the thread pool instead of the host's scheduler.
-            using (var timer = _time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), wake, sleep, Timeout.InfiniteTimeSpan))
-            using (token.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), wake))
-                await wake.Task;
+            timer.Change(sleep, Timeout.InfiniteTimeSpan);
+            await wake.Task;
         }
     }
 

@@ -863,29 +863,37 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         if (heartbeats.Count == 0)
             return;
         // Most heartbeats in a batch are copies of items already seen (each node gets every item from several peers).
-        // Their ids are looked up in the seen-cache all at once, and the copies noted as known by this peer in the
-        // relay queue all at once at the end: one lock each, so the look-ups' cache misses overlap (item by item, each
-        // was a wait on memory, and they were most of a batch's cost). A copy found seen is then handled exactly as
-        // HandleHeartbeat would (it stays seen unless the cache forgot something since, which is checked); any other
-        // item goes through HandleHeartbeat, which looks it up again.
+        // Their ids are looked up in the seen-cache all at once, and each run of copies is noted as known by this peer
+        // in the relay queue at once: one lock each, so the look-ups' cache misses overlap (item by item, each was a
+        // wait on memory, and they were most of a batch's cost). A copy found seen is then handled exactly as
+        // HandleHeartbeat would: it is still seen unless the cache forgot it since, which StillContains checks (when the
+        // cache forgot anything, it looks the rest of the batch up again: once the cache is full, every new item makes
+        // it forget the oldest); any other item goes through HandleHeartbeat, which looks it up again. The copies ahead
+        // of such an item are noted before it is handled, as one by one they would be: a flush running meanwhile (on
+        // another thread) does not send them back to this peer.
         var ids = ArrayPool<Hash256>.Shared.Rent(heartbeats.Count);
         var seen = ArrayPool<bool>.Shared.Rent(heartbeats.Count);
-        int copies = 0;
+        int copies = 0; // ids[..copies]: copies not yet noted as known
         try
         {
             for (int i = 0; i < heartbeats.Count; i++)
                 ids[i] = GossipItemId(heartbeats[i].Span, isAnnouncement: false);
-            long removals = _relayFilter.ContainsAll(ids.AsSpan(0, heartbeats.Count), seen);
+            var batchIds = ids.AsSpan(0, heartbeats.Count);
+            long removals = _relayFilter.ContainsAll(batchIds, seen);
             for (int i = 0; i < heartbeats.Count; i++)
             {
                 if (peer.IsClosed)
                     return;
                 if (!TakeGossipToken(peer, nameof(MessageType.Heartbeat)))
                     continue;
-                if (seen[i] && _relayFilter.Removals == removals)
-                    ids[copies++] = ids[i]; // a copy: noted as known below (i >= copies, so nothing unread is overwritten)
-                else
-                    HandleHeartbeat(peer, heartbeats[i], ids[i]);
+                if (_relayFilter.StillContains(batchIds, seen, i, ref removals))
+                {
+                    ids[copies++] = ids[i]; // a copy, noted as known later (i >= copies, so nothing unread is overwritten)
+                    continue;
+                }
+                _gossip.MarkKnownAll(ids.AsSpan(0, copies), peer);
+                copies = 0;
+                HandleHeartbeat(peer, heartbeats[i], ids[i]);
             }
         }
         finally

@@ -67,7 +67,8 @@ internal sealed class RecentHashFilter
     /// remembered. One lock for all of them, and nothing else in between, so the processor overlaps their cache misses
     /// (taken one at a time, with a lock and an item's work between them, each was a wait on memory). Returns the
     /// filter's <see cref="Removals"/> at that moment: while it is unchanged, every true answer still holds (a hash
-    /// stays until it is forgotten; a false answer may have become true meanwhile).
+    /// stays until it is forgotten; a false answer may have become true meanwhile). <see cref="StillContains"/> reads the
+    /// answers later, looking the rest up again when something was forgotten meanwhile.
     /// </summary>
     public long ContainsAll(ReadOnlySpan<Hash256> hashes, Span<bool> seen)
     {
@@ -75,14 +76,45 @@ internal sealed class RecentHashFilter
             throw new ArgumentException("One answer per hash.", nameof(seen));
         lock (_gate)
         {
-            for (int i = 0; i < hashes.Length; i++)
-                seen[i] = hashes[i].IsZero ? _hasZero : FindLocked(hashes[i]) >= 0;
+            ContainsAllLocked(hashes, seen);
             return _removals;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="hashes"/>[<paramref name="index"/>] is still remembered, by the answers of an earlier
+    /// <see cref="ContainsAll"/> over <paramref name="hashes"/> (<paramref name="seen"/>, and the
+    /// <paramref name="removals"/> it returned): true only when it is remembered now, and always when it was found then
+    /// and stayed remembered since. False for a hash found unseen (it may have been added since: the caller looks it up
+    /// again). When the filter forgot something since the answers were taken (once it is full, every new hash pushes out
+    /// the oldest, so that is most of the time), the hashes from <paramref name="index"/> on are looked up again, under
+    /// the same lock, and <paramref name="seen"/> and <paramref name="removals"/> updated: the batch keeps its one look-up
+    /// per run of copies instead of sending every later copy down the one-by-one path. Entries before
+    /// <paramref name="index"/> are not read.
+    /// </summary>
+    public bool StillContains(ReadOnlySpan<Hash256> hashes, Span<bool> seen, int index, ref long removals)
+    {
+        if (!seen[index])
+            return false;
+        lock (_gate)
+        {
+            if (_removals != removals)
+            {
+                ContainsAllLocked(hashes[index..], seen[index..]);
+                removals = _removals;
+            }
+            return seen[index];
         }
     }
 
     /// <summary>How many hashes were forgotten so far (see <see cref="ContainsAll"/>).</summary>
     public long Removals { get { lock (_gate) return _removals; } }
+
+    private void ContainsAllLocked(ReadOnlySpan<Hash256> hashes, Span<bool> seen)
+    {
+        for (int i = 0; i < hashes.Length; i++)
+            seen[i] = hashes[i].IsZero ? _hasZero : FindLocked(hashes[i]) >= 0;
+    }
 
     private static int Home(Hash256 hash, int mask) => hash.GetHashCode() & mask;
 

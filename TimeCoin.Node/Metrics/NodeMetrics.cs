@@ -102,7 +102,7 @@ public sealed class NodeMetrics : IDisposable
             int marked = 0;
             foreach (var peer in peers)
             {
-                var ping = peer.PingStatistics;
+                var ping = peer.PingStatistics; // the same instance until a ping, pong or delivery changes it (PingState)
                 if (!_samples.TryGetValue(peer, out var sample))
                     _samples[peer] = sample = new PeerSample();
                 if (sample.Pass != pass)

@@ -286,6 +286,41 @@ public sealed class GossipTrickleTests : IAsyncDisposable
     }
 
     /// <summary>
+    /// A flush may run (on another thread, in production) while a batch is being handled. The copies a batch carries
+    /// ahead of an item that takes work of its own (a signature check, a violation) are noted as known by their sender
+    /// before that work, so such a flush does not send them back to it. Here the batch's malformed second item is
+    /// scored, and the violation runs a flush at that very point.
+    /// </summary>
+    [Fact]
+    public async Task Batch_FlushWhileTheBatchIsHandled_CopiesAheadOfThatPointNotSentBackToTheirSender()
+    {
+        await StartNodeAsync();
+        var first = await ConnectAsync(SenderIp);
+        var second = await ConnectAsync(IPAddress.Parse("10.7.0.3"));
+        var listener = await ConnectAsync(IPAddress.Parse("10.7.0.4"));
+        var key = NewMasternode();
+        var heartbeat = HeartbeatOf(key);
+        await first.Writer.WriteAsync(new MasternodeGossipMessage([Announcement(key)], [heartbeat]));
+        await MarkerAsync(first);
+        int flushes = 0;
+        Node.Policy.ViolationRecorded += (_, _) =>
+        {
+            if (Interlocked.Increment(ref flushes) == 1)
+                Node.Manager.FlushGossip();
+        };
+
+        await second.Writer.WriteAsync(new MasternodeGossipMessage([], [heartbeat, new byte[] { 0xEE, 1, 2, 3 }]));
+        await MarkerAsync(second);
+        await Until(() => listener.Received.OfType<MasternodeGossipMessage>().Any(), "the flush sent the listener the items");
+        await MarkerAsync(first);
+
+        Assert.Equal(1, flushes);
+        Assert.Equal(heartbeat, Assert.Single(listener.Received.OfType<MasternodeGossipMessage>()).Heartbeats.Single().ToArray());
+        Assert.Empty(second.Received.OfType<MasternodeGossipMessage>().SelectMany(b => b.Heartbeats)); // it sent the copy
+        Assert.Equal(0, GossipItemsReceived(first));
+    }
+
+    /// <summary>
     /// The seen-cache keys an item by its signature's R (see <c>ConnectionManager.GossipItemId</c>). A forger who copies a
     /// genuine heartbeat's signature onto other content is refused and scored, and does not keep the genuine one out.
     /// </summary>

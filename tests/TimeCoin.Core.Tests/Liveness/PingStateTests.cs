@@ -103,6 +103,57 @@ public class PingStateTests
         Assert.Equal(1, state.MissedPongs);
     }
 
+    /// <summary>
+    /// The statistics are one instance while nothing changes (metrics read them every 5 s per connection) and new,
+    /// with the changed figure, after each kind of change: a ping, a pong (matched, late, unknown), a missed pong, a
+    /// delivery.
+    /// </summary>
+    [Fact]
+    public void GetStatistics_SameInstanceUntilAFigureChanges_ThenTheNewFigures()
+    {
+        var state = NewState();
+        var start = state.GetStatistics();
+        Advance(5);
+        state.Check(lenient: false);
+        Assert.Same(start, state.GetStatistics());
+
+        ulong first = state.StartPing();
+        var pinged = Changed(start, state);
+        Assert.Equal((1, _time.GetUtcNow()), (pinged.PendingPings, pinged.LastPingSentAt));
+        Advance(0.2);
+        state.OnPong(first);
+        var ponged = Changed(pinged, state);
+        Assert.Equal((0, TimeSpan.FromMilliseconds(200), _time.GetUtcNow()), (ponged.PendingPings, ponged.LastRtt, ponged.LastPongAt));
+        state.OnRequestedDataReceived();
+        var delivered = Changed(ponged, state);
+        Assert.Equal(_time.GetUtcNow(), delivered.LastRequestedDataAt);
+
+        ulong second = state.StartPing();
+        var pingedAgain = Changed(delivered, state);
+        Advance(100);
+        state.Check(lenient: false);
+        var missed = Changed(pingedAgain, state);
+        Assert.Equal((1, 1L, 0), (missed.MissedPongs, missed.TotalMissedPongs, missed.PendingPings));
+        Advance(1);
+        state.Check(lenient: false);
+        Assert.Same(missed, state.GetStatistics());
+        state.OnPong(second);
+        var late = Changed(missed, state);
+        Assert.Equal(1, late.LatePongs);
+        state.OnPong(0xDEADBEEF);
+        Assert.Equal(1, Changed(late, state).UnknownPongs);
+    }
+
+    /// <summary>The statistics now: a new instance, and the same figures as the state's own properties.</summary>
+    private static PingStatistics Changed(PingStatistics before, PingState state)
+    {
+        var now = state.GetStatistics();
+        Assert.NotSame(before, now);
+        Assert.Equal((state.MissedPongs, state.PendingPings, state.UnknownPongs, state.LastRtt, state.MinRtt, state.AverageRtt, state.LastPongAt),
+            (now.MissedPongs, now.PendingPings, now.UnknownPongs, now.LastRtt, now.MinRtt, now.AverageRtt, now.LastPongAt));
+        return now;
+    }
+
     [Fact]
     public void OnPong_SameNonceTwice_SecondIsUnknown()
     {
