@@ -50,8 +50,8 @@ public sealed class Devnet : IAsyncDisposable
     /// <summary>Creates the federation and genesis and starts the nodes (a late joiner via <see cref="StartLateJoinerAsync"/>).</summary>
     public static async Task<Devnet> StartAsync(DevnetOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
-        if (options.Nodes is < 1 or > 64)
-            throw new ArgumentOutOfRangeException(nameof(options), $"A devnet has 1 to 64 nodes, got {options.Nodes}.");
+        if (options.Nodes is < 1 or > DevnetLayout.MaxNodes)
+            throw new ArgumentOutOfRangeException(nameof(options), $"A devnet has 1 to {DevnetLayout.MaxNodes} nodes, got {options.Nodes}.");
         var keys = Enumerable.Range(0, options.Nodes).Select(_ => KeyPair.Generate()).ToList();
         long genesisTime = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var chain = ChainParameters.CreateDevnet(keys.Select(k => k.PublicKey), genesisTime, options.BlockTimeSeconds);

@@ -18,9 +18,12 @@ internal static class DevnetLayout
     /// <summary>Node <paramref name="index"/>'s JSON-RPC port.</summary>
     public static int RpcPort(int basePort, int index) => P2pPort(basePort, index) + 1;
 
-    /// <summary>Why <paramref name="nodes"/> is not a devnet's <c>--nodes</c> (1 to 64), or null when it is.</summary>
+    /// <summary>The most nodes a devnet has.</summary>
+    public const int MaxNodes = 64;
+
+    /// <summary>Why <paramref name="nodes"/> is not a devnet's <c>--nodes</c> (1 to <see cref="MaxNodes"/>), or null when it is.</summary>
     public static string? NodesError(int nodes) =>
-        nodes is < 1 or > 64 ? $"--nodes: a devnet has 1 to 64 nodes, got {nodes}." : null;
+        nodes is < 1 or > MaxNodes ? $"--nodes: a devnet has 1 to {MaxNodes} nodes, got {nodes}." : null;
 
     /// <summary>Why <paramref name="seconds"/> is not a devnet's <c>--block-time</c> (1 to 3600), or null when it is.</summary>
     public static string? BlockTimeError(int seconds) =>

@@ -20,7 +20,7 @@ internal static class StatusJson
     {
         ["peer_id"] = p.PeerId,
         ["address"] = p.RemoteEndPoint.ToString(),
-        ["direction"] = p.IsInbound ? "inbound" : "outbound",
+        ["direction"] = Direction(p.IsInbound),
         ["inbound"] = p.IsInbound,
         ["permissions"] = PeerPermissionNames.Format(p.Permissions),
         ["whitelisted"] = p.IsWhitelisted,
@@ -48,6 +48,8 @@ internal static class StatusJson
         ["uptime_secs"] = (long)m.Uptime.TotalSeconds,
         ["height"] = m.LastReportedHeight,
     };
+
+    private static string Direction(bool inbound) => inbound ? "inbound" : "outbound";
 
     private static double? Milliseconds(TimeSpan? span) => span is { } s ? Math.Round(s.TotalMilliseconds, 3) : null;
 
@@ -77,7 +79,7 @@ internal static class StatusJson
         ["connected"] = peer.Connected,
         ["peer_id"] = peer.PeerId,
         ["permissions"] = PeerPermissionNames.Format(peer.Permissions),
-        ["direction"] = peer.IsInbound is { } inbound ? (inbound ? "inbound" : "outbound") : null,
+        ["direction"] = peer.IsInbound is { } inbound ? Direction(inbound) : null,
         ["uptime_secs"] = Seconds(peer.Uptime) ?? 0,
         ["missed_pongs"] = peer.MissedPongs,
         ["last_pong_secs_ago"] = Seconds(peer.LastPongAgo),
@@ -123,7 +125,7 @@ internal static class StatusJson
         ["peer"] = record.PeerId,
         ["ip"] = record.RemoteEndPoint.Address.ToString(),
         ["port"] = record.RemoteEndPoint.Port,
-        ["direction"] = record.IsInbound ? "inbound" : "outbound",
+        ["direction"] = Direction(record.IsInbound),
         ["reason"] = record.Reason,
         ["goodbye"] = record.ClosedByGoodbye,
         ["at"] = Time(record.At),
