@@ -80,7 +80,42 @@ public sealed partial class ConnectionManager
     {
         _addresses.Remove(address.EndPoint);
         _evictable.Remove(address);
+        if (address.LostAt is not null)
+            _lost.Remove(address);
         _bookVersion.Value++;
+    }
+
+    /// <summary>
+    /// Remembers an automatic entry whose connection ended as a lost peer (<see cref="ConnectionManagerOptions.LostPeerRedialSlots"/>),
+    /// pushing out the oldest when <see cref="ConnectionManagerOptions.MaxAutomaticOutbound"/> are remembered. Call under <see cref="_gate"/>.
+    /// </summary>
+    private void MarkLost(KnownAddress address)
+    {
+        if (address.LostAt is not null)
+            _lost.Remove(address);
+        address.LostAt = _time.GetUtcNow();
+        _lost.Add(address);
+        while (_lost.Count > _options.MaxAutomaticOutbound)
+        {
+            _lost[0].LostAt = null;
+            _lost.RemoveAt(0);
+        }
+    }
+
+    /// <summary>A connection (either way) to <paramref name="nodeId"/> is up: it is no longer a lost peer.</summary>
+    private void FoundLostPeer(Core.Crypto.PublicKey nodeId)
+    {
+        lock (_gate)
+        {
+            for (int i = _lost.Count - 1; i >= 0; i--)
+            {
+                if (_lost[i].NodeId == nodeId)
+                {
+                    _lost[i].LostAt = null;
+                    _lost.RemoveAt(i);
+                }
+            }
+        }
     }
 
     /// <summary>Never given up (short backoff, retried forever): manual and automatic entries.</summary>
@@ -124,11 +159,12 @@ public sealed partial class ConnectionManager
                 ordinaryInUse++;
         }
         bool automaticFree = automaticInUse < _options.MaxAutomaticOutbound;
+        bool lostFree = automaticInUse < _options.MaxAutomaticOutbound + _options.LostPeerRedialSlots;
         bool ordinaryFree = ordinaryInUse < _options.TargetOutbound;
         until = DateTimeOffset.MaxValue;
         foreach (var address in _addresses.Values)
         {
-            if (address.Busy || !IsWanted(address, automaticFree, ordinaryFree))
+            if (address.Busy || !IsWanted(address, automaticFree, lostFree, ordinaryFree))
                 continue;
             if (address.NextAttemptAt <= now)
             {
@@ -142,11 +178,11 @@ public sealed partial class ConnectionManager
         return false;
     }
 
-    /// <summary>True when <paramref name="address"/>'s class could be chosen now (DialSetSelector takes manual always, the others while their slots last).</summary>
-    private bool IsWanted(KnownAddress address, bool automaticFree, bool ordinaryFree) => ClassOf(address) switch
+    /// <summary>True when <paramref name="address"/>'s class could be chosen now (DialSetSelector takes manual always, the others while their slots last; lost peers also while the lost-peer slots last).</summary>
+    private bool IsWanted(KnownAddress address, bool automaticFree, bool lostFree, bool ordinaryFree) => ClassOf(address) switch
     {
         DialClass.Manual => true,
-        DialClass.Automatic => automaticFree,
+        DialClass.Automatic => automaticFree || (lostFree && address.LostAt is not null),
         _ => ordinaryFree,
     };
 
@@ -232,11 +268,12 @@ public sealed partial class ConnectionManager
             // not checked and ranked every second for nothing (about 12 % of the CPU of a 100-node simulation went
             // here, and again about 12 % when only the ordinary slots were free, as on every masternode).
             bool automaticFree = automaticInUse < _options.MaxAutomaticOutbound;
+            bool lostFree = automaticInUse < _options.MaxAutomaticOutbound + _options.LostPeerRedialSlots;
             bool ordinaryFree = ordinaryInUse < _options.TargetOutbound;
             var due = new Dictionary<DialCandidate, KnownAddress>();
             foreach (var a in _addresses.Values)
             {
-                if (a.Busy || !IsWanted(a, automaticFree, ordinaryFree))
+                if (a.Busy || !IsWanted(a, automaticFree, lostFree, ordinaryFree))
                     continue;
                 if (a.NextAttemptAt > now)
                 {
@@ -252,11 +289,11 @@ public sealed partial class ConnectionManager
                         next = end;
                     continue;
                 }
-                due.Add(new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures), a);
+                due.Add(new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures, a.LostAt is not null), a);
             }
             // Ranks were computed once per address (a SHA-256 each): a round costs no hashing.
             var chosen = DialSetSelector.Select(due.Keys.ToList(), automaticInUse, ordinaryInUse, _options.MaxAutomaticOutbound,
-                _options.TargetOutbound, c => due[c].Rank);
+                _options.TargetOutbound, c => due[c].Rank, _options.LostPeerRedialSlots);
             foreach (var candidate in chosen)
             {
                 var address = due[candidate];
@@ -319,6 +356,15 @@ public sealed partial class ConnectionManager
             return;
         }
         bool stable = (peer.ClosedAt ?? _time.GetUtcNow()) - peer.ConnectedAt >= _options.StableConnectionAfter;
+        if (stable)
+        {
+            // A peer we had (not one that refused us at once): it may come back through a lost-peer slot.
+            lock (_gate)
+            {
+                if (ClassOf(address) == DialClass.Automatic)
+                    MarkLost(address);
+            }
+        }
         ScheduleRetry(address, peer.CloseReason ?? "closed", stable);
     }
 

@@ -51,6 +51,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Dictionary<IPEndPoint, KnownAddress> _addresses = new();
     private readonly SortedSet<KnownAddress> _evictable = new(KnownAddress.ByAge); // the gossiped entries, oldest first
+    private readonly List<KnownAddress> _lost = []; // lost peers (LostAt set), at most MaxAutomaticOutbound, oldest first
     private long _addressSequence;
     // Counts every change of the book that can change the dial round's answer (an address added, forgotten, or its source,
     // next attempt or busy flag changed); see AnyDueCandidate.
@@ -705,6 +706,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 _handler.OnPeerDisconnected(displaced, "duplicate");
         }
         _logger.LogInformation("Connected {Peer} (height {Height}, {UserAgent})", peer, peer.BestHeight, peer.Remote.UserAgent);
+        FoundLostPeer(peer.NodeId);
         peer.MarkConnectAnnounced();
         _handler.OnPeerConnected(peer);
         _masternodeWhitelist?.Refresh(peer.NodeId); // a handshake at a masternode's announced address proves it

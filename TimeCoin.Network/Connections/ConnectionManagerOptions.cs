@@ -26,6 +26,21 @@ public sealed record ConnectionManagerOptions
     /// </summary>
     public int MaxAutomaticOutbound { get; init; } = 8;
 
+    /// <summary>
+    /// Automatic outbound slots beyond <see cref="MaxAutomaticOutbound"/> that only lost peers may use. Default 2.
+    /// </summary>
+    /// <remarks>
+    /// A lost peer is an automatic entry whose handshaken outbound connection ended. Each node remembers at most
+    /// <see cref="MaxAutomaticOutbound"/> of them, the most recent. While its slots are full, a node keeps redialing
+    /// lost peers on their backoff, and up to this many of them may connect beyond the bound.
+    ///
+    /// Without these slots a split did not heal. While the two sides were cut off, each node refilled the slots of its
+    /// lost peers with peers from its own side. The peers across the old split were then never dialed again, and when
+    /// the link came back the two sides stayed two networks (simulation scenario c at 100 nodes). A peer learned later,
+    /// one the node never had, gets no extra slot: announcing addresses cannot push out a node's peers.
+    /// </remarks>
+    public int LostPeerRedialSlots { get; init; } = 2;
+
     /// <summary>Config <c>whitelisted_peers</c>: whitelist lines (<c>perms@range</c> or a range), added as config entries before listening. Single addresses are also dialed on <see cref="DefaultPort"/>.</summary>
     public IReadOnlyList<string> WhitelistedPeers { get; init; } = [];
 
@@ -151,6 +166,8 @@ public sealed record ConnectionManagerOptions
             errors.Add($"DefaultPort must be 1-65535, got {DefaultPort}.");
         if (MaxAutomaticOutbound < 0)
             errors.Add($"MaxAutomaticOutbound must not be negative, got {MaxAutomaticOutbound}.");
+        if (LostPeerRedialSlots < 0)
+            errors.Add($"LostPeerRedialSlots must not be negative, got {LostPeerRedialSlots}.");
         if (TargetOutbound < 0)
             errors.Add($"TargetOutbound must not be negative, got {TargetOutbound}.");
         if (DiscoveryInterval <= TimeSpan.Zero)

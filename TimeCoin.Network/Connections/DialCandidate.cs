@@ -7,4 +7,5 @@ namespace TimeCoin.Network.Connections;
 /// <param name="Class">Manual, automatic or ordinary.</param>
 /// <param name="Source">Where it was learned (ordinary addresses prefer earlier sources).</param>
 /// <param name="Failures">Consecutive failed attempts (fewer first).</param>
-internal sealed record DialCandidate(IPEndPoint EndPoint, DialClass Class, AddressSource Source, int Failures);
+/// <param name="Lost">An automatic entry we had a connection to and lost: it may use the lost-peer slots.</param>
+internal sealed record DialCandidate(IPEndPoint EndPoint, DialClass Class, AddressSource Source, int Failures, bool Lost = false);

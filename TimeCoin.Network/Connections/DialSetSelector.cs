@@ -11,7 +11,10 @@ namespace TimeCoin.Network.Connections;
 /// mesh, yet never gives one up (each stays a candidate forever). Which ones is spread across the network by a
 /// rendezvous hash of our node id and the address, so different nodes pick different subsets (a random k-out graph,
 /// connected with high probability for k of 8) while each node's choice is stable; fewer failures come first, so a
-/// lost connection is replaced at once by the next candidate. Ordinary addresses fill the ordinary outbound target.
+/// lost connection is replaced at once by the next candidate. Lost peers (automatic entries whose connection ended)
+/// that do not fit in the bound may take up to <c>lostSlots</c> more, so a node whose slots were refilled while those
+/// peers were unreachable (a split) gets back across once they are reachable again. Ordinary addresses fill the
+/// ordinary outbound target.
 /// </summary>
 internal static class DialSetSelector
 {
@@ -22,24 +25,32 @@ internal static class DialSetSelector
     /// <param name="maxAutomatic">Most automatic entries kept at once.</param>
     /// <param name="targetOrdinary">Ordinary outbound connections to keep.</param>
     /// <param name="spreadKey">Our node id's bytes: what makes our choice differ from other nodes'.</param>
+    /// <param name="lostSlots">Automatic slots beyond <paramref name="maxAutomatic"/> for lost peers only.</param>
     public static IReadOnlyList<DialCandidate> Select(IReadOnlyList<DialCandidate> due, int automaticInUse, int ordinaryInUse,
-        int maxAutomatic, int targetOrdinary, ReadOnlySpan<byte> spreadKey)
+        int maxAutomatic, int targetOrdinary, ReadOnlySpan<byte> spreadKey, int lostSlots = 0)
     {
         var key = spreadKey.ToArray();
-        return Select(due, automaticInUse, ordinaryInUse, maxAutomatic, targetOrdinary, d => Rank(key, d));
+        return Select(due, automaticInUse, ordinaryInUse, maxAutomatic, targetOrdinary, d => Rank(key, d), lostSlots);
     }
 
     /// <summary>As above, with each candidate's <see cref="Rank(ReadOnlySpan{byte}, DialCandidate)"/> supplied (the connection manager computes it once per address).</summary>
     internal static IReadOnlyList<DialCandidate> Select(IReadOnlyList<DialCandidate> due, int automaticInUse, int ordinaryInUse,
-        int maxAutomatic, int targetOrdinary, Func<DialCandidate, ulong> rank)
+        int maxAutomatic, int targetOrdinary, Func<DialCandidate, ulong> rank, int lostSlots = 0)
     {
         ArgumentNullException.ThrowIfNull(due);
         var chosen = new List<DialCandidate>();
         chosen.AddRange(due.Where(d => d.Class == DialClass.Manual));
-        chosen.AddRange(due.Where(d => d.Class == DialClass.Automatic)
+        var automatic = due.Where(d => d.Class == DialClass.Automatic)
             .OrderBy(d => d.Failures)
             .ThenBy(rank)
-            .Take(Math.Max(0, maxAutomatic - automaticInUse)));
+            .ToList();
+        int free = Math.Clamp(maxAutomatic - automaticInUse, 0, automatic.Count);
+        chosen.AddRange(automatic.Take(free));
+        // Lost peers left out take the slots beyond the bound (what is left of them: lost peers connected or being
+        // dialed beyond the bound count against them), best rank first.
+        int lostFree = maxAutomatic + lostSlots - Math.Max(automaticInUse, maxAutomatic);
+        if (lostFree > 0)
+            chosen.AddRange(automatic.Skip(free).Where(d => d.Lost).OrderBy(rank).Take(lostFree));
         chosen.AddRange(due.Where(d => d.Class == DialClass.Ordinary)
             .OrderBy(d => d.Source)
             .ThenBy(d => d.Failures)

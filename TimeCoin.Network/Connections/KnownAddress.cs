@@ -50,6 +50,16 @@ internal sealed class KnownAddress(IPEndPoint endPoint, AddressSource source, Da
         set => Change(ref field, value);
     }
 
+    /// <summary>
+    /// When our handshaken outbound connection to this address ended, while it counts as a lost peer (see
+    /// <see cref="ConnectionManagerOptions.LostPeerRedialSlots"/>); null otherwise.
+    /// </summary>
+    public DateTimeOffset? LostAt
+    {
+        get;
+        set => Change(ref field, value);
+    }
+
     public PublicKey? NodeId { get; set; }
 
     public DateTimeOffset? LastConnectedAt { get; set; }

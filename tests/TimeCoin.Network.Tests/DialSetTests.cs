@@ -93,6 +93,80 @@ public class DialSetTests
     }
 
     [Fact]
+    public async Task Dial_PeersLostAndSlotsRefilledByOthers_LostPeersRedialedWhenReachableAgain()
+    {
+        // A split in miniature: the node's two automatic peers become unreachable, their slots are refilled from the
+        // node's own side, and the link comes back. The lost peers must be dialed again (they take the lost-peer
+        // slots); before, a full set of slots meant they were never tried again, and the split outlived the fault.
+        var network = new InMemoryNetwork();
+        var masternodes = new List<TestNode>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                var m = new TestNode(network.CreateTransport(Ip(i)), new ConnectionManagerOptions
+                {
+                    ListenEndPoint = new IPEndPoint(Ip(i), 24200), DefaultPort = 24200, TargetOutbound = 0, MaxAutomaticOutbound = 0,
+                });
+                await m.StartAsync();
+                masternodes.Add(m);
+            }
+            await using var node = new TestNode(network.CreateTransport(NodeIp), new ConnectionManagerOptions
+            {
+                ListenEndPoint = new IPEndPoint(NodeIp, 24200), DefaultPort = 24200, TargetOutbound = 0, MaxAutomaticOutbound = 2,
+                DialInterval = TimeSpan.FromMilliseconds(20), StableConnectionAfter = TimeSpan.Zero,
+                Reconnect = new ReconnectBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200)),
+            });
+            await node.StartAsync();
+            await using var relay = await RawPeer.ConnectAsync(network.CreateTransport(IPAddress.Parse("10.7.9.9")), node.EndPoint);
+            for (int i = 0; i < 4; i++)
+            {
+                var announcement = MasternodeAnnouncement.Create(masternodes[i].Key, Chain.NetworkName, $"{Ip(i)}:24200", MasternodeTier.Free, DateTimeOffset.UtcNow);
+                await relay.Writer.WriteAsync(new MasternodeAnnouncementMessage(announcement.Encode()));
+            }
+            await Until(() => node.Manager.OutboundCount == 2, "two automatic outbound connections");
+            var first = node.Manager.Peers.Where(p => !p.IsInbound).Select(p => p.RemoteEndPoint.Address).ToHashSet();
+
+            network.SetDialFilter((_, to) => !first.Contains(to.Address)); // the other side of a split
+            foreach (var ip in first)
+                network.BreakConnections(ip);
+            await Until(() => node.Manager.OutboundCount == 2 && node.Manager.Peers.Where(p => !p.IsInbound).All(p => !first.Contains(p.RemoteEndPoint.Address)),
+                "the slots refilled from this side");
+            await Task.Delay(500); // several failed redials of the lost peers
+
+            network.SetDialFilter(null); // the split heals
+            await Until(() => node.Manager.Peers.Count(p => !p.IsInbound && first.Contains(p.RemoteEndPoint.Address)) == 2,
+                "both lost peers connected again");
+            Assert.Equal(4, node.Manager.OutboundCount); // the bound plus the two lost-peer slots, no more
+        }
+        finally
+        {
+            foreach (var m in masternodes)
+                await m.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public void Select_AutomaticSlotsFull_OnlyLostPeersTakeTheLostPeerSlots()
+    {
+        var lost = Enumerable.Range(0, 3)
+            .Select(i => new DialCandidate(new IPEndPoint(IPAddress.Parse($"10.9.1.{i + 1}"), 24200), DialClass.Automatic, AddressSource.Masternode, 9, Lost: true))
+            .ToList();
+        var fresh = new DialCandidate(new IPEndPoint(IPAddress.Parse("10.9.2.1"), 24200), DialClass.Automatic, AddressSource.Masternode, 0);
+
+        var full = DialSetSelector.Select([.. lost, fresh], automaticInUse: 8, ordinaryInUse: 0, maxAutomatic: 8, targetOrdinary: 0, [1, 2, 3], lostSlots: 2);
+        var oneLeft = DialSetSelector.Select([.. lost, fresh], automaticInUse: 9, ordinaryInUse: 0, maxAutomatic: 8, targetOrdinary: 0, [1, 2, 3], lostSlots: 2);
+        var freeSlot = DialSetSelector.Select([.. lost, fresh], automaticInUse: 7, ordinaryInUse: 0, maxAutomatic: 8, targetOrdinary: 0, [1, 2, 3], lostSlots: 2);
+
+        Assert.Equal(2, full.Count);
+        Assert.All(full, c => Assert.True(c.Lost));
+        Assert.Single(oneLeft);
+        Assert.True(oneLeft[0].Lost);
+        Assert.Equal(3, freeSlot.Count); // the free slot goes to the fresh one (fewest failures), then two lost-peer slots
+        Assert.Contains(fresh, freeSlot);
+    }
+
+    [Fact]
     public void Select_TwoNodesSameCandidates_PickDifferentSubsetsOfTheBound()
     {
         var candidates = Enumerable.Range(0, 100)

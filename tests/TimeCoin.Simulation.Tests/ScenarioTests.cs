@@ -43,6 +43,17 @@ public class ScenarioTests(ITestOutputHelper output)
     public void PartitionHeal_OneHourBothSidesProducing_OneTipWithin30Seconds() =>
         AssertPassed(ScenarioRunner.Run("c", ScenarioSettings.Ci(Seed)));
 
+    /// <summary>
+    /// The same at the size (100 masternodes, 20 producers), where a node's own half holds far more peers than
+    /// its automatic slots: every slot was refilled from the node's own half during the hour, the peers across were never
+    /// dialed again, and the halves stayed two networks (zero connections across, fork resolution "never") until lost
+    /// peers got their own redial slots (ConnectionManagerOptions.LostPeerRedialSlots). The same run is
+    /// <c>run c --seed 1 --nodes 100 --producers 20</c>.
+    /// </summary>
+    [Fact]
+    public void PartitionHeal_HundredNodes_LostPeersRedialedAndOneTipWithin30Seconds() =>
+        AssertPassed(ScenarioRunner.Run("c", ScenarioSettings.Full(Seed) with { Hours = 1 }));
+
     [Fact]
     public void PongWithholding_FiveMinutes_WhitelistedKeptOrdinaryCutIn120To170Seconds() =>
         AssertPassed(ScenarioRunner.Run("d", ScenarioSettings.Ci(Seed)));
