@@ -34,7 +34,12 @@ public sealed record HeartbeatOptions
     /// </summary>
     public TimeSpan MaxListedAnnouncementAge => OfflineAfter + MaxClockSkew;
 
-    /// <summary>Most masternodes the registry holds; new announcements beyond it are refused. Default 10,000.</summary>
+    /// <summary>
+    /// Most masternodes the registry holds. Default 10,000. When it is full, a new masternode's announcement pushes out
+    /// the masternode offline the longest (so made-up masternodes that never send a heartbeat cannot keep real ones out
+    /// for the <see cref="RemoveAfterOffline"/> they would otherwise linger); it is refused only when none is offline.
+    /// Active masternodes are never pushed out.
+    /// </summary>
     public int MaxMasternodes { get; init; } = 10_000;
 
     /// <summary>How often the node should call <see cref="HeartbeatRegistry.Evaluate"/>. Default 30 s.</summary>

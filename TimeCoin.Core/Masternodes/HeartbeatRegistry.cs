@@ -10,6 +10,14 @@ namespace TimeCoin.Core.Masternodes;
 /// <see cref="HeartbeatOptions.RemoveAfterOffline"/> offline.
 /// </summary>
 /// <remarks>
+/// <para>At most <see cref="HeartbeatOptions.MaxMasternodes"/> masternodes are held. Announcements are self-signed, so
+/// anyone can fill the registry with made-up masternodes that never send a heartbeat; when it is full, a new
+/// masternode's verified announcement therefore pushes out the entry that has been offline the longest (oldest
+/// <see cref="MasternodeRecord.StatusSince"/> among offline entries, ties by key), raising
+/// <see cref="MasternodeRemoved"/> as a normal removal does. Active masternodes are never pushed out: with none
+/// offline the announcement is refused (<see cref="MasternodeRejection.RegistryFull"/>). Offline entries are kept in a
+/// set ordered by offline time, updated wherever a status changes, so finding the one to push out costs
+/// O(log n), not a scan of the registry, under a flood of announcements.</para>
 /// <para>There is deliberately no way to mark a masternode offline because a connection dropped: heartbeats
 /// travel through any peer, so a lost TCP connection says nothing about the masternode.</para>
 /// <para>Thread-safe. Events are raised after the registry's lock is released, in the order the changes happened,
@@ -25,6 +33,9 @@ public sealed class HeartbeatRegistry
     private readonly string _network;
     private readonly Chain.SignatureCache? _signatures;
     private readonly Dictionary<PublicKey, Entry> _entries = new();
+    // The offline entries, longest offline first (StatusSince, then key): the ones a new masternode may push out of a
+    // full registry. An entry's StatusSince changes only while it is out of this set.
+    private readonly SortedSet<Entry> _offline = new(OfflineOrder.Instance);
     private readonly Queue<(EventKind Kind, MasternodeEventArgs Args)> _pendingEvents = new();
 
     /// <summary>Creates an empty registry for one network.</summary>
@@ -62,7 +73,8 @@ public sealed class HeartbeatRegistry
     /// <summary>A masternode was announced for the first time (or restored).</summary>
     public event EventHandler<MasternodeEventArgs>? MasternodeAdded;
 
-    /// <summary>A masternode was forgotten after being offline too long (or dropped by a restore).</summary>
+    /// <summary>A masternode was forgotten after being offline too long, pushed out of a full registry by a new one
+    /// (the longest offline), or dropped by a restore.</summary>
     public event EventHandler<MasternodeEventArgs>? MasternodeRemoved;
 
     /// <summary>A masternode went offline, or came back.</summary>
@@ -97,7 +109,10 @@ public sealed class HeartbeatRegistry
     /// <summary>
     /// Offers an announcement. Accepted when it is for this network, within the clock skew, signed by the
     /// announced key and newer than the last announcement of that key. A new key is added as active; a known key
-    /// has its address and tier updated and counts as heard from.
+    /// has its address and tier updated and counts as heard from. When the registry holds
+    /// <see cref="HeartbeatOptions.MaxMasternodes"/> already, a new key pushes out the masternode offline the longest
+    /// (<see cref="MasternodeRemoved"/> is raised for it), or is refused with
+    /// <see cref="MasternodeRejection.RegistryFull"/> when none is offline.
     /// </summary>
     public MasternodeAcceptResult Accept(MasternodeAnnouncement announcement) => Accept(announcement, listed: false);
 
@@ -140,17 +155,27 @@ public sealed class HeartbeatRegistry
             }
             else
             {
+                Entry? pushedOut = null;
                 if (_entries.Count >= _options.MaxMasternodes)
-                    return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
-                        $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes})");
+                {
+                    if (_offline.Count == 0)
+                        return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
+                            $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes}), none of them offline");
+                    pushedOut = _offline.Min!;
+                    RemoveUnlocked(pushedOut);
+                }
                 entry = new Entry(announcement.MasternodeKey, announcement.Address, announcement.Tier, now, announcement.Timestamp) { LastSeen = heardAt };
                 // A list entry signed longer ago than the offline limit: offline from the start, as Evaluate would make
                 // it (the offline period starts now, when it is observed), not Active until the next evaluation.
                 if (now - heardAt > _options.OfflineAfter)
                     entry.Status = MasternodeStatus.Offline;
                 _entries.Add(entry.Key, entry);
+                if (entry.Status == MasternodeStatus.Offline)
+                    _offline.Add(entry);
                 _pendingEvents.Enqueue((EventKind.Added, entry.ToEventArgs()));
-                result = MasternodeAcceptResult.Accept($"new masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address} ({announcement.Tier})");
+                result = MasternodeAcceptResult.Accept(pushedOut is null
+                    ? $"new masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address} ({announcement.Tier})"
+                    : Format($"new masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address} ({announcement.Tier}), pushing out {pushedOut.Key.ToShortString()}, offline since {pushedOut.StatusSince:O}"));
             }
         }
         DispatchEvents();
@@ -211,6 +236,7 @@ public sealed class HeartbeatRegistry
                 {
                     entry.Status = MasternodeStatus.Offline;
                     entry.StatusSince = now;
+                    _offline.Add(entry);
                     _pendingEvents.Enqueue((EventKind.StatusChanged, entry.ToEventArgs(previousStatus: MasternodeStatus.Active)));
                 }
                 else if (entry.Status == MasternodeStatus.Offline && now - entry.StatusSince > _options.RemoveAfterOffline)
@@ -219,10 +245,7 @@ public sealed class HeartbeatRegistry
                 }
             }
             foreach (var entry in removed ?? [])
-            {
-                _entries.Remove(entry.Key);
-                _pendingEvents.Enqueue((EventKind.Removed, entry.ToEventArgs()));
-            }
+                RemoveUnlocked(entry);
         }
         DispatchEvents();
     }
@@ -262,9 +285,12 @@ public sealed class HeartbeatRegistry
             foreach (var old in _entries.Values.OrderBy(e => e.Key))
                 _pendingEvents.Enqueue((EventKind.Removed, old.ToEventArgs()));
             _entries.Clear();
+            _offline.Clear();
             foreach (var entry in restored.Values.OrderBy(e => e.Key))
             {
                 _entries.Add(entry.Key, entry);
+                if (entry.Status == MasternodeStatus.Offline)
+                    _offline.Add(entry);
                 _pendingEvents.Enqueue((EventKind.Added, entry.ToEventArgs()));
             }
         }
@@ -298,10 +324,19 @@ public sealed class HeartbeatRegistry
         }
         if (entry.Status == MasternodeStatus.Offline && now - entry.LastSeen <= _options.OfflineAfter)
         {
+            _offline.Remove(entry);
             entry.Status = MasternodeStatus.Active;
             entry.StatusSince = now;
             _pendingEvents.Enqueue((EventKind.StatusChanged, entry.ToEventArgs(previousStatus: MasternodeStatus.Offline)));
         }
+    }
+
+    // Forgets an entry (offline too long, or pushed out of a full registry) and queues its Removed event.
+    private void RemoveUnlocked(Entry entry)
+    {
+        _entries.Remove(entry.Key);
+        _offline.Remove(entry);
+        _pendingEvents.Enqueue((EventKind.Removed, entry.ToEventArgs()));
     }
 
     private IReadOnlyList<MasternodeRecord> Query(MasternodeStatus? status)
@@ -352,6 +387,25 @@ public sealed class HeartbeatRegistry
         Removed,
         StatusChanged,
         AddressChanged,
+    }
+
+    // Longest offline first; the key breaks ties (many entries go offline in the same evaluation) and makes the
+    // order total, as a SortedSet needs.
+    private sealed class OfflineOrder : IComparer<Entry>
+    {
+        public static readonly OfflineOrder Instance = new();
+
+        public int Compare(Entry? x, Entry? y)
+        {
+            if (ReferenceEquals(x, y))
+                return 0;
+            if (x is null)
+                return -1;
+            if (y is null)
+                return 1;
+            int bySince = x.StatusSince.CompareTo(y.StatusSince);
+            return bySince != 0 ? bySince : x.Key.CompareTo(y.Key);
+        }
     }
 
     private sealed class Entry

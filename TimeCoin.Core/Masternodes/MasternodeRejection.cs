@@ -29,6 +29,7 @@ public enum MasternodeRejection
     /// <summary>An announcement not newer than the last accepted one for the same key: a replay or a duplicate.</summary>
     AnnouncementNotNewer,
 
-    /// <summary>The registry holds <see cref="HeartbeatOptions.MaxMasternodes"/> masternodes already.</summary>
+    /// <summary>The registry holds <see cref="HeartbeatOptions.MaxMasternodes"/> masternodes already and none of them is
+    /// offline (a new masternode pushes out the longest-offline one when there is one).</summary>
     RegistryFull,
 }

@@ -539,6 +539,123 @@ public sealed class HeartbeatRegistryTests : IDisposable
         Assert.True(registry.Accept(Beat(_keys, 1)).Accepted);
     }
 
+    /// <summary>
+    /// Anyone can sign an announcement for a made-up masternode, so a flood of them filled the registry and every
+    /// genuinely new masternode was refused for the hour the made-up ones sat offline. Now a new one pushes out the
+    /// entry offline the longest, with the same Removed event as a normal removal.
+    /// </summary>
+    [Fact]
+    public void Accept_RegistryFullOfOfflineEntries_NewMasternodePushesOutTheLongestOffline()
+    {
+        var registry = NewRegistry(HeartbeatOptions.Default with { MaxMasternodes = 3 });
+        using var first = KeyPair.Generate();
+        using var second = KeyPair.Generate();
+        using var third = KeyPair.Generate();
+        Assert.True(registry.Accept(Announcement(first)).Accepted);
+        Advance(10);
+        Assert.True(registry.Accept(Announcement(second)).Accepted);
+        Assert.True(registry.Accept(Announcement(third)).Accepted);
+        Advance(291);
+        registry.Evaluate(); // first offline (301 s since heard from); second and third not yet (291 s)
+        Advance(30);
+        registry.Evaluate(); // second and third offline, 30 s after first
+        Assert.All(registry.GetAll(), r => Assert.Equal(MasternodeStatus.Offline, r.Status));
+        // Second comes back and goes offline again later: offline order first, third, second.
+        Assert.True(registry.Accept(Beat(second, 1)).Accepted);
+        Advance(301);
+        registry.Evaluate();
+        Assert.Equal(MasternodeStatus.Offline, registry.Find(second.PublicKey)!.Status);
+        Assert.True(registry.Find(first.PublicKey)!.StatusSince < registry.Find(third.PublicKey)!.StatusSince);
+        Assert.True(registry.Find(third.PublicKey)!.StatusSince < registry.Find(second.PublicKey)!.StatusSince);
+        _events.Clear();
+
+        var result = registry.Accept(Announcement(_keys));
+
+        Assert.True(result.Accepted, result.Message);
+        Assert.Equal(3, registry.Count);
+        Assert.Null(registry.Find(first.PublicKey));
+        Assert.NotNull(registry.Find(second.PublicKey));
+        Assert.NotNull(registry.Find(third.PublicKey));
+        Assert.Equal(MasternodeStatus.Active, registry.Find(_keys.PublicKey)!.Status);
+        Assert.Equal(["removed", "added"], _events.Select(e => e.Kind));
+        Assert.Equal(first.PublicKey, _events[0].Args.Key);
+        Assert.Equal(_keys.PublicKey, _events[1].Args.Key);
+
+        // The next new one pushes out the next longest offline: third (offline before second's second time).
+        _events.Clear();
+        Assert.True(registry.Accept(Announcement(_otherKeys)).Accepted);
+        Assert.Null(registry.Find(third.PublicKey));
+        Assert.NotNull(registry.Find(second.PublicKey));
+        Assert.Equal(3, registry.Count);
+    }
+
+    [Fact]
+    public void Accept_RegistryFullOfActiveEntries_StillRejectsNewMasternode()
+    {
+        var registry = NewRegistry(HeartbeatOptions.Default with { MaxMasternodes = 2 });
+        using var first = KeyPair.Generate();
+        using var second = KeyPair.Generate();
+        Assert.True(registry.Accept(Announcement(first)).Accepted);
+        Assert.True(registry.Accept(Announcement(second)).Accepted);
+        Advance(290);
+        registry.Evaluate();
+        _events.Clear();
+
+        Assert.Equal(MasternodeRejection.RegistryFull, registry.Accept(Announcement(_keys)).Rejection);
+        Assert.Equal(2, registry.Count);
+        Assert.Empty(_events);
+
+        // One of them gone offline and then back: nothing to push out either.
+        Advance(20);
+        registry.Evaluate();
+        Assert.True(registry.Accept(Beat(first, 1)).Accepted);
+        Assert.True(registry.Accept(Beat(second, 1)).Accepted);
+        Assert.Equal(MasternodeRejection.RegistryFull, registry.Accept(Announcement(_keys)).Rejection);
+    }
+
+    /// <summary>A masternode already forgotten by <see cref="HeartbeatRegistry.Evaluate"/> is no candidate any more:
+    /// a full registry of active ones still refuses.</summary>
+    [Fact]
+    public void Accept_RegistryFullAfterAnOfflineEntryWasRemoved_StillRejects()
+    {
+        var registry = NewRegistry(HeartbeatOptions.Default with { MaxMasternodes = 2 });
+        using var gone = KeyPair.Generate();
+        Assert.True(registry.Accept(Announcement(gone)).Accepted);
+        Advance(301);
+        registry.Evaluate();
+        Advance(3601);
+        registry.Evaluate();
+        Assert.Equal(0, registry.Count);
+        Assert.True(registry.Accept(Announcement(_keys)).Accepted);
+        Assert.True(registry.Accept(Announcement(_otherKeys)).Accepted);
+        using var third = KeyPair.Generate();
+
+        Assert.Equal(MasternodeRejection.RegistryFull, registry.Accept(Announcement(third)).Rejection);
+        Assert.Equal(2, registry.Count);
+    }
+
+    /// <summary>An entry restored offline is a candidate too, and one that comes back from a restore is not.</summary>
+    [Fact]
+    public void Accept_RegistryFullAfterRestore_PushesOutOnlyRestoredOfflineEntries()
+    {
+        var registry = NewRegistry(HeartbeatOptions.Default with { MaxMasternodes = 2 });
+        using var first = KeyPair.Generate();
+        using var second = KeyPair.Generate();
+        Assert.True(registry.Accept(Announcement(first)).Accepted);
+        Assert.True(registry.Accept(Announcement(second)).Accepted);
+        Advance(301);
+        registry.Evaluate();
+        Assert.True(registry.Accept(Beat(second, 1)).Accepted);
+        var snapshot = registry.Snapshot();
+
+        var restored = NewRegistry(HeartbeatOptions.Default with { MaxMasternodes = 2 });
+        restored.Restore(snapshot);
+
+        Assert.True(restored.Accept(Announcement(_keys)).Accepted);
+        Assert.Null(restored.Find(first.PublicKey));
+        Assert.Equal(MasternodeRejection.RegistryFull, restored.Accept(Announcement(_otherKeys)).Rejection);
+    }
+
     [Fact]
     public void Evaluate_CustomOptions_OfflineAfterIntervalTimesMissed()
     {
