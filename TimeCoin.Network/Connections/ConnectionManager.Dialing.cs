@@ -118,6 +118,15 @@ public sealed partial class ConnectionManager
         }
     }
 
+    /// <summary>
+    /// Failed dials after which an address learned from the network (a masternode announcement or gossip) that never
+    /// gave us a connection is dropped from the book. Without it, each made-up masternode address an attacker announced
+    /// was redialed every 30 s for as long as its registry entry lived (more than an hour): with the book full of them,
+    /// a node with a free automatic slot dialed about 67 dead addresses a second (an attacker's choice of addresses: a
+    /// dialing amplifier).
+    /// </summary>
+    internal const int UnansweredDialLimit = 5;
+
     /// <summary>Never given up (short backoff, retried forever): manual and automatic entries.</summary>
     private bool IsPersistent(KnownAddress address) => ClassOf(address) != DialClass.Ordinary;
 
@@ -375,6 +384,16 @@ public sealed partial class ConnectionManager
             if (stable)
                 address.Failures = 0;
             address.Failures++;
+            if (address.LastConnectedAt is null && address.Source is AddressSource.Masternode or AddressSource.Gossip
+                && address.Failures >= UnansweredDialLimit && _addresses.TryGetValue(address.EndPoint, out var entry) && ReferenceEquals(entry, address))
+            {
+                // Learned from the network and never answered: dropped, as Bitcoin Core's address manager drops a
+                // "terrible" address. A masternode's next announcement adds it again.
+                ForgetAddress(address);
+                address.Busy = false;
+                _logger.LogDebug("Forgot {EndPoint}: {Failures} dials and no connection ever ({Reason})", address.EndPoint, address.Failures, reason);
+                return;
+            }
             TimeSpan delay;
             lock (_random) // Random is not thread-safe; every user takes this lock (the gate above is not theirs)
                 delay = _options.Reconnect.NextDelay(address.Failures, IsPersistent(address), _random);

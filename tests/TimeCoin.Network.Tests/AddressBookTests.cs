@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using TimeCoin.Network.Connections;
 using TimeCoin.Network.Transport;
+using static TimeCoin.Network.Tests.ConnectionTestKit;
 
 namespace TimeCoin.Network.Tests;
 
@@ -47,5 +48,28 @@ public class AddressBookTests
         node.Manager.AddPeer(At(7), persistent: true); // nothing gossiped left to push out: refused
         Assert.Equal(3, node.Manager.KnownAddressCount);
         Assert.DoesNotContain("10.7.0.7:24200/Persistent", Known(node));
+    }
+
+    [Fact]
+    public async Task Dial_LearnedAddressNeverAnswers_ForgottenAfterFiveDialsOperatorsEntryKept()
+    {
+        // An attacker can announce thousands of made-up masternodes at addresses of its choice; each stayed in the book
+        // and was redialed every 30 s for as long as its registry entry lived, so a node with a free slot dialed dead
+        // addresses dozens of times a second. A learned address that never answered is dropped after five dials.
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(Ip), new ConnectionManagerOptions
+        {
+            ListenEndPoint = new IPEndPoint(Ip, 24200), DefaultPort = 24200, TargetOutbound = 4,
+            DialInterval = TimeSpan.FromMilliseconds(20),
+            Reconnect = new ReconnectBackoff(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(40), TimeSpan.FromMilliseconds(40)),
+        });
+        await node.StartAsync();
+        node.Manager.AddPeer(At(1), persistent: false); // learned (gossip); nothing listens there
+        node.Manager.AddPeer(At(2), persistent: true); // the operator's; nothing listens there either
+        Assert.Contains("10.7.0.1:24200/Gossip", Known(node));
+
+        await Until(() => !Known(node).Contains("10.7.0.1:24200/Gossip"), "the unanswered learned address forgotten");
+        await Until(() => node.Manager.GetKnownAddresses().Single(k => k.EndPoint.Equals(At(2))).Failures >= 8, "the operator's entry redialed on");
+        Assert.Contains("10.7.0.2:24200/Persistent", Known(node));
     }
 }

@@ -43,7 +43,7 @@ internal sealed class HostileHost : IDisposable
     private readonly NetworkMagic _magic;
     private readonly List<SimulatedTransport> _transports = [];
     private readonly Dictionary<int, int> _announceCursor = [];
-    private byte[][]? _announcements;
+    private KeyPair[]? _madeUpKeys;
     private long _lies;
 
     /// <summary>Creates attacker <paramref name="index"/> (address 10.3.index.1, idlers also .2 to .30).</summary>
@@ -277,24 +277,27 @@ internal sealed class HostileHost : IDisposable
     /// The target's 10,000 announcements, continuing where the last connection to it stopped: 3,000
     /// genuinely signed ones for made-up masternodes one by one (relayed: not the sender's key, addresses nobody
     /// listens on; above the gossip burst), 2,000 more in one Masternodes list, then 5,000 forged ones (bad signature).
+    /// Each is signed when sent, as a real attacker would do: an announcement signed at the start of the attack is
+    /// too old two minutes later, and the node drops it before any signature check (a stale pool made the attacker
+    /// harmless and unpunishable from the second connection on; scenario i at 2 h, session 9).
     /// </summary>
     private async Task AnnounceAsync(FrameWriter writer, HostileConnectionRecord record, int target, CancellationToken token)
     {
-        var pool = _announcements ??= BuildAnnouncements();
+        var keys = _madeUpKeys ??= MadeUpKeys();
         int cursor = _announceCursor.GetValueOrDefault(target);
         while (cursor < AnnouncementsPerTarget)
         {
             bool sent;
             if (cursor == RelayedSingly)
             {
-                var list = new MasternodesMessage(pool.Skip(RelayedSingly).Take(RelayedInList).Select(b => (ReadOnlyMemory<byte>)b).ToArray());
+                var list = new MasternodesMessage(Enumerable.Range(RelayedSingly, RelayedInList).Select(i => (ReadOnlyMemory<byte>)Announcement(keys, i)).ToArray());
                 sent = await SendAsync(writer, record, list.Type, MessageCodec.Encode(list), token);
                 if (sent)
                     cursor += RelayedInList;
             }
             else
             {
-                var single = new MasternodeAnnouncementMessage(pool[cursor]);
+                var single = new MasternodeAnnouncementMessage(Announcement(keys, cursor));
                 sent = await SendAsync(writer, record, single.Type, MessageCodec.Encode(single), token);
                 if (sent)
                     cursor++;
@@ -308,28 +311,32 @@ internal sealed class HostileHost : IDisposable
         while (true)
         {
             await Task.Delay(TimeSpan.FromSeconds(10), _clock, token);
-            var forged = new MasternodeAnnouncementMessage(pool[RelayedSingly + RelayedInList + _random.Next(0, AnnouncementsPerTarget - RelayedSingly - RelayedInList)]);
+            var forged = new MasternodeAnnouncementMessage(Announcement(keys, RelayedSingly + RelayedInList + _random.Next(0, AnnouncementsPerTarget - RelayedSingly - RelayedInList)));
             if (!await SendAsync(writer, record, forged.Type, MessageCodec.Encode(forged), token))
                 return;
         }
     }
 
-    /// <summary>10,000 announcements of made-up masternodes at 10.(100+index).x.y (nothing listens there); the last 5,000 with a corrupted signature.</summary>
-    private byte[][] BuildAnnouncements()
+    /// <summary>The keys of the 10,000 made-up masternodes (derived from the run seed and the host's index).</summary>
+    private KeyPair[] MadeUpKeys()
     {
-        var now = _clock.GetUtcNow();
-        var pool = new byte[AnnouncementsPerTarget][];
-        for (int i = 0; i < pool.Length; i++)
+        var keys = new KeyPair[AnnouncementsPerTarget];
+        for (int i = 0; i < keys.Length; i++)
         {
             long seed = ((long)NetworkSimulation.Derive(_sim.Options.Seed, 23, Index) << 32) | (uint)i;
-            using var key = KeyPair.FromPrivateKey(SHA256.HashData(BitConverter.GetBytes(seed)));
-            var address = $"10.{100 + Index}.{i / 250}.{i % 250 + 1}:{NetworkSimulation.Port}";
-            var bytes = MasternodeAnnouncement.Create(key, _sim.Chain.NetworkName, address, MasternodeTier.Free, now).Encode();
-            if (i >= RelayedSingly + RelayedInList)
-                bytes[^1] ^= 0x5A;
-            pool[i] = bytes;
+            keys[i] = KeyPair.FromPrivateKey(SHA256.HashData(BitConverter.GetBytes(seed)));
         }
-        return pool;
+        return keys;
+    }
+
+    /// <summary>Made-up masternode <paramref name="i"/> at 10.(100+index).x.y (nothing listens there), signed now; from 5,000 on with a corrupted signature.</summary>
+    private byte[] Announcement(KeyPair[] keys, int i)
+    {
+        var address = $"10.{100 + Index}.{i / 250}.{i % 250 + 1}:{NetworkSimulation.Port}";
+        var bytes = MasternodeAnnouncement.Create(keys[i], _sim.Chain.NetworkName, address, MasternodeTier.Free, _clock.GetUtcNow()).Encode();
+        if (i >= RelayedSingly + RelayedInList)
+            bytes[^1] ^= 0x5A;
+        return bytes;
     }
 
     private Hash256 RandomHash()
@@ -344,5 +351,7 @@ internal sealed class HostileHost : IDisposable
     {
         _context.Kill();
         _key.Dispose();
+        foreach (var key in _madeUpKeys ?? [])
+            key.Dispose();
     }
 }
