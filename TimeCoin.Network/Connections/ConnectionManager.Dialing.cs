@@ -87,20 +87,27 @@ public sealed partial class ConnectionManager
 
     /// <summary>
     /// Remembers an automatic entry whose connection ended as a lost peer (<see cref="ConnectionManagerOptions.LostPeerRedialSlots"/>),
-    /// pushing out the oldest when <see cref="ConnectionManagerOptions.MaxAutomaticOutbound"/> are remembered. Call under <see cref="_gate"/>.
+    /// pushing out the oldest when <see cref="LostPeerMemory"/> are remembered. Call under <see cref="_gate"/>.
     /// </summary>
+    /// <remarks>
+    /// Four times the automatic bound: a peer of our own side that restarts is found again within seconds and leaves
+    /// the list, so only peers that stay away accumulate, and it takes many of them to push out the far side of a split.
+    /// </remarks>
     private void MarkLost(KnownAddress address)
     {
         if (address.LostAt is not null)
             _lost.Remove(address);
         address.LostAt = _time.GetUtcNow();
         _lost.Add(address);
-        while (_lost.Count > _options.MaxAutomaticOutbound)
+        while (_lost.Count > LostPeerMemory)
         {
             _lost[0].LostAt = null;
             _lost.RemoveAt(0);
         }
     }
+
+    /// <summary>Most lost peers remembered (see <see cref="MarkLost"/>).</summary>
+    private int LostPeerMemory => 4 * _options.MaxAutomaticOutbound;
 
     /// <summary>A connection (either way) to <paramref name="nodeId"/> is up: it is no longer a lost peer.</summary>
     private void FoundLostPeer(Core.Crypto.PublicKey nodeId)
@@ -120,15 +127,15 @@ public sealed partial class ConnectionManager
 
     /// <summary>
     /// Failed dials after which an address learned from the network (a masternode announcement or gossip) that never
-    /// gave us a connection is dropped from the book. Without it, each made-up masternode address an attacker announced
+    /// gave us a connection is dropped from the book, while at least one peer is connected. Without it, each made-up masternode address an attacker announced
     /// was redialed every 30 s for as long as its registry entry lived (more than an hour): with the book full of them,
     /// a node with a free automatic slot dialed about 67 dead addresses a second (an attacker's choice of addresses: a
     /// dialing amplifier).
     /// </summary>
     internal const int UnansweredDialLimit = 5;
 
-    /// <summary>Never given up (short backoff, retried forever): manual and automatic entries.</summary>
-    private bool IsPersistent(KnownAddress address) => ClassOf(address) != DialClass.Ordinary;
+    /// <summary>Short backoff (30 s at most): manual and automatic entries, and lost peers whatever their class now.</summary>
+    private bool IsPersistent(KnownAddress address) => ClassOf(address) != DialClass.Ordinary || address.LostAt is not null;
 
     private DialClass ClassOf(KnownAddress address) => address.Source switch
     {
@@ -162,8 +169,8 @@ public sealed partial class ConnectionManager
             if (!address.Busy)
                 continue;
             var dialClass = ClassOf(address);
-            if (dialClass == DialClass.Automatic)
-                automaticInUse++;
+            if (dialClass == DialClass.Automatic || (dialClass == DialClass.Ordinary && address.LostAt is not null))
+                automaticInUse++; // a lost peer being dialed holds a lost-peer slot, whatever its class now
             else if (dialClass == DialClass.Ordinary)
                 ordinaryInUse++;
         }
@@ -192,7 +199,7 @@ public sealed partial class ConnectionManager
     {
         DialClass.Manual => true,
         DialClass.Automatic => automaticFree || (lostFree && address.LostAt is not null),
-        _ => ordinaryFree,
+        _ => ordinaryFree || (lostFree && address.LostAt is not null),
     };
 
     /// <summary>
@@ -271,8 +278,9 @@ public sealed partial class ConnectionManager
         {
             // In use: our outbound connections and dials, by class (an address stays busy while its connection lives).
             var busy = _addresses.Values.Where(a => a.Busy).ToList();
-            int automaticInUse = busy.Count(a => ClassOf(a) == DialClass.Automatic);
-            int ordinaryInUse = busy.Count(a => ClassOf(a) == DialClass.Ordinary);
+            // A lost peer being dialed holds a lost-peer slot, whatever its class now (as in AnyDueCandidate).
+            int automaticInUse = busy.Count(a => ClassOf(a) == DialClass.Automatic || (ClassOf(a) == DialClass.Ordinary && a.LostAt is not null));
+            int ordinaryInUse = busy.Count(a => ClassOf(a) == DialClass.Ordinary && a.LostAt is null);
             // A class whose slots are all in use cannot be chosen (DialSetSelector takes none of it): its addresses are
             // not checked and ranked every second for nothing (about 12 % of the CPU of a 100-node simulation went
             // here, and again about 12 % when only the ordinary slots were free, as on every masternode).
@@ -370,7 +378,8 @@ public sealed partial class ConnectionManager
             // A peer we had (not one that refused us at once): it may come back through a lost-peer slot.
             lock (_gate)
             {
-                if (ClassOf(address) == DialClass.Automatic)
+                // Not a peer we banned: it may not come back before the ban ends (and a ban ends the loss).
+                if (ClassOf(address) == DialClass.Automatic && !Policy.IsBanned(address.EndPoint.Address))
                     MarkLost(address);
             }
         }
@@ -379,16 +388,19 @@ public sealed partial class ConnectionManager
 
     private void ScheduleRetry(KnownAddress address, string reason, bool stable)
     {
+        bool anyPeer = _registry.Count > 0; // read before the gate: the registry has its own lock
         lock (_gate)
         {
             if (stable)
                 address.Failures = 0;
             address.Failures++;
             if (address.LastConnectedAt is null && address.Source is AddressSource.Masternode or AddressSource.Gossip
-                && address.Failures >= UnansweredDialLimit && _addresses.TryGetValue(address.EndPoint, out var entry) && ReferenceEquals(entry, address))
+                && address.Failures >= UnansweredDialLimit && anyPeer
+                && _addresses.TryGetValue(address.EndPoint, out var entry) && ReferenceEquals(entry, address))
             {
                 // Learned from the network and never answered: dropped, as Bitcoin Core's address manager drops a
-                // "terrible" address. A masternode's next announcement adds it again.
+                // "terrible" address. A masternode's next announcement adds it again. Only while some peer is
+                // connected: a node that reaches nobody (its own link is down) does not blame the addresses.
                 ForgetAddress(address);
                 address.Busy = false;
                 _logger.LogDebug("Forgot {EndPoint}: {Failures} dials and no connection ever ({Reason})", address.EndPoint, address.Failures, reason);

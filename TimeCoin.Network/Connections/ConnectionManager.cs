@@ -19,8 +19,10 @@ namespace TimeCoin.Network.Connections;
 /// Owns every connection of a node: the listener (banned addresses refused at accept, before any handshake;
 /// admission and eviction by the <see cref="PeerPolicy"/>), the dialer (keeps <see cref="ConnectionManagerOptions.TargetOutbound"/>
 /// ordinary outbound peers, dials manual entries always and at most <see cref="ConnectionManagerOptions.MaxAutomaticOutbound"/>
-/// automatic entries (masternodes, discovered peers; see <see cref="DialSetSelector"/>), reconnects forever with
-/// <see cref="ReconnectBackoff"/>), the <see cref="ConnectionRegistry"/> keyed by node id with deterministic duplicate
+/// automatic entries (masternodes, discovered peers; see <see cref="DialSetSelector"/>) plus up to
+/// <see cref="ConnectionManagerOptions.LostPeerRedialSlots"/> peers it lost, reconnects with <see cref="ReconnectBackoff"/>
+/// and no retry limit, except that an address learned from the network that never connected is dropped after
+/// <see cref="UnansweredDialLimit"/> dials), the <see cref="ConnectionRegistry"/> keyed by node id with deterministic duplicate
 /// resolution, discovery, and the connection-level services (peer addresses, masternode announcements and heartbeats
 /// with relay-once gossip, trickled in batches: see <see cref="ConnectionManagerOptions.GossipTrickleInterval"/>).
 /// Every other message goes to the single <see cref="IPeerMessageHandler"/>, whatever the
@@ -329,7 +331,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             return _addresses.Values.Select(a => new KnownPeer(a.EndPoint, a.Source, a.LastConnectedAt, a.Failures)).ToArray();
     }
 
-    /// <summary>Adds an address to dial; persistent ones are dialed always and never given up (as Bitcoin Core's <c>addnode</c>).</summary>
+    /// <summary>
+    /// Adds an address to dial; persistent ones are dialed always and never given up (as Bitcoin Core's <c>addnode</c>).
+    /// Others count as learned from the network: dropped after <see cref="UnansweredDialLimit"/> failed dials if they
+    /// never gave a connection (while some peer is connected).
+    /// </summary>
     public void AddPeer(IPEndPoint endpoint, bool persistent)
     {
         ArgumentNullException.ThrowIfNull(endpoint);

@@ -8,7 +8,8 @@ namespace TimeCoin.Network.Connections;
 /// Chooses which due addresses to dial now, as a pure function. Manual entries are always dialed (the operator asked
 /// for them). Automatic entries (masternodes, discovered addresses) are dialed only while fewer than
 /// <c>maxAutomatic</c> of them are connected or being dialed: every node keeps a bounded number of them, not a full
-/// mesh, yet never gives one up (each stays a candidate forever). Which ones is spread across the network by a
+/// mesh, yet keeps each as a candidate (an address learned from the network that never answered is dropped, see
+/// ConnectionManager.UnansweredDialLimit). Which ones is spread across the network by a
 /// rendezvous hash of our node id and the address, so different nodes pick different subsets (a random k-out graph,
 /// connected with high probability for k of 8) while each node's choice is stable; fewer failures come first, so a
 /// lost connection is replaced at once by the next candidate. Lost peers (automatic entries whose connection ended)
@@ -26,6 +27,7 @@ internal static class DialSetSelector
     /// <param name="targetOrdinary">Ordinary outbound connections to keep.</param>
     /// <param name="spreadKey">Our node id's bytes: what makes our choice differ from other nodes'.</param>
     /// <param name="lostSlots">Automatic slots beyond <paramref name="maxAutomatic"/> for lost peers only.</param>
+    /// <remarks><paramref name="automaticInUse"/> includes lost peers being dialed whatever their class.</remarks>
     public static IReadOnlyList<DialCandidate> Select(IReadOnlyList<DialCandidate> due, int automaticInUse, int ordinaryInUse,
         int maxAutomatic, int targetOrdinary, ReadOnlySpan<byte> spreadKey, int lostSlots = 0)
     {
@@ -40,18 +42,26 @@ internal static class DialSetSelector
         ArgumentNullException.ThrowIfNull(due);
         var chosen = new List<DialCandidate>();
         chosen.AddRange(due.Where(d => d.Class == DialClass.Manual));
+        // A lost peer that failed at most once (it just went away, most likely a restart) comes first: it had a slot.
         var automatic = due.Where(d => d.Class == DialClass.Automatic)
-            .OrderBy(d => d.Failures)
+            .OrderBy(d => d.Lost && d.Failures <= 1 ? 0 : 1)
+            .ThenBy(d => d.Failures)
             .ThenBy(rank)
             .ToList();
         int free = Math.Clamp(maxAutomatic - automaticInUse, 0, automatic.Count);
         chosen.AddRange(automatic.Take(free));
-        // Lost peers left out take the slots beyond the bound (what is left of them: lost peers connected or being
-        // dialed beyond the bound count against them), best rank first.
-        int lostFree = maxAutomatic + lostSlots - Math.Max(automaticInUse, maxAutomatic);
-        if (lostFree > 0)
-            chosen.AddRange(automatic.Skip(free).Where(d => d.Lost).OrderBy(rank).Take(lostFree));
+        // Lost peers left out (of any class now: a masternode removed from the registry is demoted) take the slots
+        // beyond the bound, best rank first. What is left of those slots: the caller counts lost peers being dialed
+        // in automaticInUse.
+        int lostFree = maxAutomatic + lostSlots - Math.Max(automaticInUse + free, maxAutomatic);
+        var extra = lostFree <= 0 ? [] : due.Where(d => d.Lost && d.Class != DialClass.Manual)
+            .Except(automatic.Take(free))
+            .OrderBy(rank)
+            .Take(lostFree)
+            .ToList();
+        chosen.AddRange(extra);
         chosen.AddRange(due.Where(d => d.Class == DialClass.Ordinary)
+            .Except(extra)
             .OrderBy(d => d.Source)
             .ThenBy(d => d.Failures)
             .ThenBy(rank)

@@ -16,7 +16,7 @@ public sealed record P2pConfig
     /// <summary><c>max_inbound</c>: most inbound connections accepted at once. Default 125 (as Bitcoin Core).</summary>
     public int MaxInbound { get; init; } = 125;
 
-    /// <summary><c>max_outbound</c>: ordinary outbound connections kept at once; up to 8 automatic entries (masternodes, discovered peers) are kept beyond it, and operator entries (single-address whitelist entries, persistent_peers) are always dialed. Default 16.</summary>
+    /// <summary><c>max_outbound</c>: ordinary outbound connections kept at once; up to 8 automatic entries (masternodes, discovered peers; 10 while peers lost earlier come back) are kept beyond it, and operator entries (single-address whitelist entries, persistent_peers) are always dialed. Default 16.</summary>
     public int MaxOutbound { get; init; } = 16;
 
     /// <summary><c>bootstrap_peers</c>: addresses dialed at start (<c>ip</c>, <c>ip:port</c>, <c>host:port</c>, <c>[ipv6]:port</c>).</summary>

@@ -167,6 +167,36 @@ public class DialSetTests
     }
 
     [Fact]
+    public void Select_LostPeerDemotedToOrdinary_StillTakesALostPeerSlotAndOnlyOnce()
+    {
+        // A masternode removed from the registry during a long split is demoted to a gossiped (ordinary) address; it
+        // is still a peer we lost, so it keeps its claim on the lost-peer slots, and is not chosen twice.
+        var demoted = new DialCandidate(new IPEndPoint(IPAddress.Parse("10.9.3.1"), 24200), DialClass.Ordinary, AddressSource.Gossip, 40, Lost: true);
+        var ordinary = new DialCandidate(new IPEndPoint(IPAddress.Parse("10.9.3.2"), 24200), DialClass.Ordinary, AddressSource.Gossip, 0);
+
+        var ordinaryFull = DialSetSelector.Select([demoted, ordinary], automaticInUse: 8, ordinaryInUse: 8, maxAutomatic: 8, targetOrdinary: 8, [1, 2, 3], lostSlots: 2);
+        var ordinaryFree = DialSetSelector.Select([demoted, ordinary], automaticInUse: 8, ordinaryInUse: 0, maxAutomatic: 8, targetOrdinary: 8, [1, 2, 3], lostSlots: 2);
+
+        Assert.Equal([demoted], ordinaryFull);
+        Assert.Equal(2, ordinaryFree.Count);
+        Assert.Contains(ordinary, ordinaryFree);
+        Assert.Empty(DialSetSelector.Select([demoted], automaticInUse: 10, ordinaryInUse: 8, maxAutomatic: 8, targetOrdinary: 8, [1, 2, 3], lostSlots: 2));
+    }
+
+    [Fact]
+    public void Select_PeerJustLostAndAFreshCandidate_TheLostPeerGetsTheFreeSlotBack()
+    {
+        // A peer that went away once (a restart) gets its slot back before a never-tried candidate takes it, so normal
+        // churn does not grow every node's automatic set to the bound plus the lost-peer slots.
+        var justLost = new DialCandidate(new IPEndPoint(IPAddress.Parse("10.9.4.1"), 24200), DialClass.Automatic, AddressSource.Masternode, 1, Lost: true);
+        var fresh = new DialCandidate(new IPEndPoint(IPAddress.Parse("10.9.4.2"), 24200), DialClass.Automatic, AddressSource.Masternode, 0);
+
+        var chosen = DialSetSelector.Select([fresh, justLost], automaticInUse: 7, ordinaryInUse: 0, maxAutomatic: 8, targetOrdinary: 0, [1, 2, 3], lostSlots: 0);
+
+        Assert.Equal([justLost], chosen);
+    }
+
+    [Fact]
     public void Select_TwoNodesSameCandidates_PickDifferentSubsetsOfTheBound()
     {
         var candidates = Enumerable.Range(0, 100)
