@@ -127,10 +127,10 @@ public sealed partial class ConnectionManager
 
     /// <summary>
     /// Failed dials after which an address learned from the network (a masternode announcement or gossip) that never
-    /// gave us a connection is dropped from the book, while at least one peer is connected. Without it, each made-up masternode address an attacker announced
-    /// was redialed every 30 s for as long as its registry entry lived (more than an hour): with the book full of them,
-    /// a node with a free automatic slot dialed about 67 dead addresses a second (an attacker's choice of addresses: a
-    /// dialing amplifier).
+    /// gave us a connection is dropped from the book, while at least one peer is connected. Without it, each made-up
+    /// masternode address an attacker announced was redialed every 30 s for as long as its registry entry lived (more
+    /// than an hour): with the book full of them, a node with a free automatic slot dialed about 67 dead addresses a
+    /// second (an attacker's choice of addresses: a dialing amplifier).
     /// </summary>
     internal const int UnansweredDialLimit = 5;
 
@@ -373,13 +373,13 @@ public sealed partial class ConnectionManager
             return;
         }
         bool stable = (peer.ClosedAt ?? _time.GetUtcNow()) - peer.ConnectedAt >= _options.StableConnectionAfter;
-        if (stable)
+        // A peer we had (not one that refused us at once) may come back through a lost-peer slot; not one we banned (it
+        // may not come back before the ban ends). The policy is asked before the gate: it has its own lock.
+        if (stable && !Policy.IsBanned(address.EndPoint.Address))
         {
-            // A peer we had (not one that refused us at once): it may come back through a lost-peer slot.
             lock (_gate)
             {
-                // Not a peer we banned: it may not come back before the ban ends (and a ban ends the loss).
-                if (ClassOf(address) == DialClass.Automatic && !Policy.IsBanned(address.EndPoint.Address))
+                if (ClassOf(address) == DialClass.Automatic)
                     MarkLost(address);
             }
         }

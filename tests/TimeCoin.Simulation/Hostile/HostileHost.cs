@@ -43,7 +43,7 @@ internal sealed class HostileHost : IDisposable
     private readonly NetworkMagic _magic;
     private readonly List<SimulatedTransport> _transports = [];
     private readonly Dictionary<int, int> _announceCursor = [];
-    private KeyPair[]? _madeUpKeys;
+    private byte[][]? _madeUpKeys;
     private long _lies;
 
     /// <summary>Creates attacker <paramref name="index"/> (address 10.3.index.1, idlers also .2 to .30).</summary>
@@ -317,23 +317,28 @@ internal sealed class HostileHost : IDisposable
         }
     }
 
-    /// <summary>The keys of the 10,000 made-up masternodes (derived from the run seed and the host's index).</summary>
-    private KeyPair[] MadeUpKeys()
+    /// <summary>
+    /// The private keys of the 10,000 made-up masternodes (derived from the run seed and the host's index), as bytes:
+    /// a live key pair holds guarded native memory (several memory mappings each), and 10,000 of them per announcer
+    /// exhausted the process's mappings at 100 nodes.
+    /// </summary>
+    private byte[][] MadeUpKeys()
     {
-        var keys = new KeyPair[AnnouncementsPerTarget];
+        var keys = new byte[AnnouncementsPerTarget][];
         for (int i = 0; i < keys.Length; i++)
         {
             long seed = ((long)NetworkSimulation.Derive(_sim.Options.Seed, 23, Index) << 32) | (uint)i;
-            keys[i] = KeyPair.FromPrivateKey(SHA256.HashData(BitConverter.GetBytes(seed)));
+            keys[i] = SHA256.HashData(BitConverter.GetBytes(seed));
         }
         return keys;
     }
 
     /// <summary>Made-up masternode <paramref name="i"/> at 10.(100+index).x.y (nothing listens there), signed now; from 5,000 on with a corrupted signature.</summary>
-    private byte[] Announcement(KeyPair[] keys, int i)
+    private byte[] Announcement(byte[][] keys, int i)
     {
         var address = $"10.{100 + Index}.{i / 250}.{i % 250 + 1}:{NetworkSimulation.Port}";
-        var bytes = MasternodeAnnouncement.Create(keys[i], _sim.Chain.NetworkName, address, MasternodeTier.Free, _clock.GetUtcNow()).Encode();
+        using var key = KeyPair.FromPrivateKey(keys[i]);
+        var bytes = MasternodeAnnouncement.Create(key, _sim.Chain.NetworkName, address, MasternodeTier.Free, _clock.GetUtcNow()).Encode();
         if (i >= RelayedSingly + RelayedInList)
             bytes[^1] ^= 0x5A;
         return bytes;
@@ -351,7 +356,5 @@ internal sealed class HostileHost : IDisposable
     {
         _context.Kill();
         _key.Dispose();
-        foreach (var key in _madeUpKeys ?? [])
-            key.Dispose();
     }
 }
