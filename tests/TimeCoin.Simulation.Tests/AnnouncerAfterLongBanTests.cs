@@ -15,7 +15,7 @@ public class AnnouncerAfterLongBanTests(ITestOutputHelper output)
     [Fact]
     public void Announcer_ReconnectsAfterItsLongBan_BannedWithinTheBoundOnEveryConnection()
     {
-        using var sim = new NetworkSimulation(new SimulationOptions { Seed = 3, Masternodes = 10, Producers = 2, OrdinaryNodes = 0 });
+        using var sim = new NetworkSimulation(new SimulationOptions { Seed = 3, Masternodes = 6, Producers = 2, OrdinaryNodes = 0 });
         int[] targets = [0, 3];
         using var announcer = new HostileHost(sim, 0, HostileRole.Announcer, targets);
         sim.Start();
