@@ -343,6 +343,27 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         Wake();
     }
 
+    /// <summary>
+    /// Restores an address a node stored in an earlier run, with when it last gave us a connection (null: never). A
+    /// stored address that has connected before is not dropped for failing to answer now (<see cref="UnansweredDialLimit"/>):
+    /// after a restart its peer may simply be down for a while.
+    /// </summary>
+    public void RestorePeer(IPEndPoint endpoint, DateTimeOffset? lastConnectedAt)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        AddAddress(endpoint, AddressSource.Gossip);
+        if (lastConnectedAt is { } at)
+        {
+            var normalized = new IPEndPoint(IpRange.Normalize(endpoint.Address), endpoint.Port);
+            lock (_gate)
+            {
+                if (_addresses.TryGetValue(normalized, out var known) && known.LastConnectedAt is null)
+                    known.LastConnectedAt = at;
+            }
+        }
+        Wake();
+    }
+
     /// <summary>Closes the connection of <paramref name="peerId"/> (node id hex); false when not connected.</summary>
     public bool Disconnect(string peerId, string reason)
     {

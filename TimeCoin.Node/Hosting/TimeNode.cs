@@ -156,7 +156,7 @@ public sealed class TimeNode : IAsyncDisposable
         // Addresses learned in earlier runs (gossip, discovery, inbound): reconnection never starts from nothing.
         foreach (var known in _db.LoadKnownPeers())
             if (System.Net.IPEndPoint.TryParse(known.Endpoint, out var endpoint) && known.Failures < KnownPeerFailureLimit)
-                Connections.AddPeer(endpoint, persistent: false);
+                Connections.RestorePeer(endpoint, known.LastConnected);
         await Connections.StartAsync(cancellationToken);
         Sync.Start();
         await Observability.StartAsync(Options.MetricsListen, cancellationToken);

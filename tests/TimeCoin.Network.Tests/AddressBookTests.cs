@@ -77,4 +77,26 @@ public class AddressBookTests
         await Until(() => node.Manager.GetKnownAddresses().Single(k => k.EndPoint.Equals(At(2))).Failures >= 8, "the operator's entry redialed on");
         Assert.Contains("10.7.0.2:24200/Persistent", Known(node));
     }
+
+    [Fact]
+    public async Task RestorePeer_StoredAddressThatConnectedBefore_KeptThoughItDoesNotAnswerNow()
+    {
+        // After a restart, a stored peer that gave us a connection in an earlier run may just be down for a while: it
+        // is not dropped like an address that never answered.
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(Ip), new ConnectionManagerOptions
+        {
+            ListenEndPoint = new IPEndPoint(Ip, 24200), DefaultPort = 24200, TargetOutbound = 4,
+            DialInterval = TimeSpan.FromMilliseconds(20),
+            Reconnect = new ReconnectBackoff(TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(40), TimeSpan.FromMilliseconds(40)),
+        });
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(network.CreateTransport(IPAddress.Parse("10.7.9.9")), node.EndPoint);
+        node.Manager.RestorePeer(At(1), DateTimeOffset.UtcNow.AddDays(-1)); // connected in an earlier run
+        node.Manager.RestorePeer(At(2), lastConnectedAt: null); // stored, never connected
+
+        await Until(() => !Known(node).Contains("10.7.0.2:24200/Gossip"), "the stored address that never connected dropped");
+        await Until(() => node.Manager.GetKnownAddresses().Single(k => k.EndPoint.Equals(At(1))).Failures >= 8, "the one that connected before redialed on");
+        Assert.Contains("10.7.0.1:24200/Gossip", Known(node));
+    }
 }
