@@ -36,7 +36,7 @@ public sealed record HeartbeatOptions
 
     /// <summary>
     /// Most masternodes the registry holds. Default 10,000. When it is full, a new masternode's announcement pushes out
-    /// the masternode offline the longest (so made-up masternodes that never send a heartbeat cannot keep real ones out
+    /// an offline masternode, one that never sent a heartbeat first, then the one offline the longest (so made-up masternodes that never send a heartbeat cannot keep real ones out
     /// for the <see cref="RemoveAfterOffline"/> they would otherwise linger); it is refused only when none is offline.
     /// Active masternodes are never pushed out.
     /// </summary>

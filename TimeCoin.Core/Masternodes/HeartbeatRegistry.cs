@@ -12,8 +12,9 @@ namespace TimeCoin.Core.Masternodes;
 /// <remarks>
 /// <para>At most <see cref="HeartbeatOptions.MaxMasternodes"/> masternodes are held. Announcements are self-signed, so
 /// anyone can fill the registry with made-up masternodes that never send a heartbeat; when it is full, a new
-/// masternode's verified announcement therefore pushes out the entry that has been offline the longest (oldest
-/// <see cref="MasternodeRecord.StatusSince"/> among offline entries, ties by key), raising
+/// masternode's verified announcement therefore pushes out an offline entry: one that never sent a heartbeat (announced
+/// only) first, and among those the one offline the longest (oldest <see cref="MasternodeRecord.StatusSince"/>, ties by
+/// key), so a flood of made-up masternodes cannot push out a real one that is down for a while; raising
 /// <see cref="MasternodeRemoved"/> as a normal removal does. Active masternodes are never pushed out: with none
 /// offline the announcement is refused (<see cref="MasternodeRejection.RegistryFull"/>). Offline entries are kept in a
 /// set ordered by offline time, updated wherever a status changes, so finding the one to push out costs
@@ -33,8 +34,9 @@ public sealed class HeartbeatRegistry
     private readonly string _network;
     private readonly Chain.SignatureCache? _signatures;
     private readonly Dictionary<PublicKey, Entry> _entries = new();
-    // The offline entries, longest offline first (StatusSince, then key): the ones a new masternode may push out of a
-    // full registry. An entry's StatusSince changes only while it is out of this set.
+    // The offline entries, never-heartbeat ones first, then longest offline first (StatusSince, then key): the ones a
+    // new masternode may push out of a full registry. An entry's StatusSince and LastHeartbeat change only while it is
+    // out of this set.
     private readonly SortedSet<Entry> _offline = new(OfflineOrder.Instance);
     private readonly Queue<(EventKind Kind, MasternodeEventArgs Args)> _pendingEvents = new();
 
@@ -74,7 +76,7 @@ public sealed class HeartbeatRegistry
     public event EventHandler<MasternodeEventArgs>? MasternodeAdded;
 
     /// <summary>A masternode was forgotten after being offline too long, pushed out of a full registry by a new one
-    /// (the longest offline), or dropped by a restore.</summary>
+    /// (never a heartbeat first, then the longest offline), or dropped by a restore.</summary>
     public event EventHandler<MasternodeEventArgs>? MasternodeRemoved;
 
     /// <summary>A masternode went offline, or came back.</summary>
@@ -110,8 +112,8 @@ public sealed class HeartbeatRegistry
     /// Offers an announcement. Accepted when it is for this network, within the clock skew, signed by the
     /// announced key and newer than the last announcement of that key. A new key is added as active; a known key
     /// has its address and tier updated and counts as heard from. When the registry holds
-    /// <see cref="HeartbeatOptions.MaxMasternodes"/> already, a new key pushes out the masternode offline the longest
-    /// (<see cref="MasternodeRemoved"/> is raised for it), or is refused with
+    /// <see cref="HeartbeatOptions.MaxMasternodes"/> already, a new key pushes out an offline masternode, one
+    /// that never sent a heartbeat first, then the longest offline (<see cref="MasternodeRemoved"/> is raised for it), or is refused with
     /// <see cref="MasternodeRejection.RegistryFull"/> when none is offline.
     /// </summary>
     public MasternodeAcceptResult Accept(MasternodeAnnouncement announcement) => Accept(announcement, listed: false);
@@ -207,8 +209,10 @@ public sealed class HeartbeatRegistry
 
             entry.LastSequence = heartbeat.Sequence;
             entry.LastReportedHeight = heartbeat.ChainHeight;
-            entry.LastHeartbeat = now;
+            // Heard from first: an Offline entry leaves the Offline set (ordered by whether it ever sent a heartbeat)
+            // before LastHeartbeat changes.
             HeardFromUnlocked(entry, heartbeat.Address, now, now);
+            entry.LastHeartbeat = now;
         }
         DispatchEvents();
         return HeartbeatAccepted;
@@ -389,8 +393,8 @@ public sealed class HeartbeatRegistry
         AddressChanged,
     }
 
-    // Longest offline first; the key breaks ties (many entries go offline in the same evaluation) and makes the
-    // order total, as a SortedSet needs.
+    // Never a heartbeat first, then longest offline; the key breaks ties (many entries go offline in the same
+    // evaluation) and makes the order total, as a SortedSet needs.
     private sealed class OfflineOrder : IComparer<Entry>
     {
         public static readonly OfflineOrder Instance = new();
@@ -403,6 +407,10 @@ public sealed class HeartbeatRegistry
                 return -1;
             if (y is null)
                 return 1;
+            // Entries that never sent a heartbeat (announced only, as made-up masternodes are) go first.
+            int byBeat = (x.LastHeartbeat is not null).CompareTo(y.LastHeartbeat is not null);
+            if (byBeat != 0)
+                return byBeat;
             int bySince = x.StatusSince.CompareTo(y.StatusSince);
             return bySince != 0 ? bySince : x.Key.CompareTo(y.Key);
         }

@@ -30,6 +30,6 @@ public enum MasternodeRejection
     AnnouncementNotNewer,
 
     /// <summary>The registry holds <see cref="HeartbeatOptions.MaxMasternodes"/> masternodes already and none of them is
-    /// offline (a new masternode pushes out the longest-offline one when there is one).</summary>
+    /// offline (a new masternode pushes out an offline one when there is one).</summary>
     RegistryFull,
 }

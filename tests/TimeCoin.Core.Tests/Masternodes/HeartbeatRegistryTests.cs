@@ -590,6 +590,32 @@ public sealed class HeartbeatRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Accept_RegistryFullOfOfflineEntries_NeverHeartbeatEntryPushedOutBeforeALongerOfflineMasternodeThatBeat()
+    {
+        // A made-up masternode (announced, never a heartbeat) goes before a real one that has been away longer: a
+        // flood of announcements must not push out real masternodes that are only down for a while.
+        var registry = NewRegistry(HeartbeatOptions.Default with { MaxMasternodes = 2 });
+        using var real = KeyPair.Generate();
+        using var madeUp = KeyPair.Generate();
+        Assert.True(registry.Accept(Announcement(real)).Accepted);
+        Assert.True(registry.Accept(Beat(real, 1)).Accepted);
+        Advance(60);
+        Assert.True(registry.Accept(Announcement(madeUp)).Accepted);
+        Advance(241);
+        registry.Evaluate(); // real offline (301 s since its heartbeat), made-up not yet (241 s)
+        Advance(60);
+        registry.Evaluate(); // made-up offline, 60 s after real
+        Assert.All(registry.GetAll(), r => Assert.Equal(MasternodeStatus.Offline, r.Status));
+        Assert.True(registry.Find(real.PublicKey)!.StatusSince < registry.Find(madeUp.PublicKey)!.StatusSince);
+
+        var result = registry.Accept(Announcement(_keys));
+
+        Assert.True(result.Accepted, result.Message);
+        Assert.Null(registry.Find(madeUp.PublicKey));
+        Assert.NotNull(registry.Find(real.PublicKey));
+    }
+
+    [Fact]
     public void Accept_RegistryFullOfActiveEntries_StillRejectsNewMasternode()
     {
         var registry = NewRegistry(HeartbeatOptions.Default with { MaxMasternodes = 2 });
