@@ -106,6 +106,19 @@ public sealed partial class ConnectionManager
         }
     }
 
+    /// <summary>How long a peer counts as lost: a day (a split lasts hours; a peer gone for a day is gone).</summary>
+    internal static readonly TimeSpan LostPeerExpiry = TimeSpan.FromDays(1);
+
+    /// <summary>Ends the loss of peers lost longer than <see cref="LostPeerExpiry"/> ago. Call under <see cref="_gate"/>.</summary>
+    private void ForgetOldLosses(DateTimeOffset now)
+    {
+        while (_lost.Count > 0 && now - _lost[0].LostAt > LostPeerExpiry)
+        {
+            _lost[0].LostAt = null;
+            _lost.RemoveAt(0);
+        }
+    }
+
     /// <summary>Most lost peers remembered (see <see cref="MarkLost"/>).</summary>
     private int LostPeerMemory => 4 * _options.MaxAutomaticOutbound;
 
@@ -156,6 +169,7 @@ public sealed partial class ConnectionManager
     /// </remarks>
     private bool AnyDueCandidate(DateTimeOffset now, out DateTimeOffset until)
     {
+        ForgetOldLosses(now);
         long whitelistVersion = Policy.WhitelistVersion;
         if (_nothingDue is { } last && last.Book == _bookVersion.Value && last.Whitelist == whitelistVersion && now < last.Until)
         {
@@ -306,7 +320,7 @@ public sealed partial class ConnectionManager
                         next = end;
                     continue;
                 }
-                due.Add(new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures, a.LostAt is not null), a);
+                due.Add(new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures, a.LostAt is not null, a.NextAttemptAt), a);
             }
             // Ranks were computed once per address (a SHA-256 each): a round costs no hashing.
             var chosen = DialSetSelector.Select(due.Keys.ToList(), automaticInUse, ordinaryInUse, _options.MaxAutomaticOutbound,

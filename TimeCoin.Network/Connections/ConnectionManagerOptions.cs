@@ -30,9 +30,11 @@ public sealed record ConnectionManagerOptions
     /// Automatic outbound slots beyond <see cref="MaxAutomaticOutbound"/> that only lost peers may use. Default 2.
     /// </summary>
     /// <remarks>
-    /// A lost peer is an automatic entry whose handshaken outbound connection ended. Each node remembers at most
-    /// <see cref="MaxAutomaticOutbound"/> of them, the most recent. While its slots are full, a node keeps redialing
-    /// lost peers on their backoff, and up to this many of them may connect beyond the bound.
+    /// A lost peer is an automatic entry whose outbound connection lasted <see cref="StableConnectionAfter"/> and then
+    /// ended, not by our ban. Each node remembers at most 4 × <see cref="MaxAutomaticOutbound"/> of them, the most
+    /// recent, for at most a day. While its slots are full, a node keeps redialing lost peers on their backoff
+    /// (whatever their class has become since), the one waiting longest first, and up to this many of them may
+    /// connect beyond the bound.
     ///
     /// Without these slots a split did not heal. While the two sides were cut off, each node refilled the slots of its
     /// lost peers with peers from its own side. The peers across the old split were then never dialed again, and when

@@ -8,4 +8,5 @@ namespace TimeCoin.Network.Connections;
 /// <param name="Source">Where it was learned (ordinary addresses prefer earlier sources).</param>
 /// <param name="Failures">Consecutive failed attempts (fewer first).</param>
 /// <param name="Lost">An automatic entry we had a connection to and lost: it may use the lost-peer slots.</param>
-internal sealed record DialCandidate(IPEndPoint EndPoint, DialClass Class, AddressSource Source, int Failures, bool Lost = false);
+/// <param name="DueSince">When it fell due (its next attempt time): lost peers waiting longest are redialed first.</param>
+internal sealed record DialCandidate(IPEndPoint EndPoint, DialClass Class, AddressSource Source, int Failures, bool Lost = false, DateTimeOffset DueSince = default);

@@ -51,12 +51,14 @@ internal static class DialSetSelector
         int free = Math.Clamp(maxAutomatic - automaticInUse, 0, automatic.Count);
         chosen.AddRange(automatic.Take(free));
         // Lost peers left out (of any class now: a masternode removed from the registry is demoted) take the slots
-        // beyond the bound, best rank first. What is left of those slots: the caller counts lost peers being dialed
-        // in automaticInUse.
+        // beyond the bound, the one waiting longest first (so lost peers that stay dead cannot keep one that came back
+        // waiting), then by rank. What is left of those slots: the caller counts lost peers being dialed in
+        // automaticInUse.
         int lostFree = maxAutomatic + lostSlots - Math.Max(automaticInUse + free, maxAutomatic);
         var extra = lostFree <= 0 ? [] : due.Where(d => d.Lost && d.Class != DialClass.Manual)
             .Except(automatic.Take(free))
-            .OrderBy(rank)
+            .OrderBy(d => d.DueSince)
+            .ThenBy(rank)
             .Take(lostFree)
             .ToList();
         chosen.AddRange(extra);

@@ -31,6 +31,9 @@ internal static class Logging
     {
         builder.ClearProviders();
         builder.SetMinimumLevel(minimum);
+        // The host logs a failed start ("Hosting failed to start") with the whole stack trace; `time-node start` reports
+        // that failure itself in one line ("time-node: ..."), so an operator sees the reason, not .NET's internals.
+        builder.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         if (SystemdHelpers.IsSystemdService())
             builder.AddSystemdConsole(o => o.IncludeScopes = false);
         else

@@ -158,8 +158,23 @@ public sealed class TimeNode : IAsyncDisposable
             if (System.Net.IPEndPoint.TryParse(known.Endpoint, out var endpoint) && known.Failures < KnownPeerFailureLimit)
                 Connections.RestorePeer(endpoint, known.LastConnected);
         await Connections.StartAsync(cancellationToken);
-        Sync.Start();
+        // Every listener is bound before sync and production start: a port in use fails the start before the node
+        // has done anything (it produced a block and then failed on a busy RPC port).
         await Observability.StartAsync(Options.MetricsListen, cancellationToken);
+        if (Options.Rpc is { } rpcOptions)
+        {
+            var registry = new RpcMethodRegistry();
+            BuiltInRpcMethods.Register(registry, _time);
+            NodeRpcMethods.Register(registry, new NodeRpcContext
+            {
+                Chain = Chain, Database = _db, Policy = Policy, Producer = Producer, Network = status, Sync = status,
+            });
+            NodeStatusRpcMethods.Register(registry, this);
+            _rpc = new JsonRpcServer(rpcOptions, registry, loggerFactory.CreateLogger<JsonRpcServer>());
+            await _rpc.StartAsync(cancellationToken);
+            _logger.LogInformation("JSON-RPC listening on {Url} (cookie {Cookie})", _rpc.Url, rpcOptions.CookieFilePath);
+        }
+        Sync.Start();
         _loops.Add(Watch("sync", Sync.Completion));
         _loops.Add(Watch("production", Producer.RunAsync(token)));
         _loops.Add(Watch("masternode registry", EvaluateRegistryAsync(token)));
@@ -173,19 +188,6 @@ public sealed class TimeNode : IAsyncDisposable
                 message => { Connections.Broadcast(message); return ValueTask.CompletedTask; },
                 _time, Options.Heartbeats.HeartbeatInterval, loggerFactory.CreateLogger<MasternodeHeartbeatService>());
             _loops.Add(Watch("heartbeats", heartbeats.RunAsync(token)));
-        }
-        if (Options.Rpc is { } rpcOptions)
-        {
-            var registry = new RpcMethodRegistry();
-            BuiltInRpcMethods.Register(registry, _time);
-            NodeRpcMethods.Register(registry, new NodeRpcContext
-            {
-                Chain = Chain, Database = _db, Policy = Policy, Producer = Producer, Network = status, Sync = status,
-            });
-            NodeStatusRpcMethods.Register(registry, this);
-            _rpc = new JsonRpcServer(rpcOptions, registry, loggerFactory.CreateLogger<JsonRpcServer>());
-            await _rpc.StartAsync(cancellationToken);
-            _logger.LogInformation("JSON-RPC listening on {Url} (cookie {Cookie})", _rpc.Url, rpcOptions.CookieFilePath);
         }
     }
 

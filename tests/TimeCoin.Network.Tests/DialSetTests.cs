@@ -197,6 +197,20 @@ public class DialSetTests
     }
 
     [Fact]
+    public void Select_ManyLostPeersOneLostPeerSlot_TheOneWaitingLongestFirstWhateverItsRank()
+    {
+        // Lost peers that stay dead must not keep one that came back waiting: the slot rotates by waiting time.
+        var t0 = DateTimeOffset.UnixEpoch.AddDays(20_000);
+        var lost = Enumerable.Range(0, 6)
+            .Select(i => new DialCandidate(new IPEndPoint(IPAddress.Parse($"10.9.5.{i + 1}"), 24200), DialClass.Automatic, AddressSource.Masternode, 50, Lost: true, DueSince: t0.AddSeconds(10 - i)))
+            .ToList();
+
+        var chosen = DialSetSelector.Select(lost, automaticInUse: 8, ordinaryInUse: 0, maxAutomatic: 8, targetOrdinary: 0, [1, 2, 3], lostSlots: 1);
+
+        Assert.Equal([lost[5]], chosen); // due at t0 + 5 s, before the others
+    }
+
+    [Fact]
     public void Select_TwoNodesSameCandidates_PickDifferentSubsetsOfTheBound()
     {
         var candidates = Enumerable.Range(0, 100)

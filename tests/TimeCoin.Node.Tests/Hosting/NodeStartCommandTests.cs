@@ -40,6 +40,33 @@ public class NodeStartCommandTests
     }
 
     [Fact]
+    public void Start_RpcPortInUse_ExitsOneBeforeProducingAnything()
+    {
+        // Every listener is bound before sync and production start. A devnet node on a busy RPC port produced block 1
+        // (its one-node devnet slot came at once) and only then failed on the bind.
+        using var dir = new TempDirectory();
+        using var occupier = new TcpListener(IPAddress.Loopback, 0);
+        occupier.Start();
+        int busy = ((IPEndPoint)occupier.LocalEndpoint).Port;
+        File.WriteAllText(Path.Combine(dir.Path, "config.toml"), $"""
+            network = "devnet"
+            [p2p]
+            listen = "127.0.0.1"
+            port = {Processes.NodeProcess.FreePort()}
+            [rpc]
+            port = {busy}
+            """);
+
+        var (exit, _, error) = Run("start", "--datadir", dir.Path);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith("time-node: ", error);
+        Assert.Contains(busy.ToString(), error);
+        using var db = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path);
+        Assert.Equal(0, db.GetTipHeight() ?? 0);
+    }
+
+    [Fact]
     public void Start_GenesisFileIsADirectory_ExitsOneNamingTheKeyWithoutAStackTrace()
     {
         using var dir = new TempDirectory();
