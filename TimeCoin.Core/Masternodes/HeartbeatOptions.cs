@@ -36,9 +36,9 @@ public sealed record HeartbeatOptions
 
     /// <summary>
     /// Most masternodes the registry holds. Default 10,000. When it is full, a new masternode's announcement pushes out
-    /// an offline masternode, one that never sent a heartbeat first, then the one offline the longest (so made-up masternodes that never send a heartbeat cannot keep real ones out
-    /// for the <see cref="RemoveAfterOffline"/> they would otherwise linger); it is refused only when none is offline.
-    /// Active masternodes are never pushed out.
+    /// an offline masternode: one that never sent a heartbeat first, then the one offline the longest. So made-up
+    /// masternodes that never send a heartbeat cannot keep real ones out for the <see cref="RemoveAfterOffline"/> they
+    /// would otherwise linger. It is refused only when none is offline. Active masternodes are never pushed out.
     /// </summary>
     public int MaxMasternodes { get; init; } = 10_000;
 

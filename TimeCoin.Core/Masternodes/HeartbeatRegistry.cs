@@ -17,7 +17,7 @@ namespace TimeCoin.Core.Masternodes;
 /// key), so a flood of made-up masternodes cannot push out a real one that is down for a while; raising
 /// <see cref="MasternodeRemoved"/> as a normal removal does. Active masternodes are never pushed out: with none
 /// offline the announcement is refused (<see cref="MasternodeRejection.RegistryFull"/>). Offline entries are kept in a
-/// set ordered by offline time, updated wherever a status changes, so finding the one to push out costs
+/// set in that order, updated wherever a status changes, so finding the one to push out costs
 /// O(log n), not a scan of the registry, under a flood of announcements.</para>
 /// <para>There is deliberately no way to mark a masternode offline because a connection dropped: heartbeats
 /// travel through any peer, so a lost TCP connection says nothing about the masternode.</para>
@@ -112,9 +112,9 @@ public sealed class HeartbeatRegistry
     /// Offers an announcement. Accepted when it is for this network, within the clock skew, signed by the
     /// announced key and newer than the last announcement of that key. A new key is added as active; a known key
     /// has its address and tier updated and counts as heard from. When the registry holds
-    /// <see cref="HeartbeatOptions.MaxMasternodes"/> already, a new key pushes out an offline masternode, one
-    /// that never sent a heartbeat first, then the longest offline (<see cref="MasternodeRemoved"/> is raised for it), or is refused with
-    /// <see cref="MasternodeRejection.RegistryFull"/> when none is offline.
+    /// <see cref="HeartbeatOptions.MaxMasternodes"/> already, a new key pushes out an offline masternode, one that
+    /// never sent a heartbeat first, then the longest offline (<see cref="MasternodeRemoved"/> is raised for it), or is
+    /// refused with <see cref="MasternodeRejection.RegistryFull"/> when none is offline.
     /// </summary>
     public MasternodeAcceptResult Accept(MasternodeAnnouncement announcement) => Accept(announcement, listed: false);
 
