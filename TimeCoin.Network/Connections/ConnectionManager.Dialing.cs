@@ -22,8 +22,12 @@ public sealed partial class ConnectionManager
     /// no scan of the book: gossiped entries are kept oldest first (<see cref="_evictable"/>), and only entries in use
     /// (a bounded few) are skipped.
     /// </summary>
+    /// <param name="endpoint">The address.</param>
+    /// <param name="source">Where it was learned.</param>
+    /// <param name="lastConnectedAt">When it last gave us a connection, if known from an earlier run (a stored peer);
+    /// recorded unless the entry already has one.</param>
     /// <returns>True when the address is a new dial candidate (added or promoted); false when known or refused.</returns>
-    private bool AddAddress(IPEndPoint endpoint, AddressSource source)
+    private bool AddAddress(IPEndPoint endpoint, AddressSource source, DateTimeOffset? lastConnectedAt = null)
     {
         if (endpoint.Port == 0)
             return false;
@@ -34,6 +38,7 @@ public sealed partial class ConnectionManager
         {
             if (_addresses.TryGetValue(normalized, out var known))
             {
+                known.LastConnectedAt ??= lastConnectedAt;
                 if (source >= known.Source)
                     return false;
                 SetSource(known, source); // promoted (e.g. a gossiped address turns out to be a masternode)
@@ -56,7 +61,10 @@ public sealed partial class ConnectionManager
                     return false;
                 ForgetAddress(victim);
             }
-            var entry = new KnownAddress(normalized, source, _time.GetUtcNow(), ++_addressSequence, DialSetSelector.Rank(_identity.PublicKey.Bytes, normalized), _bookVersion);
+            var entry = new KnownAddress(normalized, source, _time.GetUtcNow(), ++_addressSequence, DialSetSelector.Rank(_identity.PublicKey.Bytes, normalized), _bookVersion)
+            {
+                LastConnectedAt = lastConnectedAt,
+            };
             _addresses.Add(normalized, entry);
             _bookVersion.Value++;
             if (source == AddressSource.Gossip)
@@ -100,10 +108,14 @@ public sealed partial class ConnectionManager
         address.LostAt = _time.GetUtcNow();
         _lost.Add(address);
         while (_lost.Count > LostPeerMemory)
-        {
-            _lost[0].LostAt = null;
-            _lost.RemoveAt(0);
-        }
+            EndOldestLoss();
+    }
+
+    /// <summary>The oldest lost peer is no longer one. Call under <see cref="_gate"/>.</summary>
+    private void EndOldestLoss()
+    {
+        _lost[0].LostAt = null;
+        _lost.RemoveAt(0);
     }
 
     /// <summary>How long a peer counts as lost: a day (a split lasts hours; a peer gone for a day is gone).</summary>
@@ -113,10 +125,7 @@ public sealed partial class ConnectionManager
     private void ForgetOldLosses(DateTimeOffset now)
     {
         while (_lost.Count > 0 && now - _lost[0].LostAt > LostPeerExpiry)
-        {
-            _lost[0].LostAt = null;
-            _lost.RemoveAt(0);
-        }
+            EndOldestLoss();
     }
 
     /// <summary>Most lost peers remembered (see <see cref="MarkLost"/>).</summary>
@@ -176,25 +185,11 @@ public sealed partial class ConnectionManager
             until = last.Until;
             return false;
         }
-        int automaticInUse = 0;
-        int ordinaryInUse = 0;
-        foreach (var address in _addresses.Values)
-        {
-            if (!address.Busy)
-                continue;
-            var dialClass = ClassOf(address);
-            if (dialClass == DialClass.Automatic || (dialClass == DialClass.Ordinary && address.LostAt is not null))
-                automaticInUse++; // a lost peer being dialed holds a lost-peer slot, whatever its class now
-            else if (dialClass == DialClass.Ordinary)
-                ordinaryInUse++;
-        }
-        bool automaticFree = automaticInUse < _options.MaxAutomaticOutbound;
-        bool lostFree = automaticInUse < _options.MaxAutomaticOutbound + _options.LostPeerRedialSlots;
-        bool ordinaryFree = ordinaryInUse < _options.TargetOutbound;
+        var slots = CountSlots();
         until = DateTimeOffset.MaxValue;
         foreach (var address in _addresses.Values)
         {
-            if (address.Busy || !IsWanted(address, automaticFree, lostFree, ordinaryFree))
+            if (address.Busy || !IsWanted(address, slots))
                 continue;
             if (address.NextAttemptAt <= now)
             {
@@ -208,12 +203,40 @@ public sealed partial class ConnectionManager
         return false;
     }
 
+    /// <summary>Our outbound connections and dials by the slots they hold, and which slots are free.</summary>
+    private readonly record struct DialSlots(int AutomaticInUse, int OrdinaryInUse, bool AutomaticFree, bool LostFree, bool OrdinaryFree);
+
+    /// <summary>
+    /// Counts the slots in use (an address stays busy while its dial or connection lives): automatic entries, and lost
+    /// peers whatever their class now, hold automatic slots (the lost-peer slots beyond the bound); other ordinary
+    /// addresses hold ordinary slots; manual entries hold none. Call under <see cref="_gate"/>.
+    /// </summary>
+    private DialSlots CountSlots()
+    {
+        int automaticInUse = 0;
+        int ordinaryInUse = 0;
+        foreach (var address in _addresses.Values)
+        {
+            if (!address.Busy)
+                continue;
+            var dialClass = ClassOf(address);
+            if (dialClass == DialClass.Automatic || (dialClass == DialClass.Ordinary && address.LostAt is not null))
+                automaticInUse++;
+            else if (dialClass == DialClass.Ordinary)
+                ordinaryInUse++;
+        }
+        return new DialSlots(automaticInUse, ordinaryInUse,
+            AutomaticFree: automaticInUse < _options.MaxAutomaticOutbound,
+            LostFree: automaticInUse < _options.MaxAutomaticOutbound + _options.LostPeerRedialSlots,
+            OrdinaryFree: ordinaryInUse < _options.TargetOutbound);
+    }
+
     /// <summary>True when <paramref name="address"/>'s class could be chosen now (DialSetSelector takes manual always, the others while their slots last; lost peers also while the lost-peer slots last).</summary>
-    private bool IsWanted(KnownAddress address, bool automaticFree, bool lostFree, bool ordinaryFree) => ClassOf(address) switch
+    private bool IsWanted(KnownAddress address, DialSlots slots) => ClassOf(address) switch
     {
         DialClass.Manual => true,
-        DialClass.Automatic => automaticFree || (lostFree && address.LostAt is not null),
-        _ => ordinaryFree || (lostFree && address.LostAt is not null),
+        DialClass.Automatic => slots.AutomaticFree || (slots.LostFree && address.LostAt is not null),
+        _ => slots.OrdinaryFree || (slots.LostFree && address.LostAt is not null),
     };
 
     /// <summary>
@@ -290,21 +313,14 @@ public sealed partial class ConnectionManager
         DateTimeOffset? next = null;
         lock (_gate)
         {
-            // In use: our outbound connections and dials, by class (an address stays busy while its connection lives).
-            var busy = _addresses.Values.Where(a => a.Busy).ToList();
-            // A lost peer being dialed holds a lost-peer slot, whatever its class now (as in AnyDueCandidate).
-            int automaticInUse = busy.Count(a => ClassOf(a) == DialClass.Automatic || (ClassOf(a) == DialClass.Ordinary && a.LostAt is not null));
-            int ordinaryInUse = busy.Count(a => ClassOf(a) == DialClass.Ordinary && a.LostAt is null);
             // A class whose slots are all in use cannot be chosen (DialSetSelector takes none of it): its addresses are
             // not checked and ranked every second for nothing (about 12 % of the CPU of a 100-node simulation went
             // here, and again about 12 % when only the ordinary slots were free, as on every masternode).
-            bool automaticFree = automaticInUse < _options.MaxAutomaticOutbound;
-            bool lostFree = automaticInUse < _options.MaxAutomaticOutbound + _options.LostPeerRedialSlots;
-            bool ordinaryFree = ordinaryInUse < _options.TargetOutbound;
+            var slots = CountSlots();
             var due = new Dictionary<DialCandidate, KnownAddress>();
             foreach (var a in _addresses.Values)
             {
-                if (a.Busy || !IsWanted(a, automaticFree, lostFree, ordinaryFree))
+                if (a.Busy || !IsWanted(a, slots))
                     continue;
                 if (a.NextAttemptAt > now)
                 {
@@ -323,7 +339,7 @@ public sealed partial class ConnectionManager
                 due.Add(new DialCandidate(a.EndPoint, ClassOf(a), a.Source, a.Failures, a.LostAt is not null, a.NextAttemptAt), a);
             }
             // Ranks were computed once per address (a SHA-256 each): a round costs no hashing.
-            var chosen = DialSetSelector.Select(due.Keys.ToList(), automaticInUse, ordinaryInUse, _options.MaxAutomaticOutbound,
+            var chosen = DialSetSelector.Select(due.Keys.ToList(), slots.AutomaticInUse, slots.OrdinaryInUse, _options.MaxAutomaticOutbound,
                 _options.TargetOutbound, c => due[c].Rank, _options.LostPeerRedialSlots);
             foreach (var candidate in chosen)
             {

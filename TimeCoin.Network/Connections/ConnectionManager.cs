@@ -351,16 +351,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     public void RestorePeer(IPEndPoint endpoint, DateTimeOffset? lastConnectedAt)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        AddAddress(endpoint, AddressSource.Gossip);
-        if (lastConnectedAt is { } at)
-        {
-            var normalized = new IPEndPoint(IpRange.Normalize(endpoint.Address), endpoint.Port);
-            lock (_gate)
-            {
-                if (_addresses.TryGetValue(normalized, out var known) && known.LastConnectedAt is null)
-                    known.LastConnectedAt = at;
-            }
-        }
+        AddAddress(endpoint, AddressSource.Gossip, lastConnectedAt);
         Wake();
     }
 
