@@ -25,6 +25,7 @@ public sealed class TimeNode : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly ILogger _logger;
     private readonly NodeDatabase _db;
+    private volatile bool _knownPeersRestored;
     private readonly PolicyPersistence _policyPersistence;
     private readonly MasternodeRegistryPersistence _registryPersistence;
     private readonly TimeProvider _time;
@@ -157,6 +158,7 @@ public sealed class TimeNode : IAsyncDisposable
         foreach (var known in _db.LoadKnownPeers())
             if (System.Net.IPEndPoint.TryParse(known.Endpoint, out var endpoint) && known.Failures < KnownPeerFailureLimit)
                 Connections.RestorePeer(endpoint, known.LastConnected);
+        _knownPeersRestored = true;
         await Connections.StartAsync(cancellationToken);
         // Every listener is bound before sync and production start: a port in use fails the start before the node
         // has done anything (it produced a block and then failed on a busy RPC port).
@@ -238,10 +240,17 @@ public sealed class TimeNode : IAsyncDisposable
     /// <summary>Known addresses that failed this many dials in a row are not redialed after a restart.</summary>
     public const int KnownPeerFailureLimit = 10;
 
+    /// <summary>
+    /// Saves the address book as the stored known peers: rows of addresses the book no longer holds are deleted, so
+    /// the table stays as bounded as the book. Not before the stored ones were read back into the book (a start that
+    /// fails earlier must not wipe them).
+    /// </summary>
     private void SaveKnownPeers()
     {
+        if (!_knownPeersRestored)
+            return;
         var now = _time.GetUtcNow();
-        _db.UpsertKnownPeers(Connections.GetKnownAddresses().Select(k =>
+        _db.ReplaceKnownPeers(Connections.GetKnownAddresses().Select(k =>
             new KnownPeerRow(k.EndPoint.ToString(), k.Source.ToString().ToLowerInvariant(), now, k.LastConnectedAt, k.Failures)));
     }
 

@@ -370,8 +370,18 @@ public sealed class NodeDatabase : IDisposable
         }
     }
 
-    /// <summary>Inserts or updates known peers (one transaction).</summary>
-    public void UpsertKnownPeers(IEnumerable<KnownPeerRow> peers)
+    /// <summary>Inserts or updates known peers (one transaction); rows not given stay as they are.</summary>
+    public void UpsertKnownPeers(IEnumerable<KnownPeerRow> peers) => WriteKnownPeers(peers, replace: false);
+
+    /// <summary>
+    /// Makes the stored known peers the given set (one transaction): each is inserted or updated as by
+    /// <see cref="UpsertKnownPeers"/>, and every stored row not in the set is deleted. The node's address book is
+    /// bounded and forgets addresses (made-up ones that never answer, ones past the failure limit); the table follows
+    /// it instead of growing with every address ever heard of and handing them back at each restart.
+    /// </summary>
+    public void ReplaceKnownPeers(IEnumerable<KnownPeerRow> peers) => WriteKnownPeers(peers, replace: true);
+
+    private void WriteKnownPeers(IEnumerable<KnownPeerRow> peers, bool replace)
     {
         lock (_gate)
         {
@@ -381,6 +391,7 @@ public sealed class NodeDatabase : IDisposable
                                       "last_connected = COALESCE(excluded.last_connected, known_peers.last_connected), failures = excluded.failures;", tx,
                 ("$e", SqliteType.Text), ("$s", SqliteType.Text), ("$seen", SqliteType.Integer), ("$conn", SqliteType.Integer), ("$f", SqliteType.Integer));
             var (e, s, seen, conn, f) = (cmd.Parameters[0], cmd.Parameters[1], cmd.Parameters[2], cmd.Parameters[3], cmd.Parameters[4]);
+            var written = replace ? new HashSet<string>(StringComparer.Ordinal) : null;
             foreach (var peer in peers)
             {
                 e.Value = peer.Endpoint;
@@ -389,6 +400,29 @@ public sealed class NodeDatabase : IDisposable
                 conn.Value = peer.LastConnected is { } c ? c.ToUnixTimeMilliseconds() : DBNull.Value;
                 f.Value = peer.Failures;
                 cmd.ExecuteNonQuery();
+                written?.Add(peer.Endpoint);
+            }
+            if (written is not null)
+            {
+                var stale = new List<string>();
+                using (var select = _db.CreateCommand())
+                {
+                    select.Transaction = tx;
+                    select.CommandText = "SELECT endpoint FROM known_peers;";
+                    using var reader = select.ExecuteReader();
+                    while (reader.Read())
+                        if (!written.Contains(reader.GetString(0)))
+                            stale.Add(reader.GetString(0));
+                }
+                using var delete = _db.CreateCommand();
+                delete.Transaction = tx;
+                delete.CommandText = "DELETE FROM known_peers WHERE endpoint = $e;";
+                var endpoint = delete.Parameters.Add("$e", SqliteType.Text);
+                foreach (var row in stale)
+                {
+                    endpoint.Value = row;
+                    delete.ExecuteNonQuery();
+                }
             }
             tx.Commit();
         }

@@ -44,4 +44,30 @@ public class KnownPeersTests
         await using var again = await Start(chain, keyB, dirB.Path);
         await Eventually.True(() => again.Connections.Peers.Any(p => p.NodeId == keyA.PublicKey), TimeSpan.FromSeconds(30), () => "B redials A from its known peers");
     }
+
+    [Fact]
+    public async Task Stop_AddressesTheBookNoLongerHolds_AreDeletedFromTheStore()
+    {
+        // The stored known peers follow the node's bounded address book: a row the book did not take back at start
+        // (past the failure limit) is deleted at the next save instead of staying in the table forever.
+        using var dir = new TempDirectory();
+        using var key = KeyPair.Generate();
+        using var federation = KeyPair.Generate();
+        var chain = ChainParameters.CreateDevnet([federation.PublicKey], DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 1);
+        var seen = DateTimeOffset.UtcNow.AddDays(-1);
+        const string Given = "192.0.2.1:24100", Kept = "192.0.2.2:24100";
+        using (var db = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path))
+            db.UpsertKnownPeers([
+                new TimeCoin.Node.Storage.KnownPeerRow(Given, "gossip", seen, null, TimeNode.KnownPeerFailureLimit),
+                new TimeCoin.Node.Storage.KnownPeerRow(Kept, "gossip", seen, seen, 0),
+            ]);
+
+        await (await Start(chain, key, dir.Path)).DisposeAsync();
+
+        using var after = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path);
+        var rows = after.LoadKnownPeers();
+        Assert.DoesNotContain(rows, r => r.Endpoint == Given);
+        var kept = Assert.Single(rows, r => r.Endpoint == Kept);
+        Assert.Equal(seen.ToUnixTimeMilliseconds(), kept.LastConnected?.ToUnixTimeMilliseconds());
+    }
 }
