@@ -47,7 +47,7 @@ public class DialWakeTests
 
         // Ordinary backoff: 1, 2, 4, 8, 16 s (each +-20 %) after each failure. The clock moves in 10 ms steps; each
         // retry must come when it falls due, although the dialer's only timer tick is an hour away.
-        while (time.GetUtcNow() - start < TimeSpan.FromSeconds(40))
+        while (attempts.Count < 6 && time.GetUtcNow() - start < TimeSpan.FromMinutes(5))
         {
             time.Advance(TimeSpan.FromMilliseconds(10));
             await Task.Delay(1); // lets the dial round that a due time woke run before the clock moves on
@@ -58,7 +58,10 @@ public class DialWakeTests
         {
             double gap = at[i] - at[i - 1];
             double backoff = Math.Pow(2, i - 1);
-            Assert.InRange(gap, 0.8 * backoff - 0.011, 1.2 * backoff + 0.5); // +0.5 s: the dial round may run a few steps late on a busy machine
+            // Never early. Late by at most 3 s: the dial round runs on the thread pool while this loop moves the clock
+            // on every millisecond or so of real time, so a round that waits for a thread some 100 ms on a busy machine
+            // (CI runs the test projects side by side on two cores) is seen seconds late; still far from the hour tick.
+            Assert.InRange(gap, 0.8 * backoff - 0.011, 1.2 * backoff + 3);
         }
     }
 
