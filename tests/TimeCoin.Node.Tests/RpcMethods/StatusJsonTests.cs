@@ -35,6 +35,23 @@ public class StatusJsonTests
     }
 
     [Fact]
+    public void Peer_RoundTrips_InMillisecondsWithThreeDecimalsAsInGetNetworkInfo()
+    {
+        // get_network_info gives a whitelisted peer's round trip to the microsecond; get_peer_info gave the same
+        // measurement with every tick (41.7234567).
+        var key = KeyPair.Generate().PublicKey;
+        var peer = new PeerInfo(key.ToString(), key, new IPEndPoint(IPAddress.Parse("10.0.0.2"), 50123), IsInbound: false,
+            PeerPermissions.None, IsWhitelisted: false, IsMasternode: false, IsKnownMasternode: false, At, TimeSpan.FromSeconds(5),
+            TimeSpan.FromTicks(417_234_567 / 1000), TimeSpan.FromTicks(123_456_789 / 1000), 0, 0, default, 0, 0, 0, 0, "time-node/1.0");
+
+        var row = StatusJson.Peer(peer);
+
+        Assert.Equal(41.723, (double)row["ping_ms"]!);
+        Assert.Equal(12.346, (double)row["avg_ping_ms"]!);
+        Assert.Null(StatusJson.Peer(peer with { LastPingRtt = null, AveragePingRtt = null })["ping_ms"]);
+    }
+
+    [Fact]
     public void Masternode_Times_AreUtcIso8601WithoutFractions()
     {
         var record = new MasternodeRecord
