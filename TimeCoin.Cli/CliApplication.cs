@@ -73,6 +73,13 @@ public static class CliApplication
             "Ask the node for every tip of its block tree (the active tip and side branches: height, hash, branch length, status) and print them."));
         root.Subcommands.Add(GetBlock(runner));
 
+        var addressLimit = new Option<int?>("--limit") { Description = "How many rows, most recently connected first (1 to 100000; default all)." };
+        var addresses = new Command("get-node-addresses",
+            "Print the node's address book: every address it may dial, with its source, last connection, failed dials in a row and whether it is connected now (RPC get_node_addresses).");
+        addresses.Options.Add(addressLimit);
+        runner.Bind(addresses, "get_node_addresses", parse => parse.GetValue(addressLimit) is { } rows ? new JsonObject { ["limit"] = rows } : []);
+        root.Subcommands.Add(addresses);
+
         var limit = new Option<int?>("--limit") { Description = "How many rows, newest first (1 to 10000; the node's default is 100)." };
         var audit = new Command("get-audit-log", "Print the most recent whitelist and ban changes, newest first (RPC get_audit_log).");
         audit.Options.Add(limit);

@@ -9,12 +9,33 @@ namespace TimeCoin.Node.Hosting;
 /// <summary>RPC methods that need the running node: peers, masternodes, alerts, stop.</summary>
 internal static class NodeStatusRpcMethods
 {
+    /// <summary>The most rows <c>get_node_addresses</c> gives (an address book holds at most 2,000 by default).</summary>
+    public const int MaxAddressRows = 100_000;
+
     public static void Register(RpcMethodRegistry registry, TimeNode node)
     {
         registry.Register("get_peer_info", "Every connected peer: id, address, direction, permissions, masternode, uptime, ping, missed pongs, height, traffic.", [],
             (_, _) => ValueTask.FromResult<JsonNode?>(new JsonArray(node.Connections.GetPeerInfos().Select(p => (JsonNode)StatusJson.Peer(p)).ToArray())));
         registry.Register("get_masternodes", "Masternodes known from signed announcements and heartbeats, sorted by key.", [],
             (_, _) => ValueTask.FromResult<JsonNode?>(new JsonArray(node.Masternodes.GetAll().Select(m => (JsonNode)StatusJson.Masternode(m)).ToArray())));
+        registry.Register("get_node_addresses",
+            "The address book: every address the node may dial (source, when it last gave a connection, failed dials in a row, whether an outbound connection to it is open), most recently connected first.",
+            [new RpcParameter("limit", RpcParameterKind.Integer, false, $"how many rows (1 to {MaxAddressRows}, default all)")],
+            (args, _) =>
+            {
+                long? limit = args.GetInt64("limit");
+                if (limit is < 1 or > MaxAddressRows)
+                    throw new RpcException(RpcErrorCodes.InvalidParams,
+                        $"invalid params: parameter 'limit' must be from 1 to {MaxAddressRows}, got {limit}");
+                var connected = node.Connections.GetPeerInfos().Where(p => !p.IsInbound).Select(p => p.RemoteEndPoint).ToHashSet();
+                var rows = node.Connections.GetKnownAddresses()
+                    .OrderByDescending(a => a.LastConnectedAt ?? DateTimeOffset.MinValue)
+                    .ThenBy(a => a.Failures)
+                    .ThenBy(a => a.EndPoint.ToString(), StringComparer.Ordinal)
+                    .Take((int)(limit ?? MaxAddressRows))
+                    .Select(a => (JsonNode)StatusJson.KnownAddress(a, connected.Contains(a.EndPoint)));
+                return ValueTask.FromResult<JsonNode?>(new JsonArray(rows.ToArray()));
+            });
         registry.Register("get_alerts",
             "The active alerts (most urgent first) and, with history, the most recent raises and clears (newest first), so an alert that came and went between two looks is still seen.",
             [

@@ -36,6 +36,16 @@ internal static class StatusJson
         ["user_agent"] = p.UserAgent,
     };
 
+    /// <summary>One row of <c>get_node_addresses</c>.</summary>
+    public static JsonObject KnownAddress(KnownPeer a, bool connected) => new()
+    {
+        ["address"] = a.EndPoint.ToString(),
+        ["source"] = a.Source.ToString().ToLowerInvariant(),
+        ["last_connected"] = a.LastConnectedAt is { } at ? Time(at) : null,
+        ["failures"] = a.Failures,
+        ["connected"] = connected,
+    };
+
     /// <summary>One row of <c>get_masternodes</c>.</summary>
     public static JsonObject Masternode(MasternodeRecord m) => new()
     {

@@ -114,4 +114,49 @@ public class NodeAndCliTests
         await using var node = await TimeNode.StartAsync(options with { Rpc = null }, new TcpTransport(), TimeProvider.System, NullLoggerFactory.Instance);
         Assert.Equal(p2pPort, node.Connections.LocalEndPoint!.Port);
     }
+
+    [Fact]
+    public async Task Cli_GetNodeAddresses_ListsTheAddressBookWithSourceLastConnectionAndWhetherConnected()
+    {
+        using var dirA = new TempDirectory();
+        using var dirB = new TempDirectory();
+        using var keyB = TimeCoin.Core.Crypto.KeyPair.Generate();
+        await using var b = await TimeNode.StartAsync(new TimeNodeOptions
+        {
+            Chain = ChainParameters.Devnet,
+            DataDirectory = dirB.Path,
+            Identity = keyB,
+            Connections = new ConnectionManagerOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) },
+        }, new TcpTransport(), TimeProvider.System, NullLoggerFactory.Instance);
+        await using var a = await StartSingleDevnetNode(dirA.Path);
+        var addressOfB = b.Connections.LocalEndPoint!;
+        a.Connections.AddPeer(addressOfB, persistent: true);
+        var nowhere = new IPEndPoint(IPAddress.Parse("192.0.2.7"), 24100);
+        a.Connections.AddPeer(nowhere, persistent: false);
+        await Eventually.True(() => a.Connections.GetPeerInfos().Any(p => !p.IsInbound && p.NodeId == keyB.PublicKey),
+            TimeSpan.FromSeconds(30), () => "A connects to B");
+
+        var (exit, output, error) = await Cli(a, dirA.Path, "get-node-addresses");
+
+        Assert.True(exit == 0, error);
+        var rows = JsonNode.Parse(output)!.AsArray();
+        Assert.Equal(2, rows.Count);
+        // Most recently connected first: B, connected now, then the address that never answered.
+        Assert.Equal(addressOfB.ToString(), (string?)rows[0]!["address"]);
+        Assert.Equal("persistent", (string?)rows[0]!["source"]);
+        Assert.True((bool)rows[0]!["connected"]!);
+        Assert.NotNull((string?)rows[0]!["last_connected"]);
+        Assert.Equal(nowhere.ToString(), (string?)rows[1]!["address"]);
+        Assert.Equal("gossip", (string?)rows[1]!["source"]);
+        Assert.False((bool)rows[1]!["connected"]!);
+        Assert.Null(rows[1]!["last_connected"]);
+
+        (exit, output, error) = await Cli(a, dirA.Path, "get-node-addresses", "--limit", "1");
+        Assert.True(exit == 0, error);
+        Assert.Equal(addressOfB.ToString(), (string?)Assert.Single(JsonNode.Parse(output)!.AsArray())!["address"]);
+
+        (exit, _, error) = await Cli(a, dirA.Path, "get-node-addresses", "--limit", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("parameter 'limit' must be from 1 to 100000, got 0", error);
+    }
 }
