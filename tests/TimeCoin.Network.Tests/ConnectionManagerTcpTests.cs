@@ -21,7 +21,11 @@ public class ConnectionManagerTcpTests
         await using var a = new TestNode(_tcp, TestNode.LoopbackOptions() with { BootstrapPeers = [b.EndPoint.ToString()] });
         await a.StartAsync();
 
-        await Until(() => a.PeerFor(b) is not null && b.PeerFor(a) is not null, "both nodes see each other");
+        // A peer is listed (PeerFor) as soon as it registers; its node tells the handler right after, on the same
+        // thread, so a busy machine can show the one without the other for a moment: wait for both.
+        await Until(() => a.PeerFor(b) is not null && b.PeerFor(a) is not null
+                          && a.Handler.Connected.Any(p => p.NodeId == b.Key.PublicKey) && b.Handler.Connected.Any(p => p.NodeId == a.Key.PublicKey),
+            "both nodes see each other and told their handlers");
 
         Assert.False(a.PeerFor(b)!.IsInbound);
         Assert.True(b.PeerFor(a)!.IsInbound);

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using TimeCoin.Node.Tests.Metrics;
 using TimeCoin.Node.Tests.Storage;
@@ -13,13 +11,6 @@ namespace TimeCoin.Node.Tests.EndToEnd;
 /// </summary>
 public sealed class AlertsProcessTests
 {
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private static async Task<(int Exit, string Output, string Error)> TimeCli(int rpcPort, string dataDir, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -58,7 +49,9 @@ public sealed class AlertsProcessTests
     public async Task TimeNodeProcess_WhitelistChangesOverTimeCli_AlertsAppearAndClearInRpcAndMetrics()
     {
         using var dir = new TempDirectory();
-        int p2p = FreePort(), rpc = FreePort(), metricsPort = FreePort();
+        // Below the kernel's ephemeral range: the process binds these seconds from now, and a port picked with bind(0)
+        // could meanwhile go to any listener on port 0 or client socket of the tests running beside this one.
+        int p2p = Processes.NodeProcess.FreePortBlock(3), rpc = p2p + 1, metricsPort = p2p + 2;
         var config = Path.Combine(dir.Path, "node.toml");
         await File.WriteAllTextAsync(config, $"""
             network = "devnet"

@@ -33,8 +33,11 @@ public class DevnetTests
         await Eventually.True(() => early.All(n => n.Chain.State.Height >= 5), TimeSpan.FromSeconds(60), () => $"heights {string.Join(',', devnet.Heights())}");
         await devnet.StartLateJoinerAsync();
         var late = devnet.Nodes[2]!;
-        await Eventually.True(() => late.Chain.State.Height >= early[0].Chain.State.Height - 1 && late.Chain.State.Height >= 5,
-            TimeSpan.FromSeconds(60), () => $"heights {string.Join(',', devnet.Heights())}");
+        // On the same chain: block 5 is the same (checked with the wait, since a rival block 5 that one early node built
+        // on a busy machine is settled by the fork resolution while the late node catches up).
+        await Eventually.True(() => late.Chain.State.Height >= early[0].Chain.State.Height - 1 && late.Chain.State.Height >= 5
+                                    && late.Chain.State.GetHashAtHeight(5) == early[0].Chain.State.GetHashAtHeight(5),
+            TimeSpan.FromSeconds(60), () => $"heights {string.Join(',', devnet.Heights())}, block 5 {early[0].Chain.State.GetHashAtHeight(5)} / {late.Chain.State.GetHashAtHeight(5)}");
         Assert.Equal(early[0].Chain.State.GetHashAtHeight(5), late.Chain.State.GetHashAtHeight(5));
     }
 }

@@ -106,7 +106,10 @@ public sealed class NodeProcess : IAsyncDisposable
         throw new InvalidOperationException($"No {count} consecutive free ports found below 32000.");
     }
 
-    /// <summary>A TCP port free on 127.0.0.1 right now.</summary>
+    /// <summary>
+    /// A TCP port free on 127.0.0.1 right now, from the kernel's ephemeral range: only for a bind that follows at once
+    /// in this process. A port that a child process binds later comes from <see cref="FreePortBlock"/>.
+    /// </summary>
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -116,10 +116,12 @@ public sealed class PeerAlertsProcessTests
                 i => Alert(i, "whitelisted_peer_disconnected") is null && i["whitelisted_peers"]!.AsArray().Any(p => (bool)p!["connected"]!),
                 TimeSpan.FromSeconds(30), Describe, "get-network-info");
 
-            // Logged once when it started and once when it cleared.
+            // Logged once when it started and once when it cleared. (The clear shows in the RPC answer before its line
+            // has gone through the node's console logger and the pipe to this process: a loaded machine takes a while.)
             Assert.Equal(1, Occurrences(node0.Output[mark..], "Alert raised: whitelisted_peer_disconnected"));
-            await Eventually.True(() => Occurrences(node0.Output[mark..], "Alert cleared: whitelisted_peer_disconnected") == 1,
-                TimeSpan.FromSeconds(5), Describe);
+            await Eventually.True(() => Occurrences(node0.Output[mark..], "Alert cleared: whitelisted_peer_disconnected") >= 1,
+                TimeSpan.FromSeconds(30), Describe);
+            Assert.Equal(1, Occurrences(node0.Output[mark..], "Alert cleared: whitelisted_peer_disconnected"));
         }
         finally
         {

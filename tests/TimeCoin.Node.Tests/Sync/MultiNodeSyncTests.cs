@@ -165,7 +165,7 @@ public sealed class MultiNodeSyncTests : IAsyncLifetime
         await Eventually.AssertAsync(() => node.Height == 6, () => Heights(node));
 
         await Eventually.AssertAsync(() => sent.Any(s => s.PeerId == "liar" && s.Message is BlockAnnouncementMessage a && a.Hash == next.Hash),
-            () => "the connected block was not announced to the peer claiming more", TimeSpan.FromSeconds(5));
+            () => "the connected block was not announced to the peer claiming more");
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class SyncCoordinatorWakeTests : IAsyncLifetime
         await Eventually.AssertAsync(() => Rounds == 2 && Volatile.Read(ref heightReads) >= 2, () => $"rounds {Rounds} after the connect");
 
         _harness.Coordinator.RequestSync();
-        await Eventually.AssertAsync(() => Rounds == 3, () => $"rounds {Rounds}: the wake after the connect brought no round", TimeSpan.FromSeconds(5));
+        await Eventually.AssertAsync(() => Rounds == 3, () => $"rounds {Rounds}: the wake after the connect brought no round");
     }
 
     /// <summary>
@@ -85,6 +85,6 @@ public sealed class SyncCoordinatorWakeTests : IAsyncLifetime
         _harness.Coordinator.RequestSync(); // the queue is full
         release.SetResult(true);
 
-        await Eventually.AssertAsync(() => Rounds == 3, () => $"rounds {Rounds}: the wake that found the queue full brought no round", TimeSpan.FromSeconds(5));
+        await Eventually.AssertAsync(() => Rounds == 3, () => $"rounds {Rounds}: the wake that found the queue full brought no round");
     }
 }
