@@ -75,7 +75,7 @@ public static class CliApplication
 
         var addressLimit = new Option<int?>("--limit") { Description = "How many rows, most recently connected first (1 to 100000; default all)." };
         var addresses = new Command("get-node-addresses",
-            "Print the node's address book: every address it may dial, with its source, last connection, failed dials in a row and whether it is connected now (RPC get_node_addresses).");
+            "Print the node's address book: every address it may dial, with its source, last connection, failed attempts since its last stable connection and whether it is connected now (RPC get_node_addresses).");
         addresses.Options.Add(addressLimit);
         runner.Bind(addresses, "get_node_addresses", parse => parse.GetValue(addressLimit) is { } rows ? new JsonObject { ["limit"] = rows } : []);
         root.Subcommands.Add(addresses);

@@ -18,9 +18,11 @@ public sealed partial class ConnectionManager
     /// <summary>
     /// Adds a dialable address, or raises a known one to a better source. The book holds at most
     /// <see cref="ConnectionManagerOptions.MaxKnownAddresses"/>: when full, a gossiped address is refused and one from a
-    /// better source pushes out the oldest gossiped address not in use (refused when there is none). Finding it costs
-    /// no scan of the book: gossiped entries are kept oldest first (<see cref="_evictable"/>), and only entries in use
-    /// (a bounded few) are skipped.
+    /// better source pushes out a gossiped address not in use (refused when there is none): the oldest that never gave
+    /// us a connection, and only when there is none of those, the oldest that did (announcements of made-up
+    /// masternodes must not push the peers a node has proved out of its book, and so out of its stored known peers).
+    /// Finding it costs no scan of the book: gossiped entries are kept in that order (<see cref="_evictable"/>), and
+    /// only entries in use (a bounded few) are skipped.
     /// </summary>
     /// <param name="endpoint">The address.</param>
     /// <param name="source">Where it was learned.</param>
@@ -38,7 +40,8 @@ public sealed partial class ConnectionManager
         {
             if (_addresses.TryGetValue(normalized, out var known))
             {
-                known.LastConnectedAt ??= lastConnectedAt;
+                if (known.LastConnectedAt is null && lastConnectedAt is { } stored)
+                    SetLastConnected(known, stored);
                 if (source >= known.Source)
                     return false;
                 SetSource(known, source); // promoted (e.g. a gossiped address turns out to be a masternode)
@@ -80,6 +83,15 @@ public sealed partial class ConnectionManager
             _evictable.Remove(address);
         address.Source = source;
         if (source == AddressSource.Gossip)
+            _evictable.Add(address);
+    }
+
+    /// <summary>Records when an entry last gave us a connection, keeping its place in the eviction order. Call under <see cref="_gate"/>.</summary>
+    private void SetLastConnected(KnownAddress address, DateTimeOffset at)
+    {
+        bool evictable = address.Source == AddressSource.Gossip && address.LastConnectedAt is null && _evictable.Remove(address);
+        address.LastConnectedAt = at;
+        if (evictable)
             _evictable.Add(address);
     }
 
@@ -379,7 +391,7 @@ public sealed partial class ConnectionManager
         lock (_gate)
         {
             address.NodeId = peer.NodeId;
-            address.LastConnectedAt = peer.ConnectedAt;
+            SetLastConnected(address, peer.ConnectedAt);
         }
     }
 

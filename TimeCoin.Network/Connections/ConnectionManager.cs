@@ -52,7 +52,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private readonly IReadOnlyList<IPEndPoint> _persistent;
     private readonly object _gate = new();
     private readonly Dictionary<IPEndPoint, KnownAddress> _addresses = new();
-    private readonly SortedSet<KnownAddress> _evictable = new(KnownAddress.ByAge); // the gossiped entries, oldest first
+    private readonly SortedSet<KnownAddress> _evictable = new(KnownAddress.ByEviction); // the gossiped entries, never connected first, then oldest first
     private readonly List<KnownAddress> _lost = []; // lost peers (LostAt set), at most 4 × MaxAutomaticOutbound, for at most a day, oldest first
     private long _addressSequence;
     // Counts every change of the book that can change the dial round's answer (an address added, forgotten, or its source,

@@ -12,9 +12,16 @@ namespace TimeCoin.Network.Connections;
 /// </remarks>
 internal sealed class KnownAddress(IPEndPoint endPoint, AddressSource source, DateTimeOffset added, long sequence, ulong rank, StrongBox<long> bookVersion)
 {
-    /// <summary>Oldest first (by the time added, then by the order added): the order in which gossiped entries are pushed out.</summary>
-    public static IComparer<KnownAddress> ByAge { get; } = Comparer<KnownAddress>.Create((a, b) =>
+    /// <summary>
+    /// The order in which gossiped entries are pushed out of a full book: those that never gave us a connection first,
+    /// then oldest first (by the time added, then by the order added). An entry's place changes only when it first
+    /// connects; <see cref="ConnectionManager"/> moves it then.
+    /// </summary>
+    public static IComparer<KnownAddress> ByEviction { get; } = Comparer<KnownAddress>.Create((a, b) =>
     {
+        int byProof = (a.LastConnectedAt is not null).CompareTo(b.LastConnectedAt is not null);
+        if (byProof != 0)
+            return byProof;
         int byTime = a.AddedAt.CompareTo(b.AddedAt);
         return byTime != 0 ? byTime : a.Sequence.CompareTo(b.Sequence);
     });

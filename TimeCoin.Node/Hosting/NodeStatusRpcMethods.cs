@@ -19,7 +19,7 @@ internal static class NodeStatusRpcMethods
         registry.Register("get_masternodes", "Masternodes known from signed announcements and heartbeats, sorted by key.", [],
             (_, _) => ValueTask.FromResult<JsonNode?>(new JsonArray(node.Masternodes.GetAll().Select(m => (JsonNode)StatusJson.Masternode(m)).ToArray())));
         registry.Register("get_node_addresses",
-            "The address book: every address the node may dial (source, when it last gave a connection, failed dials in a row, whether an outbound connection to it is open), most recently connected first.",
+            "The address book: every address the node may dial (source, when it last gave a connection, failed attempts since its last stable connection, whether an outbound connection to it is open), most recently connected first.",
             [new RpcParameter("limit", RpcParameterKind.Integer, false, $"how many rows (1 to {MaxAddressRows}, default all)")],
             (args, _) =>
             {

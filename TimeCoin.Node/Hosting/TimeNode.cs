@@ -155,8 +155,10 @@ public sealed class TimeNode : IAsyncDisposable
     {
         var token = _stopping.Token;
         // Addresses learned in earlier runs (gossip, discovery, inbound): reconnection never starts from nothing.
-        foreach (var known in _db.LoadKnownPeers())
-            if (System.Net.IPEndPoint.TryParse(known.Endpoint, out var endpoint) && known.Failures < KnownPeerFailureLimit)
+        var stored = _db.LoadKnownPeers();
+        var newest = stored.Max(k => k.LastConnected);
+        foreach (var known in stored)
+            if (System.Net.IPEndPoint.TryParse(known.Endpoint, out var endpoint) && IsWorthRestoring(known, newest))
                 Connections.RestorePeer(endpoint, known.LastConnected);
         _knownPeersRestored = true;
         await Connections.StartAsync(cancellationToken);
@@ -237,8 +239,24 @@ public sealed class TimeNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Known addresses that failed this many dials in a row are not redialed after a restart.</summary>
+    /// <summary>
+    /// A stored address with this many failed dials is not taken back at start, unless it gave us a connection within
+    /// <see cref="KnownPeerProvedFor"/> of the newest connection any stored address gave (as Bitcoin Core's address
+    /// manager gives up on an address with 10 failures and no success in a week).
+    /// </summary>
     public const int KnownPeerFailureLimit = 10;
+
+    /// <summary>How long a connection proves a stored address for <see cref="KnownPeerFailureLimit"/>: 7 days.</summary>
+    public static readonly TimeSpan KnownPeerProvedFor = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Whether a stored address goes back into the address book at start. The week is counted back from the newest
+    /// connection any stored address gave, not from now: a node whose own network was down (every dial failing, so
+    /// every address past the failure limit) or that was off for a month keeps the peers it had.
+    /// </summary>
+    internal static bool IsWorthRestoring(KnownPeerRow known, DateTimeOffset? newestConnection) =>
+        known.Failures < KnownPeerFailureLimit
+        || (known.LastConnected is { } at && newestConnection is { } newest && at >= newest - KnownPeerProvedFor);
 
     /// <summary>
     /// Saves the address book as the stored known peers: rows of addresses the book no longer holds are deleted, so

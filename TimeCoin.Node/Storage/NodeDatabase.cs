@@ -428,14 +428,14 @@ public sealed class NodeDatabase : IDisposable
         }
     }
 
-    /// <summary>All known peers, most recently seen first.</summary>
+    /// <summary>All known peers: those that gave a connection first (most recent first), then by fewest failures.</summary>
     public IReadOnlyList<KnownPeerRow> LoadKnownPeers()
     {
         lock (_gate)
         {
             var result = new List<KnownPeerRow>();
             using var cmd = _db.CreateCommand();
-            cmd.CommandText = "SELECT endpoint, source, last_seen, last_connected, failures FROM known_peers ORDER BY last_seen DESC;";
+            cmd.CommandText = "SELECT endpoint, source, last_seen, last_connected, failures FROM known_peers ORDER BY last_connected IS NULL, last_connected DESC, failures, endpoint;";
             using var reader = cmd.ExecuteReader();
             while (reader.Read())
                 result.Add(new KnownPeerRow(reader.GetString(0), reader.GetString(1),

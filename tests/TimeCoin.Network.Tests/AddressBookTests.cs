@@ -8,8 +8,8 @@ namespace TimeCoin.Network.Tests;
 
 /// <summary>
 /// The address book's cap (<see cref="ConnectionManagerOptions.MaxKnownAddresses"/>): a full book refuses gossiped
-/// addresses; an address from a better source (an operator, a masternode announcement) pushes out the oldest gossiped
-/// address not in use, and is refused when there is none.
+/// addresses; an address from a better source (an operator, a masternode announcement) pushes out a gossiped address not
+/// in use (one that never gave a connection first, oldest first), and is refused when there is none.
 /// </summary>
 public class AddressBookTests
 {
@@ -61,6 +61,35 @@ public class AddressBookTests
         node.Manager.AddPeer(At(7), persistent: true); // nothing gossiped left to push out: refused
         Assert.Equal(3, node.Manager.KnownAddressCount);
         Assert.DoesNotContain("10.7.0.7:24200/Persistent", Known(node));
+    }
+
+    [Fact]
+    public async Task AddAddress_FullBook_GossipedAddressesThatNeverConnectedPushedOutBeforeProvedOnes()
+    {
+        // A stored peer that gave a connection in an earlier run comes back as a gossiped entry, and as the oldest. A
+        // full book then pushed it out first for any better-sourced address (a made-up masternode's, say), and the
+        // node's next save of its known peers deleted it for good.
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000));
+        var network = new InMemoryNetwork();
+        await using var node = new TestNode(network.CreateTransport(Ip), new ConnectionManagerOptions
+        {
+            ListenEndPoint = new IPEndPoint(Ip, 24200),
+            DefaultPort = 24200,
+            TargetOutbound = 0, // gossiped addresses are never dialed (never in use)
+            MaxKnownAddresses = 3,
+        }, time);
+        node.Manager.RestorePeer(At(1), time.GetUtcNow().AddDays(-1)); // proved in an earlier run, the oldest entry
+        time.Advance(TimeSpan.FromSeconds(1));
+        node.Manager.RestorePeer(At(2), lastConnectedAt: null);
+        time.Advance(TimeSpan.FromSeconds(1));
+        node.Manager.AddPeer(At(3), persistent: false);
+
+        node.Manager.AddPeer(At(4), persistent: true);
+        node.Manager.AddPeer(At(5), persistent: true);
+        Assert.Equal(["10.7.0.1:24200/Gossip", "10.7.0.4:24200/Persistent", "10.7.0.5:24200/Persistent"], Known(node));
+
+        node.Manager.AddPeer(At(6), persistent: true); // only a proved one is left to push out
+        Assert.Equal(["10.7.0.4:24200/Persistent", "10.7.0.5:24200/Persistent", "10.7.0.6:24200/Persistent"], Known(node));
     }
 
     [Fact]

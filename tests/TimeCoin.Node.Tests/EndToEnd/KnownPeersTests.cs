@@ -70,4 +70,34 @@ public class KnownPeersTests
         var kept = Assert.Single(rows, r => r.Endpoint == Kept);
         Assert.Equal(seen.ToUnixTimeMilliseconds(), kept.LastConnected?.ToUnixTimeMilliseconds());
     }
+
+    [Fact]
+    public async Task Restart_AfterAnOutagePutEveryStoredAddressPastTheFailureLimit_ProvedOnesKept()
+    {
+        // A node whose own network was down kept dialing: every stored address went past the failure limit. A restart
+        // then took none of them back, and the next save emptied the table. Connections are judged against the newest
+        // one any stored address gave, not against now: a proved peer within a week of it stays.
+        using var dir = new TempDirectory();
+        using var key = KeyPair.Generate();
+        using var federation = KeyPair.Generate();
+        var chain = ChainParameters.CreateDevnet([federation.PublicKey], DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 1);
+        var lastUp = DateTimeOffset.UtcNow.AddDays(-20);
+        const string Recent = "192.0.2.11:24100", Older = "192.0.2.12:24100", Stale = "192.0.2.13:24100", Never = "192.0.2.14:24100";
+        using (var db = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path))
+            db.UpsertKnownPeers([
+                new TimeCoin.Node.Storage.KnownPeerRow(Recent, "gossip", lastUp, lastUp, 40),
+                new TimeCoin.Node.Storage.KnownPeerRow(Older, "gossip", lastUp, lastUp.AddDays(-6), 40),
+                new TimeCoin.Node.Storage.KnownPeerRow(Stale, "gossip", lastUp, lastUp.AddDays(-8), 40),
+                new TimeCoin.Node.Storage.KnownPeerRow(Never, "gossip", lastUp, null, 40),
+            ]);
+
+        await using (var node = await Start(chain, key, dir.Path))
+        {
+            var book = node.Connections.GetKnownAddresses().Select(k => k.EndPoint.ToString()).ToHashSet();
+            Assert.Equal([Recent, Older], book);
+        }
+
+        using var after = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path);
+        Assert.Equal([Recent, Older], after.LoadKnownPeers().Select(r => r.Endpoint).ToArray());
+    }
 }

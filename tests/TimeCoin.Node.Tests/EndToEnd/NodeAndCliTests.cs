@@ -131,9 +131,11 @@ public class NodeAndCliTests
         await using var a = await StartSingleDevnetNode(dirA.Path);
         var addressOfB = b.Connections.LocalEndPoint!;
         a.Connections.AddPeer(addressOfB, persistent: true);
-        var nowhere = new IPEndPoint(IPAddress.Parse("192.0.2.7"), 24100);
+        var nowhere = new IPEndPoint(IPAddress.Parse("198.51.100.7"), 24100); // TEST-NET-2: nothing answers
         a.Connections.AddPeer(nowhere, persistent: false);
-        await Eventually.True(() => a.Connections.GetPeerInfos().Any(p => !p.IsInbound && p.NodeId == keyB.PublicKey),
+        // Connected, and the book has recorded it (the connection is registered a moment before the book hears of it).
+        await Eventually.True(() => a.Connections.GetPeerInfos().Any(p => !p.IsInbound && p.NodeId == keyB.PublicKey)
+                                    && a.Connections.GetKnownAddresses().Any(k => k.EndPoint.Equals(addressOfB) && k.LastConnectedAt is not null),
             TimeSpan.FromSeconds(30), () => "A connects to B");
 
         var (exit, output, error) = await Cli(a, dirA.Path, "get-node-addresses");

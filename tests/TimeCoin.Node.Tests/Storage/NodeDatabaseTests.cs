@@ -208,6 +208,40 @@ public class NodeDatabaseTests
     }
 
     [Fact]
+    public void LoadKnownPeers_ProvedFirstMostRecentFirstThenFewestFailures()
+    {
+        // The address book is bounded: when the stored rows are more than it holds, the ones restored first are kept.
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var t0 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        db.UpsertKnownPeers([
+            new KnownPeerRow("1.1.1.1:1", "gossip", t0, null, 3),
+            new KnownPeerRow("1.1.1.2:1", "gossip", t0, t0, 7),
+            new KnownPeerRow("1.1.1.3:1", "gossip", t0, null, 0),
+            new KnownPeerRow("1.1.1.4:1", "gossip", t0, t0.AddHours(1), 9),
+        ]);
+
+        Assert.Equal(["1.1.1.4:1", "1.1.1.2:1", "1.1.1.3:1", "1.1.1.1:1"], db.LoadKnownPeers().Select(p => p.Endpoint).ToArray());
+    }
+
+    [Fact]
+    public void ReplaceKnownPeers_DeletesRowsNotGivenKeepsStoredLastConnection()
+    {
+        using var dir = new TempDirectory();
+        using var db = NodeDatabase.Open(dir.Path);
+        var t0 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        db.UpsertKnownPeers([new KnownPeerRow("1.2.3.4:24100", "gossip", t0, t0, 0), new KnownPeerRow("1.2.3.5:24100", "gossip", t0, null, 0)]);
+
+        db.ReplaceKnownPeers([new KnownPeerRow("1.2.3.4:24100", "masternode", t0.AddMinutes(5), null, 1)]);
+
+        var row = Assert.Single(db.LoadKnownPeers());
+        Assert.Equal(("1.2.3.4:24100", "masternode", t0, 1), (row.Endpoint, row.Source, row.LastConnected, row.Failures));
+
+        db.ReplaceKnownPeers([]);
+        Assert.Empty(db.LoadKnownPeers());
+    }
+
+    [Fact]
     public void UpsertKnownPeers_UpdateKeepsLastConnectedWhenNotGiven()
     {
         using var dir = new TempDirectory();
