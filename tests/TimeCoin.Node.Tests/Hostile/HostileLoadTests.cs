@@ -62,7 +62,10 @@ public sealed class HostileLoadTests(ITestOutputHelper output) : IAsyncDisposabl
                 DefaultPort = 24200,
                 TargetOutbound = 0,
                 AutoWhitelistMasternodes = true,
-                Ping = PingOptions.Default with { PingInterval = TimeSpan.FromSeconds(2), PongTimeout = TimeSpan.FromSeconds(2), MaxMissedPongs = 2, CheckInterval = TimeSpan.FromSeconds(1) },
+                // Short enough that the idle connections are cut well within the attack's 45 s (two missed pongs: about
+                // 14 s), long enough that the good peer is not cut by a stall of the test process (key generation and
+                // the 4 MiB frames share two cores with the other test projects in CI; 2 s allowed a 4 s stall only).
+                Ping = PingOptions.Default with { PingInterval = TimeSpan.FromSeconds(2), PongTimeout = TimeSpan.FromSeconds(5), MaxMissedPongs = 2, CheckInterval = TimeSpan.FromSeconds(1) },
             },
             Policy = new PeerPolicyOptions { MaxInbound = 40, ReservedInboundSlots = 4 },
             Sync = new SyncCoordinatorOptions { Planner = new SyncPlannerOptions { ClaimProofTimeout = TimeSpan.FromSeconds(4) } },
