@@ -138,7 +138,20 @@ public sealed class Devnet : IAsyncDisposable
                 : null,
         };
         ITransport transport = Links is null ? new TcpTransport() : Links.TransportFor(index, new TcpTransport());
-        var node = await TimeNode.StartAsync(options, transport, TimeProvider.System, _loggerFactory, cancellationToken);
+        TimeNode node;
+        try
+        {
+            node = await TimeNode.StartAsync(options, transport, TimeProvider.System, _loggerFactory, cancellationToken);
+        }
+        catch (TransportException ex) when (_ports[index] != 0 && ex.InnerException is System.Net.Sockets.SocketException
+                                             { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+        {
+            // The earlier port came from bind(0), an ephemeral one, and something on the machine was given it while the
+            // node was down: it comes back on a new port. It dials the others (its bootstrap list); they keep redialing
+            // the old port, which does no harm (a stranger there fails the handshake).
+            options = options with { Connections = options.Connections with { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) } };
+            node = await TimeNode.StartAsync(options, transport, TimeProvider.System, _loggerFactory, cancellationToken);
+        }
         _ports[index] = node.Connections.LocalEndPoint!.Port;
         _nodes[index] = node;
     }

@@ -58,6 +58,25 @@ public class DevnetChaosTests
     }
 
     [Fact]
+    public async Task Restart_EarlierPortTakenWhileDown_ComesBackOnAnotherPortAndCatchesUp()
+    {
+        // A node's port came from bind(0) at its first start, so it is an ephemeral one: while the node is down, any
+        // socket on the machine may be given it. The restart then failed on the bind and took the devnet down.
+        await using var devnet = await Devnet.StartAsync(new DevnetOptions { Nodes = 3, Chaos = true }, NullLoggerFactory.Instance);
+        await Eventually.True(() => devnet.Nodes.All(n => n!.Chain.State.Height >= 3), Patience, () => Describe(devnet));
+        int earlier = devnet.Nodes[1]!.Connections.LocalEndPoint!.Port;
+
+        await devnet.StopNodeAsync(1);
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, earlier);
+        squatter.Start();
+        await devnet.RestartNodeAsync(1, CancellationToken.None);
+
+        Assert.NotEqual(earlier, devnet.Nodes[1]!.Connections.LocalEndPoint!.Port);
+        long target = devnet.Nodes[0]!.Chain.State.Height + 2;
+        await Eventually.True(() => Agree(devnet, target), Patience, () => "restarted node did not catch up: " + Describe(devnet));
+    }
+
+    [Fact]
     public async Task StalledLink_StopsDeliveryBetweenTwoNodes_AndReleaseLetsThemConverge()
     {
         await using var devnet = await Devnet.StartAsync(new DevnetOptions { Nodes = 2, Chaos = true }, NullLoggerFactory.Instance);
