@@ -23,16 +23,13 @@ internal static class NodeStatusRpcMethods
             [new RpcParameter("limit", RpcParameterKind.Integer, false, $"how many rows (1 to {MaxAddressRows}, default all)")],
             (args, _) =>
             {
-                long? limit = args.GetInt64("limit");
-                if (limit is < 1 or > MaxAddressRows)
-                    throw new RpcException(RpcErrorCodes.InvalidParams,
-                        $"invalid params: parameter 'limit' must be from 1 to {MaxAddressRows}, got {limit}");
+                int? limit = OptionalLimit(args, MaxAddressRows);
                 var connected = node.Connections.GetPeerInfos().Where(p => !p.IsInbound).Select(p => p.RemoteEndPoint).ToHashSet();
                 var rows = node.Connections.GetKnownAddresses()
                     .OrderByDescending(a => a.LastConnectedAt ?? DateTimeOffset.MinValue)
                     .ThenBy(a => a.Failures)
                     .ThenBy(a => a.EndPoint.ToString(), StringComparer.Ordinal)
-                    .Take((int)(limit ?? MaxAddressRows))
+                    .Take(limit ?? MaxAddressRows)
                     .Select(a => (JsonNode)StatusJson.KnownAddress(a, connected.Contains(a.EndPoint)));
                 return ValueTask.FromResult<JsonNode?>(new JsonArray(rows.ToArray()));
             });
@@ -44,15 +41,12 @@ internal static class NodeStatusRpcMethods
             ],
             (args, _) =>
             {
-                long? limit = args.GetInt64("limit");
-                if (limit is < 1 or > AlertCenter.DefaultHistoryCapacity)
-                    throw new RpcException(RpcErrorCodes.InvalidParams,
-                        $"invalid params: parameter 'limit' must be from 1 to {AlertCenter.DefaultHistoryCapacity}, got {limit}");
+                int? limit = OptionalLimit(args, AlertCenter.DefaultHistoryCapacity);
                 var alerts = node.Observability.Alerts;
                 var answer = new JsonObject { ["active"] = new JsonArray(alerts.GetActive().Select(a => (JsonNode)StatusJson.Alert(a)).ToArray()) };
                 if (args.GetBoolean("history") == true)
                 {
-                    answer["history"] = new JsonArray(alerts.GetHistory((int?)limit).Select(c => (JsonNode)StatusJson.AlertEvent(c)).ToArray());
+                    answer["history"] = new JsonArray(alerts.GetHistory(limit).Select(c => (JsonNode)StatusJson.AlertEvent(c)).ToArray());
                 }
                 return ValueTask.FromResult<JsonNode?>(answer);
             });
@@ -62,5 +56,14 @@ internal static class NodeStatusRpcMethods
                 node.RequestStop();
                 return ValueTask.FromResult<JsonNode?>(JsonValue.Create("time-node stopping"));
             });
+    }
+
+    // The optional row limit of get_node_addresses and get_alerts: absent, or from 1 to max.
+    private static int? OptionalLimit(RpcArguments args, int max)
+    {
+        long? limit = args.GetInt64("limit");
+        if (limit is < 1 || limit > max)
+            throw new RpcException(RpcErrorCodes.InvalidParams, $"invalid params: parameter 'limit' must be from 1 to {max}, got {limit}");
+        return (int?)limit;
     }
 }
