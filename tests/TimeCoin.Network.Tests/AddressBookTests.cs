@@ -30,20 +30,22 @@ public class AddressBookTests
         return node;
     }
 
+    /// <summary>A node whose book holds 3 addresses and that never dials gossiped ones (so none is ever in use), not started.</summary>
+    private static TestNode ThreeAddressNode(FakeTimeProvider time) => new(new InMemoryNetwork().CreateTransport(Ip), new ConnectionManagerOptions
+    {
+        ListenEndPoint = new IPEndPoint(Ip, 24200),
+        DefaultPort = 24200,
+        TargetOutbound = 0,
+        MaxKnownAddresses = 3,
+    }, time);
+
     private static HashSet<string> Known(TestNode node) => node.Manager.GetKnownAddresses().Select(k => $"{k.EndPoint}/{k.Source}").ToHashSet();
 
     [Fact]
     public async Task AddAddress_FullBook_GossipRefusedOldestGossipEvictedForBetterSourcesNoneLeftRefused()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000));
-        var network = new InMemoryNetwork();
-        await using var node = new TestNode(network.CreateTransport(Ip), new ConnectionManagerOptions
-        {
-            ListenEndPoint = new IPEndPoint(Ip, 24200),
-            DefaultPort = 24200,
-            TargetOutbound = 0, // gossiped addresses are never dialed (never in use)
-            MaxKnownAddresses = 3,
-        }, time);
+        await using var node = ThreeAddressNode(time);
         for (int i = 1; i <= 3; i++)
         {
             node.Manager.AddPeer(At(i), persistent: false);
@@ -70,14 +72,7 @@ public class AddressBookTests
         // full book then pushed it out first for any better-sourced address (a made-up masternode's, say), and the
         // node's next save of its known peers deleted it for good.
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000));
-        var network = new InMemoryNetwork();
-        await using var node = new TestNode(network.CreateTransport(Ip), new ConnectionManagerOptions
-        {
-            ListenEndPoint = new IPEndPoint(Ip, 24200),
-            DefaultPort = 24200,
-            TargetOutbound = 0, // gossiped addresses are never dialed (never in use)
-            MaxKnownAddresses = 3,
-        }, time);
+        await using var node = ThreeAddressNode(time);
         node.Manager.RestorePeer(At(1), time.GetUtcNow().AddDays(-1)); // proved in an earlier run, the oldest entry
         time.Advance(TimeSpan.FromSeconds(1));
         node.Manager.RestorePeer(At(2), lastConnectedAt: null);
