@@ -5,6 +5,7 @@ using TimeCoin.Core.Crypto;
 using TimeCoin.Network.Connections;
 using TimeCoin.Network.Transport;
 using TimeCoin.Node.Hosting;
+using TimeCoin.Node.Storage;
 using TimeCoin.Node.Tests.Storage;
 
 namespace TimeCoin.Node.Tests.EndToEnd;
@@ -24,6 +25,15 @@ public class KnownPeersTests
             },
         }, new TcpTransport(), TimeProvider.System, NullLoggerFactory.Instance);
 
+    /// <summary>A node without bootstrap peers on a data directory whose store already holds <paramref name="stored"/>.</summary>
+    private static Task<TimeNode> StartOnStore(string dataDir, KeyPair identity, params KnownPeerRow[] stored)
+    {
+        using (var db = NodeDatabase.Open(dataDir))
+            db.UpsertKnownPeers(stored);
+        using var federation = KeyPair.Generate(); // another node's key: this one only restores, it does not produce
+        var chain = ChainParameters.CreateDevnet([federation.PublicKey], DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 1);
+        return Start(chain, identity, dataDir);
+    }
 
     [Fact]
     public async Task Restart_WithoutBootstrapPeers_RedialsAddressesLearnedBefore()
@@ -52,19 +62,14 @@ public class KnownPeersTests
         // (past the failure limit) is deleted at the next save instead of staying in the table forever.
         using var dir = new TempDirectory();
         using var key = KeyPair.Generate();
-        using var federation = KeyPair.Generate();
-        var chain = ChainParameters.CreateDevnet([federation.PublicKey], DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 1);
         var seen = DateTimeOffset.UtcNow.AddDays(-1);
-        const string Given = "192.0.2.1:24100", Kept = "192.0.2.2:24100";
-        using (var db = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path))
-            db.UpsertKnownPeers([
-                new TimeCoin.Node.Storage.KnownPeerRow(Given, "gossip", seen, null, TimeNode.KnownPeerFailureLimit),
-                new TimeCoin.Node.Storage.KnownPeerRow(Kept, "gossip", seen, seen, 0),
-            ]);
+        const string Given = "198.51.100.1:24100", Kept = "198.51.100.2:24100"; // TEST-NET-2: nothing answers
 
-        await (await Start(chain, key, dir.Path)).DisposeAsync();
+        await (await StartOnStore(dir.Path, key,
+            new KnownPeerRow(Given, "gossip", seen, null, TimeNode.KnownPeerFailureLimit),
+            new KnownPeerRow(Kept, "gossip", seen, seen, 0))).DisposeAsync();
 
-        using var after = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path);
+        using var after = NodeDatabase.Open(dir.Path);
         var rows = after.LoadKnownPeers();
         Assert.DoesNotContain(rows, r => r.Endpoint == Given);
         var kept = Assert.Single(rows, r => r.Endpoint == Kept);
@@ -79,25 +84,20 @@ public class KnownPeersTests
         // one any stored address gave, not against now: a proved peer within a week of it stays.
         using var dir = new TempDirectory();
         using var key = KeyPair.Generate();
-        using var federation = KeyPair.Generate();
-        var chain = ChainParameters.CreateDevnet([federation.PublicKey], DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 1);
         var lastUp = DateTimeOffset.UtcNow.AddDays(-20);
-        const string Recent = "192.0.2.11:24100", Older = "192.0.2.12:24100", Stale = "192.0.2.13:24100", Never = "192.0.2.14:24100";
-        using (var db = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path))
-            db.UpsertKnownPeers([
-                new TimeCoin.Node.Storage.KnownPeerRow(Recent, "gossip", lastUp, lastUp, 40),
-                new TimeCoin.Node.Storage.KnownPeerRow(Older, "gossip", lastUp, lastUp.AddDays(-6), 40),
-                new TimeCoin.Node.Storage.KnownPeerRow(Stale, "gossip", lastUp, lastUp.AddDays(-8), 40),
-                new TimeCoin.Node.Storage.KnownPeerRow(Never, "gossip", lastUp, null, 40),
-            ]);
+        const string Recent = "198.51.100.11:24100", Older = "198.51.100.12:24100", Stale = "198.51.100.13:24100", Never = "198.51.100.14:24100";
 
-        await using (var node = await Start(chain, key, dir.Path))
+        await using (var node = await StartOnStore(dir.Path, key,
+                         new KnownPeerRow(Recent, "gossip", lastUp, lastUp, 40),
+                         new KnownPeerRow(Older, "gossip", lastUp, lastUp.AddDays(-6), 40),
+                         new KnownPeerRow(Stale, "gossip", lastUp, lastUp.AddDays(-8), 40),
+                         new KnownPeerRow(Never, "gossip", lastUp, null, 40)))
         {
             var book = node.Connections.GetKnownAddresses().Select(k => k.EndPoint.ToString()).ToHashSet();
             Assert.Equal([Recent, Older], book);
         }
 
-        using var after = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path);
+        using var after = NodeDatabase.Open(dir.Path);
         Assert.Equal([Recent, Older], after.LoadKnownPeers().Select(r => r.Endpoint).ToArray());
     }
 }
