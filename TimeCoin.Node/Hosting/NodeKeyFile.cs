@@ -18,8 +18,11 @@ public static class NodeKeyFile
         if (File.Exists(path))
             return Load(path);
         var key = KeyPair.Generate();
-        Save(path, key);
-        return key;
+        if (Write(path, key, overwrite: false))
+            return key;
+        // Another process created the file since the check (two first starts on one directory): its key is the node's.
+        key.Dispose();
+        return Load(path);
     }
 
     /// <summary>Creates a fresh key at <paramref name="path"/>; never replaces an existing file.</summary>
@@ -29,8 +32,10 @@ public static class NodeKeyFile
         if (File.Exists(path))
             throw new IOException($"Key file '{path}' already exists; not overwritten.");
         var key = KeyPair.Generate();
-        Save(path, key);
-        return key;
+        if (Write(path, key, overwrite: false))
+            return key;
+        key.Dispose();
+        throw new IOException($"Key file '{path}' already exists; not overwritten.");
     }
 
     /// <summary>Loads the key at <paramref name="path"/>.</summary>
@@ -52,37 +57,56 @@ public static class NodeKeyFile
         return KeyPair.FromPrivateKey(seed);
     }
 
-    /// <summary>Writes <paramref name="key"/> to <paramref name="path"/> with owner-only permissions (on Unix).</summary>
+    /// <summary>Writes <paramref name="key"/> to <paramref name="path"/> with owner-only permissions (on Unix), replacing any file there.</summary>
     /// <exception cref="IOException">The file or its directory cannot be written (no temporary file is left).</exception>
     /// <exception cref="UnauthorizedAccessException">Writing is not permitted.</exception>
-    public static void Save(string path, KeyPair key)
+    public static void Save(string path, KeyPair key) => Write(path, key, overwrite: true);
+
+    /// <summary>
+    /// Writes the key to a fresh temporary file beside <paramref name="path"/> and renames it into place. A temporary
+    /// file left by an earlier write that was killed is deleted first: opening it again would keep its permissions,
+    /// which may no longer be owner-only. Returns false (and leaves nothing behind) when <paramref name="overwrite"/> is
+    /// false and <paramref name="path"/> exists at the rename.
+    /// </summary>
+    private static bool Write(string path, KeyPair key, bool overwrite)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
             Directory.CreateDirectory(directory);
         var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        File.Delete(temp);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        bool moved = false;
         try
         {
             using (var stream = new FileStream(temp, options))
             using (var writer = new StreamWriter(stream))
                 writer.WriteLine(Convert.ToHexStringLower(key.ExportPrivateKey()));
-            File.Move(temp, path, overwrite: true);
+            if (!overwrite && File.Exists(path))
+                return false;
+            File.Move(temp, path, overwrite);
+            moved = true;
+            return true;
         }
-        catch
+        catch (IOException) when (!overwrite && File.Exists(path))
+        {
+            return false; // created by someone else between the check and the rename
+        }
+        finally
         {
             // No stray copy of the private key is left beside a target that could not be written.
-            try
+            if (!moved)
             {
-                File.Delete(temp);
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-
-            throw;
         }
     }
 }

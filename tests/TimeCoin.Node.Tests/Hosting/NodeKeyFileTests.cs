@@ -26,6 +26,23 @@ public class NodeKeyFileTests
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
     }
 
+    [Fact]
+    public void LoadOrCreate_LeftoverTempFileReadableByAll_NewKeyFileIsStillOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "node.key");
+        // A save that was killed before its rename leaves node.key.tmp behind; here someone widened it since.
+        File.WriteAllText(path + ".tmp", "stale");
+        File.SetUnixFileMode(path + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        using var key = NodeKeyFile.LoadOrCreate(path);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.False(File.Exists(path + ".tmp"));
+        using var again = NodeKeyFile.Load(path);
+        Assert.Equal(key.PublicKey, again.PublicKey);
+    }
+
     [Theory]
     [InlineData("not a key")]
     [InlineData("zz00000000000000000000000000000000000000000000000000000000000000")]
