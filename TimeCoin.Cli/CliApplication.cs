@@ -276,11 +276,11 @@ public static class CliApplication
         });
 
         var removeRange = new Argument<string>("range") { Description = "The IP address or CIDR range to unban, as listed." };
-        var remove = new Command("remove", "Lift a ban on the running node (RPC ban_remove).");
+        var remove = new Command("remove", "Lift the rpc or automatic ban on <range> on the running node (RPC ban_remove); a config ban (blacklisted_peers) stays until its line is removed from the config.");
         remove.Arguments.Add(removeRange);
         runner.Bind(remove, "ban_remove", parse => new JsonObject { ["range"] = parse.GetValue(removeRange) });
 
-        var list = runner.Simple("list", "ban_list", "Print every active ban with its reason and expiry (RPC ban_list).");
+        var list = runner.Simple("list", "ban_list", "Print every active ban with its source, reason and expiry (RPC ban_list); a range banned by config and rpc is listed once per source.");
 
         ban.Subcommands.Add(add);
         ban.Subcommands.Add(remove);

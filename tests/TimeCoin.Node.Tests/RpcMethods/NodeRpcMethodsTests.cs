@@ -240,6 +240,33 @@ public sealed class NodeRpcMethodsTests : IDisposable
     }
 
     [Fact]
+    public async Task BanRemove_OnlyConfigBan_RefusesAndSaysWhy()
+    {
+        _policy.ReplaceBans(BanSource.Config, [IpRange.Parse("198.51.100.0/24")], "config blacklisted_peers");
+
+        var error = await CallFails("ban_remove", """{"range":"198.51.100.0/24"}""");
+
+        Assert.Equal(RpcErrorCodes.MiscError, error.Code);
+        Assert.Contains("blacklisted_peers", error.Message);
+        Assert.True(_policy.IsBanned(System.Net.IPAddress.Parse("198.51.100.9")));
+    }
+
+    [Fact]
+    public async Task BanAddAndRemove_OnConfigBannedRange_RpcBanComesAndGoesConfigBanStays()
+    {
+        _policy.ReplaceBans(BanSource.Config, [IpRange.Parse("203.0.113.9")], "config blacklisted_peers");
+
+        var added = (await Call("ban_add", """{"range":"203.0.113.9","duration_secs":2}"""))!;
+        var listed = (await Call("ban_list"))!.AsArray();
+        var removed = (await Call("ban_remove", """{"range":"203.0.113.9"}"""))!;
+
+        Assert.Equal(("rpc", false), ((string)added["source"]!, (bool)added["permanent"]!));
+        Assert.Equal([("203.0.113.9", "config"), ("203.0.113.9", "rpc")], listed.Select(b => ((string)b!["range"]!, (string)b["source"]!)));
+        Assert.True((bool)removed["config_ban_remains"]!);
+        Assert.True(Assert.Single(_policy.ListBans()).Source == BanSource.Config);
+    }
+
+    [Fact]
     public async Task GetAuditLog_AfterChanges_NewestFirstWithLimit()
     {
         await Call("whitelist_add", """{"range":"10.0.0.1","reason":"a"}""");
