@@ -251,7 +251,7 @@ public static class CliApplication
         var ban = new Command("ban", "Manage the node's bans (addresses it refuses to talk to).");
 
         var range = new Argument<string>("range") { Description = "An IP address or CIDR range, e.g. 203.0.113.7 or 203.0.113.0/24." };
-        var duration = new Option<long?>("--duration-secs") { Description = "How long the ban lasts, in seconds (1 to 461168601842); left out, the ban is permanent." };
+        var duration = new Option<long?>("--duration-secs") { Description = "How long the ban lasts, in seconds (1 to 31536000000, i.e. up to 1,000 years); left out, the ban is permanent." };
         duration.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<long?>() is < 1)

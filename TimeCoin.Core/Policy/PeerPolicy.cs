@@ -324,7 +324,8 @@ public sealed class PeerPolicy
     /// ban on a range: a config ban and an rpc or automatic ban on the same range coexist, and the range stays
     /// banned while any of them is in force. A new ban replaces the same source's ban on exactly that range; an rpc
     /// ban also replaces an automatic one there (the operator decides). An automatic ban is refused for a range a
-    /// no-ban entry covers or a manual (config or rpc) ban is on.
+    /// no-ban entry covers or a manual (config or rpc) ban is on. A ban that would end after
+    /// <see cref="DateTimeOffset.MaxValue"/> ends then.
     /// </summary>
     /// <returns>False when the ban was refused.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="duration"/> is zero or negative.</exception>
@@ -340,7 +341,7 @@ public sealed class PeerPolicy
         {
             var now = _time.GetUtcNow();
             PruneLocked(now);
-            DateTimeOffset? until = duration is { } length ? now + length : null;
+            DateTimeOffset? until = duration is { } length ? ExpiryAfter(now, length) : null;
             if (source == BanSource.Automatic)
             {
                 applied = !_whitelist.Values.Any(e => e.Permissions.HasFlag(PeerPermissions.NoBan) && e.Range.Contains(range))
@@ -358,7 +359,7 @@ public sealed class PeerPolicy
             AppendAuditLocked(changes);
         }
         if (applied)
-            _logger.LogInformation("Banned {Range} ({Source}) until {Until}: {Reason}", range, source, duration is null ? "forever" : changes[0].At + duration.Value, reason);
+            _logger.LogInformation("Banned {Range} ({Source}) until {Until}: {Reason}", range, source, duration is null ? "forever" : ExpiryAfter(changes[0].At, duration.Value), reason);
         Publish(changes);
         return applied;
     }
@@ -748,6 +749,9 @@ public sealed class PeerPolicy
 
     private static BanSource[] LiftableBy(BanSource source) =>
         source == BanSource.Config ? [BanSource.Config] : [BanSource.Rpc, BanSource.Automatic];
+
+    private static DateTimeOffset ExpiryAfter(DateTimeOffset now, TimeSpan length) =>
+        length >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + length;
 
     private List<BanEntry> SortedBansLocked(DateTimeOffset now) =>
         _bans.Values.Where(b => b.IsActiveAt(now)).OrderBy(b => b.Range).ThenBy(b => b.Source).ToList();

@@ -253,8 +253,11 @@ public static class NodeRpcMethods
         ["added_at"] = Time(entry.AddedAt),
     };
 
-    /// <summary>The longest timed ban, in seconds (about 146,000 years; a longer one is a permanent ban).</summary>
-    internal const long MaxBanSeconds = (long)(9_223_372_036_854_775_807 / TimeSpan.TicksPerSecond / 2);
+    /// <summary>
+    /// The longest timed ban, in seconds: 1,000 years of 365 days, so the end always fits a date (years up to 9999);
+    /// for longer, leave the duration out for a permanent ban.
+    /// </summary>
+    internal const long MaxBanSeconds = 1_000L * 365 * 24 * 60 * 60;
 
     private static JsonObject BanAdd(PeerPolicy policy, RpcArguments args)
     {

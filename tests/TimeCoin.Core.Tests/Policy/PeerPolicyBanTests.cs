@@ -42,6 +42,14 @@ public class PeerPolicyBanTests
         Assert.Throws<ArgumentOutOfRangeException>(() => _policy.Ban(Range("1.2.3.4"), TimeSpan.Zero, "x", BanSource.Rpc));
 
     [Fact]
+    public void Ban_DurationEndingPastTheLastDate_EndsAtTheLastDate()
+    {
+        Assert.True(_policy.Ban(Range("1.2.3.4"), TimeSpan.MaxValue, "very long", BanSource.Rpc));
+        Assert.Equal(DateTimeOffset.MaxValue, _policy.GetBan(Ip("1.2.3.4"))!.Until);
+        Assert.True(_policy.IsBanned(Ip("1.2.3.4")));
+    }
+
+    [Fact]
     public void Unban_RemovesBan_AndReturnsFalseWhenNone()
     {
         _policy.Ban(Range("1.2.3.4"), null, "x", BanSource.Rpc);

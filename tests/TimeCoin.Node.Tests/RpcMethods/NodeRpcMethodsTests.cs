@@ -215,7 +215,9 @@ public sealed class NodeRpcMethodsTests : IDisposable
     [Theory]
     [InlineData("""{"range":"203.0.113.7","duration_secs":0}""", "parameter 'duration_secs'")]
     [InlineData("""{"range":"203.0.113.7","duration_secs":"1h"}""", "parameter 'duration_secs'")]
-    [InlineData("""{"range":"203.0.113.7","duration_secs":9223372036854775807}""", "parameter 'duration_secs' must be from 1 to 461168601842 (leave it out for a permanent ban), got 9223372036854775807")]
+    [InlineData("""{"range":"203.0.113.7","duration_secs":9223372036854775807}""", "parameter 'duration_secs' must be from 1 to 31536000000 (leave it out for a permanent ban), got 9223372036854775807")]
+    [InlineData("""{"range":"203.0.113.7","duration_secs":461168601842}""", "parameter 'duration_secs' must be from 1 to 31536000000 (leave it out for a permanent ban), got 461168601842")]
+    [InlineData("""{"range":"203.0.113.7","duration_secs":31536000001}""", "parameter 'duration_secs'")]
     [InlineData("""{"range":"not-an-ip"}""", "parameter 'range'")]
     public async Task BanAdd_BadParameters_InvalidParamsNamingTheParameter(string parameters, string named)
     {
@@ -224,6 +226,14 @@ public sealed class NodeRpcMethodsTests : IDisposable
         Assert.Equal(RpcErrorCodes.InvalidParams, error.Code);
         Assert.Contains(named, error.Message);
         Assert.Empty(_policy.ListBans());
+    }
+
+    [Fact]
+    public async Task BanAdd_LongestDuration_EndsThatManySecondsLater()
+    {
+        var ban = (await Call("ban_add", """{"range":"203.0.113.7","duration_secs":31536000000}"""))!;
+
+        Assert.Equal(_federation.Clock.GetUtcNow().AddSeconds(31_536_000_000), DateTimeOffset.Parse((string)ban["until"]!));
     }
 
     [Fact]
