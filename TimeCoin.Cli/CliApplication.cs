@@ -213,7 +213,7 @@ public static class CliApplication
         var range = new Argument<string>("range") { Description = "An IP address or CIDR range, e.g. 10.0.0.5 or 10.0.0.0/8." };
         var permissions = new Option<string[]>("--permissions")
         {
-            Description = "Permissions granted, comma-separated or repeated, e.g. noban,prioritysync.",
+            Description = "Permissions granted, comma-separated or repeated, e.g. noban,prioritysync (lenientliveness, noban, prioritysync, reservedslot, all). Left out: all; given, it must name at least one.",
             AllowMultipleArgumentsPerToken = true,
         };
         var reason = new Option<string?>("--reason") { Description = "Why this entry exists; shown by whitelist list." };
@@ -228,6 +228,12 @@ public static class CliApplication
             if (granted.Length > 0)
             {
                 parameters["permissions"] = new JsonArray(granted.Select(p => (JsonNode)p).ToArray());
+            }
+            else if (parse.GetResult(permissions) is not null)
+            {
+                // Sending no permissions would let the node grant its default, all (no-ban included): the opposite
+                // of what an empty list asks for.
+                throw new ArgumentException("--permissions lists no permission; name at least one (lenientliveness, noban, prioritysync, reservedslot, all), or leave the option out for the default (all)");
             }
 
             return Optional(parameters, "reason", parse.GetValue(reason));

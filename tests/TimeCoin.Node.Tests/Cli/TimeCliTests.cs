@@ -98,6 +98,19 @@ public sealed class TimeCliTests : IAsyncLifetime
         Assert.Equal("our masternodes", (string)sent["reason"]!);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(",")]
+    [InlineData(" , ")]
+    public async Task WhitelistAdd_PermissionsListingNothing_RefusedBeforeCallingTheNode(string given)
+    {
+        var (exit, _, error) = await RunAsync("whitelist", "add", "10.0.0.0/8", "--permissions", given);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error: --permissions lists no permission", error);
+        Assert.Empty(_received);
+    }
+
     [Fact]
     public async Task BanAdd_SendsDurationOnlyWhenGiven()
     {
