@@ -111,6 +111,30 @@ public sealed class TimeCliTests : IAsyncLifetime
         Assert.Empty(_received);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("2147484")]
+    [InlineData("9999999")]
+    public async Task TimeoutSecs_OutOfRange_IsAParseError(string given)
+    {
+        var (exit, _, error) = await RunAsync("uptime", "--timeout-secs", given);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"--timeout-secs must be from 1 to 2147483 seconds, got {given}", error);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2147483")]
+    public async Task TimeoutSecs_AtTheLimits_Accepted(string given)
+    {
+        var (exit, output, error) = await RunAsync("uptime", "--timeout-secs", given);
+
+        Assert.True(exit == 0, error);
+        Assert.NotEmpty(output);
+    }
+
     [Fact]
     public async Task BanAdd_SendsDurationOnlyWhenGiven()
     {
