@@ -136,6 +136,17 @@ public sealed class TimeCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FormatTable_StringResult_PrintedAsPlainTextWithItsLines()
+    {
+        var (_, json, _) = await RunAsync("help");
+        var (exit, table, error) = await RunAsync("--format", "table", "help");
+
+        Assert.True(exit == 0, error);
+        Assert.Equal(json, table);
+        Assert.Contains("\nget_blockchain_info  ", table.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public async Task BanAdd_SendsDurationOnlyWhenGiven()
     {
         await RunAsync("ban", "add", "203.0.113.7", "--duration-secs", "3600");
