@@ -213,7 +213,7 @@ public static class CliApplication
         var range = new Argument<string>("range") { Description = "An IP address or CIDR range, e.g. 10.0.0.5 or 10.0.0.0/8." };
         var permissions = new Option<string[]>("--permissions")
         {
-            Description = "Permissions granted, comma-separated or repeated, e.g. noban,prioritysync.",
+            Description = "Permissions granted, comma-separated or repeated, e.g. noban,prioritysync (lenientliveness, noban, prioritysync, reservedslot, all). Left out: all; given, it must name at least one.",
             AllowMultipleArgumentsPerToken = true,
         };
         var reason = new Option<string?>("--reason") { Description = "Why this entry exists; shown by whitelist list." };
@@ -228,6 +228,12 @@ public static class CliApplication
             if (granted.Length > 0)
             {
                 parameters["permissions"] = new JsonArray(granted.Select(p => (JsonNode)p).ToArray());
+            }
+            else if (parse.GetResult(permissions) is not null)
+            {
+                // Sending no permissions would let the node grant its default, all (no-ban included): the opposite
+                // of what an empty list asks for.
+                throw new ArgumentException("--permissions lists no permission; name at least one (lenientliveness, noban, prioritysync, reservedslot, all), or leave the option out for the default (all)");
             }
 
             return Optional(parameters, "reason", parse.GetValue(reason));
@@ -251,7 +257,7 @@ public static class CliApplication
         var ban = new Command("ban", "Manage the node's bans (addresses it refuses to talk to).");
 
         var range = new Argument<string>("range") { Description = "An IP address or CIDR range, e.g. 203.0.113.7 or 203.0.113.0/24." };
-        var duration = new Option<long?>("--duration-secs") { Description = "How long the ban lasts, in seconds (1 to 461168601842); left out, the ban is permanent." };
+        var duration = new Option<long?>("--duration-secs") { Description = "How long the ban lasts, in seconds (1 to 31536000000, i.e. up to 1,000 years); left out, the ban is permanent." };
         duration.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<long?>() is < 1)
@@ -276,11 +282,11 @@ public static class CliApplication
         });
 
         var removeRange = new Argument<string>("range") { Description = "The IP address or CIDR range to unban, as listed." };
-        var remove = new Command("remove", "Lift a ban on the running node (RPC ban_remove).");
+        var remove = new Command("remove", "Lift the rpc or automatic ban on <range> on the running node (RPC ban_remove); a config ban (blacklisted_peers) stays until its line is removed from the config.");
         remove.Arguments.Add(removeRange);
         runner.Bind(remove, "ban_remove", parse => new JsonObject { ["range"] = parse.GetValue(removeRange) });
 
-        var list = runner.Simple("list", "ban_list", "Print every active ban with its reason and expiry (RPC ban_list).");
+        var list = runner.Simple("list", "ban_list", "Print every active ban with its source, reason and expiry (RPC ban_list); a range banned by config and rpc is listed once per source.");
 
         ban.Subcommands.Add(add);
         ban.Subcommands.Add(remove);

@@ -31,12 +31,10 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
-    public Option<int> Timeout { get; } = new("--timeout-secs")
-    {
-        Description = "Seconds to wait for the node's answer. Default 120.",
-        DefaultValueFactory = _ => 120,
-        Recursive = true,
-    };
+    /// <summary>The longest <c>--timeout-secs</c>: what an HTTP client timeout can hold (int.MaxValue milliseconds, about 24.8 days).</summary>
+    public const int MaxTimeoutSeconds = int.MaxValue / 1000;
+
+    public Option<int> Timeout { get; } = CreateTimeout();
 
     public Option<string> Format { get; } = CreateFormat();
 
@@ -49,6 +47,25 @@ internal sealed class GlobalOptions
             Recursive = true,
         };
         option.AcceptOnlyFromAmong("json", "table");
+        return option;
+    }
+
+    private static Option<int> CreateTimeout()
+    {
+        var option = new Option<int>("--timeout-secs")
+        {
+            Description = $"Seconds to wait for the node's answer, 1 to {MaxTimeoutSeconds} (about 24 days). Default 120.",
+            DefaultValueFactory = _ => 120,
+            Recursive = true,
+        };
+        option.Validators.Add(result =>
+        {
+            var seconds = result.GetValueOrDefault<int>();
+            if (seconds is < 1 or > MaxTimeoutSeconds)
+            {
+                result.AddError($"--timeout-secs must be from 1 to {MaxTimeoutSeconds} seconds, got {seconds}");
+            }
+        });
         return option;
     }
 

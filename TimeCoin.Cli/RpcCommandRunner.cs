@@ -58,7 +58,7 @@ internal sealed class RpcCommandRunner
         try
         {
             var credentials = ResolveCredentials(parse, network, home);
-            using var client = new RpcClient(url, credentials, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(_globals.Timeout))));
+            using var client = new RpcClient(url, credentials, TimeSpan.FromSeconds(parse.GetValue(_globals.Timeout)));
             var result = await client.CallAsync(method(parse), parameters, cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(_globals.Format) == "table")
                 TableWriter.Write(result, _output);

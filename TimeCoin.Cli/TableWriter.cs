@@ -6,18 +6,23 @@ namespace TimeCoin.Cli;
 /// <summary>
 /// Writes an RPC result as a plain aligned text table (<c>--format table</c>): a list of objects becomes one row per
 /// object with a column per field (in order of first appearance); an object becomes a FIELD/VALUE table. Nested
-/// arrays of scalars are joined with commas, other nested values are written as compact JSON, null as "-".
+/// arrays of scalars are joined with commas, other nested values are written as compact JSON, null as "-". A string
+/// result (e.g. <c>help</c>) is printed as plain text with its lines, as with JSON output; only table cells are kept
+/// on one line.
 /// </summary>
 internal static class TableWriter
 {
     private const string Gap = "  ";
 
-    /// <summary>Writes <paramref name="result"/> as a table; scalars as text.</summary>
+    /// <summary>Writes <paramref name="result"/> as a table; a string as it is, other scalars as JSON text.</summary>
     public static void Write(JsonNode? result, TextWriter output)
     {
         switch (result)
         {
             case null:
+                return;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                output.WriteLine(value.GetValue<string>());
                 return;
             case JsonArray array when array.All(item => item is JsonObject):
                 WriteRows(array.Select(item => (JsonObject)item!).ToList(), output);

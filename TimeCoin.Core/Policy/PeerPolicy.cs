@@ -25,7 +25,10 @@ public sealed class PeerPolicy
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Dictionary<(IpRange Range, WhitelistSource Source), WhitelistEntry> _whitelist = [];
-    private readonly Dictionary<IpRange, BanEntry> _bans = [];
+    // One ban per (range, source), like the whitelist: a config ban and an rpc or automatic ban on the same range
+    // coexist, and each source lifts only its own. (An rpc ban replaces an automatic ban on its range, and an
+    // automatic ban is refused where a manual one is, so rpc and automatic never share a range.)
+    private readonly Dictionary<(IpRange Range, BanSource Source), BanEntry> _bans = [];
     private readonly Dictionary<IPAddress, ViolationCounter> _violations = [];
     private readonly Queue<AuditRecord> _audit = new();
     // What the whitelist says of one address (see StandingLocked), remembered until the whitelist next changes.
@@ -317,9 +320,12 @@ public sealed class PeerPolicy
     }
 
     /// <summary>
-    /// Bans <paramref name="range"/> for <paramref name="duration"/> (null = permanent), replacing any ban on
-    /// exactly that range. An automatic ban is refused for a range a no-ban entry covers, and never replaces a manual
-    /// ban.
+    /// Bans <paramref name="range"/> for <paramref name="duration"/> (null = permanent). Each source keeps its own
+    /// ban on a range: a config ban and an rpc or automatic ban on the same range coexist, and the range stays
+    /// banned while any of them is in force. A new ban replaces the same source's ban on exactly that range; an rpc
+    /// ban also replaces an automatic one there (the operator decides). An automatic ban is refused for a range a
+    /// no-ban entry covers or a manual (config or rpc) ban is on. A ban that would end after
+    /// <see cref="DateTimeOffset.MaxValue"/> ends then.
     /// </summary>
     /// <returns>False when the ban was refused.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="duration"/> is zero or negative.</exception>
@@ -335,32 +341,40 @@ public sealed class PeerPolicy
         {
             var now = _time.GetUtcNow();
             PruneLocked(now);
-            DateTimeOffset? until = duration is { } length ? now + length : null;
+            DateTimeOffset? until = duration is { } length ? ExpiryAfter(now, length) : null;
             if (source == BanSource.Automatic)
             {
                 applied = !_whitelist.Values.Any(e => e.Permissions.HasFlag(PeerPermissions.NoBan) && e.Range.Contains(range))
-                    && !(_bans.TryGetValue(range, out var existing) && existing.IsManual);
+                    && !HasManualBanLocked(range);
                 if (applied)
                     SetBanLocked(new BanEntry(range, source, reason, now, until), changes);
             }
             else
             {
                 applied = true;
+                if (source == BanSource.Rpc)
+                    _bans.Remove((range, BanSource.Automatic));
                 SetBanLocked(new BanEntry(range, source, reason, now, until), changes);
             }
             AppendAuditLocked(changes);
         }
         if (applied)
-            _logger.LogInformation("Banned {Range} ({Source}) until {Until}: {Reason}", range, source, duration is null ? "forever" : changes[0].At + duration.Value, reason);
+            _logger.LogInformation("Banned {Range} ({Source}) until {Until}: {Reason}", range, source, duration is null ? "forever" : ExpiryAfter(changes[0].At, duration.Value), reason);
         Publish(changes);
         return applied;
     }
 
     /// <summary>
-    /// Removes the ban on exactly <paramref name="range"/> and forgets the violation scores of the addresses in it,
-    /// so an unbanned peer starts again from zero.
+    /// Removes the bans on exactly <paramref name="range"/> that <paramref name="source"/> may lift and forgets the
+    /// violation scores of the addresses in it, so an unbanned peer starts again from zero. <see cref="BanSource.Config"/>
+    /// lifts only the config ban; <see cref="BanSource.Rpc"/> and <see cref="BanSource.Automatic"/> lift the rpc and
+    /// automatic bans and never a config ban (that one follows <c>blacklisted_peers</c>, see <see cref="ReplaceBans"/>),
+    /// so the range may stay banned.
     /// </summary>
-    /// <returns>False when there was no active ban on that range.</returns>
+    /// <param name="range">The exact range of the ban.</param>
+    /// <param name="source">Who lifts it (also the audit source).</param>
+    /// <param name="reason">Why, for the audit trail.</param>
+    /// <returns>False when there was no active ban on that range that <paramref name="source"/> may lift.</returns>
     public bool Unban(IpRange range, BanSource source = BanSource.Rpc, string reason = "unbanned")
     {
         ArgumentNullException.ThrowIfNull(range);
@@ -371,7 +385,9 @@ public sealed class PeerPolicy
         {
             var now = _time.GetUtcNow();
             PruneLocked(now);
-            removed = _bans.Remove(range);
+            removed = false;
+            foreach (var lifted in LiftableBy(source))
+                removed |= _bans.Remove((range, lifted));
             if (removed)
                 changes.Add(new AuditRecord(now, ToAuditSource(source), AuditAction.Unbanned, range, reason));
             ForgetViolationsLocked(range);
@@ -384,8 +400,8 @@ public sealed class PeerPolicy
     /// <summary>
     /// Makes the bans of <paramref name="source"/> exactly <paramref name="ranges"/> (a configuration load): bans of
     /// that source on ranges no longer listed are lifted, listed ranges are banned permanently. Bans of other
-    /// sources are untouched, so removing a line from <c>blacklisted_peers</c> lifts that line's ban after a restart
-    /// and nothing else.
+    /// sources are untouched, even on the same ranges (they coexist), so removing a line from
+    /// <c>blacklisted_peers</c> lifts that line's config ban after a restart and nothing else.
     /// </summary>
     /// <returns>The ranges whose ban was lifted.</returns>
     public IReadOnlyList<IpRange> ReplaceBans(BanSource source, IEnumerable<IpRange> ranges, string reason)
@@ -401,13 +417,13 @@ public sealed class PeerPolicy
             PruneLocked(now);
             foreach (var stale in _bans.Values.Where(b => b.Source == source && !wanted.Contains(b.Range)).OrderBy(b => b.Range).ToList())
             {
-                _bans.Remove(stale.Range);
+                _bans.Remove((stale.Range, source));
                 lifted.Add(stale.Range);
                 changes.Add(new AuditRecord(now, ToAuditSource(source), AuditAction.Unbanned, stale.Range, $"{reason}: no longer listed"));
             }
             foreach (var range in wanted.Order())
             {
-                if (_bans.TryGetValue(range, out var existing) && existing.Source == source && existing.Until is null)
+                if (_bans.TryGetValue((range, source), out var existing) && existing.Until is null)
                     continue;
                 SetBanLocked(new BanEntry(range, source, reason, now, null), changes);
             }
@@ -431,13 +447,16 @@ public sealed class PeerPolicy
             return EffectiveBanLocked(normalized, _time.GetUtcNow());
     }
 
-    /// <summary>Every ban active now, ordered by range.</summary>
+    /// <summary>
+    /// Every ban active now, ordered by range then source: a range banned by several sources (config and rpc, say)
+    /// is listed once per source.
+    /// </summary>
     public IReadOnlyList<BanEntry> ListBans()
     {
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            return _bans.Values.Where(b => b.IsActiveAt(now)).OrderBy(b => b.Range).ToList();
+            return SortedBansLocked(now);
         }
     }
 
@@ -554,7 +573,7 @@ public sealed class PeerPolicy
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            var bans = _bans.Values.Where(b => b.IsActiveAt(now)).OrderBy(b => b.Range).ToList();
+            var bans = SortedBansLocked(now);
             var violations = _violations.Values
                 .Where(v => now - v.LastViolationAt < Options.ViolationResetAfter)
                 .OrderBy(v => IpRange.FromAddress(v.Address))
@@ -596,7 +615,7 @@ public sealed class PeerPolicy
                 CountLocked(entry.Source, +1);
             }
             foreach (var ban in snapshot.Bans.Where(b => b.IsActiveAt(now)))
-                _bans[ban.Range] = ban;
+                _bans[(ban.Range, ban.Source)] = ban;
             foreach (var counter in snapshot.Violations)
             {
                 var normalized = IpRange.Normalize(counter.Address);
@@ -679,7 +698,7 @@ public sealed class PeerPolicy
             return;
         foreach (var ban in _bans.Values.Where(b => !b.IsManual && range.Contains(b.Range)).ToList())
         {
-            _bans.Remove(ban.Range);
+            _bans.Remove((ban.Range, ban.Source));
             changes.Add(new AuditRecord(now, ToAuditSource(source), AuditAction.BanLifted, ban.Range,
                 $"no-ban whitelist entry {range} lifts the automatic ban ({ban.Reason})"));
         }
@@ -688,8 +707,12 @@ public sealed class PeerPolicy
 
     private BanEntry PlaceAutomaticBanLocked(IpRange range, DateTimeOffset? until, string reason, DateTimeOffset now, List<AuditRecord> changes)
     {
-        if (_bans.TryGetValue(range, out var existing) && existing.IsActiveAt(now)
-            && (existing.IsManual || existing.Until is null || (until is not null && existing.Until >= until)))
+        var manual = _bans.Values.Where(b => b.IsManual && b.Range == range && b.IsActiveAt(now))
+            .Aggregate((BanEntry?)null, (best, b) => best is null || Outlasts(b, best) ? b : best);
+        if (manual is not null)
+            return manual;
+        if (_bans.TryGetValue((range, BanSource.Automatic), out var existing) && existing.IsActiveAt(now)
+            && (existing.Until is null || (until is not null && existing.Until >= until)))
         {
             return existing;
         }
@@ -700,7 +723,7 @@ public sealed class PeerPolicy
 
     private void SetBanLocked(BanEntry ban, List<AuditRecord> changes)
     {
-        _bans[ban.Range] = ban;
+        _bans[(ban.Range, ban.Source)] = ban;
         var length = ban.Until is { } until ? $"until {until:O}" : "permanently";
         changes.Add(new AuditRecord(ban.CreatedAt, ToAuditSource(ban.Source), AuditAction.Banned, ban.Range, $"{ban.Reason} ({length})"));
     }
@@ -720,6 +743,18 @@ public sealed class PeerPolicy
         }
         return best;
     }
+
+    private bool HasManualBanLocked(IpRange range) =>
+        _bans.ContainsKey((range, BanSource.Config)) || _bans.ContainsKey((range, BanSource.Rpc));
+
+    private static BanSource[] LiftableBy(BanSource source) =>
+        source == BanSource.Config ? [BanSource.Config] : [BanSource.Rpc, BanSource.Automatic];
+
+    private static DateTimeOffset ExpiryAfter(DateTimeOffset now, TimeSpan length) =>
+        length >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + length;
+
+    private List<BanEntry> SortedBansLocked(DateTimeOffset now) =>
+        _bans.Values.Where(b => b.IsActiveAt(now)).OrderBy(b => b.Range).ThenBy(b => b.Source).ToList();
 
     private static bool Outlasts(BanEntry candidate, BanEntry current)
     {
@@ -805,8 +840,8 @@ public sealed class PeerPolicy
 
     private void PruneLocked(DateTimeOffset now)
     {
-        foreach (var expired in _bans.Values.Where(b => !b.IsActiveAt(now)).Select(b => b.Range).ToList())
-            _bans.Remove(expired);
+        foreach (var expired in _bans.Values.Where(b => !b.IsActiveAt(now)).ToList())
+            _bans.Remove((expired.Range, expired.Source));
         foreach (var quiet in _violations.Values.Where(v => now - v.LastViolationAt >= Options.ViolationResetAfter).Select(v => v.Address).ToList())
             _violations.Remove(quiet);
     }

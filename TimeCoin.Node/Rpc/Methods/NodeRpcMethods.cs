@@ -253,8 +253,11 @@ public static class NodeRpcMethods
         ["added_at"] = Time(entry.AddedAt),
     };
 
-    /// <summary>The longest timed ban, in seconds (about 146,000 years; a longer one is a permanent ban).</summary>
-    internal const long MaxBanSeconds = (long)(9_223_372_036_854_775_807 / TimeSpan.TicksPerSecond / 2);
+    /// <summary>
+    /// The longest timed ban, in seconds: 1,000 years of 365 days, so the end always fits a date (years up to 9999);
+    /// for longer, leave the duration out for a permanent ban.
+    /// </summary>
+    internal const long MaxBanSeconds = 1_000L * 365 * 24 * 60 * 60;
 
     private static JsonObject BanAdd(PeerPolicy policy, RpcArguments args)
     {
@@ -267,16 +270,24 @@ public static class NodeRpcMethods
             duration = TimeSpan.FromSeconds(seconds);
         }
         policy.Ban(range, duration, args.GetString("reason") ?? "banned over rpc", BanSource.Rpc);
-        var ban = policy.ListBans().First(b => b.Range == range);
+        var ban = policy.ListBans().First(b => b.Range == range && b.Source == BanSource.Rpc);
         return BanJson(ban);
     }
 
+    // Lifts the rpc and automatic bans on the range, never a config ban: that one follows blacklisted_peers (as
+    // whitelist_remove leaves config entries alone).
     private static JsonObject BanRemove(PeerPolicy policy, RpcArguments args)
     {
         var range = ParseRange(args);
-        if (!policy.Unban(range, BanSource.Rpc, "unbanned over rpc"))
-            throw new RpcException(RpcErrorCodes.MiscError, $"no active ban on exactly {range} (see ban_list)");
-        return new JsonObject { ["removed"] = range.ToString() };
+        var lifted = policy.Unban(range, BanSource.Rpc, "unbanned over rpc");
+        var configBan = policy.ListBans().Any(b => b.Range == range && b.Source == BanSource.Config);
+        if (!lifted)
+        {
+            throw new RpcException(RpcErrorCodes.MiscError, configBan
+                ? $"{range} is banned only by the config (blacklisted_peers), which rpc cannot lift; remove the line from the config and restart"
+                : $"no active ban on exactly {range} (see ban_list)");
+        }
+        return new JsonObject { ["removed"] = range.ToString(), ["config_ban_remains"] = configBan };
     }
 
     private static JsonObject BanJson(BanEntry ban) => new()

@@ -34,13 +34,13 @@ public class PeerPolicyAuditAndSnapshotTests
     [Fact]
     public void BanUnbanAndAutomaticBan_ProduceAuditRecords()
     {
-        _policy.Ban(Range("1.1.1.1"), null, "abuse", BanSource.Config);
+        _policy.Ban(Range("1.1.1.1"), null, "abuse", BanSource.Rpc);
         _policy.Unban(Range("1.1.1.1"), BanSource.Rpc, "forgiven");
         for (var i = 0; i < 3; i++)
             _policy.RecordViolation(Ip("2.2.2.2"), ViolationKind.MalformedMessage, "junk");
 
         Assert.Equal(
-            [(AuditSource.Config, AuditAction.Banned, "1.1.1.1"), (AuditSource.Rpc, AuditAction.Unbanned, "1.1.1.1"), (AuditSource.Automatic, AuditAction.Banned, "2.2.2.2")],
+            [(AuditSource.Rpc, AuditAction.Banned, "1.1.1.1"), (AuditSource.Rpc, AuditAction.Unbanned, "1.1.1.1"), (AuditSource.Automatic, AuditAction.Banned, "2.2.2.2")],
             _published.Select(r => (r.Source, r.Action, r.Range.ToString())));
     }
 

@@ -42,6 +42,14 @@ public class PeerPolicyBanTests
         Assert.Throws<ArgumentOutOfRangeException>(() => _policy.Ban(Range("1.2.3.4"), TimeSpan.Zero, "x", BanSource.Rpc));
 
     [Fact]
+    public void Ban_DurationEndingPastTheLastDate_EndsAtTheLastDate()
+    {
+        Assert.True(_policy.Ban(Range("1.2.3.4"), TimeSpan.MaxValue, "very long", BanSource.Rpc));
+        Assert.Equal(DateTimeOffset.MaxValue, _policy.GetBan(Ip("1.2.3.4"))!.Until);
+        Assert.True(_policy.IsBanned(Ip("1.2.3.4")));
+    }
+
+    [Fact]
     public void Unban_RemovesBan_AndReturnsFalseWhenNone()
     {
         _policy.Ban(Range("1.2.3.4"), null, "x", BanSource.Rpc);
@@ -67,6 +75,78 @@ public class PeerPolicyBanTests
         Assert.Equal(["1.1.1.1", "2.2.2.2"], _policy.ListBans().Select(b => b.Range.ToString()));
         _clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(["1.1.1.1"], _policy.ListBans().Select(b => b.Range.ToString()));
+    }
+
+    // --- config and rpc bans on the same range coexist
+
+    [Fact]
+    public void ReplaceBansConfig_ListedThenUnlisted_KeepsRpcBanOnSameRange()
+    {
+        var range = Range("203.0.113.9");
+        _policy.Ban(range, null, "x", BanSource.Rpc);
+        _policy.ReplaceBans(BanSource.Config, [range], "config blacklisted_peers");
+        _policy.ReplaceBans(BanSource.Config, [], "config blacklisted_peers");
+
+        Assert.True(_policy.IsBanned(Ip("203.0.113.9")));
+        var ban = Assert.Single(_policy.ListBans());
+        Assert.Equal((BanSource.Rpc, "x", true), (ban.Source, ban.Reason, ban.IsPermanent));
+    }
+
+    [Fact]
+    public void BanRpc_ShortBanOnConfigBannedRange_ConfigBanStays()
+    {
+        _policy.ReplaceBans(BanSource.Config, [Range("203.0.113.0/24")], "config blacklisted_peers");
+        _policy.Ban(Range("203.0.113.0/24"), TimeSpan.FromSeconds(2), "short", BanSource.Rpc);
+
+        Assert.Equal([BanSource.Config, BanSource.Rpc], _policy.ListBans().Select(b => b.Source));
+        Assert.True(_policy.GetBan(Ip("203.0.113.9"))!.IsPermanent);
+        _clock.Advance(TimeSpan.FromSeconds(3));
+        Assert.True(_policy.IsBanned(Ip("203.0.113.9")));
+        Assert.Equal(BanSource.Config, Assert.Single(_policy.ListBans()).Source);
+    }
+
+    [Fact]
+    public void UnbanRpc_LiftsOnlyNonConfigBans()
+    {
+        _policy.ReplaceBans(BanSource.Config, [Range("198.51.100.0/24")], "config blacklisted_peers");
+        Assert.False(_policy.Unban(Range("198.51.100.0/24"), BanSource.Rpc, "unbanned over rpc"));
+        Assert.True(_policy.IsBanned(Ip("198.51.100.1")));
+
+        _policy.Ban(Range("198.51.100.0/24"), null, "operator", BanSource.Rpc);
+        Assert.True(_policy.Unban(Range("198.51.100.0/24"), BanSource.Rpc, "unbanned over rpc"));
+        Assert.True(_policy.IsBanned(Ip("198.51.100.1")));
+        Assert.Equal(BanSource.Config, Assert.Single(_policy.ListBans()).Source);
+    }
+
+    [Fact]
+    public void UnbanConfig_LiftsOnlyTheConfigBan()
+    {
+        BanAutomatically("198.51.100.7");
+        _policy.ReplaceBans(BanSource.Config, [Range("198.51.100.7")], "config blacklisted_peers");
+        Assert.Equal([BanSource.Config, BanSource.Automatic], _policy.ListBans().Select(b => b.Source));
+        Assert.True(_policy.Unban(Range("198.51.100.7"), BanSource.Config, "line removed"));
+        Assert.Equal(BanSource.Automatic, _policy.GetBan(Ip("198.51.100.7"))!.Source);
+    }
+
+    [Fact]
+    public void BanRpc_ReplacesAutomaticBanOnSameRange()
+    {
+        BanAutomatically("10.0.0.5");
+        _policy.Ban(Range("10.0.0.5"), TimeSpan.FromSeconds(1), "operator forgives soon", BanSource.Rpc);
+        Assert.Equal(BanSource.Rpc, Assert.Single(_policy.ListBans()).Source);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(_policy.IsBanned(Ip("10.0.0.5")));
+    }
+
+    [Fact]
+    public void SnapshotRestore_KeepsConfigAndRpcBansOnSameRange()
+    {
+        _policy.ReplaceBans(BanSource.Config, [Range("203.0.113.9")], "config blacklisted_peers");
+        _policy.Ban(Range("203.0.113.9"), TimeSpan.FromHours(1), "rpc", BanSource.Rpc);
+        var restored = NewPolicy(_clock);
+        restored.Restore(_policy.Snapshot());
+        Assert.Equal(_policy.ListBans(), restored.ListBans());
+        Assert.Equal(2, restored.ListBans().Count);
     }
 
     // --- precedence: manual ban vs automatic whitelist

@@ -98,6 +98,54 @@ public sealed class TimeCliTests : IAsyncLifetime
         Assert.Equal("our masternodes", (string)sent["reason"]!);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(",")]
+    [InlineData(" , ")]
+    public async Task WhitelistAdd_PermissionsListingNothing_RefusedBeforeCallingTheNode(string given)
+    {
+        var (exit, _, error) = await RunAsync("whitelist", "add", "10.0.0.0/8", "--permissions", given);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error: --permissions lists no permission", error);
+        Assert.Empty(_received);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("2147484")]
+    [InlineData("9999999")]
+    public async Task TimeoutSecs_OutOfRange_IsAParseError(string given)
+    {
+        var (exit, _, error) = await RunAsync("uptime", "--timeout-secs", given);
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"--timeout-secs must be from 1 to 2147483 seconds, got {given}", error);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2147483")]
+    public async Task TimeoutSecs_AtTheLimits_Accepted(string given)
+    {
+        var (exit, output, error) = await RunAsync("uptime", "--timeout-secs", given);
+
+        Assert.True(exit == 0, error);
+        Assert.NotEmpty(output);
+    }
+
+    [Fact]
+    public async Task FormatTable_StringResult_PrintedAsPlainTextWithItsLines()
+    {
+        var (_, json, _) = await RunAsync("help");
+        var (exit, table, error) = await RunAsync("--format", "table", "help");
+
+        Assert.True(exit == 0, error);
+        Assert.Equal(json, table);
+        Assert.Contains("\nget_blockchain_info  ", table.ReplaceLineEndings("\n"));
+    }
+
     [Fact]
     public async Task BanAdd_SendsDurationOnlyWhenGiven()
     {

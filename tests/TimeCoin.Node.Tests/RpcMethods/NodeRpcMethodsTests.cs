@@ -215,7 +215,9 @@ public sealed class NodeRpcMethodsTests : IDisposable
     [Theory]
     [InlineData("""{"range":"203.0.113.7","duration_secs":0}""", "parameter 'duration_secs'")]
     [InlineData("""{"range":"203.0.113.7","duration_secs":"1h"}""", "parameter 'duration_secs'")]
-    [InlineData("""{"range":"203.0.113.7","duration_secs":9223372036854775807}""", "parameter 'duration_secs' must be from 1 to 461168601842 (leave it out for a permanent ban), got 9223372036854775807")]
+    [InlineData("""{"range":"203.0.113.7","duration_secs":9223372036854775807}""", "parameter 'duration_secs' must be from 1 to 31536000000 (leave it out for a permanent ban), got 9223372036854775807")]
+    [InlineData("""{"range":"203.0.113.7","duration_secs":461168601842}""", "parameter 'duration_secs' must be from 1 to 31536000000 (leave it out for a permanent ban), got 461168601842")]
+    [InlineData("""{"range":"203.0.113.7","duration_secs":31536000001}""", "parameter 'duration_secs'")]
     [InlineData("""{"range":"not-an-ip"}""", "parameter 'range'")]
     public async Task BanAdd_BadParameters_InvalidParamsNamingTheParameter(string parameters, string named)
     {
@@ -224,6 +226,14 @@ public sealed class NodeRpcMethodsTests : IDisposable
         Assert.Equal(RpcErrorCodes.InvalidParams, error.Code);
         Assert.Contains(named, error.Message);
         Assert.Empty(_policy.ListBans());
+    }
+
+    [Fact]
+    public async Task BanAdd_LongestDuration_EndsThatManySecondsLater()
+    {
+        var ban = (await Call("ban_add", """{"range":"203.0.113.7","duration_secs":31536000000}"""))!;
+
+        Assert.Equal(_federation.Clock.GetUtcNow().AddSeconds(31_536_000_000), DateTimeOffset.Parse((string)ban["until"]!));
     }
 
     [Fact]
@@ -237,6 +247,33 @@ public sealed class NodeRpcMethodsTests : IDisposable
         Assert.Empty(_policy.ListBans());
         Assert.Equal(RpcErrorCodes.MiscError, error.Code);
         Assert.Contains("no active ban", error.Message);
+    }
+
+    [Fact]
+    public async Task BanRemove_OnlyConfigBan_RefusesAndSaysWhy()
+    {
+        _policy.ReplaceBans(BanSource.Config, [IpRange.Parse("198.51.100.0/24")], "config blacklisted_peers");
+
+        var error = await CallFails("ban_remove", """{"range":"198.51.100.0/24"}""");
+
+        Assert.Equal(RpcErrorCodes.MiscError, error.Code);
+        Assert.Contains("blacklisted_peers", error.Message);
+        Assert.True(_policy.IsBanned(System.Net.IPAddress.Parse("198.51.100.9")));
+    }
+
+    [Fact]
+    public async Task BanAddAndRemove_OnConfigBannedRange_RpcBanComesAndGoesConfigBanStays()
+    {
+        _policy.ReplaceBans(BanSource.Config, [IpRange.Parse("203.0.113.9")], "config blacklisted_peers");
+
+        var added = (await Call("ban_add", """{"range":"203.0.113.9","duration_secs":2}"""))!;
+        var listed = (await Call("ban_list"))!.AsArray();
+        var removed = (await Call("ban_remove", """{"range":"203.0.113.9"}"""))!;
+
+        Assert.Equal(("rpc", false), ((string)added["source"]!, (bool)added["permanent"]!));
+        Assert.Equal([("203.0.113.9", "config"), ("203.0.113.9", "rpc")], listed.Select(b => ((string)b!["range"]!, (string)b["source"]!)));
+        Assert.True((bool)removed["config_ban_remains"]!);
+        Assert.True(Assert.Single(_policy.ListBans()).Source == BanSource.Config);
     }
 
     [Fact]

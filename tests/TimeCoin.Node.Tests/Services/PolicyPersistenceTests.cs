@@ -154,4 +154,52 @@ public sealed class PolicyPersistenceTests : IDisposable
         Assert.True(restored.Start());
         Assert.Equal(JsonSerializer.Serialize(expected, reflection), JsonSerializer.Serialize(restoredPolicy.Snapshot() with { TakenAt = expected.TakenAt }, reflection));
     }
+
+    [Fact]
+    public void Restarts_RpcBanListedInBlacklistForOneRunThenUnlisted_RpcBanSurvives()
+    {
+        var range = IpRange.Parse("203.0.113.9");
+        void Run(IReadOnlyList<IpRange> blacklist, Action<PeerPolicy>? then = null)
+        {
+            using var db = NodeDatabase.Open(_dir.Path);
+            var policy = NewPolicy();
+            using var persistence = new PolicyPersistence(policy, db, _clock);
+            persistence.Start();
+            policy.ReplaceBans(BanSource.Config, blacklist, "config blacklisted_peers"); // what the connection manager does at start
+            then?.Invoke(policy);
+            persistence.Save();
+        }
+
+        Run([], policy => policy.Ban(range, null, "operator", BanSource.Rpc));
+        Run([range]);
+        Run([]);
+
+        using var reopened = NodeDatabase.Open(_dir.Path);
+        var restoredPolicy = NewPolicy();
+        using var restored = new PolicyPersistence(restoredPolicy, reopened, _clock);
+        restored.Start();
+        var ban = Assert.Single(restoredPolicy.ListBans());
+        Assert.Equal((BanSource.Rpc, "operator", true), (ban.Source, ban.Reason, ban.IsPermanent));
+    }
+
+    [Fact]
+    public void Save_ConfigAndRpcBanOnSameRange_BothRestored()
+    {
+        var range = IpRange.Parse("198.51.100.0/24");
+        using (var db = NodeDatabase.Open(_dir.Path))
+        {
+            var policy = NewPolicy();
+            using var persistence = new PolicyPersistence(policy, db, _clock);
+            persistence.Start();
+            policy.ReplaceBans(BanSource.Config, [range], "config blacklisted_peers");
+            policy.Ban(range, TimeSpan.FromHours(1), "spam", BanSource.Rpc);
+            persistence.Save();
+        }
+
+        using var reopened = NodeDatabase.Open(_dir.Path);
+        var restoredPolicy = NewPolicy();
+        using var restored = new PolicyPersistence(restoredPolicy, reopened, _clock);
+        restored.Start();
+        Assert.Equal([BanSource.Config, BanSource.Rpc], restoredPolicy.ListBans().Select(b => b.Source));
+    }
 }
