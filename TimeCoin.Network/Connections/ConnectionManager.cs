@@ -73,7 +73,15 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnectionListener? _listener;
     private HttpClient? _ownedHttpClient;
-    private int _pendingInbound;
+    // Inbound handshakes in progress: per pool (ordinary, whitelisted) and per IP, under _pendingGate.
+    private readonly object _pendingGate = new();
+    private readonly Dictionary<IPAddress, int> _pendingByIp = new();
+    private int _pendingOrdinary;
+    private int _pendingWhitelisted;
+    // The Warning for inbound connections refused because handshakes are pending is written at most once a minute,
+    // with the number refused since the last one: a flood of connections must not flood the log.
+    private DateTimeOffset _pendingWarningAt = DateTimeOffset.MinValue;
+    private long _pendingRefusedUnlogged;
     private long _refusedInbound;
     private int _started;
     private int _stopped;
@@ -522,39 +530,66 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             }
             if (connection is null)
                 return;
+            PendingHandshake? pending = null;
             try
             {
-                if (!Admit(connection))
+                pending = Admit(connection);
+                if (pending is null)
                 {
                     Interlocked.Increment(ref _refusedInbound);
                     connection.Close();
                     await connection.DisposeAsync();
                     continue;
                 }
-                Interlocked.Increment(ref _pendingInbound);
-                Track(RunConnectionAsync(connection, inbound: true, null, token));
+                Track(RunConnectionAsync(connection, pending, null, token));
             }
             catch (Exception ex)
             {
                 _logger.LogError(ex, "Admitting a connection from {Ip} failed", connection.RemoteEndPoint);
+                if (pending is not null)
+                    ReleasePending(pending);
                 connection.Close();
             }
         }
     }
 
-    private bool Admit(ITransportConnection connection)
+    /// <summary>
+    /// Decides an accepted connection: null when refused, otherwise its place among the pending handshakes (to be
+    /// released by <see cref="RunConnectionAsync"/> when the handshake ends). Banned addresses are refused first; then
+    /// the pending limits (<see cref="ConnectionManagerOptions.MaxPendingInboundHandshakesPerIp"/> for the IP, and
+    /// <see cref="ConnectionManagerOptions.MaxPendingInboundHandshakes"/> for its pool: whitelisted addresses have a
+    /// pool of their own, so connections that never handshake cannot lock them out); then the policy's admission.
+    /// </summary>
+    private PendingHandshake? Admit(ITransportConnection connection)
     {
         var ip = connection.RemoteEndPoint.Address;
         if (Policy.IsBanned(ip))
         {
             _logger.LogDebug("Refused inbound connection from banned {Ip}", ip);
-            return false;
+            return null;
         }
-        if (Volatile.Read(ref _pendingInbound) >= _options.MaxPendingInboundHandshakes)
+        var pending = TryReservePending(ip, Policy.IsWhitelisted(ip), out string? refusal);
+        if (pending is null)
         {
-            _logger.LogWarning("Refused inbound connection from {Ip}: {Count} handshakes already pending", ip, _options.MaxPendingInboundHandshakes);
-            return false;
+            LogPendingRefusal(ip, refusal!);
+            return null;
         }
+        try
+        {
+            if (AdmitByPolicy(ip))
+                return pending;
+        }
+        catch
+        {
+            ReleasePending(pending);
+            throw;
+        }
+        ReleasePending(pending);
+        return null;
+    }
+
+    private bool AdmitByPolicy(IPAddress ip)
+    {
         var current = Peers.Select(p => new ConnectedPeer(p.PeerId, p.RemoteEndPoint.Address, p.IsInbound, p.ConnectedAt,
             _masternodes.Find(p.NodeId) is not null, p.Permissions)).ToArray();
         var decision = Policy.EvaluateInbound(ip, current);
@@ -572,10 +607,98 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         }
     }
 
-    private async Task<PeerConnection?> RunConnectionAsync(ITransportConnection connection, bool inbound, KnownAddress? address, CancellationToken token)
+    /// <summary>An inbound connection's place among the pending handshakes (its IP and pool), released once.</summary>
+    private sealed class PendingHandshake(IPAddress ip, bool whitelisted)
+    {
+        private int _released;
+
+        public IPAddress Ip { get; } = ip;
+
+        public bool Whitelisted { get; } = whitelisted;
+
+        public bool TryMarkReleased() => Interlocked.Exchange(ref _released, 1) == 0;
+    }
+
+    /// <summary>Takes a pending-handshake place for <paramref name="remote"/>, or null (and why) when a limit is reached.</summary>
+    private PendingHandshake? TryReservePending(IPAddress remote, bool whitelisted, out string? refusal)
+    {
+        var ip = IpRange.Normalize(remote);
+        lock (_pendingGate)
+        {
+            _pendingByIp.TryGetValue(ip, out int fromIp);
+            if (fromIp >= _options.MaxPendingInboundHandshakesPerIp)
+            {
+                refusal = $"{fromIp} handshakes already pending from that address";
+                return null;
+            }
+            int pool = whitelisted ? _pendingWhitelisted : _pendingOrdinary;
+            if (pool >= _options.MaxPendingInboundHandshakes)
+            {
+                refusal = $"{pool} {(whitelisted ? "whitelisted " : "")}handshakes already pending";
+                return null;
+            }
+            _pendingByIp[ip] = fromIp + 1;
+            if (whitelisted)
+                _pendingWhitelisted++;
+            else
+                _pendingOrdinary++;
+        }
+        refusal = null;
+        return new PendingHandshake(ip, whitelisted);
+    }
+
+    private void ReleasePending(PendingHandshake pending)
+    {
+        if (!pending.TryMarkReleased())
+            return;
+        lock (_pendingGate)
+        {
+            if (_pendingByIp.TryGetValue(pending.Ip, out int fromIp) && fromIp > 1)
+                _pendingByIp[pending.Ip] = fromIp - 1;
+            else
+                _pendingByIp.Remove(pending.Ip);
+            if (pending.Whitelisted)
+                _pendingWhitelisted--;
+            else
+                _pendingOrdinary--;
+        }
+    }
+
+    /// <summary>
+    /// Logs a refusal for pending handshakes: a Warning at most once a minute (with the count refused since the last
+    /// one), Debug otherwise, so a flood of connections cannot flood the log.
+    /// </summary>
+    private void LogPendingRefusal(IPAddress ip, string refusal)
+    {
+        var now = _time.GetUtcNow();
+        long suppressed;
+        lock (_pendingGate)
+        {
+            if (now - _pendingWarningAt < PendingWarningInterval)
+            {
+                _pendingRefusedUnlogged++;
+                suppressed = -1;
+            }
+            else
+            {
+                suppressed = _pendingRefusedUnlogged;
+                _pendingRefusedUnlogged = 0;
+                _pendingWarningAt = now;
+            }
+        }
+        if (suppressed < 0)
+            _logger.LogDebug("Refused inbound connection from {Ip}: {Refusal}", ip, refusal);
+        else
+            _logger.LogWarning("Refused inbound connection from {Ip}: {Refusal} ({Suppressed} more refused for pending handshakes since the last warning)",
+                ip, refusal, suppressed);
+    }
+
+    private static readonly TimeSpan PendingWarningInterval = TimeSpan.FromMinutes(1);
+
+    private async Task<PeerConnection?> RunConnectionAsync(ITransportConnection connection, PendingHandshake? pending, KnownAddress? address, CancellationToken token)
     {
         PeerConnection? peer = null;
-        bool pendingReleased = !inbound;
+        bool inbound = pending is not null;
         try
         {
             var ip = connection.RemoteEndPoint.Address;
@@ -609,11 +732,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                     await SayGoodbyeAfterHandshakeAsync(connection, writer);
                     return null;
                 }
-                if (inbound)
-                {
-                    Interlocked.Decrement(ref _pendingInbound);
-                    pendingReleased = true;
-                }
+                if (pending is not null)
+                    ReleasePending(pending);
                 if (!result.IsSuccess)
                 {
                     OnHandshakeFailed(connection, inbound, address, result);
@@ -658,8 +778,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         }
         finally
         {
-            if (!pendingReleased)
-                Interlocked.Decrement(ref _pendingInbound);
+            if (pending is not null)
+                ReleasePending(pending);
             if (address is not null)
                 OnOutboundEnded(address, peer);
             Wake();
