@@ -102,4 +102,49 @@ public class HostileAdmissionTests
                 await peer.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// Before the handshake only a Version (under 1 KiB) or a VerAck may come: a frame header announcing 4 MiB closes
+    /// the connection at once (frozen clock: the handshake timeout cannot be what ends it).
+    /// </summary>
+    [Fact]
+    public async Task Handshake_VersionFrameAnnouncingFourMiB_ClosedAtOnce()
+    {
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow); // frozen: the handshake timeout never ends the wait
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options(), time);
+        await node.StartAsync();
+        await using var attacker = await RawPeer.ConnectAsync(network.CreateTransport(AttackerIp), node.EndPoint, handshake: false);
+        await attacker.ExpectAsync<VersionMessage>();
+
+        var header = new byte[FrameFormat.HeaderSize];
+        FrameFormat.WriteHeader(header, NetworkMagic.For(Chain), (ushort)MessageType.Version, (uint)FrameFormat.DefaultMaxPayloadLength, 0);
+        await attacker.Connection.Output.WriteAsync(header);
+        await attacker.Connection.Output.WriteAsync(new byte[1024 * 1024]); // a quarter of it, and then nothing
+
+        await attacker.ReadUntilClosedAsync(TimeSpan.FromSeconds(3));
+        Assert.Equal(node.Policy.Options.SevereViolationWeight, node.Policy.GetViolationScore(AttackerIp)); // an oversized frame
+    }
+
+    /// <summary>A VerAck-sized frame limit holds only during the handshake: a completed handshake reads a full frame.</summary>
+    [Fact]
+    public async Task Handshake_Completed_FramesAboveTheHandshakeLimitStillRead()
+    {
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options(), time);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(network.CreateTransport(FriendIp), node.EndPoint);
+        peer.StartDraining();
+        await Until(() => node.Manager.Peers.Count == 1, "the peer is connected");
+
+        var addresses = Enumerable.Range(0, 1000).Select(i => new IPEndPoint(IPAddress.Parse($"198.51.{100 + i / 250}.{1 + i % 250}"), 24200)).ToList();
+        Assert.True(MessageCodec.Encode(new PeersMessage(addresses)).Length > ProtocolLimits.MaxHandshakePayloadLength);
+        await peer.Writer.WriteAsync(new PeersMessage(addresses));
+        await peer.Writer.WriteAsync(new GetMasternodesMessage()); // handled in order: once answered, the big frame was read
+        await Until(() => peer.Received.OfType<MasternodesMessage>().Any(), "the node answers after the big frame");
+
+        Assert.Equal(0, node.Policy.GetViolationScore(FriendIp));
+        Assert.False(peer.Closed);
+    }
 }
