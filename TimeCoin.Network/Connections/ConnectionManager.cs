@@ -75,6 +75,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private HttpClient? _ownedHttpClient;
     // Inbound handshakes in progress: per pool (ordinary, whitelisted) and per IP, under _pendingGate.
     private readonly object _pendingGate = new();
+    // Orders the inbound admission of a handshaken connection (and its eviction) with its registration.
+    private readonly object _admissionGate = new();
     private readonly Dictionary<IPAddress, int> _pendingByIp = new();
     private int _pendingOrdinary;
     private int _pendingWhitelisted;
@@ -192,7 +194,10 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>Number of live outbound connections.</summary>
     public int OutboundCount => _registry.OutboundCount;
 
-    /// <summary>Inbound connections refused at accept (banned, admission, too many handshakes).</summary>
+    /// <summary>
+    /// Inbound connections refused: at accept (banned, admission, too many handshakes), or after their handshake when
+    /// the inbound slots filled meanwhile and nobody could be evicted.
+    /// </summary>
     public long RefusedInboundCount => Interlocked.Read(ref _refusedInbound);
 
     /// <summary>Addresses known for dialing.</summary>
@@ -588,24 +593,57 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// The policy's admission at accept: refused when it rejects (banned, the IP's inbound limit, full with nobody to
+    /// evict). When it would evict, nobody is evicted yet: that waits for the handshake (<see cref="AdmitHandshaken"/>),
+    /// so a connection that never completes one cannot push out a peer.
+    /// </summary>
     private bool AdmitByPolicy(IPAddress ip)
     {
-        var current = Peers.Select(p => new ConnectedPeer(p.PeerId, p.RemoteEndPoint.Address, p.IsInbound, p.ConnectedAt,
-            _masternodes.Find(p.NodeId) is not null, p.Permissions)).ToArray();
-        var decision = Policy.EvaluateInbound(ip, current);
+        var decision = Policy.EvaluateInbound(ip, ConnectedPeers(except: null));
+        if (decision.Action != AdmissionAction.Reject)
+            return true;
+        _logger.LogInformation("Refused inbound connection from {Ip}: {Reason}", ip, decision.RejectReason);
+        return false;
+    }
+
+    /// <summary>
+    /// The policy's admission of an inbound connection whose handshake just succeeded, against the live connections
+    /// (but <paramref name="peer"/>'s own node's, which it replaces): evicts the policy's victim when the slots are
+    /// full, or refuses <paramref name="peer"/> (false, with why) when nothing can be evicted. Called under
+    /// <see cref="_admissionGate"/>, so two handshakes that complete together cannot both take the last slot. A
+    /// connection that will lose as a duplicate of the one registered for its node takes no slot and evicts nobody.
+    /// </summary>
+    private bool AdmitHandshaken(PeerConnection peer, out string? refusal)
+    {
+        refusal = null;
+        if (peer.NodeId == NodeId)
+            return true; // the registry turns it away
+        var existing = _registry.Find(peer.NodeId);
+        if (existing is not null && !ReferenceEquals(existing, peer) && ConnectionRegistry.ShouldKeepExisting(NodeId, existing, peer))
+            return true; // a duplicate that loses: closed by Register
+        var ip = peer.RemoteEndPoint.Address;
+        var decision = Policy.EvaluateInbound(ip, ConnectedPeers(except: existing));
         switch (decision.Action)
         {
             case AdmissionAction.Reject:
-                _logger.LogInformation("Refused inbound connection from {Ip}: {Reason}", ip, decision.RejectReason);
+                refusal = decision.RejectReason.ToString();
                 return false;
             case AdmissionAction.AdmitEvicting:
-                var victim = Peers.FirstOrDefault(p => p.PeerId == decision.EvictPeerId);
+                var victim = Peers.FirstOrDefault(p => p.PeerId == decision.EvictPeerId && !p.IsClosed);
                 victim?.Disconnect($"evicted to admit an inbound connection from {ip}");
                 return true;
             default:
                 return true;
         }
     }
+
+    /// <summary>The live connections (not closing) as the policy sees them, but <paramref name="except"/>.</summary>
+    private ConnectedPeer[] ConnectedPeers(IPeer? except) =>
+        Peers.Where(p => !p.IsClosed && !ReferenceEquals(p, except))
+            .Select(p => new ConnectedPeer(p.PeerId, p.RemoteEndPoint.Address, p.IsInbound, p.ConnectedAt,
+                _masternodes.Find(p.NodeId) is not null, p.Permissions))
+            .ToArray();
 
     /// <summary>An inbound connection's place among the pending handshakes (its IP and pool), released once.</summary>
     private sealed class PendingHandshake(IPAddress ip, bool whitelisted)
@@ -626,7 +664,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         lock (_pendingGate)
         {
             _pendingByIp.TryGetValue(ip, out int fromIp);
-            if (fromIp >= _options.MaxPendingInboundHandshakesPerIp)
+            if (fromIp >= _options.MaxPendingInboundHandshakesPerIp && !IPAddress.IsLoopback(ip))
             {
                 refusal = $"{fromIp} handshakes already pending from that address";
                 return null;
@@ -828,7 +866,18 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             peer.Disconnect("address banned during the handshake");
             return false;
         }
-        var loser = _registry.Register(peer);
+        IPeer? loser;
+        lock (_admissionGate)
+        {
+            if (peer.IsInbound && !AdmitHandshaken(peer, out string? refusal))
+            {
+                Interlocked.Increment(ref _refusedInbound);
+                _logger.LogInformation("Closing {Peer} after its handshake: no inbound slot ({Reason})", peer, refusal);
+                _ = peer.CloseWithGoodbyeAsync($"no inbound slot: {refusal}");
+                return false;
+            }
+            loser = _registry.Register(peer);
+        }
         if (ReferenceEquals(loser, peer))
         {
             _logger.LogInformation("Closing {Peer}: duplicate of the connection we keep to that node", peer);

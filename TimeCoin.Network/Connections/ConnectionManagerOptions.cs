@@ -115,6 +115,7 @@ public sealed record ConnectionManagerOptions
     /// <summary>
     /// Most inbound connections in the handshake at once from one IP address (whitelisted or not); more from that
     /// address are refused. Default 4: one address cannot hold every pending slot of <see cref="MaxPendingInboundHandshakes"/>.
+    /// Loopback addresses are not limited (local nodes and tests; whoever dials from there is on this machine).
     /// </summary>
     public int MaxPendingInboundHandshakesPerIp { get; init; } = 4;
 

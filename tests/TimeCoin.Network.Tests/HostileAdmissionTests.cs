@@ -104,6 +104,29 @@ public class HostileAdmissionTests
     }
 
     /// <summary>
+    /// A full node (two honest inbound peers) admits a connection that never sends its Version without evicting
+    /// either honest peer.
+    /// </summary>
+    [Fact]
+    public async Task Admission_FullNodeAndAConnectionThatNeverHandshakes_NoHonestPeerEvicted()
+    {
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options(), time,
+            new PeerPolicyOptions { MaxInbound = 2, ReservedInboundSlots = 0 });
+        await node.StartAsync();
+        await using var first = await RawPeer.ConnectAsync(network.CreateTransport(IPAddress.Parse("10.9.2.1")), node.EndPoint);
+        await using var second = await RawPeer.ConnectAsync(network.CreateTransport(IPAddress.Parse("10.9.2.2")), node.EndPoint);
+        await Until(() => node.Manager.Peers.Count == 2, "two honest peers fill the inbound slots");
+
+        await using var silent = await RawPeer.ConnectAsync(network.CreateTransport(AttackerIp), node.EndPoint, handshake: false);
+        await silent.ExpectAsync<VersionMessage>(); // admitted: the node started its handshake
+
+        Assert.DoesNotContain(node.Manager.RecentDisconnects, d => d.Reason.StartsWith("evicted", StringComparison.Ordinal));
+        Assert.Equal(2, node.Manager.Peers.Count(p => !p.IsClosed));
+    }
+
+    /// <summary>
     /// Before the handshake only a Version (under 1 KiB) or a VerAck may come: a frame header announcing 4 MiB closes
     /// the connection at once (frozen clock: the handshake timeout cannot be what ends it).
     /// </summary>
