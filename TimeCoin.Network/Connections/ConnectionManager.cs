@@ -153,7 +153,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     /// <summary>
     /// A registered connection's loop ended and everything it held is released (its registry entry; its node's
-    /// rate-limit buckets when it was the node's last connection). Later than <see cref="PeerDisconnected"/>, which is
+    /// rate-limit buckets, released to its address, when it was the node's last connection). Later than <see cref="PeerDisconnected"/>, which is
     /// raised when the close begins; for tests that must see the cleanup done.
     /// </summary>
     internal event Action<PeerConnection>? ConnectionEnded;
@@ -798,10 +798,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
             _registry.Remove(peer);
             // Rate-limit buckets are per node id, shared by its connections (a second connection does not double the
-            // allowance); they go with the node's last connection, so closing a duplicate does not refill the one
-            // that stays.
+            // allowance); with the node's last connection they are released to its address, where the next peer from
+            // there (this node redialing, or a new node id) takes them over until they are full again: neither
+            // closing a duplicate nor redialing refills them.
             if (_registry.Find(peer.NodeId) is null)
-                Policy.RemovePeer(peer.PeerId);
+                Policy.ReleasePeer(peer.PeerId, peer.RemoteEndPoint.Address);
             if (announced && peer.TryMarkDisconnectAnnounced())
                 _handler.OnPeerDisconnected(peer, peer.CloseReason ?? "closed");
             ConnectionEnded?.Invoke(peer);

@@ -127,6 +127,44 @@ public class HostileAdmissionTests
     }
 
     /// <summary>
+    /// Rate-limit buckets outlive the connection: a peer that closes and redials (same node id) does not start with
+    /// full buckets.
+    /// </summary>
+    [Fact]
+    public async Task RateLimit_SameNodeClosesAndRedials_BucketsNotRefilled() => await RedialTwiceAsync(sameNode: true);
+
+    /// <summary>A new node id from the same address takes the drained buckets over as well.</summary>
+    [Fact]
+    public async Task RateLimit_NewNodeIdRedialsFromTheSameIp_BucketsNotRefilled() => await RedialTwiceAsync(sameNode: false);
+
+    private static async Task RedialTwiceAsync(bool sameNode)
+    {
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow); // frozen: a bucket never refills by time
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options(), time);
+        await node.StartAsync();
+        using var key = KeyPair.Generate();
+        int answered = 0;
+
+        for (int round = 0; round < 2; round++)
+        {
+            await using var attacker = await RawPeer.ConnectAsync(network.CreateTransport(AttackerIp), node.EndPoint, key: sameNode ? key : null);
+            attacker.StartDraining();
+            await Until(() => node.Manager.Peers.Count == 1, "the attacker is connected");
+            for (int i = 0; i < 150; i++)
+                await attacker.Writer.WriteAsync(new GetPeersMessage());
+            await attacker.Writer.WriteAsync(new GetMasternodesMessage()); // metered apart: its answer marks the end
+            await Until(() => attacker.Received.OfType<MasternodesMessage>().Any(), "the node read every request");
+            answered += attacker.Received.OfType<PeersMessage>().Count();
+            attacker.Connection.Close();
+            int disconnects = round + 1;
+            await Until(() => node.Handler.Disconnected.Count == disconnects, "the node released the connection");
+        }
+
+        Assert.True(answered <= 100, $"{answered} GetPeers answered at a burst of 100 (frozen clock)");
+    }
+
+    /// <summary>
     /// Before the handshake only a Version (under 1 KiB) or a VerAck may come: a frame header announcing 4 MiB closes
     /// the connection at once (frozen clock: the handshake timeout cannot be what ends it).
     /// </summary>
