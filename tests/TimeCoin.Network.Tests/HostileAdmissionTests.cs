@@ -127,6 +127,40 @@ public class HostileAdmissionTests
     }
 
     /// <summary>
+    /// Admission is decided again when the handshake completes: a newcomer admitted at accept (an unprotected peer
+    /// could be evicted then) is closed with a goodbye once it handshakes if every inbound peer became protected
+    /// meanwhile, and the protected peer stays.
+    /// </summary>
+    [Fact]
+    public async Task Admission_SlotsProtectedDuringTheHandshake_NewcomerClosedAfterIt()
+    {
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options(), time,
+            new PeerPolicyOptions { MaxInbound = 1, ReservedInboundSlots = 0 });
+        await node.StartAsync();
+        var honestIp = IPAddress.Parse("10.9.2.1");
+        await using var honest = await RawPeer.ConnectAsync(network.CreateTransport(honestIp), node.EndPoint);
+        await Until(() => node.Manager.Peers.Count == 1, "the honest peer fills the inbound slot");
+
+        await using var newcomer = await RawPeer.ConnectAsync(network.CreateTransport(AttackerIp), node.EndPoint, handshake: false);
+        var peek = await newcomer.Connection.Input.ReadAsync(); // the node's Version arrived: admitted at accept
+        newcomer.Connection.Input.AdvanceTo(peek.Buffer.Start); // left for the handshake to read
+        Assert.True(node.Policy.AddWhitelist(TimeCoin.Core.Policy.IpRange.FromAddress(honestIp), WhitelistSource.Rpc, "test"));
+        var info = InfoFor(newcomer.Key);
+        var handshake = await new HandshakeDriver(info, newcomer.Key, TimeProvider.System, newcomer.Sink).RunAsync(
+            newcomer.Connection, newcomer.Reader, newcomer.Writer, info);
+        Assert.True(handshake.IsSuccess, $"{handshake.Failure} {handshake.Detail}");
+
+        var goodbye = await newcomer.ExpectAsync<GoodbyeMessage>();
+
+        Assert.StartsWith("no inbound slot", goodbye.Reason, StringComparison.Ordinal);
+        Assert.NotNull(node.Manager.FindPeer(honest.Key.PublicKey));
+        Assert.Null(node.Manager.FindPeer(newcomer.Key.PublicKey));
+        Assert.Equal(1, node.Manager.RefusedInboundCount);
+    }
+
+    /// <summary>
     /// Rate-limit buckets outlive the connection: a peer that closes and redials (same node id) does not start with
     /// full buckets.
     /// </summary>
