@@ -489,7 +489,19 @@ public sealed class PeerPolicy
         ArgumentNullException.ThrowIfNull(address);
         if (IsManuallyWhitelisted(address))
             return RateLimitVerdict.Allowed;
-        return RateLimiter.Check(peerId, kind, Options.RateLimitScoreWindow);
+        return RateLimiter.Check(peerId, address, kind, Options.RateLimitScoreWindow);
+    }
+
+    /// <summary>
+    /// Decides one message as <see cref="CheckRate(IPAddress, string, string)"/> does, for a caller that already knows
+    /// whether a manual (config or rpc) whitelist entry covers the peer (see
+    /// <see cref="CheckRate(string, string, bool)"/>). A peer without buckets takes over those released at
+    /// <paramref name="address"/> (<see cref="ReleasePeer"/>), so a redial does not start with full buckets.
+    /// </summary>
+    public RateLimitVerdict CheckRate(IPAddress address, string peerId, string kind, bool manuallyWhitelisted)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return manuallyWhitelisted ? RateLimitVerdict.Allowed : RateLimiter.Check(peerId, address, kind, Options.RateLimitScoreWindow);
     }
 
     /// <summary>
@@ -511,8 +523,16 @@ public sealed class PeerPolicy
             return StandingLocked(normalized).Manual;
     }
 
-    /// <summary>Forgets the rate-limit buckets of a closed connection.</summary>
+    /// <summary>Forgets the rate-limit buckets of a closed connection at once (see <see cref="ReleasePeer"/> to keep them).</summary>
     public void RemovePeer(string peerId) => RateLimiter.RemovePeer(peerId);
+
+    /// <summary>
+    /// The last connection of <paramref name="peerId"/> (at <paramref name="address"/>) closed: its rate-limit buckets
+    /// are kept under the address until they are full again, and the next peer from that address without buckets of
+    /// its own (the same node redialing, or a new node id) takes them over, so closing and redialing refills nothing.
+    /// Bounded: at most 4,096 released sets, the oldest dropped first.
+    /// </summary>
+    public void ReleasePeer(string peerId, IPAddress address) => RateLimiter.ReleasePeer(peerId, address, Options.RateLimitScoreWindow);
 
     // ---------------------------------------------------------------- admission
 

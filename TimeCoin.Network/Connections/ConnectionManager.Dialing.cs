@@ -383,7 +383,7 @@ public sealed partial class ConnectionManager
             Wake();
             return;
         }
-        await RunConnectionAsync(connection, inbound: false, address, token);
+        await RunConnectionAsync(connection, pending: null, address, token);
     }
 
     private void OnOutboundConnected(KnownAddress address, PeerConnection peer)

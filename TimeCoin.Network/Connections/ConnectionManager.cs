@@ -73,7 +73,17 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnectionListener? _listener;
     private HttpClient? _ownedHttpClient;
-    private int _pendingInbound;
+    // Inbound handshakes in progress: per pool (ordinary, whitelisted) and per IP, under _pendingGate.
+    private readonly object _pendingGate = new();
+    // Orders the inbound admission of a handshaken connection (and its eviction) with its registration.
+    private readonly object _admissionGate = new();
+    private readonly Dictionary<IPAddress, int> _pendingByIp = new();
+    private int _pendingOrdinary;
+    private int _pendingWhitelisted;
+    // The Warning for inbound connections refused because handshakes are pending is written at most once a minute,
+    // with the number refused since the last one: a flood of connections must not flood the log.
+    private DateTimeOffset _pendingWarningAt = DateTimeOffset.MinValue;
+    private long _pendingRefusedUnlogged;
     private long _refusedInbound;
     private int _started;
     private int _stopped;
@@ -143,7 +153,7 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
     /// <summary>
     /// A registered connection's loop ended and everything it held is released (its registry entry; its node's
-    /// rate-limit buckets when it was the node's last connection). Later than <see cref="PeerDisconnected"/>, which is
+    /// rate-limit buckets, released to its address, when it was the node's last connection). Later than <see cref="PeerDisconnected"/>, which is
     /// raised when the close begins; for tests that must see the cleanup done.
     /// </summary>
     internal event Action<PeerConnection>? ConnectionEnded;
@@ -184,7 +194,10 @@ public sealed partial class ConnectionManager : IAsyncDisposable
     /// <summary>Number of live outbound connections.</summary>
     public int OutboundCount => _registry.OutboundCount;
 
-    /// <summary>Inbound connections refused at accept (banned, admission, too many handshakes).</summary>
+    /// <summary>
+    /// Inbound connections refused: at accept (banned, admission, too many handshakes), or after their handshake when
+    /// the inbound slots filled meanwhile and nobody could be evicted.
+    /// </summary>
     public long RefusedInboundCount => Interlocked.Read(ref _refusedInbound);
 
     /// <summary>Addresses known for dialing.</summary>
@@ -522,49 +535,102 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             }
             if (connection is null)
                 return;
+            PendingHandshake? pending = null;
             try
             {
-                if (!Admit(connection))
+                pending = Admit(connection);
+                if (pending is null)
                 {
                     Interlocked.Increment(ref _refusedInbound);
                     connection.Close();
                     await connection.DisposeAsync();
                     continue;
                 }
-                Interlocked.Increment(ref _pendingInbound);
-                Track(RunConnectionAsync(connection, inbound: true, null, token));
+                Track(RunConnectionAsync(connection, pending, null, token));
             }
             catch (Exception ex)
             {
                 _logger.LogError(ex, "Admitting a connection from {Ip} failed", connection.RemoteEndPoint);
+                if (pending is not null)
+                    ReleasePending(pending);
                 connection.Close();
             }
         }
     }
 
-    private bool Admit(ITransportConnection connection)
+    /// <summary>
+    /// Decides an accepted connection: null when refused, otherwise its place among the pending handshakes (to be
+    /// released by <see cref="RunConnectionAsync"/> when the handshake ends). Banned addresses are refused first; then
+    /// the pending limits (<see cref="ConnectionManagerOptions.MaxPendingInboundHandshakesPerIp"/> for the IP, and
+    /// <see cref="ConnectionManagerOptions.MaxPendingInboundHandshakes"/> for its pool: whitelisted addresses have a
+    /// pool of their own, so connections that never handshake cannot lock them out); then the policy's admission.
+    /// </summary>
+    private PendingHandshake? Admit(ITransportConnection connection)
     {
         var ip = connection.RemoteEndPoint.Address;
         if (Policy.IsBanned(ip))
         {
             _logger.LogDebug("Refused inbound connection from banned {Ip}", ip);
-            return false;
+            return null;
         }
-        if (Volatile.Read(ref _pendingInbound) >= _options.MaxPendingInboundHandshakes)
+        var pending = TryReservePending(ip, Policy.IsWhitelisted(ip), out string? refusal);
+        if (pending is null)
         {
-            _logger.LogWarning("Refused inbound connection from {Ip}: {Count} handshakes already pending", ip, _options.MaxPendingInboundHandshakes);
-            return false;
+            LogPendingRefusal(ip, refusal!);
+            return null;
         }
-        var current = Peers.Select(p => new ConnectedPeer(p.PeerId, p.RemoteEndPoint.Address, p.IsInbound, p.ConnectedAt,
-            _masternodes.Find(p.NodeId) is not null, p.Permissions)).ToArray();
-        var decision = Policy.EvaluateInbound(ip, current);
+        try
+        {
+            if (AdmitByPolicy(ip))
+                return pending;
+        }
+        catch
+        {
+            ReleasePending(pending);
+            throw;
+        }
+        ReleasePending(pending);
+        return null;
+    }
+
+    /// <summary>
+    /// The policy's admission at accept: refused when it rejects (banned, the IP's inbound limit, full with nobody to
+    /// evict). When it would evict, nobody is evicted yet: that waits for the handshake (<see cref="AdmitHandshaken"/>),
+    /// so a connection that never completes one cannot push out a peer.
+    /// </summary>
+    private bool AdmitByPolicy(IPAddress ip)
+    {
+        var decision = Policy.EvaluateInbound(ip, ConnectedPeers(except: null));
+        if (decision.Action != AdmissionAction.Reject)
+            return true;
+        _logger.LogInformation("Refused inbound connection from {Ip}: {Reason}", ip, decision.RejectReason);
+        return false;
+    }
+
+    /// <summary>
+    /// The policy's admission of an inbound connection whose handshake just succeeded, against the live connections
+    /// (but <paramref name="peer"/>'s own node's, which it replaces): evicts the policy's victim when the slots are
+    /// full, or refuses <paramref name="peer"/> (false, with why) when nothing can be evicted. Called under
+    /// <see cref="_admissionGate"/>, so two handshakes that complete together cannot both take the last slot. A
+    /// connection that will lose as a duplicate of the one registered for its node takes no slot and evicts nobody.
+    /// </summary>
+    private bool AdmitHandshaken(PeerConnection peer, out string? refusal)
+    {
+        refusal = null;
+        if (peer.NodeId == NodeId)
+            return true; // the registry turns it away
+        var existing = _registry.Find(peer.NodeId);
+        if (existing is not null && !ReferenceEquals(existing, peer) && ConnectionRegistry.ShouldKeepExisting(NodeId, existing, peer))
+            return true; // a duplicate that loses: closed by Register
+        var ip = peer.RemoteEndPoint.Address;
+        var decision = Policy.EvaluateInbound(ip, ConnectedPeers(except: existing));
         switch (decision.Action)
         {
             case AdmissionAction.Reject:
-                _logger.LogInformation("Refused inbound connection from {Ip}: {Reason}", ip, decision.RejectReason);
+                refusal = decision.RejectReason.ToString();
                 return false;
             case AdmissionAction.AdmitEvicting:
-                var victim = Peers.FirstOrDefault(p => p.PeerId == decision.EvictPeerId);
+                var victim = Peers.FirstOrDefault(p => p.PeerId == decision.EvictPeerId && !p.IsClosed);
                 victim?.Disconnect($"evicted to admit an inbound connection from {ip}");
                 return true;
             default:
@@ -572,10 +638,105 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         }
     }
 
-    private async Task<PeerConnection?> RunConnectionAsync(ITransportConnection connection, bool inbound, KnownAddress? address, CancellationToken token)
+    /// <summary>The live connections (not closing) as the policy sees them, but <paramref name="except"/>.</summary>
+    private ConnectedPeer[] ConnectedPeers(IPeer? except) =>
+        Peers.Where(p => !p.IsClosed && !ReferenceEquals(p, except))
+            .Select(p => new ConnectedPeer(p.PeerId, p.RemoteEndPoint.Address, p.IsInbound, p.ConnectedAt,
+                _masternodes.Find(p.NodeId) is not null, p.Permissions))
+            .ToArray();
+
+    /// <summary>An inbound connection's place among the pending handshakes (its IP and pool), released once.</summary>
+    private sealed class PendingHandshake(IPAddress ip, bool whitelisted)
+    {
+        private int _released;
+
+        public IPAddress Ip { get; } = ip;
+
+        public bool Whitelisted { get; } = whitelisted;
+
+        public bool TryMarkReleased() => Interlocked.Exchange(ref _released, 1) == 0;
+    }
+
+    /// <summary>Takes a pending-handshake place for <paramref name="remote"/>, or null (and why) when a limit is reached.</summary>
+    private PendingHandshake? TryReservePending(IPAddress remote, bool whitelisted, out string? refusal)
+    {
+        var ip = IpRange.Normalize(remote);
+        lock (_pendingGate)
+        {
+            _pendingByIp.TryGetValue(ip, out int fromIp);
+            if (fromIp >= _options.MaxPendingInboundHandshakesPerIp && !IPAddress.IsLoopback(ip))
+            {
+                refusal = $"{fromIp} handshakes already pending from that address";
+                return null;
+            }
+            int pool = whitelisted ? _pendingWhitelisted : _pendingOrdinary;
+            if (pool >= _options.MaxPendingInboundHandshakes)
+            {
+                refusal = $"{pool} {(whitelisted ? "whitelisted " : "")}handshakes already pending";
+                return null;
+            }
+            _pendingByIp[ip] = fromIp + 1;
+            if (whitelisted)
+                _pendingWhitelisted++;
+            else
+                _pendingOrdinary++;
+        }
+        refusal = null;
+        return new PendingHandshake(ip, whitelisted);
+    }
+
+    private void ReleasePending(PendingHandshake pending)
+    {
+        if (!pending.TryMarkReleased())
+            return;
+        lock (_pendingGate)
+        {
+            if (_pendingByIp.TryGetValue(pending.Ip, out int fromIp) && fromIp > 1)
+                _pendingByIp[pending.Ip] = fromIp - 1;
+            else
+                _pendingByIp.Remove(pending.Ip);
+            if (pending.Whitelisted)
+                _pendingWhitelisted--;
+            else
+                _pendingOrdinary--;
+        }
+    }
+
+    /// <summary>
+    /// Logs a refusal for pending handshakes: a Warning at most once a minute (with the count refused since the last
+    /// one), Debug otherwise, so a flood of connections cannot flood the log.
+    /// </summary>
+    private void LogPendingRefusal(IPAddress ip, string refusal)
+    {
+        var now = _time.GetUtcNow();
+        long suppressed;
+        lock (_pendingGate)
+        {
+            if (now - _pendingWarningAt < PendingWarningInterval)
+            {
+                _pendingRefusedUnlogged++;
+                suppressed = -1;
+            }
+            else
+            {
+                suppressed = _pendingRefusedUnlogged;
+                _pendingRefusedUnlogged = 0;
+                _pendingWarningAt = now;
+            }
+        }
+        if (suppressed < 0)
+            _logger.LogDebug("Refused inbound connection from {Ip}: {Refusal}", ip, refusal);
+        else
+            _logger.LogWarning("Refused inbound connection from {Ip}: {Refusal} ({Suppressed} more refused for pending handshakes since the last warning)",
+                ip, refusal, suppressed);
+    }
+
+    private static readonly TimeSpan PendingWarningInterval = TimeSpan.FromMinutes(1);
+
+    private async Task<PeerConnection?> RunConnectionAsync(ITransportConnection connection, PendingHandshake? pending, KnownAddress? address, CancellationToken token)
     {
         PeerConnection? peer = null;
-        bool pendingReleased = !inbound;
+        bool inbound = pending is not null;
         try
         {
             var ip = connection.RemoteEndPoint.Address;
@@ -609,11 +770,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                     await SayGoodbyeAfterHandshakeAsync(connection, writer);
                     return null;
                 }
-                if (inbound)
-                {
-                    Interlocked.Decrement(ref _pendingInbound);
-                    pendingReleased = true;
-                }
+                if (pending is not null)
+                    ReleasePending(pending);
                 if (!result.IsSuccess)
                 {
                     OnHandshakeFailed(connection, inbound, address, result);
@@ -640,10 +798,11 @@ public sealed partial class ConnectionManager : IAsyncDisposable
 
             _registry.Remove(peer);
             // Rate-limit buckets are per node id, shared by its connections (a second connection does not double the
-            // allowance); they go with the node's last connection, so closing a duplicate does not refill the one
-            // that stays.
+            // allowance); with the node's last connection they are released to its address, where the next peer from
+            // there (this node redialing, or a new node id) takes them over until they are full again: neither
+            // closing a duplicate nor redialing refills them.
             if (_registry.Find(peer.NodeId) is null)
-                Policy.RemovePeer(peer.PeerId);
+                Policy.ReleasePeer(peer.PeerId, peer.RemoteEndPoint.Address);
             if (announced && peer.TryMarkDisconnectAnnounced())
                 _handler.OnPeerDisconnected(peer, peer.CloseReason ?? "closed");
             ConnectionEnded?.Invoke(peer);
@@ -658,8 +817,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         }
         finally
         {
-            if (!pendingReleased)
-                Interlocked.Decrement(ref _pendingInbound);
+            if (pending is not null)
+                ReleasePending(pending);
             if (address is not null)
                 OnOutboundEnded(address, peer);
             Wake();
@@ -708,7 +867,18 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             peer.Disconnect("address banned during the handshake");
             return false;
         }
-        var loser = _registry.Register(peer);
+        IPeer? loser;
+        lock (_admissionGate)
+        {
+            if (peer.IsInbound && !AdmitHandshaken(peer, out string? refusal))
+            {
+                Interlocked.Increment(ref _refusedInbound);
+                _logger.LogInformation("Closing {Peer} after its handshake: no inbound slot ({Reason})", peer, refusal);
+                _ = peer.CloseWithGoodbyeAsync($"no inbound slot: {refusal}");
+                return false;
+            }
+            loser = _registry.Register(peer);
+        }
         if (ReferenceEquals(loser, peer))
         {
             _logger.LogInformation("Closing {Peer}: duplicate of the connection we keep to that node", peer);

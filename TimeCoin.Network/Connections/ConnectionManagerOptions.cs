@@ -106,8 +106,18 @@ public sealed record ConnectionManagerOptions
     /// </summary>
     public TimeSpan DialInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Most inbound connections in the handshake at once; more are refused. Default 64.</summary>
+    /// <summary>
+    /// Most inbound connections in the handshake at once; more are refused. Default 64. Whitelisted addresses have a
+    /// pool of the same size of their own, so connections that never finish their handshake cannot lock them out.
+    /// </summary>
     public int MaxPendingInboundHandshakes { get; init; } = 64;
+
+    /// <summary>
+    /// Most inbound connections in the handshake at once from one IP address (whitelisted or not); more from that
+    /// address are refused. Default 4: one address cannot hold every pending slot of <see cref="MaxPendingInboundHandshakes"/>.
+    /// Loopback addresses are not limited (local nodes and tests; whoever dials from there is on this machine).
+    /// </summary>
+    public int MaxPendingInboundHandshakesPerIp { get; init; } = 4;
 
     /// <summary>Most addresses kept for dialing. Default 2000.</summary>
     public int MaxKnownAddresses { get; init; } = 2000;
@@ -184,6 +194,8 @@ public sealed record ConnectionManagerOptions
             errors.Add("GoodbyeTimeout must not be negative.");
         if (MaxPendingInboundHandshakes < 1)
             errors.Add("MaxPendingInboundHandshakes must be at least 1.");
+        if (MaxPendingInboundHandshakesPerIp < 1)
+            errors.Add("MaxPendingInboundHandshakesPerIp must be at least 1.");
         if (MaxKnownAddresses < 1)
             errors.Add("MaxKnownAddresses must be at least 1.");
         if (SendQueueCapacity < 1)

@@ -355,7 +355,7 @@ public sealed class PeerConnection : IPeer
     /// whitelist has changed.
     /// </summary>
     internal RateLimitVerdict CheckRate(string kind) =>
-        _owner.Policy.CheckRate(PeerId, kind, Standing.IsManuallyWhitelisted);
+        _owner.Policy.CheckRate(RemoteEndPoint.Address, PeerId, kind, Standing.IsManuallyWhitelisted);
 
     private bool IsLenient() => (Permissions & PeerPermissions.LenientLiveness) != 0;
 

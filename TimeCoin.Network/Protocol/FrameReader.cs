@@ -19,6 +19,7 @@ internal sealed class FrameReader
     private readonly PipeReader _input;
     private readonly NetworkMagic _magic;
     private readonly int _maxPayloadLength;
+    private int _payloadLimit; // _maxPayloadLength, or less while LimitPayload is in force (the handshake)
     // One read at a time, so one hasher serves every frame's checksum (its native context is freed by its finalizer
     // when the reader is dropped).
     private readonly IncrementalHash _checksumHasher = FrameFormat.CreateChecksumHasher();
@@ -35,10 +36,29 @@ internal sealed class FrameReader
         _input = input;
         _magic = magic;
         _maxPayloadLength = maxPayloadLength;
+        _payloadLimit = maxPayloadLength;
     }
 
     /// <summary>The hard maximum payload length in bytes.</summary>
     public int MaxPayloadLength => _maxPayloadLength;
+
+    /// <summary>The largest payload accepted now: <see cref="MaxPayloadLength"/>, or less while <see cref="LimitPayload"/> is in force.</summary>
+    public int PayloadLimit => Volatile.Read(ref _payloadLimit);
+
+    /// <summary>
+    /// Lowers the largest payload accepted to <paramref name="limit"/> (never above <see cref="MaxPayloadLength"/>)
+    /// until <see cref="RemovePayloadLimit"/>: a longer frame header is an <see cref="ProtocolErrorKind.Oversized"/>
+    /// error, at once. The handshake driver uses it, since a Version or VerAck is small
+    /// (<see cref="ProtocolLimits.MaxHandshakePayloadLength"/>).
+    /// </summary>
+    public void LimitPayload(int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        Volatile.Write(ref _payloadLimit, Math.Min(limit, _maxPayloadLength));
+    }
+
+    /// <summary>Accepts payloads up to <see cref="MaxPayloadLength"/> again.</summary>
+    public void RemovePayloadLimit() => Volatile.Write(ref _payloadLimit, _maxPayloadLength);
 
     /// <summary>
     /// Waits for the next complete frame. A partial frame waits for more data; the end of the stream in the middle of
@@ -122,9 +142,11 @@ internal sealed class FrameReader
         ushort type = BinaryPrimitives.ReadUInt16LittleEndian(header[FrameFormat.TypeOffset..]);
         uint length = BinaryPrimitives.ReadUInt32LittleEndian(header[FrameFormat.LengthOffset..]);
         uint checksum = BinaryPrimitives.ReadUInt32LittleEndian(header[FrameFormat.ChecksumOffset..]);
-        if (length > (uint)_maxPayloadLength)
+        int limit = _payloadLimit;
+        if (length > (uint)limit)
             return FrameReadResult.ForError(new ProtocolError(ProtocolErrorKind.Oversized,
-                $"frame of type {type} announces {length} payload bytes, the maximum is {_maxPayloadLength}", ClosesConnection: true, IsSevere: true));
+                $"frame of type {type} announces {length} payload bytes, the maximum is {limit}{(limit < _maxPayloadLength ? " during the handshake" : "")}",
+                ClosesConnection: true, IsSevere: true));
 
         long frameLength = FrameFormat.HeaderSize + (long)length;
         if (buffer.Length < frameLength)

@@ -27,6 +27,9 @@ internal sealed class MessageReader
         _violations = violations;
     }
 
+    /// <summary>The frame reader underneath (for its payload limit).</summary>
+    public FrameReader Frames => _frames;
+
     /// <summary>The peer's address (the key violations are recorded under).</summary>
     public IPAddress Remote => _remote;
 

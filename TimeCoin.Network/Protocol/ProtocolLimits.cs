@@ -49,6 +49,14 @@ public static class ProtocolLimits
     public const int MaxStringBytes = 256;
 
     /// <summary>
+    /// The largest payload of a frame read before the handshake completes (4 KiB): the only messages then are a
+    /// Version (at most about 700 bytes: two strings of at most 256 bytes and fixed fields) and a VerAck (64 bytes).
+    /// A longer frame header closes the connection at once as an oversized frame, so a connection in its handshake
+    /// holds kilobytes, not the 4 MiB of <see cref="DefaultMaxPayloadLength"/>.
+    /// </summary>
+    public const int MaxHandshakePayloadLength = 4 * 1024;
+
+    /// <summary>
     /// The default largest payload of one frame (4 MiB); a larger length in a frame header closes the connection
     /// before anything is allocated. <see cref="Connections.ConnectionManagerOptions.MaxPayloadLength"/> can lower it.
     /// </summary>

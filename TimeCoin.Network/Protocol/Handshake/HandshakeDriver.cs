@@ -7,7 +7,8 @@ namespace TimeCoin.Network.Protocol;
 /// <summary>
 /// Runs the handshake on a fresh connection, the same way for inbound and outbound: send our Version, receive
 /// theirs and judge it with <see cref="HandshakeRules"/>, send a VerAck that signs their nonce, receive their VerAck
-/// and verify it against the node id they announced. The whole exchange has a deadline on the injected
+/// and verify it against the node id they announced. Until it succeeds, frames longer than
+/// <see cref="ProtocolLimits.MaxHandshakePayloadLength"/> are refused at their header. The whole exchange has a deadline on the injected
 /// <see cref="TimeProvider"/>. On any failure the connection is closed at once (<see cref="ITransportConnection.Abort"/>); severe failures and protocol errors are
 /// reported to the <see cref="IViolationSink"/> (frame and decode errors by the <see cref="MessageReader"/>).
 /// </summary>
@@ -59,6 +60,8 @@ internal sealed class HandshakeDriver
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(writer);
         local ??= _local;
+        // Only a Version and a VerAck may come before the handshake completes: a longer frame is refused at its header.
+        reader.Frames.LimitPayload(ProtocolLimits.MaxHandshakePayloadLength);
         using var deadline = new CancellationTokenSource(_options.Timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         HandshakeResult result;
@@ -72,7 +75,9 @@ internal sealed class HandshakeDriver
         }
         if (result.Failure == HandshakeFailure.Canceled && deadline.IsCancellationRequested)
             result = result with { Failure = HandshakeFailure.TimedOut, Detail = $"handshake not completed within {_options.Timeout.TotalSeconds:0.###} s" };
-        if (!result.IsSuccess)
+        if (result.IsSuccess)
+            reader.Frames.RemovePayloadLimit();
+        else
             connection.Abort(); // no goodbye follows a failed handshake: nothing written needs delivering
         return result;
     }

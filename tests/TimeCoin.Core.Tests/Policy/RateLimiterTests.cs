@@ -107,4 +107,66 @@ public class RateLimiterTests
         policy.RemovePeer("p");
         Assert.True(policy.TryConsume("p", "inv"));
     }
+    private static readonly System.Net.IPAddress Here = System.Net.IPAddress.Parse("10.9.0.66");
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
+
+    private int Drain(string peerId, System.Net.IPAddress ip)
+    {
+        int allowed = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            if (_limiter.Check(peerId, ip, "ping", Window) == RateLimitVerdict.Allowed)
+                allowed++;
+        }
+        return allowed;
+    }
+
+    [Fact]
+    public void ReleasePeer_SameNodeRedials_TakesItsDrainedBucketsBack()
+    {
+        Assert.Equal(3, Drain("peer-a", Here));
+        _limiter.ReleasePeer("peer-a", Here, Window);
+
+        Assert.Equal(0, Drain("peer-a", Here));
+    }
+
+    [Fact]
+    public void ReleasePeer_NewNodeIdFromTheSameAddress_TakesTheDrainedBucketsOver()
+    {
+        Assert.Equal(3, Drain("peer-a", Here));
+        _limiter.ReleasePeer("peer-a", Here, Window);
+
+        Assert.Equal(0, Drain("peer-b", Here));
+        Assert.Equal(3, Drain("peer-c", System.Net.IPAddress.Parse("10.9.0.67"))); // another address starts full
+    }
+
+    [Fact]
+    public void ReleasePeer_BucketsFullAgain_Forgotten()
+    {
+        Drain("peer-a", Here); // drained and scored
+        _limiter.ReleasePeer("peer-a", Here, Window);
+        Assert.Equal(1, _limiter.ReleasedCount);
+
+        _clock.Advance(Window); // refilled (3 tokens at 1/s) and the score window over
+        _limiter.ReleasePeer("peer-z", System.Net.IPAddress.Parse("10.9.0.67"), Window); // any release prunes
+
+        Assert.Equal(0, _limiter.ReleasedCount);
+        Assert.Equal(3, Drain("peer-a", Here));
+    }
+
+    [Fact]
+    public void ReleasePeer_MoreThanTheCap_OldestReleasedDropped()
+    {
+        for (int i = 0; i < RateLimiter.MaxReleased + 5; i++)
+        {
+            var ip = new System.Net.IPAddress([10, 8, (byte)(i >> 8), (byte)i]);
+            _limiter.Check($"p{i}", ip, "ping", Window);
+            _limiter.ReleasePeer($"p{i}", ip, Window);
+        }
+
+        Assert.Equal(RateLimiter.MaxReleased, _limiter.ReleasedCount);
+        Assert.Equal(3, Drain("again-1", new System.Net.IPAddress([10, 8, 0, 0]))); // the first released was dropped
+        int last = RateLimiter.MaxReleased + 4;
+        Assert.Equal(2, Drain("again-2", new System.Net.IPAddress([10, 8, (byte)(last >> 8), (byte)last]))); // the last kept, one token spent
+    }
 }
