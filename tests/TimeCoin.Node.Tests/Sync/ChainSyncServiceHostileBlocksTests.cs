@@ -62,4 +62,19 @@ public sealed class ChainSyncServiceHostileBlocksTests : IAsyncLifetime
 
         Assert.Equal([ViolationKind.MalformedMessage], reports);
     }
+
+    /// <summary>
+    /// A GetBlocks that names one block many times is served that block once: a peer repeating one large block's hash
+    /// 128 times made the node read and queue 128 copies of it (up to the reply's byte budget) for one request.
+    /// </summary>
+    [Fact]
+    public void ServeBlocks_SameHashRepeated_ServedOnce()
+    {
+        var hashes = Enumerable.Repeat(_blocks[3].Hash, 64).Concat([_blocks[5].Hash, _blocks[3].Hash, _blocks[5].Hash]).ToList();
+
+        var reply = Service().ServeBlocks(new GetBlocksMessage(hashes));
+
+        Assert.Equal([_blocks[3].Hash, _blocks[5].Hash],
+            reply.Blocks.Select(b => BlockCodec.TryDecode(b.Span, _chain.Parameters.Limits, out var block, out _) ? block.Hash : default));
+    }
 }
