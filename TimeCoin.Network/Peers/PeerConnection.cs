@@ -461,7 +461,10 @@ public sealed class PeerConnection : IPeer
                         if (verdict == RateLimitVerdict.DroppedAndScored)
                             _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit (excess dropped, scored once per window)");
                         if (verdict != RateLimitVerdict.Allowed)
+                        {
+                            DropReply(message);
                             continue;
+                        }
                     }
                     // A request for data waits while the peer has not read what it asked before (back-pressure by bytes).
                     if (message.Type is MessageType.GetBlocks or MessageType.GetHeaders or MessageType.GetMasternodes
@@ -484,6 +487,18 @@ public sealed class PeerConnection : IPeer
         }
     }
 
+    /// <summary>
+    /// A Headers or Blocks reply dropped before handling (above its rate limit) still answers one open request of its
+    /// kind: left open, the request would take the next reply of that kind nobody asked for as its answer.
+    /// </summary>
+    private void DropReply(NetworkMessage message)
+    {
+        if (message is HeadersMessage)
+            TryAnswer(ref _headerRequestsOpen);
+        else if (message is BlocksMessage)
+            TryAnswer(ref _blockRequestsOpen);
+    }
+
     private async ValueTask HandleAsync(NetworkMessage message, CancellationToken token)
     {
         try
@@ -495,8 +510,10 @@ public sealed class PeerConnection : IPeer
                     await SendAsync(new PongMessage(ping.Nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), (ulong)Math.Max(0, height)), token);
                     return;
                 case PongMessage pong:
-                    _ping.OnPong(pong.Nonce);
-                    RaiseClaimedHeight(pong.Height);
+                    // Only a pong answering one of our pings (late or not) carries a claim we take; one with a nonce we
+                    // never sent is counted by the ping state and otherwise ignored.
+                    if (_ping.OnPong(pong.Nonce) != PongResult.Unknown)
+                        RaiseClaimedHeight(pong.Height);
                     return;
                 case GoodbyeMessage goodbye:
                     _closedByGoodbye = true;
