@@ -14,7 +14,9 @@ namespace TimeCoin.Network.Peers;
 /// <summary>
 /// One handshaken connection, inbound or outbound, run by the same code whatever its direction. It owns a read loop
 /// (one <see cref="MessageReader"/>), a bounded send queue drained by one writer task (a slow peer fills its queue
-/// and then slows its senders; nothing grows without bound), and a liveness timer on the injected
+/// and then slows its senders; nothing grows without bound: the queue holds at most <c>SendQueueCapacity</c>
+/// messages, and the peer's requests for data wait while <see cref="MaxQueuedReplyBytes"/> of replies are queued),
+/// and a liveness timer on the injected
 /// <see cref="TimeProvider"/> that runs the Core <see cref="PingState"/>. It answers pings itself, reports pongs,
 /// checks rate limits per message kind, and passes every other message to its <see cref="ConnectionManager"/>,
 /// which serves the connection-level requests and hands the rest to the node's <see cref="IPeerMessageHandler"/>.
@@ -44,6 +46,8 @@ public sealed class PeerConnection : IPeer
     private int _goodbyeStarted;
     private int _headerRequestsOpen; // GetHeaders queued to the peer and not yet answered (each gets exactly one Headers)
     private int _blockRequestsOpen;  // GetBlocks queued to the peer and not yet answered (each gets exactly one Blocks)
+    private long _queuedReplyBytes;  // ReplyBytesOf the messages in the send queue (see MaxQueuedReplyBytes)
+    private TaskCompletionSource? _replyBytesDrained; // the read loop waits on it while _queuedReplyBytes is at the limit
     private volatile bool _closedByGoodbye;
     private readonly TaskCompletionSource _writeLoopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -170,6 +174,8 @@ public sealed class PeerConnection : IPeer
         if (IsClosed)
             return false;
         OpenRequest(message, +1); // before the request can go out, so its reply always finds it open
+        long replyBytes = ReplyBytesOf(message);
+        AddQueuedReplyBytes(replyBytes); // before the write loop can take it, so its subtraction never comes first
         try
         {
             await _sendQueue.Writer.WriteAsync(message, cancellationToken);
@@ -178,11 +184,13 @@ public sealed class PeerConnection : IPeer
         catch (ChannelClosedException)
         {
             OpenRequest(message, -1);
+            AddQueuedReplyBytes(-replyBytes);
             return false;
         }
         catch (OperationCanceledException)
         {
             OpenRequest(message, -1);
+            AddQueuedReplyBytes(-replyBytes);
             throw;
         }
     }
@@ -197,10 +205,78 @@ public sealed class PeerConnection : IPeer
         if (IsClosed)
             return false;
         OpenRequest(message, +1);
+        long replyBytes = ReplyBytesOf(message);
+        AddQueuedReplyBytes(replyBytes);
         if (_sendQueue.Writer.TryWrite(message))
             return true;
         OpenRequest(message, -1);
+        AddQueuedReplyBytes(-replyBytes);
         return false;
+    }
+
+    /// <summary>
+    /// Bytes of replies queued for one peer at which the connection stops serving that peer's requests for data
+    /// (GetBlocks, GetHeaders, GetMasternodes) until the write loop has sent enough of them to be below it again: 4 MiB,
+    /// one largest frame. The read loop serves requests one at a time, so waiting there is back-pressure (as Bitcoin
+    /// Core stops processing a peer's messages while its send buffer is above a byte limit): a peer that asks and does
+    /// not read holds at most this much and one more reply (under 8 MiB) besides what the transport buffers. The
+    /// 256-message bound alone let it hold 256 replies of up to 4 MiB (about 1 GiB per connection).
+    /// </summary>
+    internal const long MaxQueuedReplyBytes = ProtocolLimits.DefaultMaxPayloadLength;
+
+    /// <summary>
+    /// What a queued message counts toward <see cref="MaxQueuedReplyBytes"/>: the items of the replies that carry
+    /// them (blocks, headers, masternode announcements), whose size a peer chooses by what it asks; 0 for the rest (small
+    /// messages, bounded by the queue's message count). Cheap: no encoding, a sum of lengths of at most a few thousand
+    /// items, computed again when the message leaves the queue.
+    /// </summary>
+    private static long ReplyBytesOf(NetworkMessage message) => message switch
+    {
+        BlocksMessage blocks => SumOfLengths(blocks.Blocks),
+        HeadersMessage headers => SumOfLengths(headers.Headers),
+        MasternodesMessage masternodes => SumOfLengths(masternodes.Announcements),
+        _ => 0,
+    };
+
+    private static long SumOfLengths(IReadOnlyList<ReadOnlyMemory<byte>> items)
+    {
+        long sum = items.Count; // at least a byte each: an empty item still takes room
+        for (int i = 0; i < items.Count; i++)
+            sum += items[i].Length;
+        return sum;
+    }
+
+    private void AddQueuedReplyBytes(long delta)
+    {
+        if (delta == 0)
+            return;
+        long queued = Interlocked.Add(ref _queuedReplyBytes, delta);
+        if (delta < 0 && queued < MaxQueuedReplyBytes)
+            Interlocked.Exchange(ref _replyBytesDrained, null)?.TrySetResult();
+    }
+
+    /// <summary>
+    /// Waits (on the read loop) until the replies queued for this peer are below <see cref="MaxQueuedReplyBytes"/>;
+    /// false when the connection closed meanwhile. Returns at once, without allocating, when they already are.
+    /// </summary>
+    private async ValueTask<bool> WaitForQueuedRepliesBelowLimitAsync(CancellationToken token)
+    {
+        while (Interlocked.Read(ref _queuedReplyBytes) >= MaxQueuedReplyBytes)
+        {
+            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _replyBytesDrained, drained); // a full fence: the check below sees any subtraction before it
+            if (Interlocked.Read(ref _queuedReplyBytes) < MaxQueuedReplyBytes)
+                break;
+            try
+            {
+                await drained.Task.WaitAsync(token);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void OpenRequest(NetworkMessage message, int delta)
@@ -336,8 +412,8 @@ public sealed class PeerConnection : IPeer
 
     /// <summary>
     /// Block download (GetBlocks and its Blocks reply) is flow-controlled, not metered by the policy's default
-    /// per-message rate: requests are served one at a time on this read loop and their replies wait in a bounded
-    /// send queue, so a peer gets blocks only as fast as it reads them; replies are bounded by what we asked for: each
+    /// per-message rate: requests are served one at a time on this read loop, and only while the replies queued for
+    /// the peer are below <see cref="MaxQueuedReplyBytes"/>, so a peer gets blocks only as fast as it reads them; replies are bounded by what we asked for: each
     /// GetBlocks we send opens one reply, and a Blocks message without an open request is an
     /// <see cref="ViolationKind.UnrequestedData"/> violation, dropped before anything decodes it. Metering them at the default 20 messages/s capped catch-up at
     /// about 20 x 32 blocks/s per peer and dropped the excess requests, which then stalled. Headers stay metered
@@ -385,8 +461,15 @@ public sealed class PeerConnection : IPeer
                         if (verdict == RateLimitVerdict.DroppedAndScored)
                             _owner.ReportViolation(this, ViolationKind.RateLimitExceeded, $"{message.Type} messages above the rate limit (excess dropped, scored once per window)");
                         if (verdict != RateLimitVerdict.Allowed)
+                        {
+                            DropReply(message);
                             continue;
+                        }
                     }
+                    // A request for data waits while the peer has not read what it asked before (back-pressure by bytes).
+                    if (message.Type is MessageType.GetBlocks or MessageType.GetHeaders or MessageType.GetMasternodes
+                        && !await WaitForQueuedRepliesBelowLimitAsync(token))
+                        return;
                     await HandleAsync(message, token);
                     break;
                 case MessageReadStatus.Error:
@@ -404,6 +487,18 @@ public sealed class PeerConnection : IPeer
         }
     }
 
+    /// <summary>
+    /// A Headers or Blocks reply dropped before handling (above its rate limit) still answers one open request of its
+    /// kind: left open, the request would take the next reply of that kind nobody asked for as its answer.
+    /// </summary>
+    private void DropReply(NetworkMessage message)
+    {
+        if (message is HeadersMessage)
+            TryAnswer(ref _headerRequestsOpen);
+        else if (message is BlocksMessage)
+            TryAnswer(ref _blockRequestsOpen);
+    }
+
     private async ValueTask HandleAsync(NetworkMessage message, CancellationToken token)
     {
         try
@@ -415,8 +510,10 @@ public sealed class PeerConnection : IPeer
                     await SendAsync(new PongMessage(ping.Nonce, _time.GetUtcNow().ToUnixTimeMilliseconds(), (ulong)Math.Max(0, height)), token);
                     return;
                 case PongMessage pong:
-                    _ping.OnPong(pong.Nonce);
-                    RaiseClaimedHeight(pong.Height);
+                    // Only a pong answering one of our pings (late or not) carries a claim we take; one with a nonce we
+                    // never sent is counted by the ping state and otherwise ignored.
+                    if (_ping.OnPong(pong.Nonce) != PongResult.Unknown)
+                        RaiseClaimedHeight(pong.Height);
                     return;
                 case GoodbyeMessage goodbye:
                     _closedByGoodbye = true;
@@ -486,6 +583,7 @@ public sealed class PeerConnection : IPeer
                 {
                     int payloadLength;
                     bool written;
+                    long replyBytes = ReplyBytesOf(message);
                     try
                     {
                         // An unencodable message (e.g. an address the codec refuses) is dropped, never fatal.
@@ -503,6 +601,7 @@ public sealed class PeerConnection : IPeer
                     {
                         if (encoder.Capacity > EncoderKeepCapacity)
                             encoder = new PayloadWriter();
+                        AddQueuedReplyBytes(-replyBytes); // sent (in the transport's hands), dropped, or the connection is gone
                     }
                     if (!written)
                     {

@@ -138,7 +138,7 @@ public sealed class ChainStore
     public byte[]? GetEncodedBlock(Hash256 hash) => _db.GetBlockBody(hash);
 
     /// <summary>
-    /// The stored encodings of <paramref name="hashes"/> (any branch) in the order asked, unknown ones skipped, at most
+    /// The stored encodings of <paramref name="hashes"/> (any branch) in the order asked, unknown and repeated ones skipped, at most
     /// <paramref name="maxCount"/> and, after the first, <paramref name="maxBytes"/> in all (a reply to a peer's request).
     /// </summary>
     public IReadOnlyList<byte[]> GetEncodedBlocks(IReadOnlyList<Hash256> hashes, int maxCount, long maxBytes) =>

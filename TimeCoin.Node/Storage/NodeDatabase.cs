@@ -195,10 +195,10 @@ public sealed class NodeDatabase : IDisposable
     }
 
     /// <summary>
-    /// The encoded blocks of <paramref name="hashes"/> that are stored, in the order asked (unknown ones skipped), at
-    /// most <paramref name="maxCount"/> and, after the first, at most <paramref name="maxBytes"/> in all: one lock and
-    /// one prepared statement for the whole request (serving a peer's block request used to prepare a statement per
-    /// block).
+    /// The encoded blocks of <paramref name="hashes"/> that are stored, in the order asked (unknown ones skipped, a hash
+    /// asked again skipped: a peer repeating one large block's hash gets it once), at most <paramref name="maxCount"/>
+    /// and, after the first, at most <paramref name="maxBytes"/> in all: one lock and one prepared statement for the
+    /// whole request (serving a peer's block request used to prepare a statement per block).
     /// </summary>
     public IReadOnlyList<byte[]> GetBlockBodies(IReadOnlyList<Hash256> hashes, int maxCount, long maxBytes)
     {
@@ -211,8 +211,11 @@ public sealed class NodeDatabase : IDisposable
             var cmd = _statements.Get(SelectBody, null, ("$h", SqliteType.Blob));
             var h = cmd.Parameters[0];
             long bytes = 0;
+            var asked = new HashSet<Hash256>(hashes.Count);
             foreach (var hash in hashes)
             {
+                if (!asked.Add(hash))
+                    continue;
                 h.Value = hash.ToArray();
                 if (cmd.ExecuteScalar() is not byte[] body)
                     continue;

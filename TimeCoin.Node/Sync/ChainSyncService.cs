@@ -330,15 +330,23 @@ public sealed class ChainSyncService : IPeerMessageHandler
     {
         var limits = _chain.Parameters.Limits;
         var blocks = new List<Block>(message.Blocks.Count);
+        string? decodeError = null;
+        int undecodable = 0;
         for (int i = 0; i < message.Blocks.Count; i++)
         {
             if (!BlockCodec.TryDecode(message.Blocks[i].Span, limits, out var block, out var error))
             {
-                _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage, $"block {i} does not decode: {error}");
+                decodeError ??= $"block {i} does not decode: {error}";
+                undecodable++;
                 continue;
             }
             blocks.Add(block);
         }
+        // One reply is one violation, as for headers: a reply of blocks our limits refuse (a newer encoding, a block
+        // above our size limit) must not reach the ban score by itself, one report per block.
+        if (decodeError is not null)
+            _coordinator.ReportMisbehaviour(peer, ViolationKind.MalformedMessage,
+                undecodable == 1 ? decodeError : $"{decodeError} ({undecodable} of {message.Blocks.Count} blocks do not decode)");
         if (blocks.Count > 0 && RelayOf(peer) is { } relay)
         {
             foreach (var block in blocks)
