@@ -69,6 +69,13 @@ public sealed class SyncCoordinator : IAsyncDisposable
 
     private const double ThroughputSmoothing = 0.3;
 
+    /// <summary>
+    /// A block refused as ahead of our clock is kept (its sender unblamed) when our clock accepts it within this long:
+    /// the clock skew heartbeat gossip tolerates (<c>HeartbeatOptions.MaxClockSkew</c>, 120 s). A block further ahead
+    /// is beyond any honest skew (a producer signed a far-future slot) and is refused and reported as before.
+    /// </summary>
+    private static readonly TimeSpan MaxWaitForOurClock = TimeSpan.FromSeconds(120);
+
     /// <summary>At most one warning per this long that blocks arrive ahead of our clock (the rest are logged at debug).</summary>
     private static readonly TimeSpan ClockWarningInterval = TimeSpan.FromMinutes(10);
 
@@ -634,9 +641,9 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 var buffered = batch[i];
                 if (result.Status == BlockAddStatus.Orphan)
                     continue; // after a rejected block: stays buffered until its parent arrives
-                if (result.Status == BlockAddStatus.Rejected && result.Reason == BlockRejectionReason.TooFarInFuture)
+                if (result.Status == BlockAddStatus.Rejected && result.Reason == BlockRejectionReason.TooFarInFuture
+                    && DeferUntilOurClockAccepts(buffered, $"{result.Reason}: {result.Message}", now))
                 {
-                    DeferUntilOurClockAccepts(buffered, $"{result.Reason}: {result.Message}", now);
                     continue;
                 }
                 RemoveFromBuffer(buffered.Block);
@@ -659,12 +666,17 @@ public sealed class SyncCoordinator : IAsyncDisposable
     /// That is no fault of the peer (its clock, or the producer's, is simply ahead of ours, or ours is behind; Bitcoin
     /// Core does not punish a time-too-new block either): it is not reported, keeps its claim and does not rest. The
     /// block stays buffered (the planner keeps it as received, so it is not requested again) and is offered to the
-    /// chain again once, at the moment our clock accepts it. A warning says our clock may be behind.
+    /// chain again once, at the moment our clock accepts it. A warning says our clock may be behind. False (the block
+    /// is then treated as invalid, as before) when our clock would accept it only after more than
+    /// <see cref="MaxWaitForOurClock"/>: no honest clock is that far ahead, and a block kept that long would hold up
+    /// sync at its height.
     /// </summary>
-    private void DeferUntilOurClockAccepts(BufferedBlock buffered, string reason, DateTimeOffset now)
+    private bool DeferUntilOurClockAccepts(BufferedBlock buffered, string reason, DateTimeOffset now)
     {
         var header = buffered.Block.Header;
         var acceptableAt = DateTimeOffset.FromUnixTimeSeconds(header.Timestamp - _chain.Parameters.FutureToleranceSeconds);
+        if (acceptableAt - now > MaxWaitForOurClock)
+            return false;
         if (acceptableAt <= now)
             acceptableAt = now + _options.ActiveInterval; // the clock went back meanwhile: try again on the next active round
         _aheadOfClock[buffered.Block.Hash] = acceptableAt;
@@ -679,7 +691,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
             "Sync: block at height {Height} from peer {PeerId} is {Ahead} s ahead of our clock (tolerance {Tolerance} s); "
             + "kept and retried at {RetryAt:O}. Our clock may be behind: check the system time (NTP)",
             header.Height, buffered.PeerId, ahead, _chain.Parameters.FutureToleranceSeconds, acceptableAt);
+        return true;
     }
+
+    /// <summary>True when <paramref name="block"/>, refused as ahead of our clock, would be accepted within <see cref="MaxWaitForOurClock"/>.</summary>
+    private bool WithinWaitForOurClock(BlockHeader block, DateTimeOffset now) =>
+        DateTimeOffset.FromUnixTimeSeconds(block.Timestamp - _chain.Parameters.FutureToleranceSeconds) - now <= MaxWaitForOurClock;
 
     private void ValidateBranch(BranchValidationRequest request)
     {
@@ -705,7 +722,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
             if (!verdict.IsValid)
             {
                 error = $"block {hash} at height {buffered.Block.Header.Height}: {verdict.Reason}: {verdict.Message}";
-                if (verdict.Reason == BlockRejectionReason.TooFarInFuture)
+                if (verdict.Reason == BlockRejectionReason.TooFarInFuture && WithinWaitForOurClock(buffered.Block.Header, now))
                     _suppressBranchReport.Add(request.PeerId); // ahead of our clock: not the peer's fault (retried after the give-up timeout)
                 break;
             }

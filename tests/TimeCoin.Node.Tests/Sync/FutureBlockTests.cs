@@ -87,4 +87,24 @@ public sealed class FutureBlockTests : IAsyncLifetime
             () => $"height {slow.Height}, forks: {string.Join("; ", slow.Coordinator.GetStatus().ForkResolutions)}");
         Assert.True(slow.Violations.IsEmpty, "reported: " + string.Join("; ", slow.Violations.Select(v => $"{v.Kind}: {v.Detail}")));
     }
+
+    [Fact]
+    public async Task CatchUp_BlockFurtherAheadThanAnyHonestClock_RefusedAndReportedAsBefore()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 5);
+        // Slot 200 starts 190 s after our clock: our clock would accept it only in 175 s, beyond the 120 s we wait.
+        var farAhead = BlockFactory.Create(_chain.Parameters, blocks[^1].Header, 200, _chain.Producer, []);
+        var peer = new TestNode("peer", _chain, new FakeTimeProvider(SyncTestChain.Clock));
+        _nodes.Add(peer);
+        peer.Start().Load([.. blocks, farAhead]);
+        var slow = new TestNode("slow clock", _chain, new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(SyncTestChain.GenesisTime + 10)));
+        _nodes.Add(slow);
+        slow.Start();
+
+        TestNode.Link(slow, peer);
+
+        await Eventually.AssertAsync(() => slow.Violations.Any(v => v.Kind == Core.Policy.ViolationKind.InvalidBlock && v.Detail.Contains("TooFarInFuture")),
+            () => $"height {slow.Height}, last error {slow.Coordinator.GetStatus().LastError}");
+        Assert.Equal(5, slow.Height);
+    }
 }
