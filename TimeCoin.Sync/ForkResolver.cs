@@ -199,11 +199,17 @@ internal sealed class ForkResolver
         return new BranchValidationRequest(PeerId, AncestorHeight!.Value, _branch.Select(l => l.Hash).ToArray());
     }
 
-    /// <summary>The reorganisation to carry out, once, when the state is <see cref="ForkResolutionState.Switch"/>.</summary>
+    /// <summary>
+    /// The reorganisation to carry out, once, when the state is <see cref="ForkResolutionState.Switch"/>. Our chain may
+    /// have grown since the decision; a switch that would now disconnect more than <see cref="DepthLimit"/> blocks is
+    /// not handed out: resolution gives up instead.
+    /// </summary>
     public ForkSwitch? TakeSwitch()
     {
         var decision = _switch;
         _switch = null;
+        if (decision is not null && GiveUpIfTooDeep(decision.AncestorHeight))
+            return null;
         return decision;
     }
 
@@ -254,7 +260,9 @@ internal sealed class ForkResolver
 
     /// <summary>
     /// The caller's verdict on the branch. Invalid: the peer is reported and resolution gives up. Valid: switch
-    /// when fork choice prefers the branch over our current chain, otherwise keep ours.
+    /// when fork choice prefers the branch over our current chain, otherwise keep ours; but when our chain has grown
+    /// since the ancestor was found so that the switch would disconnect more than <see cref="DepthLimit"/> blocks,
+    /// resolution gives up (the peer is not reported: its branch is valid).
     /// </summary>
     public void OnBranchValidated(bool valid, string? reason)
     {
@@ -273,6 +281,8 @@ internal sealed class ForkResolver
             FailAttempt($"our chain changed below the fork point (height {ancestor})");
             return;
         }
+        if (GiveUpIfTooDeep(ancestor))
+            return;
         var tip = _branch[^1];
         if (ForkChoice.Prefers(tip.Height, tip.Hash, _chain.Height, _chain.TipHash))
         {
@@ -458,6 +468,10 @@ internal sealed class ForkResolver
     /// <summary>Trims the branch to what fork choice needs and asks for more headers or starts fetching blocks.</summary>
     private void ContinueBranch(bool replyWasFull)
     {
+        // The depth was checked when the ancestor was found; our chain may have grown since (blocks from other peers,
+        // our own slots). Fetching a branch the switch could not take is wasted work.
+        if (GiveUpIfTooDeep(AncestorHeight!.Value))
+            return;
         long ourHeight = _chain.Height;
         _targetHeight = PeerBestHeight > ourHeight ? ourHeight + 1 : ourHeight;
         long known = _branch[^1].Height;
@@ -486,6 +500,20 @@ internal sealed class ForkResolver
             _targetHeight = known;
         }
         _awaiting = Awaiting.Nothing;
+    }
+
+    /// <summary>
+    /// Gives up when switching at <paramref name="ancestor"/> would now disconnect more than <see cref="DepthLimit"/>
+    /// of our blocks. The limit is checked when the ancestor is found and again here, because our chain keeps growing
+    /// while the branch is fetched and validated. True when it gave up.
+    /// </summary>
+    private bool GiveUpIfTooDeep(long ancestor)
+    {
+        long depth = _chain.Height - ancestor;
+        if (depth <= DepthLimit)
+            return false;
+        GiveUp($"fork is now {depth} blocks deep (our chain grew during resolution), beyond the limit of {DepthLimit}");
+        return true;
     }
 
     private void ReportNonLinking(string detail)

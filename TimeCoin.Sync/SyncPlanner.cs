@@ -485,7 +485,9 @@ public sealed class SyncPlanner
     /// <summary>
     /// A delivered block failed validation: the peer that sent it is reported, rests, and loses its claim of that height
     /// and above; the block is requested again from another peer known to have it, and when no connected peer is, the
-    /// header chain above our tip is dropped (production does not wait for a block nobody serves valid).
+    /// header chain above our tip is dropped (production does not wait for a block nobody serves valid). Only for a
+    /// fault of the block: one refused because it is ahead of our clock is no fault of the sender and is not passed
+    /// here (the caller keeps it and offers it to the chain again when the clock accepts it).
     /// </summary>
     public void OnBlockInvalid(string peerId, BlockLink block, string reason)
     {

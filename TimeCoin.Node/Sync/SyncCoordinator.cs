@@ -21,7 +21,7 @@ namespace TimeCoin.Node.Sync;
 /// events in a queue bounded by <see cref="SyncCoordinatorOptions.MaxQueuedEvents"/>, waiting while it is full) and wake
 /// the loop, which drains every queued event and then runs one sync round. The loop also wakes every
 /// <see cref="SyncCoordinatorOptions.Interval"/> (60 s), or every <see cref="SyncCoordinatorOptions.ActiveInterval"/>
-/// while syncing so that stalls are noticed.</para>
+/// while syncing so that stalls are noticed, and when a block kept because it was ahead of our clock becomes acceptable.</para>
 /// <para>Time comes from the <see cref="TimeProvider"/>: the timer, stall detection, the validation clock and the
 /// lag alert all follow it, so tests drive them with a fake clock.</para>
 /// </remarks>
@@ -69,6 +69,16 @@ public sealed class SyncCoordinator : IAsyncDisposable
 
     private const double ThroughputSmoothing = 0.3;
 
+    /// <summary>
+    /// A block refused as ahead of our clock is kept (its sender unblamed) when our clock accepts it within this long:
+    /// the clock skew heartbeat gossip tolerates (<c>HeartbeatOptions.MaxClockSkew</c>, 120 s). A block further ahead
+    /// is beyond any honest skew (a producer signed a far-future slot) and is refused and reported as before.
+    /// </summary>
+    private static readonly TimeSpan MaxWaitForOurClock = TimeSpan.FromSeconds(120);
+
+    /// <summary>At most one warning per this long that blocks arrive ahead of our clock (the rest are logged at debug).</summary>
+    private static readonly TimeSpan ClockWarningInterval = TimeSpan.FromMinutes(10);
+
     private readonly ChainStore _chain;
     private readonly SyncCoordinatorOptions _options;
     private readonly TimeProvider _time;
@@ -90,6 +100,10 @@ public sealed class SyncCoordinator : IAsyncDisposable
     private readonly Dictionary<Hash256, List<Hash256>> _childrenOf = [];
     private readonly Dictionary<string, List<Block>> _validatedBranches = new(StringComparer.Ordinal);
     private readonly HashSet<string> _suppressBranchReport = new(StringComparer.Ordinal);
+    // Buffered blocks refused only because they are ahead of our clock (TooFarInFuture), by hash: when our clock will
+    // accept each. They stay buffered (and the planner keeps them as received) and are offered again then, once.
+    private readonly Dictionary<Hash256, DateTimeOffset> _aheadOfClock = [];
+    private DateTimeOffset _clockWarnedAt = DateTimeOffset.MinValue;
     private DateTimeOffset? _laggingSince;
     private bool _lagAlertRaised;
     private string? _lastError;
@@ -364,7 +378,19 @@ public sealed class SyncCoordinator : IAsyncDisposable
     private void ArmTimer(SyncStatus status)
     {
         bool active = status.IsSyncing || _requested.Count > 0;
-        _timer?.Change(active ? _options.ActiveInterval : _options.Interval, Timeout.InfiniteTimeSpan);
+        var due = active ? _options.ActiveInterval : _options.Interval;
+        if (_aheadOfClock.Count > 0)
+        {
+            // A block waiting for our clock is offered again when the clock accepts it, not a full interval later.
+            // (Times already past are left alone: such a block no longer extends our tip, or it would have been offered.)
+            var now = _time.GetUtcNow();
+            foreach (var acceptableAt in _aheadOfClock.Values)
+            {
+                if (acceptableAt > now && acceptableAt - now < due)
+                    due = acceptableAt - now;
+            }
+        }
+        _timer?.Change(due, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Applies one event to the loop's state; false when it gives a sync round nothing to do.</summary>
@@ -579,9 +605,13 @@ public sealed class SyncCoordinator : IAsyncDisposable
         return trimmed;
     }
 
-    /// <summary>Commits buffered blocks that extend our tip, in height order, in batches.</summary>
+    /// <summary>
+    /// Commits buffered blocks that extend our tip, in height order, in batches. A block refused only because it is
+    /// ahead of our clock stays buffered, its sender unblamed, and is offered again when our clock accepts it.
+    /// </summary>
     private void ConnectReadyBlocks()
     {
+        var now = _time.GetUtcNow();
         while (true)
         {
             var cursor = _chain.State.TipHash;
@@ -591,6 +621,12 @@ public sealed class SyncCoordinator : IAsyncDisposable
             while (batch.Count < _options.MaxBlocksPerBatch && _childrenOf.TryGetValue(cursor, out var children) && children.Count > 0)
             {
                 var next = _buffer[children[0]];
+                if (_aheadOfClock.TryGetValue(next.Block.Hash, out var acceptableAt))
+                {
+                    if (acceptableAt > now)
+                        break; // still ahead of our clock: it and everything above it wait
+                    _aheadOfClock.Remove(next.Block.Hash); // offered again now (deferred again if our clock went back)
+                }
                 batch.Add(next);
                 cursor = next.Block.Hash;
             }
@@ -605,6 +641,11 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 var buffered = batch[i];
                 if (result.Status == BlockAddStatus.Orphan)
                     continue; // after a rejected block: stays buffered until its parent arrives
+                if (result.Status == BlockAddStatus.Rejected && result.Reason == BlockRejectionReason.TooFarInFuture
+                    && DeferUntilOurClockAccepts(buffered, $"{result.Reason}: {result.Message}", now))
+                {
+                    continue;
+                }
                 RemoveFromBuffer(buffered.Block);
                 progress = true;
                 if (result.Status == BlockAddStatus.Rejected)
@@ -619,6 +660,43 @@ public sealed class SyncCoordinator : IAsyncDisposable
                 return;
         }
     }
+
+    /// <summary>
+    /// A delivered block was refused only because its timestamp is more than the future tolerance ahead of our clock.
+    /// That is no fault of the peer (its clock, or the producer's, is simply ahead of ours, or ours is behind; Bitcoin
+    /// Core does not punish a time-too-new block either): it is not reported, keeps its claim and does not rest. The
+    /// block stays buffered (the planner keeps it as received, so it is not requested again) and is offered to the
+    /// chain again once, at the moment our clock accepts it. A warning says our clock may be behind. False (the block
+    /// is then treated as invalid, as before) when our clock would accept it only after more than
+    /// <see cref="MaxWaitForOurClock"/>: no honest clock is that far ahead, and a block kept that long would hold up
+    /// sync at its height.
+    /// </summary>
+    private bool DeferUntilOurClockAccepts(BufferedBlock buffered, string reason, DateTimeOffset now)
+    {
+        var header = buffered.Block.Header;
+        var acceptableAt = DateTimeOffset.FromUnixTimeSeconds(header.Timestamp - _chain.Parameters.FutureToleranceSeconds);
+        if (acceptableAt - now > MaxWaitForOurClock)
+            return false;
+        if (acceptableAt <= now)
+            acceptableAt = now + _options.ActiveInterval; // the clock went back meanwhile: try again on the next active round
+        _aheadOfClock[buffered.Block.Hash] = acceptableAt;
+        long ahead = header.Timestamp - now.ToUnixTimeSeconds();
+        RecordError($"block {buffered.Block.Hash} at height {header.Height} from peer {buffered.PeerId} is ahead of our clock, "
+            + $"kept to retry at {acceptableAt:O} (the peer is not blamed): {reason}");
+        // One warning per ClockWarningInterval: a clock behind by more than the tolerance defers every new block.
+        bool warn = now - _clockWarnedAt >= ClockWarningInterval;
+        if (warn)
+            _clockWarnedAt = now;
+        _logger.Log(warn ? LogLevel.Warning : LogLevel.Debug,
+            "Sync: block at height {Height} from peer {PeerId} is {Ahead} s ahead of our clock (tolerance {Tolerance} s); "
+            + "kept and retried at {RetryAt:O}. Our clock may be behind: check the system time (NTP)",
+            header.Height, buffered.PeerId, ahead, _chain.Parameters.FutureToleranceSeconds, acceptableAt);
+        return true;
+    }
+
+    /// <summary>True when <paramref name="block"/>, refused as ahead of our clock, would be accepted within <see cref="MaxWaitForOurClock"/>.</summary>
+    private bool WithinWaitForOurClock(BlockHeader block, DateTimeOffset now) =>
+        DateTimeOffset.FromUnixTimeSeconds(block.Timestamp - _chain.Parameters.FutureToleranceSeconds) - now <= MaxWaitForOurClock;
 
     private void ValidateBranch(BranchValidationRequest request)
     {
@@ -644,6 +722,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
             if (!verdict.IsValid)
             {
                 error = $"block {hash} at height {buffered.Block.Header.Height}: {verdict.Reason}: {verdict.Message}";
+                if (verdict.Reason == BlockRejectionReason.TooFarInFuture && WithinWaitForOurClock(buffered.Block.Header, now))
+                    _suppressBranchReport.Add(request.PeerId); // ahead of our clock: not the peer's fault (retried after the give-up timeout)
                 break;
             }
             blocks.Add(buffered.Block);
@@ -720,6 +800,7 @@ public sealed class SyncCoordinator : IAsyncDisposable
     {
         if (!_buffer.Remove(block.Hash))
             return;
+        _aheadOfClock.Remove(block.Hash);
         if (_childrenOf.TryGetValue(block.Header.PreviousHash, out var children))
         {
             children.Remove(block.Hash);

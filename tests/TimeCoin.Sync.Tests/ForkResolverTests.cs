@@ -95,6 +95,82 @@ public class ForkResolverTests
         Assert.Equal(_time.GetUtcNow() + _options.GiveUpTimeout, resolver.GetStatus().RetryAllowedAt);
     }
 
+    public enum Growth { DuringFetch, BeforeVerdict, BeforeSwitchTaken }
+
+    /// <summary>Drives the resolver like <see cref="Drive"/>, extending our chain by <paramref name="blocks"/> at <paramref name="when"/>.</summary>
+    private static void DriveGrowing(ForkResolver resolver, FakeChain ours, FakeChain peer, Growth when, int blocks)
+    {
+        bool grown = false;
+        void Grow()
+        {
+            if (!grown)
+                ours.Extend("a", blocks);
+            grown = true;
+        }
+        for (int guard = 0; guard < 10_000 && resolver.IsActive; guard++)
+        {
+            if (resolver.TakeHeaderRequest() is { } request)
+                resolver.OnHeaders(peer.HeadersAfter(request.Locator, request.MaxHeaders));
+            if (when == Growth.DuringFetch && resolver.State == ForkResolutionState.FetchingBranch)
+                Grow();
+            foreach (var request2 in resolver.TakeBlockRequests(128))
+                resolver.OnBlocksReceived(peer.Blocks(request2));
+            if (resolver.TakeValidationRequest() is not null)
+            {
+                if (when == Growth.BeforeVerdict)
+                    Grow();
+                resolver.OnBranchValidated(true, null);
+            }
+        }
+        if (when == Growth.BeforeSwitchTaken)
+            Grow();
+        Assert.True(grown);
+    }
+
+    [Theory]
+    [InlineData(Growth.DuringFetch, false, 2_000)]
+    [InlineData(Growth.BeforeVerdict, false, 2_000)]
+    [InlineData(Growth.BeforeSwitchTaken, false, 2_000)]
+    [InlineData(Growth.DuringFetch, true, 10_000)]
+    [InlineData(Growth.BeforeVerdict, true, 10_000)]
+    [InlineData(Growth.BeforeSwitchTaken, true, 10_000)]
+    public void Resolve_OurChainGrowsPastTheDepthLimitDuringResolution_GivesUpWithoutSwitchOrReport(Growth when, bool priority, int limit)
+    {
+        const long ancestor = 3_000;
+        var ours = FakeChain.Create("a", ancestor + limit); // exactly at the limit when the ancestor is found
+        var peer = ours.Fork(ancestor, "b", ancestor + limit + 100);
+        var resolver = NewResolver(ours, priority);
+
+        Assert.True(resolver.Start(peer.Height, peer.TipHash));
+        DriveGrowing(resolver, ours, peer, when, 10);
+
+        Assert.Null(resolver.TakeSwitch());
+        Assert.Equal(ForkResolutionState.GaveUp, resolver.State);
+        Assert.Contains($"{limit + 10} blocks deep", resolver.LastError);
+        Assert.Contains($"limit of {limit}", resolver.LastError);
+        Assert.Empty(resolver.TakeMisbehaviours()); // the branch is valid: the peer did nothing wrong
+        Assert.Equal(_time.GetUtcNow() + _options.GiveUpTimeout, resolver.GetStatus().RetryAllowedAt);
+    }
+
+    [Theory]
+    [InlineData(Growth.DuringFetch)]
+    [InlineData(Growth.BeforeSwitchTaken)] // (growth before the verdict makes our chain the longer: kept, by fork choice)
+    public void Resolve_OurChainGrowsUpToTheDepthLimitDuringResolution_StillSwitches(Growth when)
+    {
+        const long ancestor = 3_000;
+        var ours = FakeChain.Create("a", ancestor + 1_990);
+        var peer = ours.Fork(ancestor, "b", ancestor + 2_100);
+        var resolver = NewResolver(ours);
+
+        Assert.True(resolver.Start(peer.Height, peer.TipHash));
+        DriveGrowing(resolver, ours, peer, when, 10); // now exactly 2,000 deep: allowed
+
+        var decision = resolver.TakeSwitch();
+        Assert.NotNull(decision);
+        Assert.Equal(ancestor, decision.AncestorHeight);
+        Assert.Equal(2_000, ours.Height - decision.AncestorHeight);
+    }
+
     [Theory]
     [InlineData(false, 150, 100)]
     [InlineData(true, 150, 100)]
