@@ -35,6 +35,8 @@ public class ReviewForkDepthTests
                 resolver.OnBranchValidated(true, null);
         }
 
+        Assert.True(grown, "the resolution reached the branch fetch, where our chain grew");
+        Assert.False(resolver.IsActive, "the resolution ended");
         if (resolver.TakeSwitch() is { } decision)
             Assert.True(ours.Height - decision.AncestorHeight <= resolver.DepthLimit,
                 $"switch disconnects {ours.Height - decision.AncestorHeight} blocks; the limit is {resolver.DepthLimit}");
