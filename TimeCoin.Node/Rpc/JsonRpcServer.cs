@@ -47,6 +47,8 @@ public sealed class JsonRpcServer : IAsyncDisposable
 
     /// <summary>Writes the cookie file and starts listening.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="RpcCookieFileException">The cookie file cannot be written.</exception>
+    /// <exception cref="IOException">The endpoint cannot be bound (port in use).</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (_app is not null)
@@ -54,7 +56,15 @@ public sealed class JsonRpcServer : IAsyncDisposable
             throw new InvalidOperationException("the RPC server is already started");
         }
 
-        var credentials = RpcCookieFile.Write(_options.CookieFilePath);
+        string credentials;
+        try
+        {
+            credentials = RpcCookieFile.Write(_options.CookieFilePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RpcCookieFileException(_options.CookieFilePath, ex);
+        }
         _expectedCredentialsHash = SHA256.HashData(Encoding.UTF8.GetBytes(credentials));
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
