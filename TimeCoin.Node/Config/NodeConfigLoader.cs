@@ -297,7 +297,7 @@ public static class NodeConfigLoader
     }
 
     private static string? MetricsListen(string value) =>
-        value.Length == 0 || (System.Net.IPEndPoint.TryParse(value, out var endpoint) && endpoint.Port is > 0 and <= 65535 && value.Contains(':', StringComparison.Ordinal))
+        value.Length == 0 || PeerAddressSyntax.IsEndPoint(value, portRequired: true)
             ? null
             : "ip:port (\"127.0.0.1:9464\", \"[::1]:9464\"), or \"\" for no metrics endpoint";
 
@@ -316,7 +316,7 @@ public static class NodeConfigLoader
     private static string? NotEmpty(string value) => value.Length > 0 ? null : "a non-empty string";
 
     private static string? ExternalAddressSyntax(string value) =>
-        value.Length == 0 || System.Net.IPEndPoint.TryParse(value, out _)
+        value.Length == 0 || PeerAddressSyntax.IsEndPoint(value, portRequired: false)
             ? null
             : "an IP address or ip:port (\"203.0.113.7\", \"203.0.113.7:24100\", \"[2001:db8::7]:24100\") or \"\"";
 

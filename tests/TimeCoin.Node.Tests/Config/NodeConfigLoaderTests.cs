@@ -274,12 +274,40 @@ public sealed class NodeConfigLoaderTests
     [InlineData("localhost:9464")]
     [InlineData("127.0.0.1:0")]
     [InlineData("127.0.0.1:70000")]
+    [InlineData("1:9464")]
+    [InlineData("1.2.3:9464")]
+    [InlineData("[::1]")]
     public void Parse_BadMetricsListen_NamesKeyAndFile(string value)
     {
         var error = Assert.Single(Errors($"[metrics]\nlisten = \"{value}\"\n"));
 
         Assert.Equal($"config.toml:2: metrics.listen: expected ip:port (\"127.0.0.1:9464\", \"[::1]:9464\"), or \"\" for no metrics endpoint, got \"{value}\"", error.ToString());
     }
+
+    [Theory]
+    [InlineData("24100")]
+    [InlineData("1.2.3")]
+    [InlineData("1.2.3:24100")]
+    [InlineData("010.0.0.1")]
+    [InlineData("203.0.113.7:0")]
+    [InlineData("[2001:db8::7]:70000")]
+    public void Parse_BadExternalAddress_NamesKeyAndFile(string value)
+    {
+        // IPEndPoint.TryParse reads "24100" as 0.0.94.36: a masternode announced that address.
+        var error = Assert.Single(Errors($"[p2p]\nexternal_address = \"{value}\"\n"));
+
+        Assert.Equal($"config.toml:2: p2p.external_address: expected an IP address or ip:port (\"203.0.113.7\", \"203.0.113.7:24100\", \"[2001:db8::7]:24100\") or \"\", got \"{value}\"", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7")]
+    [InlineData("203.0.113.7:24100")]
+    [InlineData("2001:db8::7")]
+    [InlineData("[2001:db8::7]")]
+    [InlineData("[2001:db8::7]:24100")]
+    [InlineData("")]
+    public void Parse_ExternalAddress_AcceptsTheDocumentedForms(string value) =>
+        Assert.Equal(value, NodeConfigLoader.Parse($"[p2p]\nexternal_address = \"{value}\"\n", "config.toml").P2p.ExternalAddress);
 
     [Fact]
     public void Parse_ListWithNonString_IsReported()
