@@ -155,6 +155,15 @@ public static class NodeConfigLoader
         {
             var perKind = new Dictionary<string, Core.Policy.RateLimit>(d.RateLimits, StringComparer.Ordinal);
             var fallback = d.DefaultRateLimit;
+            // One line per message type: a repeated one (the last would silently win) is refused, naming both items.
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < limitLines.Count; i++)
+            {
+                TryParseRateLimitLine(limitLines[i], out var repeated, out _);
+                if (!seen.TryAdd(repeated ?? "default", i))
+                    section.ReportError("rate_limits", $"item {i}: '{limitLines[i][..limitLines[i].IndexOf('=', StringComparison.Ordinal)].Trim()}' " +
+                        $"is already set by item {seen[repeated ?? "default"]}; give each message type once");
+            }
             foreach (var line in limitLines)
             {
                 TryParseRateLimitLine(line, out var kind, out var limit);

@@ -19,6 +19,7 @@ internal static class DevnetCommand
         var rpcPort = new Option<int>("--rpc-port") { Description = "JSON-RPC port of node 0 for time-cli (1 to 65535; 0 = none). Cookie in <datadir>/node-0/.cookie.", DefaultValueFactory = _ => 0 };
         Validate(nodes, DevnetLayout.NodesError);
         Validate(blockTime, DevnetLayout.BlockTimeError);
+        NodeCommandLine.RefuseEmptyDirectory(dataDir);
         Validate(duration, secs => secs < 0 ? $"--duration-secs: 0 (run until Ctrl+C) or a positive number of seconds, got {secs}." : null);
         Validate(lateJoin, secs => secs < 0 ? $"--late-join-secs: 0 (all together) or a positive number of seconds, got {secs}." : null);
         Validate(rpcPort, port => port is < 0 or > 65535 ? $"--rpc-port: 0 (none) or a port from 1 to 65535, got {port}." : null);

@@ -189,6 +189,27 @@ public sealed class NodeConfigLoaderTests
         Assert.Contains("message=per_second/burst", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("24100.0", "24100.0")]
+    [InlineData("2.41e4", "24100.0")]
+    [InlineData("24100.5", "24100.5")]
+    public void Parse_FloatForIntegerKey_ShowsTheFloat(string written, string shown)
+    {
+        var error = Assert.Single(Errors($"[p2p]\nport = {written}\n"));
+
+        Assert.Equal($"config.toml:2: p2p.port: expected an integer from 1 to 65535, got {shown} (a float)", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("heartbeat=10/20", "heartbeat=5/5", "heartbeat")]
+    [InlineData("default=10/20", "default=5/5", "default")]
+    public void Parse_RepeatedRateLimitKind_IsRefusedNamingTheKey(string first, string second, string kind)
+    {
+        var error = Assert.Single(Errors($"[p2p]\nrate_limits = [\"get_headers=1/1\", \"{first}\", \"{second}\"]\n"));
+
+        Assert.Equal($"config.toml:2: p2p.rate_limits: item 2: '{kind}' is already set by item 1; give each message type once", error.ToString());
+    }
+
     [Fact]
     public void Parse_WrongType_NamesFileLineKeyAndValue()
     {

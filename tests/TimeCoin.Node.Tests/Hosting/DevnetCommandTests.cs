@@ -22,6 +22,7 @@ public class DevnetCommandTests
     [InlineData("--rpc-port", "70000", "--rpc-port: 0 (none) or a port from 1 to 65535, got 70000.")]
     [InlineData("--duration-secs", "-5", "--duration-secs: 0 (run until Ctrl+C) or a positive number of seconds, got -5.")]
     [InlineData("--late-join-secs", "-1", "--late-join-secs: 0 (all together) or a positive number of seconds, got -1.")]
+    [InlineData("--datadir", "", "--datadir: expected a directory, got an empty string.")]
     public async Task Devnet_OptionOutOfRange_ExitsOneNamingTheOptionAndRange(string option, string value, string message)
     {
         // The other options small and short, so a devnet started by mistake is one node for one second.

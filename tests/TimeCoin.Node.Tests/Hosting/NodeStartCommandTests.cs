@@ -144,6 +144,17 @@ public class NodeStartCommandTests
     }
 
     [Fact]
+    public void Start_EmptyDatadir_ExitsOneNamingTheOption()
+    {
+        // It used to start on the default data directory as if --datadir were not given.
+        var (exit, output, error) = Run("start", "--datadir", "");
+
+        Assert.Equal(1, exit);
+        Assert.DoesNotContain("running", output);
+        Assert.Equal("--datadir: expected a directory, got an empty string.", error.Trim());
+    }
+
+    [Fact]
     public void Start_GenesisFileIsADirectory_ExitsOneNamingTheKeyWithoutAStackTrace()
     {
         using var dir = new TempDirectory();
