@@ -18,6 +18,14 @@ public static class NodeCommandLine
         return root;
     }
 
+    /// <summary>Refuses an empty or blank directory option at parse time (exit 1, the option named on stderr): an
+    /// empty --datadir used to crash init and make start fall back to the default directory.</summary>
+    internal static void RefuseEmptyDirectory(Option<string?> option) => option.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<string?>() is { } value && string.IsNullOrWhiteSpace(value))
+            result.AddError($"{option.Name}: expected a directory, got {(value.Length == 0 ? "an empty string" : $"\"{value}\"")}.");
+    });
+
     private static Command BuildStart()
     {
         var config = new Option<string?>("--config")
@@ -27,8 +35,9 @@ public static class NodeCommandLine
         };
         var dataDir = new Option<string?>("--datadir")
         {
-            Description = "Data directory; overrides data_dir of the config. Default ~/.timecoin/<network>.",
+            Description = "Data directory; overrides data_dir of the config. Default ~/.timecoin/<network>. An empty value is refused.",
         };
+        RefuseEmptyDirectory(dataDir);
         var logLevel = new Option<string>("--log-level")
         {
             Description = "Least severe log entry written: trace, debug, information, warning, error or critical.",
@@ -89,7 +98,8 @@ public static class NodeCommandLine
             DefaultValueFactory = _ => "testnet",
         };
         network.AcceptOnlyFromAmong("mainnet", "testnet", "devnet");
-        var dataDir = new Option<string?>("--datadir") { Description = "Where to write the files. Default ~/.timecoin/<network>." };
+        var dataDir = new Option<string?>("--datadir") { Description = "Where to write the files. Default ~/.timecoin/<network>. An empty value is refused." };
+        RefuseEmptyDirectory(dataDir);
         var masternode = new Option<bool>("--masternode") { Description = "Write [masternode] enabled = true." };
         var noKey = new Option<bool>("--no-key") { Description = "Write only the config, not the node key." };
         var init = new Command("init",

@@ -124,6 +124,9 @@ internal sealed class ConfigTableReader
         return ok ? items : fallback;
     }
 
+    /// <summary>Reports <paramref name="message"/> against <paramref name="key"/> of this table (file, line, dotted key).</summary>
+    public void ReportError(string key, string message) => Error(key, message);
+
     /// <summary>A sub-table (<c>[p2p]</c>), or null when absent or not a table (the latter is reported).</summary>
     public ConfigTableReader? Section(string key)
     {
@@ -195,7 +198,9 @@ internal sealed class ConfigTableReader
         string text => "\"" + text + "\"",
         bool flag => flag ? "true" : "false",
         long number => number.ToString(CultureInfo.InvariantCulture),
-        double number => number.ToString(CultureInfo.InvariantCulture),
+        // A float where an integer is expected: shown as a float (24100.0 read "got 24100", a valid-looking value).
+        double number => (number.ToString("R", CultureInfo.InvariantCulture) is var text && double.IsFinite(number) && !text.Contains('.') && !text.Contains('E')
+            ? text + ".0" : text) + " (a float)",
         TomlArray => "an array",
         TomlTable => "a table",
         _ => "a " + value.GetType().Name,

@@ -155,6 +155,15 @@ public static class NodeConfigLoader
         {
             var perKind = new Dictionary<string, Core.Policy.RateLimit>(d.RateLimits, StringComparer.Ordinal);
             var fallback = d.DefaultRateLimit;
+            // One line per message type: a repeated one (the last would silently win) is refused, naming both items.
+            var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < limitLines.Count; i++)
+            {
+                TryParseRateLimitLine(limitLines[i], out var repeated, out _);
+                if (!seen.TryAdd(repeated ?? "default", i))
+                    section.ReportError("rate_limits", $"item {i}: '{limitLines[i][..limitLines[i].IndexOf('=', StringComparison.Ordinal)].Trim()}' " +
+                        $"is already set by item {seen[repeated ?? "default"]}; give each message type once");
+            }
             foreach (var line in limitLines)
             {
                 TryParseRateLimitLine(line, out var kind, out var limit);
@@ -297,7 +306,7 @@ public static class NodeConfigLoader
     }
 
     private static string? MetricsListen(string value) =>
-        value.Length == 0 || (System.Net.IPEndPoint.TryParse(value, out var endpoint) && endpoint.Port is > 0 and <= 65535 && value.Contains(':', StringComparison.Ordinal))
+        value.Length == 0 || PeerAddressSyntax.IsEndPoint(value, portRequired: true)
             ? null
             : "ip:port (\"127.0.0.1:9464\", \"[::1]:9464\"), or \"\" for no metrics endpoint";
 
@@ -316,7 +325,7 @@ public static class NodeConfigLoader
     private static string? NotEmpty(string value) => value.Length > 0 ? null : "a non-empty string";
 
     private static string? ExternalAddressSyntax(string value) =>
-        value.Length == 0 || System.Net.IPEndPoint.TryParse(value, out _)
+        value.Length == 0 || PeerAddressSyntax.IsEndPoint(value, portRequired: false)
             ? null
             : "an IP address or ip:port (\"203.0.113.7\", \"203.0.113.7:24100\", \"[2001:db8::7]:24100\") or \"\"";
 

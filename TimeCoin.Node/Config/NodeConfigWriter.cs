@@ -42,10 +42,13 @@ public static class NodeConfigWriter
         w.Key("external_address", p2p.ExternalAddress);
         w.Comment("Most inbound connections at once. 0..10000. Default 125.");
         w.Key("max_inbound", p2p.MaxInbound);
-        w.Comment("Most outbound connections at once; whitelisted peers and masternodes are dialed beyond it. 0..1000. Default 16.");
+        w.Comment("Ordinary outbound connections kept at once. Up to 8 automatic ones (masternodes, discovered peers; 10 while");
+        w.Comment("peers lost earlier come back) are kept beyond it; single-address whitelisted_peers and persistent_peers are");
+        w.Comment("always dialed. 0..1000. Default 16.");
         w.Key("max_outbound", p2p.MaxOutbound);
-        w.Comment("Peers dialed at start: \"ip\", \"ip:port\", \"[ipv6]:port\", \"host\" or \"host:port\" (port defaults to `port`);");
-        w.Comment("host names are resolved once at start, a name that does not resolve is skipped with a warning.");
+        w.Comment("Peers dialed when discovery_url is \"\" or a discovery fetch fails (not otherwise): \"ip\", \"ip:port\",");
+        w.Comment("\"[ipv6]:port\", \"host\" or \"host:port\" (port defaults to `port`); host names are resolved once at start,");
+        w.Comment("a name that does not resolve is skipped with a warning.");
         w.Key("bootstrap_peers", p2p.BootstrapPeers);
         w.Comment("Peers always kept connected, beyond max_outbound, redialed quickly and never given up (as Bitcoin Core's");
         w.Comment("addnode): \"ip\", \"ip:port\" or \"[ipv6]:port\" (port defaults to `port`). Listing one does not whitelist it.");
@@ -69,7 +72,7 @@ public static class NodeConfigWriter
         w.Key("max_auto_whitelist", p2p.MaxAutoWhitelist);
         w.Comment("Most masternode whitelist entries (a cap of their own). 0..100000. Default 10000.");
         w.Key("max_masternode_whitelist", p2p.MaxMasternodeWhitelist);
-        w.Comment("Per-peer rate limits, \"message=per_second/burst\" (message: a type in snake case, or default). Peers");
+        w.Comment("Per-peer rate limits, \"message=per_second/burst\" (message: a type in snake case, or default; each once). Peers");
         w.Comment("whitelisted by config or rpc are exempt. The gossip defaults are sized for 10,000 masternodes.");
         w.Key("rate_limits", p2p.RateLimits.Select(kv => $"{NodeConfigLoader.SnakeCase(kv.Key)}={Number(kv.Value.TokensPerSecond)}/{Number(kv.Value.Burst)}")
             .Append($"default={Number(p2p.DefaultRateLimit.TokensPerSecond)}/{Number(p2p.DefaultRateLimit.Burst)}").ToList());

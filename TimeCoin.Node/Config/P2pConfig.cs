@@ -19,7 +19,8 @@ public sealed record P2pConfig
     /// <summary><c>max_outbound</c>: ordinary outbound connections kept at once; up to 8 automatic entries (masternodes, discovered peers; 10 while peers lost earlier come back) are kept beyond it, and operator entries (single-address whitelist entries, persistent_peers) are always dialed. Default 16.</summary>
     public int MaxOutbound { get; init; } = 16;
 
-    /// <summary><c>bootstrap_peers</c>: addresses dialed at start (<c>ip</c>, <c>ip:port</c>, <c>host:port</c>, <c>[ipv6]:port</c>).</summary>
+    /// <summary><c>bootstrap_peers</c>: addresses (<c>ip</c>, <c>ip:port</c>, <c>host:port</c>, <c>[ipv6]:port</c>) dialed
+    /// when there is no discovery URL or a discovery fetch fails; with discovery working they are not dialed.</summary>
     public IReadOnlyList<string> BootstrapPeers { get; init; } = [];
 
     /// <summary>

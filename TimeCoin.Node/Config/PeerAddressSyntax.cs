@@ -19,6 +19,37 @@ internal static class PeerAddressSyntax
     /// <summary>A whitelist entry: an IP or CIDR range, optionally prefixed by <c>perm,perm@</c>, exactly as the peer policy parses it.</summary>
     public static bool IsWhitelistEntry(string text) => TimeCoin.Core.Policy.WhitelistSpec.TryParse(text, out _, out _);
 
+    /// <summary>
+    /// An endpoint the node binds or announces: <c>a.b.c.d:port</c> or <c>[ipv6]:port</c> (port 1 to 65535) and, when
+    /// <paramref name="portRequired"/> is false, also a plain address (<c>a.b.c.d</c>, <c>ipv6</c>, <c>[ipv6]</c>).
+    /// Stricter than <see cref="IPEndPoint.TryParse(string, out IPEndPoint?)"/>, which reads <c>24100</c> or
+    /// <c>1.2.3</c> as IPv4 addresses; what this accepts, IPEndPoint.Parse reads the same way.
+    /// </summary>
+    public static bool IsEndPoint(string text, bool portRequired)
+    {
+        if (text.StartsWith('['))
+        {
+            var close = text.IndexOf(']');
+            if (close < 0 || !TryParseIp(text[1..close], out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                return false;
+            }
+
+            var rest = text[(close + 1)..];
+            return rest.Length == 0 ? !portRequired : rest[0] == ':' && IsPort(rest[1..]);
+        }
+
+        var colons = text.Count(c => c == ':');
+        if (colons != 1)
+        {
+            // No colon: a dotted quad; several: an IPv6 address without brackets, so without a port.
+            return !portRequired && TryParseIp(text, out _);
+        }
+
+        var colon = text.IndexOf(':');
+        return TryParseIp(text[..colon], out var v4) && v4.AddressFamily == AddressFamily.InterNetwork && IsPort(text[(colon + 1)..]);
+    }
+
     /// <summary>A peer to dial: <c>ip</c>, <c>ip:port</c>, <c>[ipv6]:port</c>, <c>host</c> or <c>host:port</c>.</summary>
     public static bool IsPeerEndpoint(string text)
     {
@@ -82,9 +113,11 @@ internal static class PeerAddressSyntax
             return true;
         }
 
-        // IPAddress.TryParse accepts "1" and "1.2" as IPv4; a config entry must spell out four decimal parts.
+        // IPAddress.TryParse accepts "1" and "1.2" as IPv4, and reads "010" as octal; a config entry must spell out four
+        // decimal parts without leading zeros (as IpRange requires).
         var parts = text.Split('.');
-        if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit) || int.Parse(p, CultureInfo.InvariantCulture) > 255))
+        if (parts.Length != 4 || parts.Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit) || (p.Length > 1 && p[0] == '0')
+                                                || int.Parse(p, CultureInfo.InvariantCulture) > 255))
         {
             return false;
         }

@@ -11,6 +11,7 @@ namespace TimeCoin.Node.Hosting;
 /// <summary>
 /// A local devnet: a fresh federation of <see cref="DevnetOptions.Nodes"/> keys, a genesis made on the fly, and one
 /// <see cref="TimeNode"/> per key on 127.0.0.1 (real TCP), each producing its own slots and syncing from the others.
+/// A kept data directory (genesis.json and node-i/masternode.key) is continued by the next start on it.
 /// </summary>
 public sealed class Devnet : IAsyncDisposable
 {
@@ -47,24 +48,113 @@ public sealed class Devnet : IAsyncDisposable
     /// <summary>The nodes running now (a late joiner is null until it starts, a stopped node null until restarted).</summary>
     public IReadOnlyList<TimeNode?> Nodes => _nodes;
 
-    /// <summary>Creates the federation and genesis and starts the nodes (a late joiner via <see cref="StartLateJoinerAsync"/>).</summary>
+    /// <summary>
+    /// Creates the federation and genesis and starts the nodes (a late joiner via <see cref="StartLateJoinerAsync"/>).
+    /// Each node's key is kept in <c>node-i/masternode.key</c> beside <c>genesis.json</c>, so a
+    /// <see cref="DevnetOptions.DataDirectory"/> that already holds a devnet is continued: its genesis and keys are
+    /// read back and nothing is overwritten. A kept devnet that cannot be continued (no key kept, another node count or
+    /// block time, keys that are not the genesis's federation) is refused before anything is written or started.
+    /// </summary>
+    /// <exception cref="DevnetDataException">The data directory holds a devnet that cannot be continued with these
+    /// options; the message names the file or option.</exception>
+    /// <exception cref="IOException">A file cannot be written or a port is in use (<see cref="TimeNode.StartAsync"/>).</exception>
     public static async Task<Devnet> StartAsync(DevnetOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         if (options.Nodes is < 1 or > DevnetLayout.MaxNodes)
             throw new ArgumentOutOfRangeException(nameof(options), $"A devnet has 1 to {DevnetLayout.MaxNodes} nodes, got {options.Nodes}.");
-        var keys = Enumerable.Range(0, options.Nodes).Select(_ => KeyPair.Generate()).ToList();
-        long genesisTime = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var chain = ChainParameters.CreateDevnet(keys.Select(k => k.PublicKey), genesisTime, options.BlockTimeSeconds);
         bool owns = options.DataDirectory is null;
-        var root = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "timecoin-devnet-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(root);
-        await File.WriteAllTextAsync(Path.Combine(root, "genesis.json"), GenesisDocument.ToJson(chain), cancellationToken);
+        var root = Path.GetFullPath(options.DataDirectory ?? Path.Combine(Path.GetTempPath(), "timecoin-devnet-" + Guid.NewGuid().ToString("N")[..8]));
+        var (chain, keys) = owns ? (null, null) : ReadKept(root, options);
+        Devnet? devnet = null;
+        try
+        {
+            if (chain is null || keys is null)
+            {
+                keys = Enumerable.Range(0, options.Nodes).Select(_ => KeyPair.Generate()).ToList();
+                chain = ChainParameters.CreateDevnet(keys.Select(k => k.PublicKey), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), options.BlockTimeSeconds);
+                Directory.CreateDirectory(root);
+                for (int i = 0; i < keys.Count; i++)
+                    NodeKeyFile.Save(KeyPath(root, i), keys[i]);
+                // Last, and never over an existing file: a genesis.json present means a devnet whose keys are all kept.
+                await using (var file = new FileStream(Path.Combine(root, "genesis.json"), FileMode.CreateNew, FileAccess.Write))
+                await using (var writer = new StreamWriter(file))
+                    await writer.WriteAsync(GenesisDocument.ToJson(chain).AsMemory(), cancellationToken);
+            }
 
-        var devnet = new Devnet(options, chain, root, owns, keys, loggerFactory);
-        int startNow = options.LateJoinDelay > TimeSpan.Zero && options.Nodes > 1 ? options.Nodes - 1 : options.Nodes;
-        for (int i = 0; i < startNow; i++)
-            await devnet.StartNodeAsync(i, cancellationToken);
-        return devnet;
+            devnet = new Devnet(options, chain, root, owns, keys, loggerFactory);
+            int startNow = options.LateJoinDelay > TimeSpan.Zero && options.Nodes > 1 ? options.Nodes - 1 : options.Nodes;
+            for (int i = 0; i < startNow; i++)
+                await devnet.StartNodeAsync(i, cancellationToken);
+            return devnet;
+        }
+        catch
+        {
+            // The nodes started so far stop, and a temporary root is removed; a kept directory keeps what it holds.
+            if (devnet is not null)
+                await devnet.DisposeAsync();
+            else
+            {
+                foreach (var key in keys ?? [])
+                    key.Dispose();
+                if (owns)
+                    DeleteDirectory(root);
+            }
+            throw;
+        }
+    }
+
+    private static string KeyPath(string root, int index) => Path.Combine(root, $"node-{index}", "masternode.key");
+
+    /// <summary>The genesis and keys of a devnet kept in <paramref name="root"/>, or nulls when it holds none.</summary>
+    private static (ChainParameters?, List<KeyPair>?) ReadKept(string root, DevnetOptions options)
+    {
+        var genesisPath = Path.Combine(root, "genesis.json");
+        if (!File.Exists(genesisPath))
+        {
+            if (Enumerable.Range(0, options.Nodes).Select(i => Path.Combine(root, $"node-{i}")).FirstOrDefault(Directory.Exists) is { } nodeDir)
+                throw new DevnetDataException($"'{nodeDir}' exists but '{genesisPath}' does not, so its chain cannot be continued; choose another --datadir.");
+            return (null, null);
+        }
+        if (!GenesisDocument.TryParse(File.ReadAllText(genesisPath), out var chain, out var error))
+            throw new DevnetDataException($"'{genesisPath}': {error}");
+        if (chain.Federation.Count != options.Nodes || chain.BlockTimeSeconds != options.BlockTimeSeconds)
+            throw new DevnetDataException($"'{genesisPath}' is a devnet of {chain.Federation.Count} node(s) with a {chain.BlockTimeSeconds} s block time; " +
+                $"continue it with --nodes {chain.Federation.Count} --block-time {chain.BlockTimeSeconds}, or choose another --datadir.");
+        var keys = new List<KeyPair>();
+        try
+        {
+            for (int i = 0; i < options.Nodes; i++)
+            {
+                var path = KeyPath(root, i);
+                if (!File.Exists(path))
+                    throw new DevnetDataException($"'{path}' does not exist: the devnet in '{root}' kept no key for node {i} " +
+                        "(it was made before devnet kept its keys), so its chains cannot be continued; choose another --datadir.");
+                var key = NodeKeyFile.Load(path);
+                keys.Add(key);
+                if (!chain.Federation.Contains(key.PublicKey) || keys.Take(i).Any(k => k.PublicKey.Equals(key.PublicKey)))
+                    throw new DevnetDataException($"'{path}' holds key {key.PublicKey.ToShortString()}, which is not in the federation of '{genesisPath}'; choose another --datadir.");
+            }
+            return (chain, keys);
+        }
+        catch (InvalidDataException ex)
+        {
+            foreach (var key in keys)
+                key.Dispose();
+            throw new DevnetDataException(ex.Message);
+        }
+        catch
+        {
+            foreach (var key in keys)
+                key.Dispose();
+            throw;
+        }
+    }
+
+    private static void DeleteDirectory(string path)
+    {
+        try { Directory.Delete(path, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Starts the last node if it was held back.</summary>
@@ -185,10 +275,6 @@ public sealed class Devnet : IAsyncDisposable
         foreach (var key in _keys)
             key.Dispose();
         if (_ownsDirectory)
-        {
-            try { Directory.Delete(Root, recursive: true); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
+            DeleteDirectory(Root);
     }
 }

@@ -13,10 +13,13 @@ internal static class DevnetCommand
         var blockTime = new Option<int>("--block-time") { Description = "Seconds per slot (1 to 3600).", DefaultValueFactory = _ => 1 };
         var duration = new Option<int>("--duration-secs") { Description = "Stop after this many seconds and report convergence (0 or more; 0 = run until Ctrl+C).", DefaultValueFactory = _ => 0 };
         var lateJoin = new Option<int>("--late-join-secs") { Description = "Start the last node this many seconds late so it has to catch up (0 or more; 0 = all together).", DefaultValueFactory = _ => 10 };
-        var dataDir = new Option<string?>("--datadir") { Description = "Keep the nodes' data here (node-0, node-1, ...); default a temporary directory removed at exit." };
+        var dataDir = new Option<string?>("--datadir") { Description = "Keep the devnet here: genesis.json and per node node-i (its data and masternode.key). Run again on the same " +
+            "directory (same --nodes and --block-time), it continues that devnet's chains; a directory it cannot continue is refused and left as it is. " +
+            "Default a temporary directory removed at exit." };
         var rpcPort = new Option<int>("--rpc-port") { Description = "JSON-RPC port of node 0 for time-cli (1 to 65535; 0 = none). Cookie in <datadir>/node-0/.cookie.", DefaultValueFactory = _ => 0 };
         Validate(nodes, DevnetLayout.NodesError);
         Validate(blockTime, DevnetLayout.BlockTimeError);
+        NodeCommandLine.RefuseEmptyDirectory(dataDir);
         Validate(duration, secs => secs < 0 ? $"--duration-secs: 0 (run until Ctrl+C) or a positive number of seconds, got {secs}." : null);
         Validate(lateJoin, secs => secs < 0 ? $"--late-join-secs: 0 (all together) or a positive number of seconds, got {secs}." : null);
         Validate(rpcPort, port => port is < 0 or > 65535 ? $"--rpc-port: 0 (none) or a port from 1 to 65535, got {port}." : null);
@@ -29,7 +32,7 @@ internal static class DevnetCommand
         var chaosSeed = new Option<int?>("--chaos-seed") { Description = "Seed of the fault sequence (same seed, same faults in the same order); default random, printed at start." };
         var plain = new Option<bool>("--plain") { Description = "Print one status line every 2 s instead of the live table (the default when stdout is not a terminal)." };
         var command = new Command("devnet",
-            "Run a local devnet in this process: a fresh federation and genesis, N nodes on 127.0.0.1 producing and syncing blocks. " +
+            "Run a local devnet in this process: a fresh federation and genesis (or the ones kept in --datadir), N nodes on 127.0.0.1 producing and syncing blocks. " +
             "On a terminal it shows a live table (height, tip, peers in/out, whitelisted peers connected, missed pongs, catch-up, alerts) " +
             "refreshed every second; otherwise one line every 2 s. With --duration-secs, exits 0 when all nodes ended within 10 blocks of each other, 1 otherwise. " +
             "`devnet init` writes the files for a devnet of separate processes instead.");
@@ -53,7 +56,7 @@ internal static class DevnetCommand
                 && AnsiConsole.Profile.Capabilities.Ansi;
             var run = new DevnetRun(options, parseResult.GetValue(duration), parseResult.GetValue(verbose), live,
                 parseResult.GetValue(chaosSeed) ?? Random.Shared.Next());
-            return await RunAsync(run, output, cancellationToken);
+            return await RunAsync(run, output, parseResult.InvocationConfiguration.Error, cancellationToken);
         });
         return command;
     }
@@ -65,6 +68,13 @@ internal static class DevnetCommand
         if (error(result.GetValueOrDefault<int>()) is { } message)
             result.AddError(message);
     });
+
+    /// <summary>The one line for a devnet that could not start: the option named when it is about one.</summary>
+    private static string StartFailure(Exception ex, DevnetOptions options) => ex switch
+    {
+        NodeStartException { Setting: NodeStartSetting.RpcEndPoint } => $"--rpc-port {options.RpcPort}: {ex.Message}",
+        _ => ex.Message,
+    };
 
     private sealed record DevnetRun(DevnetOptions Options, int DurationSecs, bool Verbose, bool Live, int ChaosSeed);
 
@@ -112,7 +122,7 @@ internal static class DevnetCommand
         return init;
     }
 
-    private static async Task<int> RunAsync(DevnetRun run, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(DevnetRun run, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var options = run.Options;
         var minimum = run.Verbose ? LogLevel.Information : LogLevel.Warning;
@@ -133,7 +143,19 @@ internal static class DevnetCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            await using var devnet = await Devnet.StartAsync(options, loggerFactory, stop.Token);
+            Devnet running;
+            try
+            {
+                running = await Devnet.StartAsync(options, loggerFactory, stop.Token);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or TimeCoin.Network.Transport.TransportException)
+            {
+                // A kept directory that cannot be continued, a port in use, an unwritable directory: one line, exit 1
+                // (StartAsync has stopped what it started and removed a temporary directory).
+                error.WriteLine($"time-node devnet: {StartFailure(ex, options)}");
+                return 1;
+            }
+            await using var devnet = running;
             var header = $"devnet: {options.Nodes} nodes, block time {options.BlockTimeSeconds} s, genesis {devnet.Chain.GenesisHash.ToString()[..16]}, data {devnet.Root}"
                 + (options.Chaos ? $", chaos seed {run.ChaosSeed}" : "");
             lock (writeLock) output.WriteLine(header);

@@ -9,7 +9,8 @@ public sealed record DevnetOptions
     /// <summary>Seconds per slot.</summary>
     public int BlockTimeSeconds { get; init; } = 1;
 
-    /// <summary>Where the nodes keep their data; a fresh temporary directory when null.</summary>
+    /// <summary>Where the devnet is kept (genesis.json, node-i with its data and masternode.key), continued when it
+    /// already holds one; a fresh temporary directory, removed at the end, when null.</summary>
     public string? DataDirectory { get; init; }
 
     /// <summary>JSON-RPC port of node 0 (0 = no RPC).</summary>

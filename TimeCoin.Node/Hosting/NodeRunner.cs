@@ -59,7 +59,24 @@ internal static class NodeRunner
         {
             await host.StartAsync();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException or TransportException)
+        catch (NodeStartException ex)
+        {
+            error.WriteLine($"time-node: {Describe(ex, config)}");
+            return 1;
+        }
+        catch (TransportException ex)
+        {
+            // The only transport work at start is binding the peer-to-peer listener.
+            error.WriteLine($"time-node: p2p.port {config.P2p.Port} (p2p.listen {config.P2p.Listen}): {ex.Message}");
+            return 1;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // Opening is checked by NodeDatabase.Open; this is a database that opened but failed when it was first read.
+            error.WriteLine($"time-node: the node database in '{dataDir}' cannot be read: {ex.Message}");
+            return 1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
         {
             error.WriteLine($"time-node: {ex.Message}");
             return 1;
@@ -69,4 +86,14 @@ internal static class NodeRunner
         // A node that stopped because a core loop failed exits 1, so systemd's Restart=on-failure restarts it.
         return host.Services.GetServices<IHostedService>().OfType<TimeNodeHostedService>().Any(s => s.Node?.Failed == true) ? 1 : 0;
     }
+
+    /// <summary>A listener that failed at start, named by its config key.</summary>
+    private static string Describe(NodeStartException ex, NodeConfig config) => ex.Setting switch
+    {
+        NodeStartSetting.RpcEndPoint => $"rpc.port {config.Rpc.Port} (rpc.bind {config.Rpc.Bind}): {ex.Message}",
+        NodeStartSetting.RpcCookieFile when ex.InnerException is TimeCoin.Node.Rpc.RpcCookieFileException { InnerException: { } cause } cookie =>
+            $"rpc.cookie_file '{cookie.Path}' cannot be written: {cause.Message}",
+        NodeStartSetting.MetricsListen => $"metrics.listen {config.Metrics.Listen}: {ex.Message}",
+        _ => ex.Message,
+    };
 }

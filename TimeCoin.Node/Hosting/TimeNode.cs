@@ -88,6 +88,8 @@ public sealed class TimeNode : IAsyncDisposable
 
     /// <summary>Opens storage, restores state, starts the network, sync, production, heartbeats and RPC.</summary>
     /// <exception cref="DataDirectoryInUseException">Another node runs on the same data directory.</exception>
+    /// <exception cref="NodeStartException">The metrics or RPC endpoint cannot be bound, or the cookie file cannot be
+    /// written; it says which.</exception>
     public static async Task<TimeNode> StartAsync(TimeNodeOptions options, ITransport transport, TimeProvider time,
         ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
@@ -164,7 +166,14 @@ public sealed class TimeNode : IAsyncDisposable
         await Connections.StartAsync(cancellationToken);
         // Every listener is bound before sync and production start: a port in use fails the start before the node
         // has done anything (it produced a block and then failed on a busy RPC port).
-        await Observability.StartAsync(Options.MetricsListen, cancellationToken);
+        try
+        {
+            await Observability.StartAsync(Options.MetricsListen, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw new NodeStartException(NodeStartSetting.MetricsListen, ex.Message, ex);
+        }
         if (Options.Rpc is { } rpcOptions)
         {
             var registry = new RpcMethodRegistry();
@@ -175,7 +184,18 @@ public sealed class TimeNode : IAsyncDisposable
             });
             NodeStatusRpcMethods.Register(registry, this);
             _rpc = new JsonRpcServer(rpcOptions, registry, loggerFactory.CreateLogger<JsonRpcServer>());
-            await _rpc.StartAsync(cancellationToken);
+            try
+            {
+                await _rpc.StartAsync(cancellationToken);
+            }
+            catch (RpcCookieFileException ex)
+            {
+                throw new NodeStartException(NodeStartSetting.RpcCookieFile, ex.Message, ex);
+            }
+            catch (IOException ex)
+            {
+                throw new NodeStartException(NodeStartSetting.RpcEndPoint, ex.Message, ex);
+            }
             _logger.LogInformation("JSON-RPC listening on {Url} (cookie {Cookie})", _rpc.Url, rpcOptions.CookieFilePath);
         }
         Sync.Start();

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using TimeCoin.Core.Policy;
 
 namespace TimeCoin.Node.Rpc;
 
@@ -23,7 +24,7 @@ public sealed class JsonRpcServer : IAsyncDisposable
     private readonly RpcServerOptions _options;
     private readonly JsonRpcDispatcher _dispatcher;
     private readonly ILogger _logger;
-    private readonly IReadOnlyList<IPNetwork> _allowed;
+    private readonly IReadOnlyList<IpRange> _allowed;
     private WebApplication? _app;
     private byte[] _expectedCredentialsHash = [];
 
@@ -31,12 +32,16 @@ public sealed class JsonRpcServer : IAsyncDisposable
     /// <param name="options">Where to listen, the cookie path and limits.</param>
     /// <param name="registry">The methods answered.</param>
     /// <param name="logger">Logger; none when null.</param>
+    /// <exception cref="FormatException">An <see cref="RpcServerOptions.AllowIps"/> entry is not an IP address or CIDR
+    /// range (<see cref="IpRange.Parse"/>; the config check refuses it first).</exception>
     public JsonRpcServer(RpcServerOptions options, RpcMethodRegistry registry, ILogger? logger = null)
     {
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _dispatcher = new JsonRpcDispatcher(registry, _logger);
-        _allowed = options.AllowIps.Select(ParseRange).ToList();
+        // The same parser as the config check (trims, strict dotted quads, ::ffff:a.b.c.d/n read as IPv4), so an entry
+        // the check accepted never fails here and matches the callers the check meant.
+        _allowed = options.AllowIps.Select(IpRange.Parse).ToList();
     }
 
     /// <summary>The port actually bound (useful when <see cref="RpcServerOptions.Port"/> was 0); 0 before start.</summary>
@@ -47,6 +52,8 @@ public sealed class JsonRpcServer : IAsyncDisposable
 
     /// <summary>Writes the cookie file and starts listening.</summary>
     /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="RpcCookieFileException">The cookie file cannot be written.</exception>
+    /// <exception cref="IOException">The endpoint cannot be bound (port in use).</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (_app is not null)
@@ -54,7 +61,15 @@ public sealed class JsonRpcServer : IAsyncDisposable
             throw new InvalidOperationException("the RPC server is already started");
         }
 
-        var credentials = RpcCookieFile.Write(_options.CookieFilePath);
+        string credentials;
+        try
+        {
+            credentials = RpcCookieFile.Write(_options.CookieFilePath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new RpcCookieFileException(_options.CookieFilePath, ex);
+        }
         _expectedCredentialsHash = SHA256.HashData(Encoding.UTF8.GetBytes(credentials));
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -204,44 +219,16 @@ public sealed class JsonRpcServer : IAsyncDisposable
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(credentials), _expectedCredentialsHash);
     }
 
-    private bool IsAllowed(IPAddress? remote)
+    /// <summary>True for a loopback caller or one inside an <see cref="RpcServerOptions.AllowIps"/> entry; an
+    /// IPv4-mapped IPv6 caller is compared as IPv4, as the entries are (<see cref="IpRange"/>).</summary>
+    internal bool IsAllowed(IPAddress? remote)
     {
         if (remote is null)
         {
             return false;
         }
 
-        if (remote.IsIPv4MappedToIPv6)
-        {
-            remote = remote.MapToIPv4();
-        }
-
-        return IPAddress.IsLoopback(remote) || _allowed.Any(range => range.Contains(remote));
-    }
-
-    private static IPNetwork ParseRange(string text)
-    {
-        if (text.Contains('/'))
-        {
-            var slash = text.IndexOf('/');
-            var address = IPAddress.Parse(text[..slash]);
-            var prefix = int.Parse(text[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            return new IPNetwork(MaskTo(address, prefix), prefix);
-        }
-
-        var single = IPAddress.Parse(text);
-        return new IPNetwork(single, single.GetAddressBytes().Length * 8);
-    }
-
-    private static IPAddress MaskTo(IPAddress address, int prefix)
-    {
-        var bytes = address.GetAddressBytes();
-        for (var bit = prefix; bit < bytes.Length * 8; bit++)
-        {
-            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
-        }
-
-        return new IPAddress(bytes);
+        return IPAddress.IsLoopback(IpRange.Normalize(remote)) || _allowed.Any(range => range.Contains(remote));
     }
 
     private static string FormatHost(IPAddress address) =>

@@ -40,7 +40,9 @@ public sealed class NodeDatabase : IDisposable
 
     /// <summary>Opens (creating or upgrading as needed) the database in <paramref name="dataDirectory"/>.</summary>
     /// <exception cref="DataDirectoryInUseException">Another node has the directory open.</exception>
-    /// <exception cref="InvalidDataException">The database was written by a newer version of time-node.</exception>
+    /// <exception cref="InvalidDataException">The database was written by a newer version of time-node, or the file is
+    /// not a database or is damaged (the message names the file).</exception>
+    /// <exception cref="IOException">SQLite cannot open the file otherwise (e.g. no permission); the message names it.</exception>
     public static NodeDatabase Open(string dataDirectory, NodeDatabaseOptions? options = null)
     {
         options ??= new NodeDatabaseOptions();
@@ -67,6 +69,17 @@ public sealed class NodeDatabase : IDisposable
             Execute(db, "PRAGMA wal_autocheckpoint=8192;");
             SchemaMigrations.Apply(db, CurrentSchemaVersion);
             return new NodeDatabase(dirLock, db, path);
+        }
+        catch (SqliteException ex)
+        {
+            db?.Dispose();
+            dirLock.Dispose();
+            // "file is not a database", a damaged file, no permission: one line naming the file (the file is left as it is).
+            var path = Path.Combine(dataDirectory, FileName);
+            var message = $"the node database '{path}' cannot be opened: {ex.Message}";
+            throw ex.SqliteErrorCode is 11 or 26 // SQLITE_CORRUPT, SQLITE_NOTADB
+                ? new InvalidDataException(message + " (move the file aside to start with an empty chain)", ex)
+                : new IOException(message, ex);
         }
         catch
         {

@@ -189,6 +189,27 @@ public sealed class NodeConfigLoaderTests
         Assert.Contains("message=per_second/burst", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("24100.0", "24100.0")]
+    [InlineData("2.41e4", "24100.0")]
+    [InlineData("24100.5", "24100.5")]
+    public void Parse_FloatForIntegerKey_ShowsTheFloat(string written, string shown)
+    {
+        var error = Assert.Single(Errors($"[p2p]\nport = {written}\n"));
+
+        Assert.Equal($"config.toml:2: p2p.port: expected an integer from 1 to 65535, got {shown} (a float)", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("heartbeat=10/20", "heartbeat=5/5", "heartbeat")]
+    [InlineData("default=10/20", "default=5/5", "default")]
+    public void Parse_RepeatedRateLimitKind_IsRefusedNamingTheKey(string first, string second, string kind)
+    {
+        var error = Assert.Single(Errors($"[p2p]\nrate_limits = [\"get_headers=1/1\", \"{first}\", \"{second}\"]\n"));
+
+        Assert.Equal($"config.toml:2: p2p.rate_limits: item 2: '{kind}' is already set by item 1; give each message type once", error.ToString());
+    }
+
     [Fact]
     public void Parse_WrongType_NamesFileLineKeyAndValue()
     {
@@ -274,12 +295,40 @@ public sealed class NodeConfigLoaderTests
     [InlineData("localhost:9464")]
     [InlineData("127.0.0.1:0")]
     [InlineData("127.0.0.1:70000")]
+    [InlineData("1:9464")]
+    [InlineData("1.2.3:9464")]
+    [InlineData("[::1]")]
     public void Parse_BadMetricsListen_NamesKeyAndFile(string value)
     {
         var error = Assert.Single(Errors($"[metrics]\nlisten = \"{value}\"\n"));
 
         Assert.Equal($"config.toml:2: metrics.listen: expected ip:port (\"127.0.0.1:9464\", \"[::1]:9464\"), or \"\" for no metrics endpoint, got \"{value}\"", error.ToString());
     }
+
+    [Theory]
+    [InlineData("24100")]
+    [InlineData("1.2.3")]
+    [InlineData("1.2.3:24100")]
+    [InlineData("010.0.0.1")]
+    [InlineData("203.0.113.7:0")]
+    [InlineData("[2001:db8::7]:70000")]
+    public void Parse_BadExternalAddress_NamesKeyAndFile(string value)
+    {
+        // IPEndPoint.TryParse reads "24100" as 0.0.94.36: a masternode announced that address.
+        var error = Assert.Single(Errors($"[p2p]\nexternal_address = \"{value}\"\n"));
+
+        Assert.Equal($"config.toml:2: p2p.external_address: expected an IP address or ip:port (\"203.0.113.7\", \"203.0.113.7:24100\", \"[2001:db8::7]:24100\") or \"\", got \"{value}\"", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7")]
+    [InlineData("203.0.113.7:24100")]
+    [InlineData("2001:db8::7")]
+    [InlineData("[2001:db8::7]")]
+    [InlineData("[2001:db8::7]:24100")]
+    [InlineData("")]
+    public void Parse_ExternalAddress_AcceptsTheDocumentedForms(string value) =>
+        Assert.Equal(value, NodeConfigLoader.Parse($"[p2p]\nexternal_address = \"{value}\"\n", "config.toml").P2p.ExternalAddress);
 
     [Fact]
     public void Parse_ListWithNonString_IsReported()

@@ -112,4 +112,14 @@ public class NodeInitTests
         Assert.Equal(1, again);
         Assert.Contains(Path.Combine(root, "genesis.json"), againError);
     }
+
+    [Fact]
+    public void Init_EmptyDatadir_ExitsOneNamingTheOption()
+    {
+        var (exit, output, error) = Run("init", "--datadir", "");
+
+        Assert.Equal(1, exit);
+        Assert.DoesNotContain("wrote", output);
+        Assert.Equal("--datadir: expected a directory, got an empty string.", error.Trim());
+    }
 }

@@ -35,7 +35,7 @@ public class NodeStartCommandTests
         var (exit, _, error) = Run("start", "--datadir", dir.Path);
 
         Assert.Equal(1, exit);
-        Assert.StartsWith("time-node: ", error);
+        Assert.StartsWith($"time-node: p2p.port {busy} (p2p.listen 127.0.0.1): ", error);
         Assert.Contains(busy.ToString(), error);
     }
 
@@ -60,10 +60,98 @@ public class NodeStartCommandTests
         var (exit, _, error) = Run("start", "--datadir", dir.Path);
 
         Assert.Equal(1, exit);
-        Assert.StartsWith("time-node: ", error);
+        Assert.StartsWith($"time-node: rpc.port {busy} (rpc.bind 127.0.0.1): ", error);
         Assert.Contains(busy.ToString(), error);
         using var db = TimeCoin.Node.Storage.NodeDatabase.Open(dir.Path);
         Assert.Equal(0, db.GetTipHeight() ?? 0);
+    }
+
+    [Fact]
+    public void Start_MetricsPortInUse_ExitsOneNamingMetricsListen()
+    {
+        using var dir = new TempDirectory();
+        using var occupier = new TcpListener(IPAddress.Loopback, 0);
+        occupier.Start();
+        int busy = ((IPEndPoint)occupier.LocalEndpoint).Port;
+        File.WriteAllText(Path.Combine(dir.Path, "config.toml"), $"""
+            network = "devnet"
+            [p2p]
+            listen = "127.0.0.1"
+            port = {Processes.NodeProcess.FreePort()}
+            discovery_url = ""
+            [rpc]
+            enabled = false
+            [metrics]
+            listen = "127.0.0.1:{busy}"
+            """);
+
+        var (exit, _, error) = Run("start", "--datadir", dir.Path);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"time-node: metrics.listen 127.0.0.1:{busy}: ", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Start_CookieFileIsADirectory_ExitsOneNamingTheKey()
+    {
+        using var dir = new TempDirectory();
+        var cookie = Path.Combine(dir.Path, "cookie-dir");
+        Directory.CreateDirectory(cookie);
+        File.WriteAllText(Path.Combine(dir.Path, "config.toml"), $"""
+            network = "devnet"
+            [p2p]
+            listen = "127.0.0.1"
+            port = {Processes.NodeProcess.FreePort()}
+            discovery_url = ""
+            [rpc]
+            port = {Processes.NodeProcess.FreePort()}
+            cookie_file = "{cookie}"
+            """);
+
+        var (exit, _, error) = Run("start", "--datadir", dir.Path);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"time-node: rpc.cookie_file '{cookie}' cannot be written: ", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.True(Directory.Exists(cookie));
+    }
+
+    [Fact]
+    public void Start_CorruptNodeDatabase_ExitsOneNamingTheFileWithoutAStackTrace()
+    {
+        using var dir = new TempDirectory();
+        var dbPath = Path.Combine(dir.Path, "node.db");
+        var garbage = new byte[8192];
+        new Random(7).NextBytes(garbage);
+        File.WriteAllBytes(dbPath, garbage);
+        File.WriteAllText(Path.Combine(dir.Path, "config.toml"), $"""
+            network = "devnet"
+            [p2p]
+            listen = "127.0.0.1"
+            port = {Processes.NodeProcess.FreePort()}
+            discovery_url = ""
+            [rpc]
+            enabled = false
+            """);
+
+        var (exit, _, error) = Run("start", "--datadir", dir.Path);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"time-node: the node database '{dbPath}' cannot be opened: ", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal(garbage, File.ReadAllBytes(dbPath));
+    }
+
+    [Fact]
+    public void Start_EmptyDatadir_ExitsOneNamingTheOption()
+    {
+        // It used to start on the default data directory as if --datadir were not given.
+        var (exit, output, error) = Run("start", "--datadir", "");
+
+        Assert.Equal(1, exit);
+        Assert.DoesNotContain("running", output);
+        Assert.Equal("--datadir: expected a directory, got an empty string.", error.Trim());
     }
 
     [Fact]

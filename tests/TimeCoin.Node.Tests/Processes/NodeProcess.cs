@@ -35,7 +35,10 @@ public sealed class NodeProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts <c>time-node</c> with <paramref name="args"/>.</summary>
-    public static NodeProcess Start(params string[] args)
+    public static NodeProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <c>time-node</c> with <paramref name="args"/> and these environment variables set.</summary>
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -43,6 +46,8 @@ public sealed class NodeProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+            psi.Environment[name] = value;
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "time-node.dll"));
         foreach (var arg in args)
             psi.ArgumentList.Add(arg);
@@ -50,9 +55,12 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Runs <c>time-node</c> to completion and returns its exit code and output.</summary>
-    public static async Task<(int Exit, string Output)> RunAsync(params string[] args)
+    public static Task<(int Exit, string Output)> RunAsync(params string[] args) => RunAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs <c>time-node</c> to completion with these environment variables set.</summary>
+    public static async Task<(int Exit, string Output)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        await using var process = Start(args);
+        await using var process = Start(environment, args);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process._process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, process.Output);
