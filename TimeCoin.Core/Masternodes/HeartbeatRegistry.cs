@@ -141,16 +141,22 @@ public sealed class HeartbeatRegistry
             if (CheckCommon(announcement.Network, announcement.Timestamp, now, listed ? "listed announcement" : "announcement", maxAge) is { } common)
                 return common;
             var heardAt = listed && announcement.Timestamp < now ? announcement.Timestamp : now;
+            // The cheap refusals come before the signature check: an entry that is not newer (a replayed list) or a
+            // new key with no room costs a dictionary look-up, not an Ed25519 verification.
+            bool known = _entries.TryGetValue(announcement.MasternodeKey, out var entry);
+            if (known && announcement.Timestamp <= entry!.LastAnnouncementTimestamp)
+                return MasternodeAcceptResult.Reject(MasternodeRejection.AnnouncementNotNewer, Format(
+                    $"announcement for {announcement.MasternodeKey.ToShortString()} signed at {announcement.Timestamp:O} is not newer than the accepted one of {entry.LastAnnouncementTimestamp:O}"));
+            if (!known && _entries.Count >= _options.MaxMasternodes && _offline.Count == 0)
+                return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
+                    $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes}), none of them offline");
             if (!(_signatures?.Verify(announcement.GetSigningBytes(), announcement.Signature.Span, announcement.MasternodeKey) ?? announcement.VerifySignature()))
                 return MasternodeAcceptResult.Reject(MasternodeRejection.BadSignature,
                     $"announcement for {announcement.MasternodeKey.ToShortString()} is not signed by that key (forged or tampered)");
 
-            if (_entries.TryGetValue(announcement.MasternodeKey, out var entry))
+            if (known)
             {
-                if (announcement.Timestamp <= entry.LastAnnouncementTimestamp)
-                    return MasternodeAcceptResult.Reject(MasternodeRejection.AnnouncementNotNewer, Format(
-                        $"announcement for {announcement.MasternodeKey.ToShortString()} signed at {announcement.Timestamp:O} is not newer than the accepted one of {entry.LastAnnouncementTimestamp:O}"));
-                entry.LastAnnouncementTimestamp = announcement.Timestamp;
+                entry!.LastAnnouncementTimestamp = announcement.Timestamp;
                 entry.Tier = announcement.Tier;
                 HeardFromUnlocked(entry, announcement.Address, heardAt, now);
                 result = MasternodeAcceptResult.Accept($"announcement from known masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address}");
@@ -160,9 +166,6 @@ public sealed class HeartbeatRegistry
                 Entry? pushedOut = null;
                 if (_entries.Count >= _options.MaxMasternodes)
                 {
-                    if (_offline.Count == 0)
-                        return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
-                            $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes}), none of them offline");
                     pushedOut = _offline.Min!;
                     RemoveUnlocked(pushedOut);
                 }

@@ -474,10 +474,15 @@ public sealed partial class ConnectionManager : IAsyncDisposable
                 HandleAnnouncement(peer, announcement.Announcement, relay: true);
                 return;
             case MasternodesMessage list:
-                // A bulk list (the reply to GetMasternodes) is taken but not relayed item by item: one message must
-                // not turn into thousands of relays. New masternodes spread by their own announcements.
+                // A bulk list (the reply to our GetMasternodes: the connection drops any other) is taken but not relayed
+                // item by item: one message must not turn into thousands of relays. New masternodes spread by their own
+                // announcements. Each item not seen before takes a MasternodeAnnouncement token, as a gossip item does.
                 foreach (var bytes in list.Announcements)
+                {
+                    if (peer.IsClosed)
+                        return; // banned or dropped for a forged entry: the rest is not verified (and scored) again
                     HandleAnnouncement(peer, bytes, relay: false);
+                }
                 return;
             case HeartbeatMessage heartbeat:
                 HandleHeartbeat(peer, heartbeat.Heartbeat);
@@ -1103,6 +1108,13 @@ public sealed partial class ConnectionManager : IAsyncDisposable
         return verdict == RateLimitVerdict.Allowed;
     }
 
+    /// <summary>
+    /// One announcement: a single message or gossip item (<paramref name="relay"/>: relayed when accepted), or an entry
+    /// of a Masternodes list (not relayed; judged by the listed age rule). A list entry not seen before takes one
+    /// <c>MasternodeAnnouncement</c> token, as a gossip item does before it; past the limit the rest of the list is
+    /// dropped unscored (the list answers our request, and a large network's honest list may exceed the burst: its
+    /// masternodes also arrive by their own announcements).
+    /// </summary>
     private void HandleAnnouncement(PeerConnection peer, ReadOnlyMemory<byte> bytes, bool relay)
     {
         var hash = GossipItemId(bytes.Span, isAnnouncement: true);
@@ -1111,6 +1123,8 @@ public sealed partial class ConnectionManager : IAsyncDisposable
             _gossip.MarkKnown(hash, peer); // a copy from this peer: it is not sent the item at the next flush
             return;
         }
+        if (!relay && peer.CheckRate(nameof(MessageType.MasternodeAnnouncement)) != RateLimitVerdict.Allowed)
+            return;
         if (!MasternodeAnnouncement.TryDecode(bytes.Span, out var announcement, out var error))
         {
             ReportViolation(peer, ViolationKind.MalformedMessage, $"masternode announcement: {error}");
