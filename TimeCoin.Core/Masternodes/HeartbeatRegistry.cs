@@ -111,7 +111,8 @@ public sealed class HeartbeatRegistry
     /// <summary>
     /// Offers an announcement. Accepted when it is for this network, within the clock skew, signed by the
     /// announced key and newer than the last announcement of that key. A new key is added as active; a known key
-    /// has its address and tier updated and counts as heard from. When the registry holds
+    /// has its address (at most once per <see cref="HeartbeatOptions.MinAddressChangeInterval"/>) and tier updated and
+    /// counts as heard from. When the registry holds
     /// <see cref="HeartbeatOptions.MaxMasternodes"/> already, a new key pushes out an offline masternode, one that
     /// never sent a heartbeat first, then the longest offline (<see cref="MasternodeRemoved"/> is raised for it), or is
     /// refused with <see cref="MasternodeRejection.RegistryFull"/> when none is offline.
@@ -190,7 +191,8 @@ public sealed class HeartbeatRegistry
     /// <summary>
     /// Offers a heartbeat. Accepted when it is for this network, within the clock skew, from an announced
     /// masternode, signed by its key, and its sequence is above the last accepted one. The masternode then counts
-    /// as heard from now (an offline one becomes active again) and its address and reported height are updated.
+    /// as heard from now (an offline one becomes active again) and its address (at most once per
+    /// <see cref="HeartbeatOptions.MinAddressChangeInterval"/>) and reported height are updated.
     /// </summary>
     public MasternodeAcceptResult Accept(Heartbeat heartbeat)
     {
@@ -323,10 +325,14 @@ public sealed class HeartbeatRegistry
     {
         if (heardAt > entry.LastSeen)
             entry.LastSeen = heardAt;
-        if (!string.Equals(entry.Address, address, StringComparison.Ordinal))
+        // At most one address change per MinAddressChangeInterval (the first one any time): a message naming another
+        // address sooner is taken for everything else, its address kept for a later message to bring.
+        if (!string.Equals(entry.Address, address, StringComparison.Ordinal)
+            && !(entry.AddressChangedAt is { } changed && now - changed < _options.MinAddressChangeInterval))
         {
             string previous = entry.Address;
             entry.Address = address;
+            entry.AddressChangedAt = now;
             _pendingEvents.Enqueue((EventKind.AddressChanged, entry.ToEventArgs(previousAddress: previous)));
         }
         if (entry.Status == MasternodeStatus.Offline && now - entry.LastSeen <= _options.OfflineAfter)
@@ -444,6 +450,7 @@ public sealed class HeartbeatRegistry
         public ulong? LastSequence { get; set; }
         public ulong? LastReportedHeight { get; set; }
         public DateTimeOffset LastAnnouncementTimestamp { get; set; }
+        public DateTimeOffset? AddressChangedAt { get; set; } // not persisted: a restart allows one change at once
 
         public static Entry FromRecord(MasternodeRecord record) =>
             new(record.Key, record.Address, record.Tier, record.FirstSeen, record.LastAnnouncementTimestamp)

@@ -355,6 +355,29 @@ public sealed class HeartbeatRegistryTests : IDisposable
         Assert.Contains(_events, e => e.Kind == "address" && e.Args.PreviousAddress == Address);
     }
 
+    /// <summary>
+    /// A masternode (anyone's made-up one) flipping its address at the message rate made every flip an address change:
+    /// a whitelist entry dropped and added, the dialer woken, an audit row. One change per interval is taken.
+    /// </summary>
+    [Fact]
+    public void Accept_AddressFlipsWithinTheInterval_OnlyTheFirstChangeTaken()
+    {
+        Announce(_keys);
+        Assert.True(_registry.Accept(Beat(_keys, 1, address: "10.0.0.9:24100")).Accepted);
+        Advance(60);
+
+        Assert.True(_registry.Accept(Beat(_keys, 2, address: Address)).Accepted);
+        Assert.True(_registry.Accept(Announcement(_keys, Address)).Accepted);
+
+        Assert.Equal("10.0.0.9:24100", _registry.Find(_keys.PublicKey)!.Address);
+        Assert.Equal(2UL, _registry.Find(_keys.PublicKey)!.LastSequence);
+        Assert.Single(_events, e => e.Kind == "address");
+        Advance(HeartbeatOptions.Default.MinAddressChangeInterval.TotalSeconds);
+        Assert.True(_registry.Accept(Beat(_keys, 3, address: Address)).Accepted);
+        Assert.Equal(Address, _registry.Find(_keys.PublicKey)!.Address);
+        Assert.Equal(2, _events.Count(e => e.Kind == "address"));
+    }
+
     [Fact]
     public void Evaluate_SilentForExactlyTheOfflineThreshold_StillActive()
     {
