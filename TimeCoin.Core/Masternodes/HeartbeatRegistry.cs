@@ -100,6 +100,14 @@ public sealed class HeartbeatRegistry
     /// <summary>Every known masternode, active or offline, in canonical order (by key bytes).</summary>
     public IReadOnlyList<MasternodeRecord> GetAll() => Query(null);
 
+    /// <summary>True when <paramref name="key"/> is a known masternode, active or offline (no record is built).</summary>
+    public bool Contains(PublicKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_gate)
+            return _entries.ContainsKey(key);
+    }
+
     /// <summary>The record for <paramref name="key"/>, or null when unknown.</summary>
     public MasternodeRecord? Find(PublicKey key)
     {
