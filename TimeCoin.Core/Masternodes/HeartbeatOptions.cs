@@ -45,6 +45,15 @@ public sealed record HeartbeatOptions
     /// <summary>How often the node should call <see cref="HeartbeatRegistry.Evaluate"/>. Default 30 s.</summary>
     public TimeSpan EvaluateInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Shortest time between two address changes of one masternode. Default 10 min. A signed announcement or heartbeat
+    /// naming another address within this time of the last change is still accepted (the masternode counts as heard
+    /// from), but its address is not taken: the next one after the interval brings it. Anyone can make a key, and every
+    /// change moves the masternode's whitelist entry and wakes the dialer; a made-up masternode flipping its address at
+    /// the message rate made every flip such a change (and an audit row and a policy save on a node).
+    /// </summary>
+    public TimeSpan MinAddressChangeInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Every problem with these options, each naming the setting; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -61,6 +70,8 @@ public sealed record HeartbeatOptions
             errors.Add($"{nameof(MaxMasternodes)} must be at least 1, got {MaxMasternodes}.");
         if (EvaluateInterval <= TimeSpan.Zero)
             errors.Add($"{nameof(EvaluateInterval)} must be positive, got {EvaluateInterval}.");
+        if (MinAddressChangeInterval < TimeSpan.Zero)
+            errors.Add($"{nameof(MinAddressChangeInterval)} must not be negative, got {MinAddressChangeInterval}.");
         return errors;
     }
 }

@@ -100,6 +100,14 @@ public sealed class HeartbeatRegistry
     /// <summary>Every known masternode, active or offline, in canonical order (by key bytes).</summary>
     public IReadOnlyList<MasternodeRecord> GetAll() => Query(null);
 
+    /// <summary>True when <paramref name="key"/> is a known masternode, active or offline (no record is built).</summary>
+    public bool Contains(PublicKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (_gate)
+            return _entries.ContainsKey(key);
+    }
+
     /// <summary>The record for <paramref name="key"/>, or null when unknown.</summary>
     public MasternodeRecord? Find(PublicKey key)
     {
@@ -111,7 +119,8 @@ public sealed class HeartbeatRegistry
     /// <summary>
     /// Offers an announcement. Accepted when it is for this network, within the clock skew, signed by the
     /// announced key and newer than the last announcement of that key. A new key is added as active; a known key
-    /// has its address and tier updated and counts as heard from. When the registry holds
+    /// has its address (at most once per <see cref="HeartbeatOptions.MinAddressChangeInterval"/>) and tier updated and
+    /// counts as heard from. When the registry holds
     /// <see cref="HeartbeatOptions.MaxMasternodes"/> already, a new key pushes out an offline masternode, one that
     /// never sent a heartbeat first, then the longest offline (<see cref="MasternodeRemoved"/> is raised for it), or is
     /// refused with <see cref="MasternodeRejection.RegistryFull"/> when none is offline.
@@ -141,16 +150,22 @@ public sealed class HeartbeatRegistry
             if (CheckCommon(announcement.Network, announcement.Timestamp, now, listed ? "listed announcement" : "announcement", maxAge) is { } common)
                 return common;
             var heardAt = listed && announcement.Timestamp < now ? announcement.Timestamp : now;
+            // The cheap refusals come before the signature check: an entry that is not newer (a replayed list) or a
+            // new key with no room costs a dictionary look-up, not an Ed25519 verification.
+            bool known = _entries.TryGetValue(announcement.MasternodeKey, out var entry);
+            if (known && announcement.Timestamp <= entry!.LastAnnouncementTimestamp)
+                return MasternodeAcceptResult.Reject(MasternodeRejection.AnnouncementNotNewer, Format(
+                    $"announcement for {announcement.MasternodeKey.ToShortString()} signed at {announcement.Timestamp:O} is not newer than the accepted one of {entry.LastAnnouncementTimestamp:O}"));
+            if (!known && _entries.Count >= _options.MaxMasternodes && _offline.Count == 0)
+                return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
+                    $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes}), none of them offline");
             if (!(_signatures?.Verify(announcement.GetSigningBytes(), announcement.Signature.Span, announcement.MasternodeKey) ?? announcement.VerifySignature()))
                 return MasternodeAcceptResult.Reject(MasternodeRejection.BadSignature,
                     $"announcement for {announcement.MasternodeKey.ToShortString()} is not signed by that key (forged or tampered)");
 
-            if (_entries.TryGetValue(announcement.MasternodeKey, out var entry))
+            if (known)
             {
-                if (announcement.Timestamp <= entry.LastAnnouncementTimestamp)
-                    return MasternodeAcceptResult.Reject(MasternodeRejection.AnnouncementNotNewer, Format(
-                        $"announcement for {announcement.MasternodeKey.ToShortString()} signed at {announcement.Timestamp:O} is not newer than the accepted one of {entry.LastAnnouncementTimestamp:O}"));
-                entry.LastAnnouncementTimestamp = announcement.Timestamp;
+                entry!.LastAnnouncementTimestamp = announcement.Timestamp;
                 entry.Tier = announcement.Tier;
                 HeardFromUnlocked(entry, announcement.Address, heardAt, now);
                 result = MasternodeAcceptResult.Accept($"announcement from known masternode {announcement.MasternodeKey.ToShortString()} at {announcement.Address}");
@@ -160,9 +175,6 @@ public sealed class HeartbeatRegistry
                 Entry? pushedOut = null;
                 if (_entries.Count >= _options.MaxMasternodes)
                 {
-                    if (_offline.Count == 0)
-                        return MasternodeAcceptResult.Reject(MasternodeRejection.RegistryFull,
-                            $"the registry already holds {_entries.Count} masternodes (limit {_options.MaxMasternodes}), none of them offline");
                     pushedOut = _offline.Min!;
                     RemoveUnlocked(pushedOut);
                 }
@@ -187,7 +199,8 @@ public sealed class HeartbeatRegistry
     /// <summary>
     /// Offers a heartbeat. Accepted when it is for this network, within the clock skew, from an announced
     /// masternode, signed by its key, and its sequence is above the last accepted one. The masternode then counts
-    /// as heard from now (an offline one becomes active again) and its address and reported height are updated.
+    /// as heard from now (an offline one becomes active again) and its address (at most once per
+    /// <see cref="HeartbeatOptions.MinAddressChangeInterval"/>) and reported height are updated.
     /// </summary>
     public MasternodeAcceptResult Accept(Heartbeat heartbeat)
     {
@@ -320,10 +333,14 @@ public sealed class HeartbeatRegistry
     {
         if (heardAt > entry.LastSeen)
             entry.LastSeen = heardAt;
-        if (!string.Equals(entry.Address, address, StringComparison.Ordinal))
+        // At most one address change per MinAddressChangeInterval (the first one any time): a message naming another
+        // address sooner is taken for everything else, its address kept for a later message to bring.
+        if (!string.Equals(entry.Address, address, StringComparison.Ordinal)
+            && !(entry.AddressChangedAt is { } changed && now - changed < _options.MinAddressChangeInterval))
         {
             string previous = entry.Address;
             entry.Address = address;
+            entry.AddressChangedAt = now;
             _pendingEvents.Enqueue((EventKind.AddressChanged, entry.ToEventArgs(previousAddress: previous)));
         }
         if (entry.Status == MasternodeStatus.Offline && now - entry.LastSeen <= _options.OfflineAfter)
@@ -441,6 +458,7 @@ public sealed class HeartbeatRegistry
         public ulong? LastSequence { get; set; }
         public ulong? LastReportedHeight { get; set; }
         public DateTimeOffset LastAnnouncementTimestamp { get; set; }
+        public DateTimeOffset? AddressChangedAt { get; set; } // not persisted: a restart allows one change at once
 
         public static Entry FromRecord(MasternodeRecord record) =>
             new(record.Key, record.Address, record.Tier, record.FirstSeen, record.LastAnnouncementTimestamp)

@@ -9,6 +9,30 @@ namespace TimeCoin.Network.Connections;
 
 public sealed partial class ConnectionManager
 {
+    /// <summary>
+    /// Whether an address the network told us of (anyone can sign an announcement naming any ip:port) may be dialed
+    /// automatically: not 0.0.0.0/8 or :: (the local host on Linux), broadcast or multicast, and not loopback unless
+    /// this node itself listens on loopback (a devnet on one machine); otherwise a made-up masternode could point our
+    /// dialer at the machine's own services.
+    /// </summary>
+    private bool IsDialableLearnedAddress(IPAddress address)
+    {
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            Span<byte> bytes = stackalloc byte[4];
+            address.TryWriteBytes(bytes, out _);
+            if (bytes[0] == 0 || bytes[0] >= 224) // "this network", multicast, reserved and broadcast
+                return false;
+        }
+        else if (address.Equals(IPAddress.IPv6Any) || address.IsIPv6Multicast)
+        {
+            return false;
+        }
+        if (IPAddress.IsLoopback(address))
+            return (_listener?.LocalEndPoint ?? _options.ListenEndPoint) is { } listen && IPAddress.IsLoopback(IpRange.Normalize(listen.Address));
+        return true;
+    }
+
     private void Wake()
     {
         lock (_gate)
@@ -22,7 +46,8 @@ public sealed partial class ConnectionManager
     /// us a connection, and only when there is none of those, the oldest that did (announcements of made-up
     /// masternodes must not push the peers a node has proved out of its book, and so out of its stored known peers).
     /// Finding it costs no scan of the book: gossiped entries are kept in that order (<see cref="_evictable"/>), and
-    /// only entries in use (a bounded few) are skipped.
+    /// only entries in use (a bounded few) are skipped. An address learned from the network (a masternode's signed
+    /// announcement, a peer's address list) must be a unicast address elsewhere (see <see cref="IsDialableLearnedAddress"/>).
     /// </summary>
     /// <param name="endpoint">The address.</param>
     /// <param name="source">Where it was learned.</param>
@@ -35,6 +60,8 @@ public sealed partial class ConnectionManager
             return false;
         var normalized = new IPEndPoint(IpRange.Normalize(endpoint.Address), endpoint.Port);
         if (_listener?.LocalEndPoint is { } own && own.Equals(normalized))
+            return false;
+        if (source is AddressSource.Masternode or AddressSource.Gossip && !IsDialableLearnedAddress(normalized.Address))
             return false;
         lock (_gate)
         {

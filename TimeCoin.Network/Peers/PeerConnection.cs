@@ -48,6 +48,7 @@ public sealed class PeerConnection : IPeer
     private int _blockRequestsOpen;  // GetBlocks queued to the peer and not yet answered (each gets exactly one Blocks)
     private long _queuedReplyBytes;  // ReplyBytesOf the messages in the send queue (see MaxQueuedReplyBytes)
     private TaskCompletionSource? _replyBytesDrained; // the read loop waits on it while _queuedReplyBytes is at the limit
+    private int _masternodeListRequestsOpen; // GetMasternodes queued to the peer and not yet answered (one Masternodes each)
     private volatile bool _closedByGoodbye;
     private readonly TaskCompletionSource _writeLoopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -285,6 +286,8 @@ public sealed class PeerConnection : IPeer
             Interlocked.Add(ref _headerRequestsOpen, delta);
         else if (message is GetBlocksMessage)
             Interlocked.Add(ref _blockRequestsOpen, delta);
+        else if (message is GetMasternodesMessage)
+            Interlocked.Add(ref _masternodeListRequestsOpen, delta);
     }
 
     /// <summary>Closes one open request of a kind; false when none is open (the reply was not asked for).</summary>
@@ -539,6 +542,15 @@ public sealed class PeerConnection : IPeer
                     }
                     if (blocks.Blocks.Count > 0)
                         _ping.OnRequestedDataReceived();
+                    break;
+                case MasternodesMessage list:
+                    // Taken only in answer to a GetMasternodes of ours: unasked, each list was up to 2,000 signature
+                    // checks, as often as the message rate allowed.
+                    if (!TryAnswer(ref _masternodeListRequestsOpen))
+                    {
+                        _owner.ReportViolation(this, ViolationKind.UnrequestedData, $"Masternodes ({list.Announcements.Count}) without a GetMasternodes of ours");
+                        return;
+                    }
                     break;
                 case BlockAnnouncementMessage announcement:
                     UpdateChain(Math.Min((long)Math.Min(announcement.Height, long.MaxValue), _owner.MaxPlausibleHeight()), announcement.Hash);

@@ -240,8 +240,9 @@ internal static class MessageCodec
     }
 
     /// <summary>
-    /// A bounded list of length-prefixed items, each at most <paramref name="maxItemBytes"/> (when given): copies, or with <paramref name="slices"/> (gossip items, which live a few seconds
-    /// at most) slices of the payload when the reader has its memory. Blocks and headers stay copies, so a block kept
+    /// A bounded list of length-prefixed items, each at most <paramref name="maxItemBytes"/> (when given): copies, or with <paramref name="slices"/> (gossip items,
+    /// read once while the frame is handled: the connection manager copies an item it accepts before keeping or relaying it)
+    /// slices of the payload when the reader has its memory. Blocks and headers stay copies, so a block kept
     /// for long does not keep its whole message's payload alive.
     /// </summary>
     private static ReadOnlyMemory<byte>[] ReadOpaqueList(ref PayloadReader r, string field, int max, int maxItemBytes = int.MaxValue, bool slices = false)

@@ -110,7 +110,10 @@ public sealed class TimeNode : IAsyncDisposable
             var registryPersistence = new MasternodeRegistryPersistence(masternodes, db, time, loggerFactory.CreateLogger<MasternodeRegistryPersistence>());
             registryPersistence.Start();
 
-            var sync = new SyncCoordinator(chain, options.Sync, time, loggerFactory.CreateLogger<SyncCoordinator>());
+            var sync = new SyncCoordinator(chain, options.Sync, time, loggerFactory.CreateLogger<SyncCoordinator>())
+            {
+                IsKnownMasternode = masternodes.Contains,
+            };
             var chainSync = new ChainSyncService(chain, sync, loggerFactory.CreateLogger<ChainSyncService>());
             var connections = new ConnectionManager(transport, options.Identity, options.Chain,
                 () => (chain.State.Height, chain.State.TipHash), policy, masternodes, chainSync,

@@ -151,6 +151,13 @@ public sealed class SyncCoordinator : IAsyncDisposable
     }
 
     /// <summary>
+    /// Whether a peer's node id is a known masternode (the node passes its masternode registry's answer): such peers are
+    /// preferred for downloads after whitelisted ones. The masternode flag a peer declares in its Version is not
+    /// believed. Null: no peer counts as a masternode.
+    /// </summary>
+    public Func<PublicKey, bool>? IsKnownMasternode { get; init; }
+
+    /// <summary>
     /// A peer misbehaved (non-linking headers, invalid or unexpected blocks, undecodable data): the node records it
     /// with its peer policy. Raised on the coordinator loop (or on the connection's thread for decode failures
     /// reported through <see cref="ReportMisbehaviour"/>).
@@ -517,7 +524,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
             var peer = entry.Peer;
             long claimed = Math.Min(height, plausible);
             bool priority = peer.Permissions.HasFlag(PeerPermissions.PrioritySync);
-            bool masternode = peer.IsMasternode;
+            // The registry's word, not the flag the peer declares in its Version (anyone can set it to be preferred).
+            bool masternode = IsKnownMasternode?.Invoke(peer.NodeId) ?? false;
             // Most rounds find most peers as they were: the planner keeps what it was given, so only changes are passed.
             if (entry.PlannerInfo is { } known && known.BestHeight == claimed && known.TipHash == tip && known.IsPrioritySync == priority
                 && known.IsMasternode == masternode && known.ThroughputBlocksPerSecond.Equals(entry.Throughput))

@@ -40,6 +40,9 @@ public class MasternodeListTests
         var announcement = MasternodeAnnouncement.Create(masternode, Chain.NetworkName, "10.6.0.9:24200", MasternodeTier.Gold,
             DateTimeOffset.UtcNow - TimeSpan.FromMinutes(minutesAgo));
 
+        await Until(() => node.Manager.Peers.Count == 1, "the peer is connected");
+        await node.Manager.FindPeer(peer.Key.PublicKey)!.SendAsync(new GetMasternodesMessage()); // a list is taken only when asked for
+        await Until(() => peer.Received.OfType<GetMasternodesMessage>().Any(), "the node asked for the list");
         await peer.Writer.WriteAsync(new MasternodesMessage([announcement.Encode()]));
         await peer.Writer.WriteAsync(new GetMasternodesMessage()); // handled in order: once answered, the list was taken or not
         await Until(() => peer.Received.OfType<MasternodesMessage>().Any(), "the node answers with its own list");

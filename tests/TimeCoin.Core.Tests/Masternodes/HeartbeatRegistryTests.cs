@@ -129,6 +129,25 @@ public sealed class HeartbeatRegistryTests : IDisposable
         Assert.Equal(2, cache.Hits);
     }
 
+    /// <summary>
+    /// A replayed list entry (not newer than the accepted announcement) is refused before its signature is verified:
+    /// replaying a list of 2,000 entries cost 2,000 Ed25519 verifications, and its entries were never remembered as seen.
+    /// </summary>
+    [Fact]
+    public void AcceptListed_EntryNotNewer_RefusedWithoutVerifyingTheSignature()
+    {
+        var cache = new TimeCoin.Core.Chain.SignatureCache();
+        var registry = new HeartbeatRegistry(HeartbeatOptions.Default, _time, Network, cache);
+        var announcement = Announcement(_keys);
+        Assert.True(registry.Accept(announcement).Accepted);
+        var forgedReplay = new MasternodeAnnouncement(Network, _keys.PublicKey, "10.0.0.9:24200", announcement.Tier, announcement.Timestamp,
+            _otherKeys.Sign(announcement.GetSigningBytes()));
+
+        Assert.Equal(MasternodeRejection.AnnouncementNotNewer, registry.AcceptListed(announcement).Rejection);
+        Assert.Equal(MasternodeRejection.AnnouncementNotNewer, registry.AcceptListed(forgedReplay).Rejection);
+        Assert.Equal(1, cache.Verifications);
+    }
+
     [Fact]
     public void Accept_ForgedHeartbeatWithACachedValidOne_RejectedAsBadSignature()
     {
@@ -334,6 +353,29 @@ public sealed class HeartbeatRegistryTests : IDisposable
 
         Assert.Equal("[2001:db8::7]:24100", _registry.Find(_keys.PublicKey)!.Address);
         Assert.Contains(_events, e => e.Kind == "address" && e.Args.PreviousAddress == Address);
+    }
+
+    /// <summary>
+    /// A masternode (anyone's made-up one) flipping its address at the message rate made every flip an address change:
+    /// a whitelist entry dropped and added, the dialer woken, an audit row. One change per interval is taken.
+    /// </summary>
+    [Fact]
+    public void Accept_AddressFlipsWithinTheInterval_OnlyTheFirstChangeTaken()
+    {
+        Announce(_keys);
+        Assert.True(_registry.Accept(Beat(_keys, 1, address: "10.0.0.9:24100")).Accepted);
+        Advance(60);
+
+        Assert.True(_registry.Accept(Beat(_keys, 2, address: Address)).Accepted);
+        Assert.True(_registry.Accept(Announcement(_keys, Address)).Accepted);
+
+        Assert.Equal("10.0.0.9:24100", _registry.Find(_keys.PublicKey)!.Address);
+        Assert.Equal(2UL, _registry.Find(_keys.PublicKey)!.LastSequence);
+        Assert.Single(_events, e => e.Kind == "address");
+        Advance(HeartbeatOptions.Default.MinAddressChangeInterval.TotalSeconds);
+        Assert.True(_registry.Accept(Beat(_keys, 3, address: Address)).Accepted);
+        Assert.Equal(Address, _registry.Find(_keys.PublicKey)!.Address);
+        Assert.Equal(2, _events.Count(e => e.Kind == "address"));
     }
 
     [Fact]

@@ -12,11 +12,14 @@ public sealed class CoordinatorHarness : IAsyncDisposable
     private readonly TempDirectory _directory = new();
     private readonly NodeDatabase _database;
 
-    public CoordinatorHarness(SyncCoordinatorOptions? options = null)
+    public CoordinatorHarness(SyncCoordinatorOptions? options = null, Func<TimeCoin.Core.Crypto.PublicKey, bool>? isKnownMasternode = null)
     {
         _database = NodeDatabase.Open(_directory.Path);
         Store = ChainStore.Open(_database, Chain.Parameters);
-        Coordinator = new SyncCoordinator(Store, options ?? new SyncCoordinatorOptions(), Time, NullLogger<SyncCoordinator>.Instance);
+        Coordinator = new SyncCoordinator(Store, options ?? new SyncCoordinatorOptions(), Time, NullLogger<SyncCoordinator>.Instance)
+        {
+            IsKnownMasternode = isKnownMasternode,
+        };
     }
 
     public SyncTestChain Chain { get; } = new();
