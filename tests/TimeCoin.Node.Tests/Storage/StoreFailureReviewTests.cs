@@ -1,0 +1,98 @@
+using Microsoft.Data.Sqlite;
+using TimeCoin.Core.Chain;
+using TimeCoin.Node.Production;
+using TimeCoin.Node.Storage;
+using TimeCoin.Node.Tests.EndToEnd;
+using TimeCoin.Node.Tests.Production;
+
+namespace TimeCoin.Node.Tests.Storage;
+
+/// <summary>
+/// Review findings (session 9, rev-sync): what a failed block write leaves behind. A transient store failure (disk
+/// full, I/O error) is injected with a trigger that makes the insert of one height abort, then removed.
+/// </summary>
+public sealed class StoreFailureReviewTests
+{
+    private static void Sql(string databasePath, string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static void FailInsertsAt(string databasePath, long height) =>
+        Sql(databasePath, $"CREATE TRIGGER review_fail BEFORE INSERT ON blocks WHEN NEW.height = {height} BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END;");
+
+    private static void FailAllInserts(string databasePath) =>
+        Sql(databasePath, "CREATE TRIGGER review_fail BEFORE INSERT ON blocks BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END;");
+
+    private static void Heal(string databasePath) => Sql(databasePath, "DROP TRIGGER review_fail;");
+
+    /// <summary>
+    /// The slot loop logs a failed Add and goes on (BlockProducer.RunAsync), but ChainStore.AddBatch leaves the block in
+    /// the in-memory chain when its transaction fails. The next slot then builds on a block that is not on disk and
+    /// commits it: the stored active chain has a gap and the node cannot start again.
+    /// </summary>
+    [Fact]
+    public void TryProduceSlot_StoreFailsForOneSlot_StoreStillReopensAfterTheNextSlot()
+    {
+        using var federation = new TestFederation(keyCount: 1);
+        var producer = federation.Producer(federation.Keys[0]);
+        var path = federation.Database.DatabasePath;
+
+        federation.SetClockToSlot(10);
+        Assert.Equal(ProductionOutcome.Produced, producer.TryProduceSlot(10).Outcome);
+        FailInsertsAt(path, 2);
+        federation.SetClockToSlot(11);
+        Assert.ThrowsAny<Exception>(() => producer.TryProduceSlot(11)); // RunAsync logs this and carries on
+        Heal(path);
+        federation.SetClockToSlot(12);
+        try
+        {
+            producer.TryProduceSlot(12);
+        }
+        catch (InvalidOperationException)
+        {
+            // refusing to build on a chain the disk does not have is fine
+        }
+
+        // The store on disk must open as a consistent chain (what a restart does).
+        federation.Database.Dispose();
+        using var reopened = NodeDatabase.Open(Path.GetDirectoryName(path)!);
+        var error = Record.Exception(() => ChainStore.Open(reopened, federation.Parameters));
+        Assert.Null(error);
+    }
+
+    /// <summary>
+    /// After a store failure the sync loop ends with ChainStoreFailedException and the node asks to stop; the stop
+    /// (TimeNode.DisposeAsync) awaits SyncCoordinator.DisposeAsync, which rethrows the loop's exception, so everything
+    /// after it is skipped: the registry's last save, the database close and the data directory lock.
+    /// </summary>
+    [Fact]
+    public async Task NodeStop_AfterSyncStoreFailure_CompletesAndReleasesTheDataDirectory()
+    {
+        await using var cluster = new InMemoryNodeCluster(producers: 1);
+        var (ahead, _) = await cluster.StartAsync(0, []);
+        ahead.Producer.Generate(5);
+
+        using var dir = new TempDirectory();
+        using (var db = NodeDatabase.Open(dir.Path))
+        {
+            ChainStore.Open(db, cluster.Chain);
+            FailAllInserts(db.DatabasePath);
+        }
+        var (behind, dataDir) = await cluster.StartAsync(1, ["10.0.0.1"], dataDir: dir.Path);
+
+        await Eventually.True(() => behind.StopRequested.IsCompleted, TimeSpan.FromSeconds(30),
+            () => $"the node did not stop after its store failed; height {behind.Chain.State.Height}");
+        Assert.True(behind.Failed);
+
+        var stopError = await Record.ExceptionAsync(() => cluster.StopAsync(behind));
+        // The data directory is free again (an in-process host, such as the devnet, restarts the node on it).
+        var reopenError = Record.Exception(() => NodeDatabase.Open(dataDir).Dispose());
+        Assert.Null(stopError);
+        Assert.Null(reopenError);
+    }
+}
