@@ -135,4 +135,38 @@ public sealed class StoreFailureReviewTests
 
         Assert.Equal(ViolationAction.Banned, again.Policy.RecordViolation(liar, ViolationKind.UnbackedClaim, "third report").Action);
     }
+
+    /// <summary>
+    /// Generate reads the tip under the producer's lock only; a block the sync loop connects meanwhile makes the first
+    /// generated block a sibling. AddBatch then commits the generated blocks (the chain reorganises onto them) and
+    /// Generate throws "the chain refused generated block" after the commit: the caller is told nothing was made, the
+    /// blocks are never announced (BlockProduced) and the slots are not marked handled.
+    /// </summary>
+    [Fact]
+    public void Generate_TipMovesWhileGenerating_EitherReturnsTheBlocksOrLeavesThemOut()
+    {
+        using var federation = new TestFederation(keyCount: 1);
+        bool raced = false;
+        var producer = new BlockProducer(federation.Chain, [federation.Keys[0]], federation.Gate, federation.Clock, () =>
+        {
+            if (!raced)
+            {
+                raced = true; // as the sync loop would: a peer's block on the same parent, in a later slot
+                var rival = BlockFactory.Create(federation.Parameters, federation.Parameters.GenesisHeader, 11, federation.Keys[0], [[1, 2, 3]]);
+                Assert.Equal(BlockAddStatus.Extended, federation.Chain.Add(rival, federation.Clock.GetUtcNow()).Status);
+            }
+            return [];
+        });
+        var announced = new List<Block>();
+        producer.BlockProduced += announced.Add;
+
+        IReadOnlyList<Block>? blocks = null;
+        var error = Record.Exception(() => blocks = producer.Generate(2));
+
+        if (error is null)
+            Assert.Equal(blocks![^1].Hash, announced[^1].Hash);
+        else
+            Assert.True(announced.Count == 0 && federation.Chain.State.Height == 1,
+                $"Generate threw '{error.Message}', yet the chain is at height {federation.Chain.State.Height} on a generated block (announced: {announced.Count})");
+    }
 }
