@@ -207,6 +207,34 @@ public sealed class ChainState
         }
     }
 
+    /// <summary>
+    /// Undoes adds a failed store write did not make durable: forgets the headers <paramref name="added"/> and makes
+    /// the chain ending at <paramref name="tip"/> (the tip before those adds) active again. The caller holds every
+    /// writer off between the adds and this call (the chain store's write gate), so the tree is as it was before them.
+    /// </summary>
+    internal void Revert(BlockHeader tip, IEnumerable<Hash256> added)
+    {
+        ArgumentNullException.ThrowIfNull(tip);
+        ArgumentNullException.ThrowIfNull(added);
+        lock (_gate)
+        {
+            foreach (var hash in added)
+                _headers.Remove(hash);
+            // The old tip's ancestors are all older than the adds, so the first of them still active has only old
+            // headers below it; the path above it goes back in place of whatever the adds connected.
+            var path = new List<BlockHeader>();
+            var cursor = tip;
+            while (!IsActive(cursor))
+            {
+                path.Add(cursor);
+                cursor = _headers[cursor.PreviousHash];
+            }
+            _active.RemoveRange((int)cursor.Height + 1, _active.Count - (int)cursor.Height - 1);
+            path.Reverse();
+            _active.AddRange(path);
+        }
+    }
+
     /// <summary>The header with <paramref name="hash"/>, or null when unknown.</summary>
     public BlockHeader? GetHeader(Hash256 hash)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TimeCoin.Core.Chain;
 using TimeCoin.Core.Crypto;
 using TimeCoin.Node.Storage;
+using TimeCoin.Node.Sync;
 
 namespace TimeCoin.Node.Production;
 
@@ -19,6 +20,11 @@ namespace TimeCoin.Node.Production;
 /// skipped as stale; slot 0 is genesis and never produced. Devnet only, <see cref="Generate"/> produces blocks at
 /// once, ignoring the wall clock and the peers (like Bitcoin's regtest <c>generate</c>). Thread-safe: slot handling
 /// and generation serialize on one lock. The keys are used, not owned: the caller disposes them.
+/// <para>A failed block write (the chain store threw: disk full, I/O error) stops production for good, as it stops
+/// the sync loop: the call that hit it throws, <see cref="RunAsync"/> ends with that error (the node raises
+/// <c>store_failing</c> and stops), later slots are <see cref="ProductionOutcome.Failed"/> and <see cref="Generate"/>
+/// refuses. The store itself stays consistent (<see cref="ChainStore.AddBatch(IReadOnlyList{Block}, DateTimeOffset)"/>
+/// adds nothing when it fails), so a restart goes on from the last stored block.</para>
 /// </remarks>
 public sealed class BlockProducer
 {
@@ -35,6 +41,8 @@ public sealed class BlockProducer
     private readonly Dictionary<PublicKey, KeyPair> _keys = [];
     private readonly Lock _lock = new();
     private ulong _lastHandledSlot;
+    private readonly CancellationTokenSource _storeFailed = new();
+    private ChainStoreFailedException? _storeFailure;
 
     /// <summary>Creates a producer.</summary>
     /// <param name="chain">The chain to extend.</param>
@@ -82,22 +90,39 @@ public sealed class BlockProducer
     /// <summary>
     /// Runs the slot loop until cancelled: handles the slot in progress (if not stale), then wakes at each slot
     /// boundary. A slot missed because the process was paused is skipped; the slot in progress after the pause is
-    /// handled (and skipped as stale if it started too long ago). Failures are logged and the loop goes on.
+    /// handled (and skipped as stale if it started too long ago). Failures are logged and the loop goes on, except a
+    /// failed block write (here or in <see cref="Generate"/>): the loop then ends, faulted with that error, for the
+    /// node to treat as it treats the sync loop's (alert, stop).
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var schedule = _chain.Parameters.Schedule;
         ulong target = schedule.SlotAt(_time.GetUtcNow());
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _storeFailed.Token);
         while (!cancellationToken.IsCancellationRequested)
         {
+            ThrowIfStoreFailed();
             if (!schedule.TryGetSlotTimestamp(target, out long start))
                 return;
             var delay = DateTimeOffset.FromUnixTimeSeconds(start) - _time.GetUtcNow();
             if (delay > TimeSpan.Zero)
-                await Task.Delay(delay, _time, cancellationToken);
+            {
+                try
+                {
+                    await Task.Delay(delay, _time, wake.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    continue; // the store failed (Generate): end with its error
+                }
+            }
             try
             {
                 TryProduceSlot(target);
+            }
+            catch (ChainStoreFailedException)
+            {
+                throw;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -108,15 +133,49 @@ public sealed class BlockProducer
         }
     }
 
+    private void ThrowIfStoreFailed()
+    {
+        if (Volatile.Read(ref _storeFailure) is { } failure)
+            throw new ChainStoreFailedException(failure.Message, failure.InnerException!);
+    }
+
+    /// <summary>Records a failed block write (the first one counts) and wakes <see cref="RunAsync"/> to end with it.
+    /// Called outside the producer's lock (cancelling runs the loop's continuation).</summary>
+    private ChainStoreFailedException OnStoreFailed(ChainStoreFailedException failure)
+    {
+        if (Interlocked.CompareExchange(ref _storeFailure, failure, null) is null)
+        {
+            _logger.LogCritical(failure.InnerException, "Storing a produced block failed; block production stops (restart the node)");
+            _storeFailed.Cancel();
+        }
+        return failure;
+    }
+
     /// <summary>
     /// Handles one slot now: produces its block if every rule allows (see <see cref="ProductionOutcome"/> for each
     /// reason not to). Raises <see cref="SlotHandled"/>, and <see cref="BlockProduced"/> when a block was added.
+    /// Once a block write failed, every slot is <see cref="ProductionOutcome.Failed"/>.
     /// </summary>
+    /// <remarks>A failed block write throws the store's error (wrapped): the block was not added, and production
+    /// stops.</remarks>
     public ProductionResult TryProduceSlot(ulong slot)
     {
         ProductionResult result;
+        ChainStoreFailedException? failure = null;
         lock (_lock)
-            result = HandleSlotLocked(slot);
+        {
+            try
+            {
+                result = HandleSlotLocked(slot);
+            }
+            catch (ChainStoreFailedException e)
+            {
+                failure = e;
+                result = default!;
+            }
+        }
+        if (failure is not null)
+            throw OnStoreFailed(failure);
         if (result.Outcome == ProductionOutcome.Produced)
         {
             _logger.LogInformation("Produced block {Height} {Hash} for slot {Slot}", result.Block!.Header.Height, result.Block.Hash, slot);
@@ -134,9 +193,14 @@ public sealed class BlockProducer
     /// Devnet only: produces <paramref name="count"/> blocks at once on the current tip, signing each with the
     /// scheduled producer's key. Slots start at <c>max(tip slot + 1, slot of now)</c> and run ahead of the wall clock
     /// as needed; slots whose producer key the node does not hold are left empty (a devnet launcher holds every
-    /// key, so there are none). Peers and wall clock are ignored. Returns the blocks in chain order; all are durable.
+    /// key, so there are none). Peers and wall clock are ignored. Returns the blocks in chain order; all are durable
+    /// and on the active chain, and each is announced (<see cref="BlockProduced"/>).
     /// </summary>
-    /// <exception cref="InvalidOperationException">Not a devnet, or the node holds no federation key.</exception>
+    /// <remarks>
+    /// A failed block write throws the store's error (wrapped) and stops production, as in <see cref="TryProduceSlot"/>.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">Not a devnet, the node holds no federation key, production stopped
+    /// after a failed block write, or the chain refused a generated block.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not 1 to <see cref="MaxGenerateCount"/>.</exception>
     public IReadOnlyList<Block> Generate(int count)
     {
@@ -148,14 +212,17 @@ public sealed class BlockProducer
             throw new InvalidOperationException("generate needs a federation key: this node holds none of the devnet's producer keys.");
 
         var produced = new List<Block>(count);
+        Exception? failure = null;
         lock (_lock)
         {
+            if (Volatile.Read(ref _storeFailure) is { } stopped)
+                throw new InvalidOperationException($"generate: block production stopped after a failed block write ({stopped.Message}); restart the node.");
             var parameters = _chain.Parameters;
             var schedule = parameters.Schedule;
             var wallNow = _time.GetUtcNow();
             var parent = _chain.State.Tip;
             ulong from = Math.Max(Math.Max(parent.Slot, _lastHandledSlot) + 1, schedule.SlotAt(wallNow));
-            while (produced.Count < count)
+            while (produced.Count < count && failure is null)
             {
                 int batchSize = Math.Min(GenerateBatchSize, count - produced.Count);
                 var batch = new List<Block>(batchSize);
@@ -167,20 +234,38 @@ public sealed class BlockProducer
                     parent = block.Header;
                     from = slot + 1;
                 }
+                // Signed: these slots are used, whatever the chain makes of the blocks (never two blocks for one slot).
+                _lastHandledSlot = parent.Slot;
                 var lastTime = DateTimeOffset.FromUnixTimeSeconds(parent.Timestamp);
-                var results = _chain.AddBatch(batch, lastTime > wallNow ? lastTime : wallNow);
-                for (int i = 0; i < results.Count; i++)
+                IReadOnlyList<BlockAddResult> results;
+                try
+                {
+                    results = _chain.AddBatch(batch, lastTime > wallNow ? lastTime : wallNow);
+                }
+                catch (Exception e)
+                {
+                    failure = new ChainStoreFailedException($"generate: storing {batch.Count} generated blocks failed: {e.Message}", e);
+                    break;
+                }
+                for (int i = 0; i < results.Count && failure is null; i++)
                 {
                     if (results[i].Status != BlockAddStatus.Extended)
-                        throw new InvalidOperationException($"generate: the chain refused generated block {batch[i].Header}: {results[i]}");
+                        failure = new InvalidOperationException($"generate: the chain refused generated block {batch[i].Header}: {results[i]}");
                 }
-                _lastHandledSlot = parent.Slot;
-                produced.AddRange(batch);
+                if (failure is null)
+                    produced.AddRange(batch);
             }
         }
-        _logger.LogInformation("Generated {Count} blocks up to height {Height}", produced.Count, produced[^1].Header.Height);
-        foreach (var block in produced)
-            BlockProduced?.Invoke(block);
+        if (produced.Count > 0)
+        {
+            _logger.LogInformation("Generated {Count} blocks up to height {Height}", produced.Count, produced[^1].Header.Height);
+            foreach (var block in produced)
+                BlockProduced?.Invoke(block);
+        }
+        if (failure is ChainStoreFailedException storeFailure)
+            throw OnStoreFailed(storeFailure);
+        if (failure is not null)
+            throw failure;
         return produced;
     }
 
@@ -209,6 +294,8 @@ public sealed class BlockProducer
         var producer = schedule.ProducerOf(slot);
         if (!_keys.TryGetValue(producer, out var key))
             return new ProductionResult(slot, ProductionOutcome.NotOurSlot, null, $"slot {slot} belongs to {producer.ToShortString()}");
+        if (Volatile.Read(ref _storeFailure) is { } stopped)
+            return new ProductionResult(slot, ProductionOutcome.Failed, null, $"block production stopped after a failed block write ({stopped.Message})");
         if (slot <= _lastHandledSlot)
             return new ProductionResult(slot, ProductionOutcome.SlotTaken, null, $"slot {slot} was already handled (last handled {_lastHandledSlot})");
         var tip = _chain.State.Tip;
@@ -233,7 +320,15 @@ public sealed class BlockProducer
         // From here on the slot counts as handled: whatever happens, no second block is built for it.
         _lastHandledSlot = slot;
         var block = BlockFactory.Create(parameters, tip, slot, key, _payloadSource());
-        var added = _chain.Add(block, ChainValidationClock.For(_chain.State, now));
+        BlockAddResult added;
+        try
+        {
+            added = _chain.Add(block, ChainValidationClock.For(_chain.State, now));
+        }
+        catch (Exception e)
+        {
+            throw new ChainStoreFailedException($"storing our block for slot {slot} failed: {e.Message}", e);
+        }
         return added.Status == BlockAddStatus.Extended
             ? new ProductionResult(slot, ProductionOutcome.Produced, block, $"produced {block.Header}")
             : new ProductionResult(slot, ProductionOutcome.Failed, null, $"the chain did not take our block for slot {slot}: {added}");

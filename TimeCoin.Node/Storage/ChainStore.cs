@@ -80,13 +80,21 @@ public sealed class ChainStore
         return new ChainStore(db, state, options);
     }
 
-    /// <summary>Validates and adds one block; an accepted block is durable when this returns.</summary>
+    /// <summary>
+    /// Validates and adds one block; an accepted block is durable when this returns. When storing fails the exception
+    /// is passed on and nothing was added, in memory or on disk.
+    /// </summary>
     public BlockAddResult Add(Block block, DateTimeOffset now) => AddBatch([block], now)[0];
 
     /// <summary>
     /// Validates and adds blocks in order, then commits every stored block and the resulting tip move in one
     /// transaction. Returns one result per block, in order.
     /// </summary>
+    /// <remarks>
+    /// All or nothing: when storing fails (the exception is passed on) the in-memory tree and tip are put back as they
+    /// were before the call, so they never hold a block the disk does not. The node still treats a store failure as
+    /// fatal (the sync loop and block production stop; see docs/sync.md).
+    /// </remarks>
     public IReadOnlyList<BlockAddResult> AddBatch(IReadOnlyList<Block> blocks, DateTimeOffset now) => AddBatch(blocks, _ => now);
 
     /// <summary>
@@ -101,36 +109,50 @@ public sealed class ChainStore
         lock (_writeGate)
         {
             // Signatures (and roots, encodings) are checked ahead on the other threads while this one validates in
-            // order and inserts each accepted block into the open transaction: verifying overlaps writing.
+            // order and inserts each accepted block into the open transaction: verifying overlaps writing. The blocks
+            // are in the in-memory tree before the transaction commits; if anything throws, they are taken out again.
             var verification = Verifier.Start(blocks);
             var results = new BlockAddResult[blocks.Count];
             long firstChanged = long.MaxValue;
-            // If anything here throws the in-memory tree may be ahead of the disk; the node treats that as fatal and
-            // stops, and the restart reloads the last committed state.
-            using var write = _db.BeginBlockWrite();
-            for (int i = 0; i < blocks.Count; i++)
+            var tipBefore = State.Tip;
+            var added = new List<Hash256>();
+            try
             {
-                verification.WaitFor(i);
-                var result = State.TryAdd(blocks[i], now(State));
-                results[i] = result;
-                if (result.Status is BlockAddStatus.Extended or BlockAddStatus.Reorganized or BlockAddStatus.SideBranch)
-                    write.Insert(ToStored(blocks[i]));
-                if (result.TipChanged)
-                    firstChanged = Math.Min(firstChanged, result.ForkHeight + 1);
-            }
-            if (write.Count == 0)
-                return results;
+                using var write = _db.BeginBlockWrite();
+                for (int i = 0; i < blocks.Count; i++)
+                {
+                    verification.WaitFor(i);
+                    var result = State.TryAdd(blocks[i], now(State));
+                    results[i] = result;
+                    if (result.Status is BlockAddStatus.Extended or BlockAddStatus.Reorganized or BlockAddStatus.SideBranch)
+                    {
+                        added.Add(blocks[i].Hash);
+                        write.Insert(ToStored(blocks[i]));
+                    }
+                    if (result.TipChanged)
+                        firstChanged = Math.Min(firstChanged, result.ForkHeight + 1);
+                }
+                if (write.Count == 0)
+                    return results;
 
-            ActiveChainUpdate? move = null;
-            if (firstChanged != long.MaxValue)
-            {
-                var hashes = new List<Hash256>((int)(State.Height - firstChanged + 1));
-                for (long h = firstChanged; h <= State.Height; h++)
-                    hashes.Add(State.GetHashAtHeight(h) ?? throw new InvalidOperationException($"No active block at height {h}."));
-                move = new ActiveChainUpdate(firstChanged, hashes);
+                ActiveChainUpdate? move = null;
+                if (firstChanged != long.MaxValue)
+                {
+                    var hashes = new List<Hash256>((int)(State.Height - firstChanged + 1));
+                    for (long h = firstChanged; h <= State.Height; h++)
+                        hashes.Add(State.GetHashAtHeight(h) ?? throw new InvalidOperationException($"No active block at height {h}."));
+                    move = new ActiveChainUpdate(firstChanged, hashes);
+                }
+                write.Commit(move);
+                return results;
             }
-            write.Commit(move);
-            return results;
+            catch
+            {
+                // Nothing of this batch is on disk (its transaction rolled back): the in-memory tree forgets it too, so
+                // memory and disk agree and the next write builds on what is stored.
+                State.Revert(tipBefore, added);
+                throw;
+            }
         }
     }
 

@@ -183,7 +183,8 @@ public sealed class SyncCoordinator : IAsyncDisposable
     /// <summary>True when the kill switch allows sync.</summary>
     public bool Enabled => _options.Enabled;
 
-    /// <summary>The loop task once started (faults if the store fails, since the in-memory chain may then be ahead of the disk).</summary>
+    /// <summary>The loop task once started (faults with <see cref="ChainStoreFailedException"/> if storing blocks fails: a
+    /// failing disk stops the node, which restarts from the last committed batch).</summary>
     public Task Completion => _loop ?? Task.CompletedTask;
 
     /// <summary>Starts the loop. Does nothing when sync is disabled or the loop already runs.</summary>

@@ -334,6 +334,11 @@ public static class NodeRpcMethods
         {
             throw new RpcException(RpcErrorCodes.MiscError, e.Message);
         }
+        catch (Sync.ChainStoreFailedException e)
+        {
+            // Nothing of the failed batch was stored; production has stopped and the node stops (store_failing).
+            throw new RpcException(RpcErrorCodes.MiscError, $"{e.Message}; block production stopped");
+        }
         return new JsonArray(blocks.Select(b => (JsonNode)b.Hash.ToString()).ToArray());
     }
 }
