@@ -197,10 +197,14 @@ public sealed class BlockProducer
     /// and on the active chain, and each is announced (<see cref="BlockProduced"/>).
     /// </summary>
     /// <remarks>
-    /// A failed block write throws the store's error (wrapped) and stops production, as in <see cref="TryProduceSlot"/>.
+    /// The sync loop may connect a peer's block while the blocks are built (after the tip was read): the generated
+    /// blocks then form a branch of their own, and they count when fork choice makes them active (as it does when they
+    /// outnumber the peer's). When it does not, the call throws; blocks of earlier batches that are active are
+    /// announced all the same. A failed block write throws the store's error (wrapped) and stops production, as in
+    /// <see cref="TryProduceSlot"/>.
     /// </remarks>
     /// <exception cref="InvalidOperationException">Not a devnet, the node holds no federation key, production stopped
-    /// after a failed block write, or the chain refused a generated block.</exception>
+    /// after a failed block write, or the chain did not make a generated block active.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not 1 to <see cref="MaxGenerateCount"/>.</exception>
     public IReadOnlyList<Block> Generate(int count)
     {
@@ -247,13 +251,14 @@ public sealed class BlockProducer
                     failure = new ChainStoreFailedException($"generate: storing {batch.Count} generated blocks failed: {e.Message}", e);
                     break;
                 }
-                for (int i = 0; i < results.Count && failure is null; i++)
-                {
-                    if (results[i].Status != BlockAddStatus.Extended)
-                        failure = new InvalidOperationException($"generate: the chain refused generated block {batch[i].Header}: {results[i]}");
-                }
-                if (failure is null)
-                    produced.AddRange(batch);
+                // Extended, or (the tip moved meanwhile) Reorganized / SideBranch: what counts is that the chain made
+                // them active. Those that are not were stored as a side branch and are neither returned nor announced.
+                int active = 0;
+                while (active < batch.Count && _chain.State.IsOnActiveChain(batch[active].Hash))
+                    active++;
+                produced.AddRange(batch.Take(active));
+                if (active < batch.Count)
+                    failure = new InvalidOperationException($"generate: the chain did not make generated block {batch[active].Header} active: {results[active]}");
             }
         }
         if (produced.Count > 0)
