@@ -311,24 +311,40 @@ public sealed class TimeNode : IAsyncDisposable
         _stopRequested.TrySetResult();
     }
 
-    /// <summary>Stops every loop, closes connections, saves state and releases the data directory.</summary>
+    /// <summary>
+    /// Stops every loop, closes connections, saves state and releases the data directory. Every step runs even when
+    /// one fails (a store that failed, a listener that throws on close): the failure is logged and the stop goes on,
+    /// so the last saves are attempted and the data directory is always released. Does not throw.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
             return;
-        RequestStop();
-        await _stopping.CancelAsync();
-        if (_rpc is not null)
-            await _rpc.DisposeAsync();
-        SaveKnownPeers();
-        await Observability.DisposeAsync();
-        await Connections.DisposeAsync();
-        await Sync.DisposeAsync();
-        await Task.WhenAll(_loops);
-        _policyPersistence.Dispose();
-        _registryPersistence.Dispose();
-        _db.Dispose();
+        await StopStep("request stop", () => { RequestStop(); return ValueTask.CompletedTask; });
+        await StopStep("cancel the loops", () => new ValueTask(_stopping.CancelAsync()));
+        if (_rpc is { } rpc)
+            await StopStep("stop RPC", rpc.DisposeAsync);
+        await StopStep("save known peers", () => { SaveKnownPeers(); return ValueTask.CompletedTask; });
+        await StopStep("stop alerts and metrics", Observability.DisposeAsync);
+        await StopStep("close connections", Connections.DisposeAsync);
+        await StopStep("stop sync", Sync.DisposeAsync);
+        await StopStep("wait for the loops", () => new ValueTask(Task.WhenAll(_loops)));
+        await StopStep("save the peer policy", () => { _policyPersistence.Dispose(); return ValueTask.CompletedTask; });
+        await StopStep("save the masternode registry", () => { _registryPersistence.Dispose(); return ValueTask.CompletedTask; });
+        await StopStep("close the database", () => { _db.Dispose(); return ValueTask.CompletedTask; });
         _stopping.Dispose();
         _logger.LogInformation("Node stopped at height {Height}", Chain.State.Height);
+    }
+
+    private async ValueTask StopStep(string step, Func<ValueTask> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Stopping the node: {Step} failed; the stop goes on", step);
+        }
     }
 }

@@ -474,9 +474,15 @@ public sealed class NodeDatabase : IDisposable
     {
         lock (_gate)
         {
-            _statements.Dispose();
-            _db.Dispose();
-            _lock?.Dispose();
+            try
+            {
+                _statements.Dispose();
+                _db.Dispose();
+            }
+            finally
+            {
+                _lock?.Dispose(); // the data directory is released even when closing the database failed
+            }
         }
     }
 }

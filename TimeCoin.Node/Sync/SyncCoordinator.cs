@@ -207,7 +207,10 @@ public sealed class SyncCoordinator : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the loop and waits for it.</summary>
+    /// <summary>
+    /// Stops the loop and waits for it. Does not throw the loop's own failure (a store failure): that is reported
+    /// through <see cref="Completion"/>, and a stop after it must still complete.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -224,6 +227,11 @@ public sealed class SyncCoordinator : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
+            }
+            catch (Exception ex)
+            {
+                // Logged Critical by the loop and reported through Completion (the node watches it and stops).
+                _logger.LogDebug(ex, "The sync loop had failed before the stop");
             }
         }
         _stop.Dispose();
