@@ -10,7 +10,10 @@ namespace TimeCoin.Node.Services;
 /// Keeps the peer policy (whitelist, bans, violation scores) in the node database: <see cref="Start"/> restores the
 /// saved snapshot, then every change the policy reports (<see cref="PeerPolicy.AuditRecorded"/>) appends an audit
 /// row and saves a fresh snapshot. Changes are rare (operator commands, discovery refreshes, bans), so saving on
-/// each one is simpler than a debounce and loses nothing on a crash.
+/// each one is simpler than a debounce and loses nothing on a crash. Violation scores below a ban threshold change
+/// without an audit record and can come in floods (a misbehaving peer, many peers), so a score change is saved
+/// <see cref="ViolationSaveDelay"/> later, together with every other change in that time; a crash loses at most that
+/// much of the scores. <see cref="Dispose"/> (the node's stop) saves once more.
 /// </summary>
 /// <remarks>
 /// A saved document that cannot be read (corrupt, or from an incompatible version) is logged as an error and the
@@ -28,6 +31,11 @@ public sealed class PolicyPersistence : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _saveLock = new();
     private bool _started;
+    private ITimer? _violationSave;
+    private bool _violationSavePending;
+
+    /// <summary>How long after a violation score change the policy is saved (changes meanwhile are saved with it).</summary>
+    public static readonly TimeSpan ViolationSaveDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>A change was saved (null) or saving it failed (the exception); the node's alerts listen.</summary>
     public event Action<Exception?>? SaveCompleted;
@@ -55,7 +63,9 @@ public sealed class PolicyPersistence : IDisposable
             throw new InvalidOperationException("Policy persistence is already started.");
         _started = true;
         bool restored = TryRestore();
+        _violationSave = _time.CreateTimer(_ => SavePendingViolations(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _policy.AuditRecorded += OnAuditRecorded;
+        _policy.ViolationRecorded += OnViolationRecorded;
         return restored;
     }
 
@@ -69,12 +79,24 @@ public sealed class PolicyPersistence : IDisposable
         }
     }
 
-    /// <summary>Stops saving changes (the last state is already saved).</summary>
+    /// <summary>
+    /// Stops saving changes, after a last save (violation scores not saved yet, or that changed without an event).
+    /// A failure of that save is logged and reported through <see cref="SaveCompleted"/>, not thrown.
+    /// </summary>
     public void Dispose()
     {
-        if (_started)
-            _policy.AuditRecorded -= OnAuditRecorded;
+        if (!_started)
+            return;
         _started = false;
+        _policy.AuditRecorded -= OnAuditRecorded;
+        _policy.ViolationRecorded -= OnViolationRecorded;
+        lock (_saveLock)
+        {
+            _violationSave?.Dispose();
+            _violationSave = null;
+            _violationSavePending = false;
+        }
+        SaveLogged("the peer policy at stop");
     }
 
     /// <summary>
@@ -131,6 +153,47 @@ public sealed class PolicyPersistence : IDisposable
             _logger.LogError(e, "The saved peer policy in {Path} cannot be read; starting with an empty policy", _db.DatabasePath);
             return false;
         }
+    }
+
+    private void OnViolationRecorded(object? sender, ViolationRecord record)
+    {
+        if (record.IsNoBan)
+            return; // a no-ban peer's violations are not counted
+        lock (_saveLock)
+        {
+            if (_violationSavePending || _violationSave is null)
+                return;
+            _violationSavePending = true;
+            _violationSave.Change(ViolationSaveDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void SavePendingViolations()
+    {
+        // Under the save lock throughout (Save takes it again), so a stop that disposed the timer meanwhile is seen and
+        // no save reaches a closed database.
+        lock (_saveLock)
+        {
+            if (_violationSave is null || !_violationSavePending)
+                return;
+            _violationSavePending = false;
+            SaveLogged("violation scores");
+        }
+    }
+
+    private void SaveLogged(string what)
+    {
+        try
+        {
+            Save();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogError(e, "Could not save {What}", what);
+            SaveCompleted?.Invoke(e);
+            return;
+        }
+        SaveCompleted?.Invoke(null);
     }
 
     private void OnAuditRecorded(object? sender, AuditRecord record)

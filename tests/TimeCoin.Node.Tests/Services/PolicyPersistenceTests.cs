@@ -119,7 +119,10 @@ public sealed class PolicyPersistenceTests : IDisposable
         policy.Ban(IpRange.Parse("203.0.113.7"), null, "x", BanSource.Rpc);
 
         Assert.Empty(db.LoadAudit(10));
-        Assert.Null(db.LoadDocument(PolicyPersistence.DocumentName));
+        // The stop saved the policy as it was then (no ban); the ban after it is not saved.
+        var restored = NewPolicy();
+        Assert.True(new PolicyPersistence(restored, db, _clock).Start());
+        Assert.Empty(restored.ListBans());
     }
 
     [Fact]
@@ -201,5 +204,46 @@ public sealed class PolicyPersistenceTests : IDisposable
         using var restored = new PolicyPersistence(restoredPolicy, reopened, _clock);
         restored.Start();
         Assert.Equal([BanSource.Config, BanSource.Rpc], restoredPolicy.ListBans().Select(b => b.Source));
+    }
+
+    private int SavedScore(NodeDatabase db, IPAddress address)
+    {
+        var policy = NewPolicy();
+        new PolicyPersistence(policy, db, _clock).Start();
+        return policy.Snapshot().Violations.SingleOrDefault(v => v.Address.Equals(address))?.Score ?? 0;
+    }
+
+    [Fact]
+    public void ViolationScoreChange_IsSavedAfterTheDelayTogetherWithLaterOnes()
+    {
+        var liar = IPAddress.Parse("203.0.113.9");
+        using var db = NodeDatabase.Open(_dir.Path);
+        var policy = NewPolicy();
+        using var persistence = new PolicyPersistence(policy, db, _clock);
+        persistence.Start();
+
+        policy.RecordViolation(liar, ViolationKind.UnbackedClaim, "first");
+        _clock.Advance(PolicyPersistence.ViolationSaveDelay / 2);
+        policy.RecordViolation(liar, ViolationKind.UnbackedClaim, "second");
+        Assert.Equal(0, SavedScore(db, liar)); // not yet: changes are gathered for the delay
+
+        _clock.Advance(PolicyPersistence.ViolationSaveDelay / 2);
+        Assert.Equal(2, SavedScore(db, liar));
+    }
+
+    [Fact]
+    public void Dispose_SavesViolationScoresNotSavedYet()
+    {
+        var liar = IPAddress.Parse("203.0.113.9");
+        using (var db = NodeDatabase.Open(_dir.Path))
+        {
+            var policy = NewPolicy();
+            using var persistence = new PolicyPersistence(policy, db, _clock);
+            persistence.Start();
+            policy.RecordViolation(liar, ViolationKind.UnbackedClaim, "first");
+        }
+
+        using var reopened = NodeDatabase.Open(_dir.Path);
+        Assert.Equal(1, SavedScore(reopened, liar));
     }
 }
