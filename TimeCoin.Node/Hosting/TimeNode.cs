@@ -98,16 +98,18 @@ public sealed class TimeNode : IAsyncDisposable
         // config whitelist, or restoring the saved policy) comes before the node dials.
         _ = Task.Run(PolicyPersistence.WarmUpSerializer, CancellationToken.None);
         var db = NodeDatabase.Open(options.DataDirectory, options.Database);
+        PolicyPersistence? policyPersistence = null;
+        MasternodeRegistryPersistence? registryPersistence = null;
         try
         {
             var chain = ChainStore.Open(db, options.Chain, options.Store);
             var policy = new PeerPolicy(options.Policy, time, loggerFactory.CreateLogger<PeerPolicy>());
-            var policyPersistence = new PolicyPersistence(policy, db, time, loggerFactory.CreateLogger<PolicyPersistence>());
+            policyPersistence = new PolicyPersistence(policy, db, time, loggerFactory.CreateLogger<PolicyPersistence>());
             policyPersistence.Start();
             // A shared verified-signature cache (the simulation's) also serves the registry; production verifies
             // each heartbeat once anyway (the relay filter drops copies first) and keeps the chain's cache for headers.
             var masternodes = new HeartbeatRegistry(options.Heartbeats, time, options.Chain.NetworkName, options.Store.SignatureCache);
-            var registryPersistence = new MasternodeRegistryPersistence(masternodes, db, time, loggerFactory.CreateLogger<MasternodeRegistryPersistence>());
+            registryPersistence = new MasternodeRegistryPersistence(masternodes, db, time, loggerFactory.CreateLogger<MasternodeRegistryPersistence>());
             registryPersistence.Start();
 
             var sync = new SyncCoordinator(chain, options.Sync, time, loggerFactory.CreateLogger<SyncCoordinator>())
@@ -151,6 +153,10 @@ public sealed class TimeNode : IAsyncDisposable
         }
         catch
         {
+            // Their timers and subscriptions stop before the database closes (the registry's 5-minute save went on
+            // writing to the closed database). After a failed StartLoopsAsync the node's stop did all this already.
+            registryPersistence?.Dispose();
+            policyPersistence?.Dispose();
             db.Dispose();
             throw;
         }
