@@ -67,6 +67,21 @@ public class NodeDatabaseTests
     }
 
     [Fact]
+    public void Open_LockFileCannotBeWritten_IsNotReportedAsInUse()
+    {
+        // A full disk: the lock file is /dev/full, which opens and locks but refuses every write (ENOSPC).
+        if (!File.Exists("/dev/full"))
+            return; // Linux only
+        using var dir = new TempDirectory();
+        File.CreateSymbolicLink(Path.Combine(dir.Path, ".lock"), "/dev/full");
+
+        var ex = Assert.ThrowsAny<IOException>(() => DataDirectoryLock.Acquire(dir.Path));
+
+        Assert.IsNotType<DataDirectoryInUseException>(ex);
+        Assert.Contains(".lock", ex.Message);
+    }
+
+    [Fact]
     public void Open_AfterFirstNodeClosed_Succeeds()
     {
         using var dir = new TempDirectory();
