@@ -73,11 +73,10 @@ public sealed class PolicyPersistence : IDisposable
     public void Save()
     {
         lock (_saveLock)
-        {
-            var snapshot = _policy.Snapshot();
-            _db.SaveDocument(DocumentName, JsonSerializer.Serialize(snapshot, NodeStateJsonContext.Default.PeerPolicySnapshot), _time.GetUtcNow());
-        }
+            _db.SaveDocument(DocumentName, SnapshotJson(), _time.GetUtcNow());
     }
+
+    private string SnapshotJson() => JsonSerializer.Serialize(_policy.Snapshot(), NodeStateJsonContext.Default.PeerPolicySnapshot);
 
     /// <summary>
     /// Stops saving changes, after a last save (violation scores not saved yet, or that changed without an event).
@@ -200,8 +199,9 @@ public sealed class PolicyPersistence : IDisposable
     {
         try
         {
-            _db.AppendAudit([ToAuditRow(record)]);
-            Save();
+            // The audit row and the snapshot that holds the change commit together (one transaction).
+            lock (_saveLock)
+                _db.AppendAuditAndSaveDocument([ToAuditRow(record)], DocumentName, SnapshotJson(), _time.GetUtcNow());
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

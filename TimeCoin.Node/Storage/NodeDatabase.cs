@@ -324,15 +324,34 @@ public sealed class NodeDatabase : IDisposable
     public void SaveDocument(string name, string json, DateTimeOffset at)
     {
         lock (_gate)
+            SaveDocumentLocked(name, json, at, null);
+    }
+
+    /// <summary>
+    /// Appends audit records and saves a state document in one transaction: both are stored or neither (a policy change
+    /// and the snapshot that holds it).
+    /// </summary>
+    public void AppendAuditAndSaveDocument(IEnumerable<AuditRow> rows, string name, string json, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        lock (_gate)
         {
-            var cmd = _statements.Get("INSERT INTO documents(name, json, updated_at) VALUES ($n, $j, $t) " +
-                                      "ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at;", null,
-                ("$n", SqliteType.Text), ("$j", SqliteType.Text), ("$t", SqliteType.Integer));
-            cmd.Parameters[0].Value = name;
-            cmd.Parameters[1].Value = json;
-            cmd.Parameters[2].Value = at.ToUnixTimeMilliseconds();
-            cmd.ExecuteNonQuery();
+            using var tx = _db.BeginTransaction();
+            AppendAuditLocked(rows, tx);
+            SaveDocumentLocked(name, json, at, tx);
+            tx.Commit();
         }
+    }
+
+    private void SaveDocumentLocked(string name, string json, DateTimeOffset at, SqliteTransaction? tx)
+    {
+        var cmd = _statements.Get("INSERT INTO documents(name, json, updated_at) VALUES ($n, $j, $t) " +
+                                  "ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at;", tx,
+            ("$n", SqliteType.Text), ("$j", SqliteType.Text), ("$t", SqliteType.Integer));
+        cmd.Parameters[0].Value = name;
+        cmd.Parameters[1].Value = json;
+        cmd.Parameters[2].Value = at.ToUnixTimeMilliseconds();
+        cmd.ExecuteNonQuery();
     }
 
     /// <summary>The named state document, or null when it was never saved.</summary>
@@ -353,19 +372,24 @@ public sealed class NodeDatabase : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            var cmd = _statements.Get("INSERT INTO audit_log(at, source, action, subject, reason) VALUES ($t, $s, $a, $r, $why);", tx,
-                ("$t", SqliteType.Integer), ("$s", SqliteType.Text), ("$a", SqliteType.Text), ("$r", SqliteType.Text), ("$why", SqliteType.Text));
-            var (t, s, a, r, why) = (cmd.Parameters[0], cmd.Parameters[1], cmd.Parameters[2], cmd.Parameters[3], cmd.Parameters[4]);
-            foreach (var row in rows)
-            {
-                t.Value = row.At.ToUnixTimeMilliseconds();
-                s.Value = row.Source;
-                a.Value = row.Action;
-                r.Value = row.Subject;
-                why.Value = row.Reason;
-                cmd.ExecuteNonQuery();
-            }
+            AppendAuditLocked(rows, tx);
             tx.Commit();
+        }
+    }
+
+    private void AppendAuditLocked(IEnumerable<AuditRow> rows, SqliteTransaction tx)
+    {
+        var cmd = _statements.Get("INSERT INTO audit_log(at, source, action, subject, reason) VALUES ($t, $s, $a, $r, $why);", tx,
+            ("$t", SqliteType.Integer), ("$s", SqliteType.Text), ("$a", SqliteType.Text), ("$r", SqliteType.Text), ("$why", SqliteType.Text));
+        var (t, s, a, r, why) = (cmd.Parameters[0], cmd.Parameters[1], cmd.Parameters[2], cmd.Parameters[3], cmd.Parameters[4]);
+        foreach (var row in rows)
+        {
+            t.Value = row.At.ToUnixTimeMilliseconds();
+            s.Value = row.Source;
+            a.Value = row.Action;
+            r.Value = row.Subject;
+            why.Value = row.Reason;
+            cmd.ExecuteNonQuery();
         }
     }
 

@@ -246,4 +246,27 @@ public sealed class PolicyPersistenceTests : IDisposable
         using var reopened = NodeDatabase.Open(_dir.Path);
         Assert.Equal(1, SavedScore(reopened, liar));
     }
+
+    [Fact]
+    public void Change_SnapshotSaveFails_TheAuditRowIsNotKeptEither()
+    {
+        using var db = NodeDatabase.Open(_dir.Path);
+        var policy = NewPolicy();
+        using var persistence = new PolicyPersistence(policy, db, _clock);
+        persistence.Start();
+        var failures = new List<Exception?>();
+        persistence.SaveCompleted += failures.Add;
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db.DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "CREATE TRIGGER test_fail BEFORE INSERT ON documents BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END;";
+            command.ExecuteNonQuery();
+        }
+
+        policy.Ban(IpRange.Parse("203.0.113.7"), null, "x", BanSource.Rpc);
+
+        Assert.NotNull(Assert.Single(failures));
+        Assert.Empty(db.LoadAudit(10)); // the change and its snapshot are stored together or not at all
+    }
 }
