@@ -28,8 +28,9 @@ public sealed record SyncCoordinatorOptions
     public int MaxBlocksPerBatch { get; init; } = 512;
 
     /// <summary>
-    /// Delivered blocks that could not be used (their branch was abandoned) are dropped after this long, as are
-    /// requests that were never answered.
+    /// Requests that were never answered are dropped after this long, as are delivered blocks received this long ago
+    /// whose height is at or below our tip's (they can no longer extend it); blocks above the tip stay buffered until
+    /// the tip passes them.
     /// </summary>
     public TimeSpan StaleBlockTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
