@@ -491,8 +491,8 @@ public sealed class PeerConnection : IPeer
     }
 
     /// <summary>
-    /// A Headers or Blocks reply dropped before handling (above its rate limit) still answers one open request of its
-    /// kind: left open, the request would take the next reply of that kind nobody asked for as its answer.
+    /// A Headers, Blocks or Masternodes reply dropped before handling (above its rate limit) still answers one open
+    /// request of its kind: left open, the request would take the next reply of that kind nobody asked for as its answer.
     /// </summary>
     private void DropReply(NetworkMessage message)
     {
@@ -500,6 +500,8 @@ public sealed class PeerConnection : IPeer
             TryAnswer(ref _headerRequestsOpen);
         else if (message is BlocksMessage)
             TryAnswer(ref _blockRequestsOpen);
+        else if (message is MasternodesMessage)
+            TryAnswer(ref _masternodeListRequestsOpen);
     }
 
     private async ValueTask HandleAsync(NetworkMessage message, CancellationToken token)

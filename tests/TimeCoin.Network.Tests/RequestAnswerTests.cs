@@ -85,4 +85,34 @@ public class RequestAnswerTests
         Assert.Single(node.Handler.Messages, m => m.Message is HeadersMessage);
         Assert.True(node.Policy.GetViolationScore(PeerIp) > scoreAfterDrop, "the unsolicited Headers is scored as unrequested");
     }
+
+    /// <summary>The same for a Masternodes list: one dropped above its rate limit closes its GetMasternodes.</summary>
+    [Fact]
+    public async Task Masternodes_ListDroppedByTheRateLimit_ClosesItsRequest()
+    {
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var policy = new PeerPolicyOptions
+        {
+            RateLimits = new Dictionary<string, RateLimit>(PeerPolicyOptions.GossipRateLimits) { [nameof(MessageType.Masternodes)] = new(1, 1) },
+        };
+        await using var node = new TestNode(network.CreateTransport(NodeIp), Options(), time, policy);
+        await node.StartAsync();
+        await using var peer = await RawPeer.ConnectAsync(network.CreateTransport(PeerIp), node.EndPoint);
+        await Until(() => node.Manager.Peers.Count == 1, "the peer is connected");
+        var connection = node.Manager.Peers.Single();
+
+        await connection.SendAsync(new GetMasternodesMessage());
+        await connection.SendAsync(new GetMasternodesMessage());
+        await peer.ExpectAsync<GetMasternodesMessage>();
+        await peer.ExpectAsync<GetMasternodesMessage>();
+        await peer.Writer.WriteAsync(new MasternodesMessage([]));
+        await peer.Writer.WriteAsync(new MasternodesMessage([])); // above the limit: dropped
+        await Until(() => node.Policy.GetViolationScore(PeerIp) > 0, "the excess list is dropped and scored");
+        int scoreAfterDrop = node.Policy.GetViolationScore(PeerIp);
+        time.Advance(TimeSpan.FromSeconds(10)); // the bucket refills
+
+        await peer.Writer.WriteAsync(new MasternodesMessage([])); // nobody asked for it
+        await Until(() => node.Policy.GetViolationScore(PeerIp) > scoreAfterDrop, "the unsolicited list is scored as unrequested");
+    }
 }
