@@ -390,7 +390,9 @@ public sealed class PeerPolicy
                 removed |= _bans.Remove((range, lifted));
             if (removed)
                 changes.Add(new AuditRecord(now, ToAuditSource(source), AuditAction.Unbanned, range, reason));
-            ForgetViolationsLocked(range);
+            // An unban forgives the range's scores, unless it was refused: a config ban it may not lift still stands.
+            if (removed || !_bans.ContainsKey((range, BanSource.Config)))
+                ForgetViolationsLocked(range);
             AppendAuditLocked(changes);
         }
         Publish(changes);

@@ -106,6 +106,27 @@ public class PeerPolicyBanTests
     }
 
     [Fact]
+    public void UnbanRpc_RefusedBecauseOnlyAConfigBanRemains_KeepsTheViolationScores()
+    {
+        _policy.ReplaceBans(BanSource.Config, [Range("198.51.100.0/24")], "config blacklisted_peers");
+        _policy.RecordViolation(Ip("198.51.100.7"), ViolationKind.MalformedMessage, "bad frame");
+        int score = _policy.GetViolationScore(Ip("198.51.100.7"));
+        Assert.True(score > 0);
+
+        Assert.False(_policy.Unban(Range("198.51.100.0/24"), BanSource.Rpc, "unbanned over rpc"));
+
+        Assert.Equal(score, _policy.GetViolationScore(Ip("198.51.100.7")));
+    }
+
+    [Fact]
+    public void UnbanRpc_NothingBanned_ForgetsTheViolationScores()
+    {
+        _policy.RecordViolation(Ip("198.51.100.7"), ViolationKind.MalformedMessage, "bad frame");
+        Assert.False(_policy.Unban(Range("198.51.100.0/24"), BanSource.Rpc, "forgive"));
+        Assert.Equal(0, _policy.GetViolationScore(Ip("198.51.100.7")));
+    }
+
+    [Fact]
     public void UnbanRpc_LiftsOnlyNonConfigBans()
     {
         _policy.ReplaceBans(BanSource.Config, [Range("198.51.100.0/24")], "config blacklisted_peers");
