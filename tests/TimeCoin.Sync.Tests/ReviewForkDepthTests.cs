@@ -37,6 +37,7 @@ public class ReviewForkDepthTests
 
         Assert.True(grown, "the resolution reached the branch fetch, where our chain grew");
         Assert.False(resolver.IsActive, "the resolution ended");
+        Assert.Equal(ForkResolutionState.GaveUp, resolver.State);
         if (resolver.TakeSwitch() is { } decision)
             Assert.True(ours.Height - decision.AncestorHeight <= resolver.DepthLimit,
                 $"switch disconnects {ours.Height - decision.AncestorHeight} blocks; the limit is {resolver.DepthLimit}");
