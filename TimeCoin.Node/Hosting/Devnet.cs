@@ -76,7 +76,7 @@ public sealed class Devnet : IAsyncDisposable
                 for (int i = 0; i < keys.Count; i++)
                     NodeKeyFile.Save(KeyPath(root, i), keys[i]);
                 // Last, and never over an existing file: a genesis.json present means a devnet whose keys are all kept.
-                await using (var file = new FileStream(Path.Combine(root, "genesis.json"), FileMode.CreateNew, FileAccess.Write))
+                await using (var file = new FileStream(DevnetLayout.GenesisPath(root), FileMode.CreateNew, FileAccess.Write))
                 await using (var writer = new StreamWriter(file))
                     await writer.WriteAsync(GenesisDocument.ToJson(chain).AsMemory(), cancellationToken);
             }
@@ -103,15 +103,15 @@ public sealed class Devnet : IAsyncDisposable
         }
     }
 
-    private static string KeyPath(string root, int index) => Path.Combine(root, $"node-{index}", "masternode.key");
+    private static string KeyPath(string root, int index) => DevnetLayout.KeyPath(DevnetLayout.NodeDirectory(root, index));
 
     /// <summary>The genesis and keys of a devnet kept in <paramref name="root"/>, or nulls when it holds none.</summary>
     private static (ChainParameters?, List<KeyPair>?) ReadKept(string root, DevnetOptions options)
     {
-        var genesisPath = Path.Combine(root, "genesis.json");
+        var genesisPath = DevnetLayout.GenesisPath(root);
         if (!File.Exists(genesisPath))
         {
-            if (Enumerable.Range(0, options.Nodes).Select(i => Path.Combine(root, $"node-{i}")).FirstOrDefault(Directory.Exists) is { } nodeDir)
+            if (Enumerable.Range(0, options.Nodes).Select(i => DevnetLayout.NodeDirectory(root, i)).FirstOrDefault(Directory.Exists) is { } nodeDir)
                 throw new DevnetDataException($"'{nodeDir}' exists but '{genesisPath}' does not, so its chain cannot be continued; choose another --datadir.");
             return (null, null);
         }
@@ -204,7 +204,7 @@ public sealed class Devnet : IAsyncDisposable
         // Every node's address is known to the others: those running now, and the earlier port of a stopped one.
         var bootstrap = Enumerable.Range(0, _ports.Length).Where(i => i != index && _ports[i] != 0)
             .Select(i => new IPEndPoint(IPAddress.Loopback, _ports[i]).ToString()).ToList();
-        var dataDir = Path.Combine(Root, $"node-{index}");
+        var dataDir = DevnetLayout.NodeDirectory(Root, index);
         var options = new TimeNodeOptions
         {
             Chain = Chain,

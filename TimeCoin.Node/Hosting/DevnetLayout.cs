@@ -15,6 +15,15 @@ internal static class DevnetLayout
     /// <summary>Node <paramref name="index"/>'s peer-to-peer port: <c>basePort + 2 * index</c>; its RPC port is the next one.</summary>
     public static int P2pPort(int basePort, int index) => basePort + 2 * index;
 
+    /// <summary>The devnet's genesis file in its root directory.</summary>
+    public static string GenesisPath(string root) => Path.Combine(root, "genesis.json");
+
+    /// <summary>Node <paramref name="index"/>'s directory (its data and key) in the devnet's root.</summary>
+    public static string NodeDirectory(string root, int index) => Path.Combine(root, $"node-{index}");
+
+    /// <summary>The masternode key file in a node's directory.</summary>
+    public static string KeyPath(string nodeDirectory) => Path.Combine(nodeDirectory, "masternode.key");
+
     /// <summary>Node <paramref name="index"/>'s JSON-RPC port.</summary>
     public static int RpcPort(int basePort, int index) => P2pPort(basePort, index) + 1;
 
@@ -40,9 +49,9 @@ internal static class DevnetLayout
             throw new ArgumentException($"--base-port: ports {basePort}..{RpcPort(basePort, nodes - 1)} must lie within 1024..65535.");
 
         var root = Path.GetFullPath(directory);
-        var genesisPath = Path.Combine(root, "genesis.json");
-        var nodeDirs = Enumerable.Range(0, nodes).Select(i => Path.Combine(root, $"node-{i}")).ToList();
-        var targets = nodeDirs.SelectMany(d => new[] { Path.Combine(d, NodeInitializer.ConfigFileName), Path.Combine(d, "masternode.key") })
+        var genesisPath = GenesisPath(root);
+        var nodeDirs = Enumerable.Range(0, nodes).Select(i => NodeDirectory(root, i)).ToList();
+        var targets = nodeDirs.SelectMany(d => new[] { Path.Combine(d, NodeInitializer.ConfigFileName), KeyPath(d) })
             .Prepend(genesisPath);
         if (targets.FirstOrDefault(File.Exists) is { } existing)
             throw new IOException($"'{existing}' already exists; devnet init never overwrites a file (choose another --dir).");
@@ -55,7 +64,7 @@ internal static class DevnetLayout
             File.WriteAllText(genesisPath, GenesisDocument.ToJson(chain));
             for (int i = 0; i < nodes; i++)
             {
-                NodeKeyFile.Save(Path.Combine(nodeDirs[i], "masternode.key"), keys[i]);
+                NodeKeyFile.Save(KeyPath(nodeDirs[i]), keys[i]);
                 var defaults = NodeConfig.ForNetwork(NetworkName.Devnet);
                 var config = defaults with
                 {
