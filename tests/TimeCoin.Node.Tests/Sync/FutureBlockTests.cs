@@ -107,4 +107,28 @@ public sealed class FutureBlockTests : IAsyncLifetime
             () => $"height {slow.Height}, last error {slow.Coordinator.GetStatus().LastError}");
         Assert.Equal(5, slow.Height);
     }
+
+    /// <summary>
+    /// Review finding (rev-sync): a block refused only as TooFarInFuture went to SyncPlanner.OnBlockInvalid like a
+    /// forged one, so the honest peer that served it was reported (three reports ban), rested and lost its claim.
+    /// </summary>
+    [Fact]
+    public async Task CatchUp_BlockAheadOfOurClock_ServingPeerNotReported()
+    {
+        var blocks = _chain.Build(_chain.Parameters.GenesisHeader, 5);
+        // The next block's slot starts 30 s after our clock (below); the peer's clock is far later.
+        var ahead = BlockFactory.Create(_chain.Parameters, blocks[^1].Header, 40, _chain.Producer, []);
+        var peer = new TestNode("peer", _chain, new FakeTimeProvider(SyncTestChain.Clock));
+        _nodes.Add(peer);
+        peer.Start().Load([.. blocks, ahead]);
+        var slow = new TestNode("slow clock", _chain, new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(SyncTestChain.GenesisTime + 10)));
+        _nodes.Add(slow);
+        slow.Start();
+
+        TestNode.Link(slow, peer);
+
+        await Eventually.AssertAsync(() => slow.Height == 5 && slow.Coordinator.GetStatus().LastError?.Contains("TooFarInFuture") == true,
+            () => $"height {slow.Height}, last error {slow.Coordinator.GetStatus().LastError}");
+        Assert.True(slow.Violations.IsEmpty, "reported: " + string.Join("; ", slow.Violations.Select(v => $"{v.Kind}: {v.Detail}")));
+    }
 }
