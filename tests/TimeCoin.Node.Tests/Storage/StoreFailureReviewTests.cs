@@ -12,6 +12,7 @@ using TimeCoin.Node.Production;
 using TimeCoin.Node.Storage;
 using TimeCoin.Node.Tests.EndToEnd;
 using TimeCoin.Node.Tests.Production;
+using static TimeCoin.Node.Tests.Storage.BlockInsertFaults;
 
 namespace TimeCoin.Node.Tests.Storage;
 
@@ -21,23 +22,6 @@ namespace TimeCoin.Node.Tests.Storage;
 /// </summary>
 public sealed class StoreFailureReviewTests
 {
-    private static void Sql(string databasePath, string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static void FailInsertsAt(string databasePath, long height) =>
-        Sql(databasePath, $"CREATE TRIGGER review_fail BEFORE INSERT ON blocks WHEN NEW.height = {height} BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END;");
-
-    private static void FailAllInserts(string databasePath) =>
-        Sql(databasePath, "CREATE TRIGGER review_fail BEFORE INSERT ON blocks BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END;");
-
-    private static void Heal(string databasePath) => Sql(databasePath, "DROP TRIGGER review_fail;");
-
     /// <summary>
     /// The slot loop logs a failed Add and goes on (BlockProducer.RunAsync), but ChainStore.AddBatch leaves the block in
     /// the in-memory chain when its transaction fails. The next slot then builds on a block that is not on disk and

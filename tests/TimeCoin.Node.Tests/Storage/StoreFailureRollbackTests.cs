@@ -6,6 +6,7 @@ using TimeCoin.Node.Storage;
 using TimeCoin.Node.Sync;
 using TimeCoin.Node.Tests.Production;
 using TimeCoin.Node.Tests.Sync;
+using static TimeCoin.Node.Tests.Storage.BlockInsertFaults;
 
 namespace TimeCoin.Node.Tests.Storage;
 
@@ -16,20 +17,6 @@ namespace TimeCoin.Node.Tests.Storage;
 /// </summary>
 public sealed class StoreFailureRollbackTests
 {
-    private static void Sql(string databasePath, string sql)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static void FailInsertsFrom(string databasePath, long height) =>
-        Sql(databasePath, $"CREATE TRIGGER test_fail BEFORE INSERT ON blocks WHEN NEW.height >= {height} BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END;");
-
-    private static void Heal(string databasePath) => Sql(databasePath, "DROP TRIGGER test_fail;");
-
     private static List<Block> Branch(DeterministicChain chain, BlockHeader parent, ulong firstSlot, int count, byte tag)
     {
         var blocks = new List<Block>();
